@@ -1,0 +1,8 @@
+"""The public Python API: each function validates, encodes, runs kernels and builds a result.
+
+One private module per function; this package only re-exports them.
+"""
+
+from ._bias import bias
+
+__all__ = ["bias"]

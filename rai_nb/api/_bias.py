@@ -1,0 +1,159 @@
+"""``rai_nb.bias``: group fairness metrics from one pass of confusion counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RaiError
+from ..frame import encode_bias_inputs
+from ..results import BiasResult
+from ..stats.bias import (
+    DISPARITIES,
+    bias_statistics,
+    bootstrap_replicates,
+    clarify_names,
+    facet_onehots,
+    percentile_interval,
+)
+from ..stats.counts import confusion_counts, score_histograms
+from ..stats.group_metrics import GROUP_METRICS, expected_calibration_error
+
+
+def bias(
+    data: pd.DataFrame,
+    *,
+    target,
+    sensitive,
+    prediction=None,
+    score=None,
+    positive_label=None,
+    group_variable=None,
+    threshold: float = 0.5,
+    n_boot: int = 0,
+    ci: float = 0.95,
+    random_state=None,
+) -> BiasResult:
+    """Group fairness metrics of labels and predictions over sensitive groups.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The rows to audit. Never modified.
+    target : str or array-like
+        Column name (or values) of the true labels.
+    sensitive : str, list of str, or dict
+        Sensitive column(s). Several columns give intersectional groups in ``by_group`` and
+        one facet per value in ``clarify``. A dict ``{column: threshold}`` splits a numeric
+        column into ``<= threshold`` and ``> threshold`` (``None`` keeps it categorical).
+    prediction : str or array-like, optional
+        Predicted labels, in the same classes as ``target``.
+    score : str or array-like, optional
+        Predicted probability of the positive class; adds ``ece`` per group, and gives
+        ``prediction = score >= threshold`` when no prediction is passed.
+    positive_label : scalar or list, optional
+        The favourable outcome(s). Needed unless labels are 0/1, -1/1 or booleans.
+    group_variable : str or array-like, optional
+        Strata for Clarify's conditional demographic disparity (CDDL, CDDPL).
+    n_boot : int, default 0
+        Bootstrap resamples for percentile intervals (0: none).
+    ci : float, default 0.95
+        Coverage of the intervals.
+    random_state : int or numpy.random.Generator, optional
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    BiasResult
+
+    Examples
+    --------
+    >>> import pandas as pd, rai_nb
+    >>> df = pd.DataFrame({"y": [1, 0, 1, 0], "yhat": [1, 0, 0, 0], "sex": list("FFMM")})
+    >>> result = rai_nb.bias(df, target="y", prediction="yhat", sensitive="sex")
+    >>> result.by_group["selection_rate"].tolist()
+    [0.5, 0.0]
+    >>> float(result.disparities["demographic_parity_difference"])
+    0.5
+    """
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise RaiError(f"n_boot must be a non-negative integer, got {n_boot!r}")
+    if not 0 < ci < 1:
+        raise RaiError(f"ci must lie strictly between 0 and 1, got {ci!r}")
+    inputs = encode_bias_inputs(data, target=target, sensitive=sensitive, prediction=prediction,
+                                score=score, positive_label=positive_label,
+                                group_variable=group_variable, threshold=threshold)
+    n_groups = inputs.groups.n_levels
+    n_strata = inputs.group_variable.n_levels if inputs.group_variable is not None else 1
+    tensor = confusion_counts(inputs.group_codes, inputs.y_true, inputs.y_pred,
+                              n_groups=n_groups * n_strata, xp=inputs.xp)
+    tensor = tensor.reshape(n_groups, n_strata, 2, 2)
+    predicted = inputs.y_pred is not None
+    facet_codes = _facet_codes_of_groups(inputs)
+    onehots = facet_onehots(facet_codes, [f.n_levels for f in inputs.facets])
+    stats = bias_statistics(tensor, onehots, predicted=predicted)
+
+    group_index = _group_index(inputs)
+    by_group = pd.DataFrame(stats["by_group"], index=group_index, columns=list(GROUP_METRICS))
+    overall = pd.Series(stats["overall"], index=list(GROUP_METRICS), name="overall")
+    if inputs.y_score is not None:
+        hist = score_histograms(inputs.group_codes, inputs.y_true, inputs.y_score,
+                                n_groups=n_groups * n_strata, xp=inputs.xp)
+        hist = hist.reshape(3, n_groups, n_strata, -1).sum(axis=2)
+        by_group["ece"] = expected_calibration_error(hist)
+        overall["ece"] = float(expected_calibration_error(hist.sum(axis=1)))
+    by_group["count"] = by_group["count"].astype(np.int64)
+    facet_index = pd.MultiIndex.from_tuples(
+        [(f.name, level) for f in inputs.facets for level in f.levels], names=["sensitive", "facet"])
+    clarify = pd.DataFrame(stats["clarify"], index=facet_index, columns=clarify_names(predicted, n_strata > 1))
+    disparities = pd.Series(stats["disparities"], index=list(DISPARITIES), name="disparity")
+    if not predicted:
+        disparities = disparities.iloc[:0]
+
+    intervals = None
+    if n_boot:
+        replicates = bias_statistics(bootstrap_replicates(tensor, n_boot=n_boot,
+                                                          random_state=random_state),
+                                     onehots, predicted=predicted)
+        intervals = _interval_table(stats, replicates, ci, by_group.index, clarify, predicted)
+    return BiasResult(
+        target=inputs.target, positive_label=inputs.positive_label,
+        sensitive=tuple(f.name for f in inputs.facets), has_predictions=predicted,
+        counts=tensor.sum(axis=1), by_group=by_group, overall=overall, clarify=clarify,
+        disparities=disparities, intervals=intervals, n_boot=int(n_boot), ci=ci,
+    )
+
+
+def _facet_codes_of_groups(inputs) -> list[np.ndarray]:
+    """For each sensitive column, the level code of every intersection group."""
+    positions = [{level: i for i, level in enumerate(f.levels)} for f in inputs.facets]
+    return [np.array([lookup[group[j]] for group in inputs.groups.levels], dtype=np.int64)
+            for j, lookup in enumerate(positions)]
+
+
+def _group_index(inputs) -> pd.Index:
+    names = [f.name for f in inputs.facets]
+    if len(names) == 1:
+        return pd.Index([g[0] for g in inputs.groups.levels], name=names[0])
+    return pd.MultiIndex.from_tuples(list(inputs.groups.levels), names=names)
+
+
+def _interval_table(stats, replicates, ci, group_index, clarify, predicted) -> pd.DataFrame:
+    """Long table (table, row, metric) → estimate, lower, upper."""
+    blocks = [
+        ("by_group", [str(g) if not isinstance(g, tuple) else " · ".join(map(str, g))
+                      for g in group_index], list(GROUP_METRICS)),
+        ("clarify", [f"{c} = {v}" for c, v in clarify.index], list(clarify.columns)),
+    ]
+    if predicted:
+        blocks.append(("disparities", ["all groups"], list(DISPARITIES)))
+    frames = []
+    for key, rows, metrics in blocks:
+        estimate = np.asarray(stats[key]).reshape(len(rows), len(metrics))
+        low, high = percentile_interval(np.asarray(replicates[key]).reshape(
+            -1, len(rows), len(metrics)), ci)
+        index = pd.MultiIndex.from_product([[key], rows, metrics], names=["table", "row", "metric"])
+        frames.append(pd.DataFrame({"estimate": estimate.ravel(), "lower": low.ravel(),
+                                    "upper": high.ravel()}, index=index))
+    table = pd.concat(frames)
+    return table.drop(index="count", level="metric", errors="ignore")

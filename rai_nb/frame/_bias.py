@@ -1,0 +1,182 @@
+"""Encoding of the inputs of a bias audit: labels, predictions, scores and sensitive groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+
+from ..backend import choose_namespace, is_on_device, to_device
+from ..errors import (
+    BAD_SCORE,
+    EMPTY_DATA,
+    NAN_VALUES,
+    NEED_POSITIVE,
+    ONE_CLASS,
+    ONE_FACET,
+    UNKNOWN_POSITIVE,
+    RaiError,
+)
+from ._columns import (
+    EncodedColumn,
+    column_values,
+    combine_columns,
+    encode_categorical,
+    encode_threshold,
+)
+
+_IMPLICIT_POSITIVE_SETS = (frozenset({0, 1}), frozenset({-1, 1}))
+
+
+@dataclass(frozen=True)
+class BiasInputs:
+    """Everything the bias kernels need, encoded.
+
+    ``y_true``, ``y_pred`` (0/1), ``y_score`` and ``group_codes`` live in namespace ``xp``;
+    ``facets``, ``groups`` and ``group_variable`` keep the host-side labels of each code.
+    """
+
+    xp: ModuleType
+    n_rows: int
+    target: object
+    positive_label: object
+    y_true: object
+    y_pred: object | None
+    y_score: object | None
+    facets: tuple[EncodedColumn, ...]
+    groups: EncodedColumn
+    group_variable: EncodedColumn | None
+    group_codes: object
+
+
+def encode_bias_inputs(
+    data: pd.DataFrame,
+    *,
+    target,
+    sensitive,
+    prediction=None,
+    score=None,
+    positive_label=None,
+    group_variable=None,
+    threshold: float = 0.5,
+) -> BiasInputs:
+    """Validate and encode the arguments of :func:`rai_nb.bias`; see there for their meaning.
+
+    ``prediction`` defaults to ``score >= threshold`` when only a score is given.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if len(data) == 0:
+        raise RaiError(EMPTY_DATA.format(argument="data"))
+    target_name, target_values = column_values(data, target, argument="target")
+    y_true, positive = encode_binary(target_name, target_values, positive_label, argument="target")
+    if y_true.min() == y_true.max():
+        raise RaiError(ONE_CLASS.format(argument="target", column=target_name,
+                                        value=positive if y_true[0] else "not " + repr(positive)))
+    y_score = None
+    if score is not None:
+        y_score = encode_score(*column_values(data, score, argument="score"))
+    y_pred = None
+    if prediction is not None:
+        pred_name, pred_values = column_values(data, prediction, argument="prediction")
+        _check_same_classes(pred_name, pred_values, target_name, target_values)
+        y_pred, _ = encode_binary(pred_name, pred_values, positive, argument="prediction")
+    elif y_score is not None:
+        y_pred = (y_score >= threshold).astype(np.int8)
+
+    facets = tuple(_encode_facet(data, name, cut) for name, cut in _facet_specs(sensitive))
+    groups = combine_columns(list(facets))
+    gv = None
+    group_codes = groups.codes
+    if group_variable is not None:
+        gv = encode_categorical(*column_values(data, group_variable, argument="group_variable"),
+                                argument="group_variable")
+        group_codes = groups.codes * gv.n_levels + gv.codes
+
+    on_device = any(is_on_device(a) for a in (target, prediction, score))
+    xp = choose_namespace(len(data), on_device=on_device)
+    move = lambda a: None if a is None else to_device(a, xp)  # noqa: E731
+    return BiasInputs(
+        xp=xp, n_rows=len(data), target=target_name, positive_label=positive,
+        y_true=move(y_true), y_pred=move(y_pred), y_score=move(y_score),
+        facets=facets, groups=groups, group_variable=gv, group_codes=move(group_codes),
+    )
+
+
+def encode_binary(name, values: pd.Series, positive_label, *, argument: str):
+    """0/1 array of ``values == positive_label`` (or membership when a list is given).
+
+    Without ``positive_label`` the values must be 0/1, -1/1 or booleans and 1/True is positive.
+    Returns the array (int8) and the positive label(s) used.
+    """
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        missing = missing | ~np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    if missing.any():
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name, count=int(missing.sum())))
+    present = pd.unique(values)
+    if positive_label is None:
+        if not _is_implicit_binary(present):
+            shown = sorted(map(str, present))[:10]
+            raise RaiError(NEED_POSITIVE.format(column=name, values=shown))
+        positive_label = 1
+        return (values.to_numpy() == 1).astype(np.int8), positive_label
+    positives = list(positive_label) if isinstance(positive_label, (list, tuple, set)) else [positive_label]
+    hits = values.isin(positives).to_numpy()
+    if argument == "target" and not hits.any():
+        shown = sorted(map(str, present))[:10]
+        raise RaiError(UNKNOWN_POSITIVE.format(value=positive_label, column=name, values=shown))
+    return hits.astype(np.int8), positive_label
+
+
+def _is_implicit_binary(present) -> bool:
+    try:
+        found = frozenset(v.item() if hasattr(v, "item") else v for v in present)
+    except TypeError:
+        return False
+    return any(found <= allowed for allowed in _IMPLICIT_POSITIVE_SETS)
+
+
+def _check_same_classes(pred_name, pred_values, target_name, target_values) -> None:
+    unknown = set(pd.unique(pred_values)) - set(pd.unique(target_values))
+    if unknown and not _is_implicit_binary(list(unknown) + list(pd.unique(target_values))):
+        shown = sorted(map(str, unknown))[:5]
+        raise RaiError(f"prediction ({pred_name!r}) has values {shown} that never occur in target "
+                       f"({target_name!r}); pass predicted classes, not scores (use score=)")
+
+
+def encode_score(name, values: pd.Series) -> np.ndarray:
+    """Scores as float64 probabilities of the positive class, checked to lie in [0, 1]."""
+    scores = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        raise RaiError(NAN_VALUES.format(argument="score", column=name, count=int(bad.sum())))
+    if scores.min() < 0 or scores.max() > 1:
+        raise RaiError(BAD_SCORE.format(column=name, low=scores.min(), high=scores.max()))
+    return scores
+
+
+def _facet_specs(sensitive) -> list[tuple[object, float | None]]:
+    """Normalise ``sensitive`` (a name, a list of names, or {name: threshold}) to pairs."""
+    if isinstance(sensitive, dict):
+        specs = list(sensitive.items())
+    elif isinstance(sensitive, (list, tuple)):
+        specs = [(name, None) for name in sensitive]
+    else:
+        specs = [(sensitive, None)]
+    if not specs:
+        raise RaiError("sensitive must name at least one column")
+    return specs
+
+
+def _encode_facet(data: pd.DataFrame, spec, cut) -> EncodedColumn:
+    name, values = column_values(data, spec, argument="sensitive")
+    if cut is None:
+        column = encode_categorical(name, values, argument="sensitive")
+    else:
+        column = encode_threshold(name, values, cut, argument="sensitive")
+    if column.n_levels < 2 or np.all(column.codes == column.codes[0]):
+        raise RaiError(ONE_FACET.format(column=name, value=values.iloc[0]))
+    return column

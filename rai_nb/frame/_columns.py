@@ -1,0 +1,106 @@
+"""Encoding of single columns: look-up by name or array, categorical codes, numeric thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..backend import get_config
+from ..errors import LENGTH_MISMATCH, MISSING_COLUMN, NAN_VALUES, TOO_MANY_GROUPS, RaiError
+
+
+@dataclass(frozen=True)
+class EncodedColumn:
+    """A column as integer codes ``0..len(levels)-1`` (host NumPy) and the label of each code."""
+
+    name: object
+    codes: np.ndarray
+    levels: tuple
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+
+def column_values(data: pd.DataFrame, spec, *, argument: str) -> tuple[object, pd.Series]:
+    """Resolve ``spec`` — a column name of ``data`` or an array-like of its length — to a Series.
+
+    Returns the display name and the values as a Series aligned positionally with ``data``.
+    """
+    if _is_column_key(spec):
+        if spec not in data.columns:
+            shown = ", ".join(map(repr, list(data.columns)[:20]))
+            raise RaiError(MISSING_COLUMN.format(column=spec, argument=argument, available=shown))
+        values = data[spec]
+        if isinstance(values, pd.DataFrame):
+            raise RaiError(f"{argument}: column {spec!r} appears more than once in the data")
+        return spec, values.reset_index(drop=True)
+    values = pd.Series(np.asarray(spec) if not isinstance(spec, pd.Series) else spec.to_numpy())
+    if values.ndim != 1 or len(values) != len(data):
+        raise RaiError(LENGTH_MISMATCH.format(argument=argument, got=len(values), expected=len(data)))
+    name = spec.name if isinstance(spec, pd.Series) and spec.name is not None else argument
+    return name, values
+
+
+def _is_column_key(spec) -> bool:
+    return isinstance(spec, (str, int, np.integer, tuple)) and not isinstance(spec, bool)
+
+
+def encode_categorical(name, values: pd.Series, *, argument: str) -> EncodedColumn:
+    """Codes for the observed values of ``values``, in sorted order where the values sort."""
+    if values.isna().any():
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name,
+                                         count=int(values.isna().sum())))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.cat.remove_unused_categories()
+        codes, levels = values.cat.codes.to_numpy(np.int64), values.cat.categories
+    else:
+        try:
+            codes, levels = pd.factorize(values, sort=True)
+        except TypeError:  # mixed types that do not sort: keep first-seen order
+            codes, levels = pd.factorize(values, sort=False)
+    limit = get_config().max_groups
+    if len(levels) > limit:
+        raise RaiError(TOO_MANY_GROUPS.format(column=name, count=len(levels), limit=limit))
+    return EncodedColumn(name, np.asarray(codes, dtype=np.int64), tuple(levels.tolist()))
+
+
+def encode_threshold(name, values: pd.Series, threshold: float, *, argument: str) -> EncodedColumn:
+    """Two codes for a numeric column: 0 for ``<= threshold``, 1 for ``> threshold`` (Clarify)."""
+    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(numeric)
+    if bad.any():
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name, count=int(bad.sum())))
+    return EncodedColumn(name, (numeric > threshold).astype(np.int64),
+                         (f"<= {threshold:g}", f"> {threshold:g}"))
+
+
+def combine_columns(columns: list[EncodedColumn]) -> EncodedColumn:
+    """The intersection of several encoded columns: one code per observed combination.
+
+    Levels are tuples of the columns' levels, in lexicographic code order.
+    """
+    if len(columns) == 1:
+        col = columns[0]
+        return EncodedColumn((col.name,), col.codes, tuple((level,) for level in col.levels))
+    sizes = [c.n_levels for c in columns]
+    mixed = np.zeros_like(columns[0].codes)
+    for col in columns:
+        mixed = mixed * col.n_levels + col.codes
+    n_cells = int(np.prod(sizes, dtype=np.float64))
+    if n_cells <= max(4 * len(mixed), 1 << 20):
+        present = np.bincount(mixed, minlength=n_cells) > 0
+        cells = np.flatnonzero(present)
+        lookup = np.cumsum(present) - 1
+        codes = lookup[mixed]
+    else:
+        cells, codes = np.unique(mixed, return_inverse=True)
+    digits = np.stack(np.unravel_index(cells, sizes), axis=1)
+    levels = tuple(tuple(col.levels[d] for col, d in zip(columns, row)) for row in digits)
+    limit = get_config().max_groups
+    if len(levels) > limit:
+        names = " x ".join(map(str, (c.name for c in columns)))
+        raise RaiError(TOO_MANY_GROUPS.format(column=names, count=len(levels), limit=limit))
+    return EncodedColumn(tuple(c.name for c in columns), codes.astype(np.int64), levels)

@@ -1,0 +1,1 @@
+"""Array kernels for statistics: arrays in, arrays out; no pandas, widgets or plotting."""

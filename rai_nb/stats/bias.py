@@ -1,0 +1,123 @@
+"""All bias statistics of an audit from one count tensor, and bootstrap intervals for them.
+
+The count tensor ``T[..., g, s, y, ŷ]`` holds rows per intersection group ``g``, stratum ``s`` of
+the optional ``group_variable`` (a single stratum without one), true and predicted label. Every
+function here is vectorised over the leading ``...`` axes, so the point estimate and all
+bootstrap replicates go through the same code.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import clarify
+from .group_metrics import GROUP_METRICS, disparity, metric_table
+
+#: Fairness summaries (fairlearn names) → (per-group metrics they compare, aggregate, kind).
+DISPARITIES = {
+    "demographic_parity_difference": (("selection_rate",), max, "difference"),
+    "demographic_parity_ratio": (("selection_rate",), min, "ratio"),
+    "equalized_odds_difference": (("true_positive_rate", "false_positive_rate"), max, "difference"),
+    "equalized_odds_ratio": (("true_positive_rate", "false_positive_rate"), min, "ratio"),
+    "equal_opportunity_difference": (("true_positive_rate",), max, "difference"),
+    "equal_opportunity_ratio": (("true_positive_rate",), min, "ratio"),
+}
+
+_RATE_COLUMNS = np.array([name != "count" for name in GROUP_METRICS])
+
+
+def facet_onehots(facet_codes_of_group: list[np.ndarray], n_levels: list[int]) -> list[np.ndarray]:
+    """For each sensitive column, a ``(levels, groups)`` 0/1 matrix: group g has level l."""
+    return [np.eye(levels, dtype=np.float64)[codes].T
+            for codes, levels in zip(facet_codes_of_group, n_levels)]
+
+
+def bias_statistics(tensor, onehots: list[np.ndarray], *, predicted: bool,
+                    method: str = "between_groups") -> dict[str, np.ndarray]:
+    """Per-group metrics, overall metrics, Clarify metrics per facet and fairness summaries.
+
+    Returns arrays keyed ``by_group`` (..., G, M) in :data:`GROUP_METRICS` order, ``overall``
+    (..., M), ``clarify`` (..., F, K) over all facets of all columns (columns in order, levels
+    in order) and Clarify names in ``clarify_names(...)`` order, and ``disparities``
+    (..., D) in :data:`DISPARITIES` order.
+    """
+    tensor = np.asarray(tensor, dtype=np.float64)
+    counts = tensor.sum(axis=-3)
+    total = counts.sum(axis=-3)
+    by_group, overall = metric_table(counts), metric_table(total)
+    # A group absent from a bootstrap replicate has no metrics (it never is in the data itself).
+    empty = (counts.sum(axis=(-2, -1)) == 0)[..., None] & _RATE_COLUMNS
+    by_group = np.where(empty, np.nan, by_group)
+    clarify_values = np.concatenate(
+        [_clarify_table(np.einsum("lg,...gsyz->...lsyz", hot, tensor), tensor, predicted)
+         for hot in onehots], axis=-2)
+    summaries = [_summary(by_group, overall, names, agg, kind, method)
+                 for names, agg, kind in DISPARITIES.values()]
+    return {"by_group": by_group, "overall": overall, "clarify": clarify_values,
+            "disparities": np.stack(summaries, axis=-1)}
+
+
+def clarify_names(predicted: bool, stratified: bool) -> list[str]:
+    """Clarify metric names in the column order of ``bias_statistics(...)["clarify"]``.
+
+    The conditional metrics (CDDL, CDDPL) need a ``group_variable``; post-training metrics
+    need predictions.
+    """
+    names = list(clarify.PRETRAINING) + (list(clarify.POSTTRAINING) if predicted else [])
+    return [n for n in names if stratified or n not in clarify.CONDITIONAL]
+
+
+def _clarify_table(facet_strata, tensor, predicted: bool) -> np.ndarray:
+    all_strata = tensor.sum(axis=-4)[..., None, :, :, :]
+    facet = facet_strata.sum(axis=-3)
+    rest = all_strata.sum(axis=-3) - facet
+    stratified = tensor.shape[-3] > 1
+    values = clarify.pretraining(facet, rest)
+    values["CDDL"] = clarify.conditional_demographic_disparity(facet_strata, all_strata,
+                                                               predicted=False)
+    if predicted:
+        values.update(clarify.posttraining(facet, rest))
+        values["CDDPL"] = clarify.conditional_demographic_disparity(facet_strata, all_strata,
+                                                                    predicted=True)
+        whole = all_strata.sum(axis=-3)[..., 0, :, :]
+        values["GE"] = np.broadcast_to(clarify.generalized_entropy(whole)[..., None],
+                                       facet.shape[:-2])
+    table = np.stack([values[name] for name in clarify_names(predicted, stratified)], axis=-1)
+    n_facet, n_rest = facet.sum(axis=(-2, -1)), rest.sum(axis=(-2, -1))
+    return np.where(((n_facet == 0) | (n_rest == 0))[..., None], np.nan, table)
+
+
+def _summary(by_group, overall, names, agg, kind, method):
+    columns = [list(GROUP_METRICS).index(name) for name in names]
+    parts = [disparity(by_group[..., col], overall[..., col], method=method, kind=kind)
+             for col in columns]
+    if len(parts) == 1:
+        return parts[0]
+    stacked = np.stack(parts, axis=-1)
+    # NaN-ignoring worst case: an undefined ratio (0/0) does not hide the defined one.
+    return np.fmax.reduce(stacked, axis=-1) if agg is max else np.fmin.reduce(stacked, axis=-1)
+
+
+def bootstrap_replicates(tensor, *, n_boot: int, random_state=None) -> np.ndarray:
+    """``n_boot`` resamples of the rows behind ``tensor``, drawn as multinomial cell counts.
+
+    Resampling N rows with replacement gives cell counts ~ Multinomial(N, T / N), so the cost
+    depends on the number of cells, not of rows.
+    """
+    tensor = np.asarray(tensor, dtype=np.int64)
+    rng = np.random.default_rng(random_state)
+    n = int(tensor.sum())
+    draws = rng.multinomial(n, tensor.ravel() / n, size=n_boot)
+    return draws.reshape((n_boot, *tensor.shape))
+
+
+def percentile_interval(replicates: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper percentile bounds over axis 0, ignoring undefined (NaN) replicates."""
+    tail = (1 - ci) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN, by design
+        finite = np.where(np.isinf(replicates), np.nan, replicates)
+        low, high = np.nanpercentile(finite, [tail, 100 - tail], axis=0)
+    return low, high

@@ -89,39 +89,40 @@ def bias(
                               n_groups=n_groups * n_strata, xp=inputs.xp)
     tensor = tensor.reshape(n_groups, n_strata, 2, 2)
     predicted = inputs.y_pred is not None
-    facet_codes = _facet_codes_of_groups(inputs)
-    onehots = facet_onehots(facet_codes, [f.n_levels for f in inputs.facets])
+    onehots = facet_onehots(_facet_codes_of_groups(inputs), [f.n_levels for f in inputs.facets])
     stats = bias_statistics(tensor, onehots, predicted=predicted)
-
-    group_index = _group_index(inputs)
-    by_group = pd.DataFrame(stats["by_group"], index=group_index, columns=list(GROUP_METRICS))
-    overall = pd.Series(stats["overall"], index=list(GROUP_METRICS), name="overall")
+    tables = _tables(inputs, stats, predicted, stratified=n_strata > 1)
     if inputs.y_score is not None:
         hist = score_histograms(inputs.group_codes, inputs.y_true, inputs.y_score,
                                 n_groups=n_groups * n_strata, xp=inputs.xp)
         hist = hist.reshape(3, n_groups, n_strata, -1).sum(axis=2)
-        by_group["ece"] = expected_calibration_error(hist)
-        overall["ece"] = float(expected_calibration_error(hist.sum(axis=1)))
-    by_group["count"] = by_group["count"].astype(np.int64)
-    facet_index = pd.MultiIndex.from_tuples(
-        [(f.name, level) for f in inputs.facets for level in f.levels], names=["sensitive", "facet"])
-    clarify = pd.DataFrame(stats["clarify"], index=facet_index, columns=clarify_names(predicted, n_strata > 1))
-    disparities = pd.Series(stats["disparities"], index=list(DISPARITIES), name="disparity")
-    if not predicted:
-        disparities = disparities.iloc[:0]
-
-    intervals = None
+        tables["by_group"]["ece"] = expected_calibration_error(hist)
+        tables["overall"]["ece"] = float(expected_calibration_error(hist.sum(axis=1)))
     if n_boot:
-        replicates = bias_statistics(bootstrap_replicates(tensor, n_boot=n_boot,
-                                                          random_state=random_state),
-                                     onehots, predicted=predicted)
-        intervals = _interval_table(stats, replicates, ci, by_group.index, clarify, predicted)
+        replicates = bootstrap_replicates(tensor, n_boot=n_boot, random_state=random_state)
+        tables["intervals"] = _interval_table(
+            stats, bias_statistics(replicates, onehots, predicted=predicted), ci, tables, predicted)
     return BiasResult(
         target=inputs.target, positive_label=inputs.positive_label,
         sensitive=tuple(f.name for f in inputs.facets), has_predictions=predicted,
-        counts=tensor.sum(axis=1), by_group=by_group, overall=overall, clarify=clarify,
-        disparities=disparities, intervals=intervals, n_boot=int(n_boot), ci=ci,
-    )
+        counts=tensor.sum(axis=1), n_boot=int(n_boot), ci=ci, **tables)
+
+
+def _tables(inputs, stats, predicted: bool, *, stratified: bool) -> dict:
+    """The point estimates as labelled pandas objects."""
+    by_group = pd.DataFrame(stats["by_group"], index=_group_index(inputs),
+                            columns=list(GROUP_METRICS))
+    by_group["count"] = by_group["count"].astype(np.int64)
+    facet_index = pd.MultiIndex.from_tuples(
+        [(f.name, level) for f in inputs.facets for level in f.levels], names=["sensitive", "facet"])
+    disparities = pd.Series(stats["disparities"], index=list(DISPARITIES), name="disparity")
+    return {
+        "by_group": by_group,
+        "overall": pd.Series(stats["overall"], index=list(GROUP_METRICS), name="overall"),
+        "clarify": pd.DataFrame(stats["clarify"], index=facet_index,
+                                columns=clarify_names(predicted, stratified)),
+        "disparities": disparities if predicted else disparities.iloc[:0],
+    }
 
 
 def _facet_codes_of_groups(inputs) -> list[np.ndarray]:
@@ -138,12 +139,13 @@ def _group_index(inputs) -> pd.Index:
     return pd.MultiIndex.from_tuples(list(inputs.groups.levels), names=names)
 
 
-def _interval_table(stats, replicates, ci, group_index, clarify, predicted) -> pd.DataFrame:
+def _interval_table(stats, replicates, ci, tables, predicted) -> pd.DataFrame:
     """Long table (table, row, metric) → estimate, lower, upper."""
     blocks = [
         ("by_group", [str(g) if not isinstance(g, tuple) else " · ".join(map(str, g))
-                      for g in group_index], list(GROUP_METRICS)),
-        ("clarify", [f"{c} = {v}" for c, v in clarify.index], list(clarify.columns)),
+                      for g in tables["by_group"].index], list(GROUP_METRICS)),
+        ("clarify", [f"{c} = {v}" for c, v in tables["clarify"].index],
+         list(tables["clarify"].columns)),
     ]
     if predicted:
         blocks.append(("disparities", ["all groups"], list(DISPARITIES)))

@@ -10,9 +10,9 @@ import pandas as pd
 
 from ..errors import BAD_OPTION, RaiError
 from ..render import Section
-from ._base import Result
 from ..stats.clarify import DESCRIPTIONS
-
+from ..stats.group_metrics import LABEL_METRICS
+from ._base import Result
 
 _METHODS = ("between_groups", "to_overall")
 
@@ -96,9 +96,12 @@ class BiasResult(Result):
                  f"{self.target} = {self.positive_label}.")
         if not self.has_predictions:
             intro += " No predictions were given: label-only (pre-training) metrics."
-        shown = self.by_group if self.has_predictions else self.by_group[["count"]]
-        overall = self.overall.to_frame().T.set_axis(["(all rows)"])
-        sections = [Section("Metrics by group", intro, pd.concat([shown, overall[shown.columns]]))]
+        shown = self.by_group if self.has_predictions else self.by_group[list(LABEL_METRICS)]
+        overall = self.overall.to_frame().T[shown.columns]
+        overall.index = _label_like(shown.index, "(all rows)")
+        rate = "selection_rate" if self.has_predictions else "base_rate"
+        sections = [Section("Metrics by group", intro, pd.concat([shown, overall]),
+                            bars=shown[rate])]
         if self.has_predictions:
             sections.append(Section("Fairness summary", "fairlearn definitions, between groups.",
                                     self.disparities.to_frame("value")))
@@ -110,3 +113,10 @@ class BiasResult(Result):
                 f"{self.ci:.0%} bootstrap intervals",
                 f"{self.n_boot} multinomial resamples of the count table.", self.intervals))
         return sections
+
+
+def _label_like(index: pd.Index, label: str) -> pd.Index:
+    """A one-row index with the names (and number of levels) of ``index``."""
+    if index.nlevels > 1:
+        return pd.MultiIndex.from_tuples([(label,) * index.nlevels], names=index.names)
+    return pd.Index([label], name=index.name)

@@ -125,7 +125,7 @@ def conditional_demographic_disparity(facet_strata, all_strata, *, predicted: bo
     ``DD = n_d(0)/n(0) − n_d(1)/n(1)`` (0 where a denominator is 0), and
     ``CDD = Σ n_i · DD_i / Σ n_i`` over strata that occur.
     """
-    axis = -1 if predicted else -2
+    axis = -2 if predicted else -1  # sum out the other label to split by ŷ or by y
     facet_split = np.asarray(facet_strata, dtype=np.float64).sum(axis=axis)  # (..., S, 2)
     all_split = np.asarray(all_strata, dtype=np.float64).sum(axis=axis)
     rejected = np.divide(facet_split[..., 0], all_split[..., 0],

@@ -25,6 +25,12 @@ def count(counts):
     return np.asarray(counts, dtype=np.float64).sum(axis=(-2, -1))
 
 
+def base_rate(counts):
+    """Share of rows whose true label is positive."""
+    tn, fp, fn, tp = _cells(counts)
+    return _rate(tp + fn, tn + fp + fn + tp)
+
+
 def selection_rate(counts):
     """Share of rows predicted positive."""
     tn, fp, fn, tp = _cells(counts)
@@ -85,6 +91,7 @@ def balanced_accuracy(counts):
 #: Metrics reported per group, in display order (name → function of counts).
 GROUP_METRICS = {
     "count": count,
+    "base_rate": base_rate,
     "selection_rate": selection_rate,
     "accuracy": accuracy,
     "balanced_accuracy": balanced_accuracy,
@@ -98,7 +105,7 @@ GROUP_METRICS = {
 }
 
 #: Metrics that need no predictions (computed on labels alone).
-LABEL_METRICS = ("count",)
+LABEL_METRICS = ("count", "base_rate")
 
 
 def metric_table(counts, names=None) -> np.ndarray:

@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`. Each sets up .venv when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup lint bench clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
+	# smclarify is a test-only reference; its metrics need only pyfunctional (in [test]), while its
+	# declared dependencies (boto3, s3fs, pyarrow) serve S3 loading we never use.
+	$(BIN)/python -m pip install --quiet --no-deps "smclarify==0.5"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py --out out
+
+test: $(STAMP)
+	$(BIN)/ruff check rai_nb tests benchmarks scripts
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) out dist build .pytest_cache .hypothesis

@@ -1,0 +1,29 @@
+"""Shared fixtures: the array namespaces every kernel is tested on."""
+
+from __future__ import annotations
+
+import array_api_compat
+import numpy as np
+import pytest
+
+from rai_nb.backend import gpu_available
+
+
+def _namespaces():
+    yield pytest.param(array_api_compat.array_namespace(np.empty(0)), id="numpy")
+    import array_api_strict
+
+    yield pytest.param(array_api_strict, id="array_api_strict")
+    if gpu_available():
+        import cupy
+
+        yield pytest.param(array_api_compat.array_namespace(cupy.empty(0)), id="cupy")
+    else:
+        yield pytest.param(None, id="cupy", marks=pytest.mark.skip(
+            reason="CuPy with a visible CUDA device is not available on this machine"))
+
+
+@pytest.fixture(params=list(_namespaces()))
+def xp(request):
+    """An array namespace: NumPy, array_api_strict (proves portability) and CuPy when present."""
+    return request.param

@@ -105,7 +105,7 @@ def _cupy() -> ModuleType | None:
         try:
             cp = importlib.import_module("cupy")
             _cupy.cached = cp if cp.cuda.runtime.getDeviceCount() > 0 else None
-        except Exception:  # noqa: BLE001 - any import/driver failure means "no GPU"
+        except Exception:  # any import or driver failure means "no GPU"
             _cupy.cached = None
     return _cupy.cached
 

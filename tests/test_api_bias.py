@@ -63,12 +63,13 @@ def test_group_metrics_equal_fairlearn_on_adult(adult, sensitive):
                                   check_dtype=False, atol=1e-12, rtol=0)
     pd.testing.assert_series_equal(result.overall[list(REFERENCE_METRICS)],
                                    expected.overall.astype(float), check_names=False, atol=1e-12)
+    shared = list(REFERENCE_METRICS)
     for method in ("between_groups", "to_overall"):
-        pd.testing.assert_series_equal(result.difference(method), expected.difference(method),
+        pd.testing.assert_series_equal(result.difference(method)[shared], expected.difference(method),
                                        check_names=False, atol=1e-12)
-        pd.testing.assert_series_equal(result.ratio(method), expected.ratio(method),
+        pd.testing.assert_series_equal(result.ratio(method)[shared], expected.ratio(method),
                                        check_names=False, atol=1e-12)
-    pd.testing.assert_series_equal(result.group_min(), expected.group_min().astype(float),
+    pd.testing.assert_series_equal(result.group_min()[shared], expected.group_min().astype(float),
                                    check_names=False, check_dtype=False, atol=1e-12)
 
 
@@ -131,6 +132,7 @@ def test_clarify_equals_smclarify_on_compas(compas, smclarify_report):
 
 def test_numeric_facet_threshold_equals_smclarify(compas, smclarify_report):
     frame = compas[["age", "two_year_recid", "pred"]].copy()
+    frame["age"] = frame["age"].astype(float)  # smclarify treats low-cardinality ints as categories
     result = rai_nb.bias(frame, target="two_year_recid", prediction="pred", sensitive={"age": 40})
     facet = result.clarify.loc[("age", "> 40")]
     for stage in (None, "pred"):

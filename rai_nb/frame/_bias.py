@@ -27,8 +27,6 @@ from ._columns import (
     encode_threshold,
 )
 
-_IMPLICIT_POSITIVE_SETS = (frozenset({0, 1}), frozenset({-1, 1}))
-
 
 @dataclass(frozen=True)
 class BiasInputs:
@@ -81,8 +79,8 @@ def encode_bias_inputs(
     y_pred = None
     if prediction is not None:
         pred_name, pred_values = column_values(data, prediction, argument="prediction")
-        _check_same_classes(pred_name, pred_values, target_name, target_values)
         y_pred, _ = encode_binary(pred_name, pred_values, positive, argument="prediction")
+        _check_same_classes(pred_name, pred_values, target_name, target_values)
     elif y_score is not None:
         y_pred = (y_score >= threshold).astype(np.int8)
 
@@ -116,35 +114,40 @@ def encode_binary(name, values: pd.Series, positive_label, *, argument: str):
         missing = missing | ~np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan))
     if missing.any():
         raise RaiError(NAN_VALUES.format(argument=argument, column=name, count=int(missing.sum())))
-    present = pd.unique(values)
     if positive_label is None:
-        if not _is_implicit_binary(present):
-            shown = sorted(map(str, present))[:10]
-            raise RaiError(NEED_POSITIVE.format(column=name, values=shown))
-        positive_label = 1
-        return (values.to_numpy() == 1).astype(np.int8), positive_label
+        if not is_implicit_binary(values):
+            raise RaiError(NEED_POSITIVE.format(column=name, values=_some_values(values)))
+        return (values.to_numpy() == 1).astype(np.int8), 1
     positives = list(positive_label) if isinstance(positive_label, (list, tuple, set)) else [positive_label]
     hits = values.isin(positives).to_numpy()
     if argument == "target" and not hits.any():
-        shown = sorted(map(str, present))[:10]
-        raise RaiError(UNKNOWN_POSITIVE.format(value=positive_label, column=name, values=shown))
+        raise RaiError(UNKNOWN_POSITIVE.format(value=positive_label, column=name,
+                                               values=_some_values(values)))
     return hits.astype(np.int8), positive_label
 
 
-def _is_implicit_binary(present) -> bool:
-    try:
-        found = frozenset(v.item() if hasattr(v, "item") else v for v in present)
-    except TypeError:
+def is_implicit_binary(values: pd.Series) -> bool:
+    """True when every value is 0/1, every value is -1/1, or the dtype is boolean."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return True
+    if not pd.api.types.is_numeric_dtype(values.dtype):
         return False
-    return any(found <= allowed for allowed in _IMPLICIT_POSITIVE_SETS)
+    array = values.to_numpy()
+    is_one = array == 1
+    return bool(np.all(is_one | (array == 0)) or np.all(is_one | (array == -1)))
+
+
+def _some_values(values: pd.Series) -> list[str]:
+    return sorted(map(str, pd.unique(values)))[:10]
 
 
 def _check_same_classes(pred_name, pred_values, target_name, target_values) -> None:
+    if is_implicit_binary(pred_values) and is_implicit_binary(target_values):
+        return
     unknown = set(pd.unique(pred_values)) - set(pd.unique(target_values))
-    if unknown and not _is_implicit_binary(list(unknown) + list(pd.unique(target_values))):
-        shown = sorted(map(str, unknown))[:5]
-        raise RaiError(f"prediction ({pred_name!r}) has values {shown} that never occur in target "
-                       f"({target_name!r}); pass predicted classes, not scores (use score=)")
+    if unknown:
+        raise RaiError(f"prediction ({pred_name!r}) has values {sorted(map(str, unknown))[:5]} that never "
+                       f"occur in target ({target_name!r}); pass predicted classes, not scores (use score=)")
 
 
 def encode_score(name, values: pd.Series) -> np.ndarray:

@@ -51,12 +51,18 @@ def bias_statistics(tensor, onehots: list[np.ndarray], *, predicted: bool,
     empty = (counts.sum(axis=(-2, -1)) == 0)[..., None] & _RATE_COLUMNS
     by_group = np.where(empty, np.nan, by_group)
     clarify_values = np.concatenate(
-        [_clarify_table(np.einsum("lg,...gsyz->...lsyz", hot, tensor), tensor, predicted)
-         for hot in onehots], axis=-2)
+        [_clarify_table(_facet_sums(hot, tensor), tensor, predicted) for hot in onehots], axis=-2)
     summaries = [_summary(by_group, overall, names, agg, kind, method)
                  for names, agg, kind in DISPARITIES.values()]
     return {"by_group": by_group, "overall": overall, "clarify": clarify_values,
             "disparities": np.stack(summaries, axis=-1)}
+
+
+def _facet_sums(onehot, tensor):
+    """Sum ``tensor[..., g, s, y, ŷ]`` over the groups of each facet level (a matrix product)."""
+    *lead, groups, strata, _, _ = tensor.shape
+    flat = tensor.reshape(*lead, groups, strata * 4)
+    return np.matmul(onehot, flat).reshape(*lead, onehot.shape[0], strata, 2, 2)
 
 
 def clarify_names(predicted: bool, stratified: bool) -> list[str]:

@@ -1,0 +1,225 @@
+"""``rai_nb.slices``: where does the model fail, or treat people worst? SliceLine + Slice Finder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..backend import choose_namespace, is_on_device, to_device
+from ..errors import BAD_OPTION, EMPTY_DATA, ONE_CLASS, RaiError
+from ..frame import column_values, describe_predicate, encode_loss, encode_slice_features
+from ..frame._bias import encode_binary
+from ..results import SliceResult
+from ..stats.significance import (
+    alpha_investing,
+    benjamini_hochberg,
+    effect_size,
+    mean_variance,
+    welch_test,
+)
+from ..stats.slicing import slice_line, slice_moments
+
+#: Fairness objectives: rows the rate is defined on (y value, None: all) and the per-row loss.
+_RATES = {
+    "false_positive_rate": (0, lambda pred: pred),
+    "false_negative_rate": (1, lambda pred: 1 - pred),
+    "selection_rate": (None, lambda pred: 1 - pred),
+}
+LOSSES = ("error", "log_loss", *_RATES)
+FDR = ("alpha_investing", "benjamini_hochberg")
+
+
+def slices(
+    data: pd.DataFrame,
+    *,
+    errors=None,
+    model=None,
+    target=None,
+    prediction=None,
+    loss: str = "error",
+    positive_label=None,
+    features=None,
+    bins: dict | None = None,
+    n_bins: int = 10,
+    alpha: float = 0.95,
+    k: int = 10,
+    max_l: int = 3,
+    min_sup: float = 10,
+    significance: float = 0.05,
+    fdr: str = "alpha_investing",
+) -> SliceResult:
+    """The top-``k`` slices (conjunctions of ``column = value``) where the loss is worst.
+
+    SliceLine (Sagadeeva & Boehm, SIGMOD 2021) finds the exact top-``k`` by its score, which
+    trades the slice's mean loss against its size; each slice found is then tested against
+    the other rows as in Slice Finder (Chung et al., ICDE 2019): effect size, one-sided Welch
+    t-test and false-discovery control.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The rows; never modified. Numeric columns with more than ``n_bins`` distinct values are
+        cut at quantiles (a value held by more than ``1/n_bins`` of the rows gets its own bin);
+        missing values form their own level.
+    errors : str or array-like, optional
+        Per-row loss (non-negative). Give either this or ``target`` with ``model`` or
+        ``prediction``.
+    model : estimator, optional
+        Called as ``model.predict(X)`` (``predict_proba`` for log-loss), where ``X`` is
+        ``data`` without the target, prediction and errors columns.
+    target, prediction : str or array-like, optional
+        True labels, and predicted labels when no model is given.
+    loss : {"error", "log_loss", "false_positive_rate", "false_negative_rate", "selection_rate"}
+        ``error`` is the 0/1 error and ``log_loss`` the per-row cross-entropy. The fairness
+        objectives search for the slices whose rate is worst against the rest: the highest
+        false-positive rate (rows with negative label), the highest false-negative rate (rows
+        with positive label), or the lowest selection rate (the loss is ``1 - ŷ``).
+    positive_label : scalar, optional
+        The favourable class for the fairness objectives (needed unless labels are 0/1).
+    features : list of str, optional
+        Columns to slice on (default: every column but target, prediction and errors).
+    bins : dict, optional
+        Per column: a number of quantile bins, a list of edges, or None to keep every value.
+    alpha, k, max_l, min_sup
+        As in the ``sliceline`` package: score weight of the loss (0 < alpha <= 1), number of
+        slices (ties with the k-th are kept), most predicates per slice, smallest slice size
+        (a float in (0, 1) is a fraction of the rows).
+    significance : float, default 0.05
+        Level of the false-discovery control.
+    fdr : {"alpha_investing", "benjamini_hochberg"}
+        α-investing over the slices in score order (as Slice Finder) or Benjamini–Hochberg.
+
+    Returns
+    -------
+    SliceResult
+
+    Examples
+    --------
+    >>> import pandas as pd, rai_nb
+    >>> df = pd.DataFrame({"city": list("aabbbbbbbb"), "err": [1, 1, 0, 0, 0, 0, 0, 0, 1, 0]})
+    >>> result = rai_nb.slices(df, errors="err", min_sup=2, k=1)
+    >>> result.top[["slice", "size", "mean_loss"]].values.tolist()
+    [['city = a', 2, 1.0]]
+    """
+    _check_options(data, loss=loss, alpha=alpha, k=k, max_l=max_l, min_sup=min_sup,
+                   significance=significance, fdr=fdr)
+    used = [c for c in (errors, target, prediction) if isinstance(c, str)]
+    if features is None:
+        features = [c for c in data.columns if c not in used]
+    encoded = encode_slice_features(data, features, bins=bins, n_bins=n_bins)
+    loss_values, rows, name = _loss(data, errors=errors, model=model, target=target,
+                                    prediction=prediction, loss=loss,
+                                    positive_label=positive_label, drop=used)
+    codes = encoded.codes if rows is None else encoded.codes[rows]
+    on_device = any(is_on_device(a) for a in (errors, target, prediction))
+    xp = choose_namespace(len(codes), on_device=on_device)
+    support = int(min_sup * len(codes)) if 0 < min_sup < 1 else int(min_sup)
+    device_codes, device_loss = to_device(codes, xp), to_device(loss_values, xp)
+    search = slice_line(device_codes, device_loss, encoded.n_levels, alpha=alpha, k=k,
+                        max_l=max_l, min_sup=support, xp=xp)
+    centred = to_device(loss_values - search.average_error, xp)
+    moments = slice_moments(device_codes, centred, search.slices, xp=xp)
+    top = _top_table(search, encoded, moments, loss_values - search.average_error,
+                     significance=significance, fdr=fdr)
+    return SliceResult(top=top, loss=name, n_rows=len(codes), average_loss=search.average_error,
+                       alpha=alpha, k=k, max_l=max_l, min_sup=support, significance=significance,
+                       fdr=fdr, evaluated=search.evaluated, data=data)
+
+
+def _check_options(data, *, loss, alpha, k, max_l, min_sup, significance, fdr) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if len(data) == 0:
+        raise RaiError(EMPTY_DATA.format(argument="data"))
+    if loss not in LOSSES:
+        raise RaiError(BAD_OPTION.format(argument="loss", allowed=LOSSES, value=loss))
+    if fdr not in FDR:
+        raise RaiError(BAD_OPTION.format(argument="fdr", allowed=FDR, value=fdr))
+    if not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
+        raise RaiError(f"alpha must lie in (0, 1], got {alpha!r}")
+    for name, value in (("k", k), ("max_l", max_l)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise RaiError(f"{name} must be a positive integer, got {value!r}")
+    is_count = isinstance(min_sup, (int, np.integer)) and not isinstance(min_sup, bool)
+    if not (is_count and min_sup >= 0) and not (isinstance(min_sup, float) and 0 <= min_sup < 1):
+        raise RaiError(f"min_sup must be a row count >= 0 or a fraction in [0, 1), got {min_sup!r}")
+    if not 0 < significance < 1:
+        raise RaiError(f"significance must lie strictly between 0 and 1, got {significance!r}")
+
+
+def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop):
+    """Per-row loss (host float64), the rows it is defined on (None: all) and its name."""
+    if errors is not None:
+        if model is not None or prediction is not None:
+            raise RaiError("pass either errors= or target= with model= or prediction=, not both")
+        return encode_loss(*column_values(data, errors, argument="errors"), argument="errors"), \
+            None, "loss"
+    if target is None or (model is None) == (prediction is None):
+        raise RaiError("pass errors=, or target= with exactly one of model= and prediction=")
+    target_name, y = column_values(data, target, argument="target")
+    if y.isna().any():
+        raise RaiError(f"target ({target_name!r}) has {int(y.isna().sum())} missing value(s)")
+    features = data.drop(columns=[c for c in drop if c in data.columns])
+    if loss == "log_loss":
+        if model is None:
+            raise RaiError("loss='log_loss' needs model= (with predict_proba), not prediction=")
+        return _log_loss(model, features, target_name, y), None, "log_loss"
+    predicted = (pd.Series(np.asarray(model.predict(features))) if model is not None
+                 else column_values(data, prediction, argument="prediction")[1])
+    if len(predicted) != len(y):
+        raise RaiError(f"model.predict returned {len(predicted)} rows for {len(y)}")
+    if loss == "error":
+        return (predicted.to_numpy() != y.to_numpy()).astype(np.float64), None, "error"
+    return _rate_loss(loss, target_name, y, predicted, positive_label)
+
+
+def _rate_loss(loss, target_name, y, predicted, positive_label):
+    y01, positive = encode_binary(target_name, y, positive_label, argument="target")
+    pred01, _ = encode_binary("prediction", predicted, positive, argument="prediction")
+    label, per_row = _RATES[loss]
+    rows = None if label is None else y01 == label
+    if rows is not None and not rows.any():
+        value = positive if label == 0 else f"not {positive!r}"
+        raise RaiError(ONE_CLASS.format(argument="target", column=target_name, value=value))
+    values = per_row(pred01.astype(np.float64))
+    name = "1 − selection_rate" if loss == "selection_rate" else loss
+    return (values if rows is None else values[rows]), rows, name
+
+
+def _log_loss(model, features, target_name, y) -> np.ndarray:
+    proba = np.asarray(model.predict_proba(features), dtype=np.float64)
+    classes = np.asarray(model.classes_)
+    position = pd.Index(classes).get_indexer(y)
+    if (position < 0).any():
+        unknown = sorted(map(str, pd.unique(y[position < 0])))[:5]
+        raise RaiError(f"target ({target_name!r}) has values {unknown} the model does not know")
+    chosen = proba[np.arange(len(y)), position]
+    return -np.log(np.clip(chosen, np.finfo(np.float64).eps, 1.0))
+
+
+def _top_table(search, encoded, moments, centred, *, significance, fdr) -> pd.DataFrame:
+    """The reported slices with their predicates, statistics and tests (host math on moments)."""
+    total = np.array([len(centred), centred.sum(), (centred**2).sum()])[:, None]
+    mean, variance = mean_variance(*moments)
+    rest_mean, rest_variance = mean_variance(*(total - moments))
+    _, _, p_value = welch_test(mean, variance, moments[0], rest_mean, rest_variance,
+                               total[0] - moments[0])
+    control = alpha_investing if fdr == "alpha_investing" else benjamini_hochberg
+    predicates = [_predicates(row, encoded) for row in search.slices]
+    return pd.DataFrame({
+        "predicates": predicates,
+        "slice": [" & ".join(describe_predicate(c, v) for c, v in p.items()) for p in predicates],
+        "level": (search.slices >= 0).sum(axis=1).astype(np.int64),
+        "size": search.sizes,
+        "mean_loss": search.errors / np.maximum(search.sizes, 1),
+        "rest_loss": rest_mean + search.average_error,
+        "score": search.scores,
+        "effect_size": effect_size(mean, variance, rest_mean, rest_variance),
+        "p_value": p_value,
+        "significant": control(p_value, significance),
+    })
+
+
+def _predicates(codes: np.ndarray, encoded) -> dict:
+    return {column.name: column.levels[code] for column, code in zip(encoded.columns, codes.tolist())
+            if code >= 0}

@@ -1,0 +1,207 @@
+"""rai_nb.slices end to end: against sliceline on Adult, scipy's Welch test, sklearn metrics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import confusion_matrix, log_loss
+from sklearn.tree import DecisionTreeClassifier
+from sliceline.slicefinder import Slicefinder
+
+import rai_nb
+from rai_nb import RaiError
+from rai_nb.frame import describe_predicate, encode_slice_features
+from rai_nb.frame._features import encode_feature, level_mask
+
+
+@pytest.fixture(scope="module")
+def adult():
+    """4,000 Adult rows with a shallow tree's predictions (trained on other rows)."""
+    datasets = pytest.importorskip("rai_nb.datasets")
+    frame = datasets.load_adult()
+    frame = frame.drop(columns=[c for c in frame.columns if "fnlwgt" in str(c)])
+    features = frame.drop(columns="income")
+    onehot = pd.get_dummies(features, dummy_na=True).astype(np.float64).fillna(-1)
+    model = DecisionTreeClassifier(max_depth=5, random_state=0).fit(onehot.iloc[5000:15000],
+                                                                   frame["income"].iloc[5000:15000])
+    sample = frame.iloc[:4000].reset_index(drop=True)
+    sample["prediction"] = model.predict(onehot.iloc[:4000])
+    return sample
+
+
+def sliceline_top(codes, errors, **params):
+    finder = Slicefinder(verbose=False, **params).fit(codes, errors)
+    slices = np.array([[-1 if v is None else v for v in row] for row in finder.top_slices_],
+                      dtype=np.int64).reshape(-1, codes.shape[1])
+    return slices, np.array([s["slice_score"] for s in finder.top_slices_statistics_])
+
+
+@pytest.mark.parametrize("max_l", [2, 3])
+def test_adult_top_k_equals_sliceline(adult, max_l):
+    features = [c for c in adult.columns if c not in ("income", "prediction")]
+    errors = (adult["income"] != adult["prediction"]).to_numpy(np.float64)
+    result = rai_nb.slices(adult, target="income", prediction="prediction", alpha=0.95, k=10,
+                           max_l=max_l, min_sup=40)
+    encoded = encode_slice_features(adult, features)
+    slices, scores = sliceline_top(encoded.codes, errors, alpha=0.95, k=10, max_l=max_l, min_sup=40)
+    np.testing.assert_allclose(result.top["score"], scores, rtol=1e-12)
+    expected = [{c.name: c.levels[v] for c, v in zip(encoded.columns, row) if v >= 0} for row in slices]
+    assert result.top["predicates"].tolist() == expected
+    assert result.average_loss == pytest.approx(errors.mean())
+
+
+def test_planted_slice_is_found_and_matches_sliceline():
+    rng = np.random.default_rng(5)
+    n = 5000
+    frame = pd.DataFrame({"color": rng.choice(["red", "green", "blue"], n),
+                          "size": rng.choice(["S", "M", "L", "XL"], n),
+                          "age": rng.integers(18, 80, n), "score": rng.normal(size=n)})
+    bad = (frame["color"] == "red") & (frame["age"] >= 60)
+    errors = np.where(bad, rng.random(n) < 0.8, rng.random(n) < 0.1).astype(np.float64)
+    result = rai_nb.slices(frame, errors=errors, bins={"age": [18, 40, 60, 80]}, k=5, max_l=3)
+    assert result.top["predicates"].iloc[0] == {"color": "red", "age": pd.Interval(60, 80, "both")}
+    assert result.top["slice"].iloc[0] == "color = red & age in [60, 80]"
+    np.testing.assert_array_equal(result.mask(0), bad.to_numpy())
+    encoded = encode_slice_features(frame, list(frame.columns), bins={"age": [18, 40, 60, 80]})
+    _, scores = sliceline_top(encoded.codes, errors, alpha=0.95, k=5, max_l=3, min_sup=10)
+    np.testing.assert_allclose(result.top["score"], scores, rtol=1e-12)
+
+
+def test_statistics_match_scipy_on_the_slice_rows(adult):
+    result = rai_nb.slices(adult, target="income", prediction="prediction", k=5, max_l=2, min_sup=30,
+                           fdr="benjamini_hochberg")
+    errors = (adult["income"] != adult["prediction"]).to_numpy(np.float64)
+    for i, row in result.top.iterrows():
+        inside = result.mask(i)
+        assert inside.sum() == row["size"]
+        assert row["mean_loss"] == pytest.approx(errors[inside].mean())
+        assert row["rest_loss"] == pytest.approx(errors[~inside].mean())
+        ref = scipy.stats.ttest_ind(errors[inside], errors[~inside], equal_var=False, alternative="greater")
+        assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-300)
+        a, b = errors[inside], errors[~inside]
+        phi = (a.mean() - b.mean()) / np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+        assert row["effect_size"] == pytest.approx(phi, rel=1e-9)
+    bh = scipy.stats.false_discovery_control(result.top["p_value"]) <= 0.05
+    np.testing.assert_array_equal(result.top["significant"], bh)
+
+
+def test_model_losses_match_sklearn(adult):
+    features = adult.drop(columns=["income", "prediction"])
+    numeric = features.select_dtypes("number")
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(numeric, adult["income"])
+    data = pd.concat([numeric, adult[["income"]]], axis=1)
+    error = rai_nb.slices(data, model=model, target="income", k=3, max_l=2)
+    assert error.average_loss == pytest.approx((model.predict(numeric) != adult["income"]).mean())
+    logloss = rai_nb.slices(data, model=model, target="income", loss="log_loss", k=3, max_l=2)
+    proba = model.predict_proba(numeric)
+    assert logloss.average_loss == pytest.approx(log_loss(adult["income"], proba))
+
+
+@pytest.mark.parametrize("loss", ["false_positive_rate", "false_negative_rate", "selection_rate"])
+def test_fairness_objectives_are_rates(adult, loss):
+    result = rai_nb.slices(adult, target="income", prediction="prediction", loss=loss, k=3, max_l=2)
+    y, pred = adult["income"].to_numpy(), adult["prediction"].to_numpy()
+
+    def rate(rows):
+        tn, fp, fn, tp = confusion_matrix(y[rows], pred[rows], labels=[0, 1]).ravel()
+        return {"false_positive_rate": fp / (fp + tn), "false_negative_rate": fn / (fn + tp),
+                "selection_rate": 1 - (tp + fp) / rows.sum()}[loss]
+
+    assert result.average_loss == pytest.approx(rate(np.ones(len(y), dtype=bool)))
+    for i in range(len(result.top)):
+        assert result.top["mean_loss"].iloc[i] == pytest.approx(rate(result.mask(i)))
+
+
+def test_renders_everywhere(adult):
+    result = rai_nb.slices(adult, target="income", prediction="prediction", k=3, max_l=2)
+    bundle = result._repr_mimebundle_()
+    assert "<svg" in bundle["text/html"] and "<script" not in bundle["text/html"]
+    assert "Top slices" in bundle["text/markdown"]
+    report = json.loads(result.to_json())
+    assert report["kind"] == "slices" and report["summary"]["slices"] == len(result.top)
+    assert str(result).startswith("Problem slices by error")
+
+
+def test_does_not_mutate_inputs(adult):
+    data = adult.copy()
+    errors = (adult["income"] != adult["prediction"]).to_numpy(np.float64)
+    kept = errors.copy()
+    rai_nb.slices(data, errors=errors, features=["sex", "race"] if "sex" in data else None, k=2)
+    pd.testing.assert_frame_equal(data, adult)
+    np.testing.assert_array_equal(errors, kept)
+
+
+def frame_with(values, n=20):
+    return pd.DataFrame({"g": ["a", "b"] * (n // 2), "x": values})
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(errors=[np.nan] + [1.0] * 19), "missing or non-finite"),
+    (dict(errors=[-1.0] + [1.0] * 19), "negative"),
+    (dict(errors=[1.0] * 5), "has 5 rows but the data has 20"),
+    (dict(errors="nope"), "'nope' given as errors is not in the data"),
+    (dict(errors="g"), "must be numeric"),
+    (dict(errors=[1.0] * 20, alpha=0), "alpha"),
+    (dict(errors=[1.0] * 20, k=0), "k must be a positive integer"),
+    (dict(errors=[1.0] * 20, max_l=1.5), "max_l must be a positive integer"),
+    (dict(errors=[1.0] * 20, min_sup=-1), "min_sup"),
+    (dict(errors=[1.0] * 20, loss="auc"), "loss must be one of"),
+    (dict(errors=[1.0] * 20, fdr="bonferroni"), "fdr must be one of"),
+    (dict(errors=[1.0] * 20, features=["zzz"]), "'zzz' given as features"),
+    (dict(errors=[1.0] * 20, features=[]), "no column"),
+    (dict(errors=[1.0] * 20, bins={"x": [5, 1]}), "increasing list"),
+    (dict(errors=[1.0] * 20, bins={"x": [0, 3]}), "outside the bin edges"),
+    (dict(target="g"), "exactly one of model= and prediction="),
+    (dict(), "pass errors="),
+])
+def test_bad_input_is_a_rai_error(kwargs, match):
+    with pytest.raises(RaiError, match=match):
+        rai_nb.slices(frame_with(np.arange(20.0)), **kwargs)
+
+
+def test_degenerate_inputs_give_well_formed_results():
+    constant = rai_nb.slices(frame_with(np.ones(20)), errors=np.r_[np.tile([1.0, 0.0], 3), np.zeros(14)],
+                             min_sup=1)
+    assert len(constant.top) >= 1 and "x" not in constant.top["slice"].iloc[0]
+    zero = rai_nb.slices(frame_with(np.arange(20.0)), errors=np.zeros(20))
+    assert zero.top.empty and "No slice" in zero.to_markdown()
+    assert zero.summary()["slices"] == 0 and json.loads(zero.to_json())
+    huge = rai_nb.slices(frame_with(np.arange(20.0)), errors=np.r_[np.ones(5), np.zeros(15)], k=10_000,
+                         min_sup=1)
+    assert 0 < len(huge.top) < 10_000
+    with pytest.raises(RaiError, match="slice index"):
+        huge.mask(len(huge.top))
+    with pytest.raises(RaiError, match="pass errors"):
+        rai_nb.slices(pd.DataFrame({"g": ["a"]}))
+    with pytest.raises(RaiError, match="no rows"):
+        rai_nb.slices(pd.DataFrame({"g": []}), errors=[])
+
+
+def test_quantile_bins_isolate_a_dominant_value():
+    rng = np.random.default_rng(0)
+    gain = pd.Series(np.where(rng.random(2000) < 0.9, 0, rng.integers(100, 10_000, 2000)))
+    column = encode_feature("capital_gain", gain, 10)
+    assert column.levels[0] == 0 and all(isinstance(v, pd.Interval) for v in column.levels[1:])
+    assert describe_predicate("capital_gain", column.levels[0]) == "capital_gain = 0"
+    hours = pd.Series(np.r_[np.full(500, 40), np.arange(1, 501) % 99 + 1])
+    levels = encode_feature("hours", hours, 10).levels
+    around = [v for v in levels if isinstance(v, pd.Interval) and v.left <= 40 <= v.right]
+    assert 40 in levels and all(40 not in v for v in around)
+    assert describe_predicate("age", pd.Interval(37, 45, "left")) == "age in [37, 45)"
+    assert describe_predicate("w", None) == "w is missing"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.integers(-5, 5), st.floats(-1e3, 1e3), st.just(np.nan)), min_size=1,
+                max_size=60), st.integers(2, 6))
+def test_every_level_reads_back_its_rows(values, n_bins):
+    series = pd.Series(values, dtype=np.float64)
+    column = encode_feature("v", series, n_bins)
+    for code, level in enumerate(column.levels):
+        np.testing.assert_array_equal(level_mask(series, level), column.codes == code)

@@ -79,8 +79,8 @@ def encode_bias_inputs(
     y_pred = None
     if prediction is not None:
         pred_name, pred_values = column_values(data, prediction, argument="prediction")
-        y_pred, _ = encode_binary(pred_name, pred_values, positive, argument="prediction")
         _check_same_classes(pred_name, pred_values, target_name, target_values)
+        y_pred, _ = encode_binary(pred_name, pred_values, positive_label, argument="prediction")
     elif y_score is not None:
         y_pred = (y_score >= threshold).astype(np.int8)
 
@@ -144,7 +144,7 @@ def _some_values(values: pd.Series) -> list[str]:
 def _check_same_classes(pred_name, pred_values, target_name, target_values) -> None:
     if is_implicit_binary(pred_values) and is_implicit_binary(target_values):
         return
-    unknown = set(pd.unique(pred_values)) - set(pd.unique(target_values))
+    unknown = set(pd.unique(pred_values.dropna())) - set(pd.unique(target_values))
     if unknown:
         raise RaiError(f"prediction ({pred_name!r}) has values {sorted(map(str, unknown))[:5]} that never "
                        f"occur in target ({target_name!r}); pass predicted classes, not scores (use score=)")

@@ -28,9 +28,13 @@ DISPARITIES = {
 _RATE_COLUMNS = np.array([name != "count" for name in GROUP_METRICS])
 
 
-def facet_onehots(facet_codes_of_group: list[np.ndarray], n_levels: list[int]) -> list[np.ndarray]:
-    """For each sensitive column, a ``(levels, groups)`` 0/1 matrix: group g has level l."""
-    return [np.eye(levels, dtype=np.float64)[codes].T
+def facet_onehots(facet_codes_of_group: list[np.ndarray], n_levels: list[int]) -> list:
+    """For each sensitive column, a ``(levels, groups)`` 0/1 matrix: group g has level l.
+
+    ``None`` stands for the identity (one sensitive column: its levels are the groups).
+    """
+    return [None if len(codes) == levels and np.array_equal(codes, np.arange(levels))
+            else np.eye(levels, dtype=np.float64)[codes].T
             for codes, levels in zip(facet_codes_of_group, n_levels)]
 
 
@@ -60,6 +64,8 @@ def bias_statistics(tensor, onehots: list[np.ndarray], *, predicted: bool,
 
 def _facet_sums(onehot, tensor):
     """Sum ``tensor[..., g, s, y, ŷ]`` over the groups of each facet level (a matrix product)."""
+    if onehot is None:
+        return tensor
     *lead, groups, strata, _, _ = tensor.shape
     flat = tensor.reshape(*lead, groups, strata * 4)
     return np.matmul(onehot, flat).reshape(*lead, onehot.shape[0], strata, 2, 2)

@@ -31,9 +31,10 @@ def confusion_counts(group_codes, y_true, y_pred=None, *, n_groups: int, xp=None
     xp = namespace(group_codes, y_true, xp=xp)
     total = np.zeros(n_groups * 4, dtype=np.int64)
     for rows in row_chunks(group_codes.shape[0]):
-        cell = xp.astype(group_codes[rows], xp.int64) * 4 + xp.astype(y_true[rows], xp.int64) * 2
+        cell = xp.astype(group_codes[rows], xp.int64, copy=False) * 4
+        cell += xp.astype(y_true[rows], xp.int64) * 2
         if y_pred is not None:
-            cell = cell + xp.astype(y_pred[rows], xp.int64)
+            cell += xp.astype(y_pred[rows], xp.int64)
         total += to_host(bincount(cell, minlength=n_groups * 4, xp=xp))
     return total.reshape(n_groups, 2, 2)
 

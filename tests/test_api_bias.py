@@ -117,17 +117,17 @@ def assert_matches_report(table, report):
                 assert got == pytest.approx(expected, abs=1e-9), (facet, metric["name"])
 
 
-def test_clarify_equals_smclarify_on_compas(compas, smclarify_report):
-    frame = compas[["race", "age_cat", "two_year_recid", "pred"]].copy()
-    frame["race"] = frame["race"].astype(object)
-    result = rai_nb.bias(frame, target="two_year_recid", prediction="pred", sensitive="race",
-                         group_variable="age_cat")
-    table = result.clarify.xs("race").rename(index=str)
-    strata = frame["age_cat"].astype(object)
-    assert_matches_report(table, smclarify_report(frame, "race", "two_year_recid",
-                                                  group_variable=strata))
-    assert_matches_report(table, smclarify_report(frame, "race", "two_year_recid",
-                                                  prediction="pred", group_variable=strata))
+@pytest.mark.parametrize("dataset,target,facet,strata", [
+    ("compas", "two_year_recid", "race", "age_cat"), ("adult", "income", "race", "relationship")])
+def test_clarify_equals_smclarify(dataset, target, facet, strata, smclarify_report, request):
+    frame = request.getfixturevalue(dataset)[[facet, strata, target, "pred"]].astype(
+        {facet: object, strata: object})
+    result = rai_nb.bias(frame, target=target, prediction="pred", sensitive=facet,
+                         group_variable=strata)
+    table = result.clarify.xs(facet).rename(index=str)
+    for prediction in (None, "pred"):
+        assert_matches_report(table, smclarify_report(frame, facet, target, prediction=prediction,
+                                                      group_variable=frame[strata]))
 
 
 def test_numeric_facet_threshold_equals_smclarify(compas, smclarify_report):

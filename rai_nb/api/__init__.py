@@ -4,5 +4,7 @@ One private module per function; this package only re-exports them.
 """
 
 from ._bias import bias
+from ._slices import slices
+from ._validate import drift, validate
 
-__all__ = ["bias"]
+__all__ = ["bias", "drift", "slices", "validate"]

@@ -5,5 +5,7 @@ One private module per result type; this package only re-exports them.
 
 from ._base import Result
 from ._bias import BiasResult
+from ._slices import SliceResult
+from ._validate import Check, DriftResult, ValidationResult
 
-__all__ = ["BiasResult", "Result"]
+__all__ = ["BiasResult", "Check", "DriftResult", "Result", "SliceResult", "ValidationResult"]

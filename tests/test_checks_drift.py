@@ -1,0 +1,159 @@
+"""Drift kernels against scipy (KS, Wasserstein, χ², Jensen–Shannon) and brute force (PSI, MMD)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from scipy.spatial.distance import cdist, jensenshannon
+
+from rai_nb.backend import to_device
+from rai_nb.checks import drift as kd
+from rai_nb.checks.mmd import mmd_test
+
+# Rounded values so that ties (the hard case for KS and Wasserstein) are frequent.
+samples = hnp.arrays(np.float64, st.integers(1, 60),
+                     elements=st.floats(-50, 50, allow_nan=False).map(lambda v: round(v, 0)))
+counts = hnp.arrays(np.int64, st.integers(2, 8), elements=st.integers(0, 40))
+
+
+def brute_ks_pvalue(d, n1, n2):
+    """Share of all orderings of n1 + n2 values whose KS statistic reaches ``d``."""
+    reached = []
+    for chosen in itertools.combinations(range(n1 + n2), n1):
+        step = np.zeros(n1 + n2)
+        step[list(chosen)] = 1
+        i, j = np.cumsum(step), np.cumsum(1 - step)
+        reached.append(np.abs(i / n1 - j / n2).max() >= d - 1e-12)
+    return np.mean(reached)
+
+
+@settings(max_examples=200, deadline=None)
+@given(samples, samples)
+def test_ks_and_wasserstein_equal_scipy(a, b):
+    a, b = np.sort(a), np.sort(b)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expected = stats.ks_2samp(a, b)
+    d = kd.ks_statistic(a, b)
+    assert d == pytest.approx(expected.statistic, abs=1e-12)
+    if not caught:
+        assert kd.ks_pvalue(d, a.size, b.size) == pytest.approx(expected.pvalue, abs=1e-9)
+    elif math.comb(a.size + b.size, a.size) <= 5000:  # scipy's exact count overflowed
+        assert kd.ks_pvalue(d, a.size, b.size) == pytest.approx(
+            brute_ks_pvalue(d, a.size, b.size), abs=1e-9)
+    assert kd.wasserstein_distance(a, b) == pytest.approx(stats.wasserstein_distance(a, b),
+                                                          abs=1e-9)
+
+
+@pytest.mark.parametrize("sizes", [(400, 400), (731, 509), (3000, 2500), (12000, 9000)])
+def test_ks_pvalue_equals_scipy_exact_and_asymptotic(sizes):
+    rng = np.random.default_rng(sum(sizes))
+    a = np.sort(rng.normal(size=sizes[0]).round(2))
+    b = np.sort(rng.normal(0.05, size=sizes[1]).round(2))
+    d = kd.ks_statistic(a, b)
+    for method in ("exact", "asymp", "auto"):
+        if method == "exact" and max(sizes) > kd.KS_EXACT_MAX_ROWS:
+            continue
+        expected = stats.ks_2samp(a, b, method=method).pvalue
+        assert kd.ks_pvalue(d, *sizes, method=method) == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(counts, st.data())
+def test_chi2_and_jensen_shannon_equal_scipy(ref, data):
+    cur = data.draw(hnp.arrays(np.int64, ref.shape, elements=st.integers(0, 40)))
+    if ref.sum() == 0 or cur.sum() == 0:
+        return
+    table = np.stack([ref, cur])
+    table = table[:, table.sum(axis=0) > 0]
+    stat, p, dof = kd.chi2_homogeneity(ref, cur)
+    if table.shape[1] < 2:
+        assert (stat, p, dof) == (0.0, 1.0, 0)
+    else:
+        expected = stats.chi2_contingency(table)
+        assert stat == pytest.approx(expected.statistic, abs=1e-9)
+        assert p == pytest.approx(expected.pvalue, abs=1e-9)
+        assert dof == expected.dof
+    assert kd.jensen_shannon(ref, cur) == pytest.approx(jensenshannon(ref, cur), abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(counts, st.data())
+def test_psi_equals_its_formula(ref, data):
+    cur = data.draw(hnp.arrays(np.int64, ref.shape, elements=st.integers(1, 40)))
+    if ref.sum() == 0:
+        return
+    r = np.maximum(ref / ref.sum(), kd.PSI_FLOOR)
+    c = np.maximum(cur / cur.sum(), kd.PSI_FLOOR)
+    expected = sum((ci - ri) * np.log(ci / ri) for ri, ci in zip(r, c))
+    assert kd.psi(ref, cur) == pytest.approx(expected, abs=1e-12)
+    assert kd.psi(ref, ref) == pytest.approx(0.0, abs=1e-15)
+
+
+@settings(max_examples=100, deadline=None)
+@given(samples, st.integers(2, 12))
+def test_quantiles_and_histograms_equal_numpy(values, n_bins):
+    values = np.sort(values)
+    q = np.linspace(0, 1, 7)
+    assert kd.quantile(values, q) == pytest.approx(np.quantile(values, q), abs=1e-12)
+    edges = kd.bin_edges(values, n_bins)
+    hist = kd.sorted_histogram(values, edges)
+    expected = np.bincount(np.searchsorted(edges, values, side="left"), minlength=edges.size + 1)
+    np.testing.assert_array_equal(hist, expected)
+
+
+def test_kernels_on_every_namespace(xp):
+    rng = np.random.default_rng(0)
+    a = np.sort(rng.normal(size=300).round(1))
+    b = np.sort(rng.normal(0.3, 1.2, size=250).round(1))
+    got = kd.numeric_drift(to_device(a, xp), to_device(b, xp), xp=xp)
+    expected = stats.ks_2samp(a, b)
+    assert got.ks == pytest.approx(expected.statistic, abs=1e-12)
+    assert got.ks_pvalue == pytest.approx(expected.pvalue, abs=1e-9)
+    assert got.wasserstein == pytest.approx(stats.wasserstein_distance(a, b), abs=1e-9)
+    assert got.wasserstein_norm == pytest.approx(got.wasserstein / a.std(), abs=1e-12)
+    edges = np.unique(np.quantile(a, np.arange(1, 10) / 10))
+    ref_hist = np.bincount(np.searchsorted(edges, a), minlength=edges.size + 1)
+    cur_hist = np.bincount(np.searchsorted(edges, b), minlength=edges.size + 1)
+    assert got.psi == pytest.approx(kd.psi(ref_hist, cur_hist), abs=1e-12)
+    assert got.jensen_shannon == pytest.approx(jensenshannon(ref_hist, cur_hist), abs=1e-9)
+
+
+def brute_mmd2(x, y, sigma):
+    kernel = lambda p, q: np.exp(-cdist(p, q, "sqeuclidean") / (2 * sigma**2))  # noqa: E731
+    m, n = len(x), len(y)
+    kxx, kyy = kernel(x, x), kernel(y, y)
+    return ((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) /
+            (n * (n - 1)) - 2 * kernel(x, y).mean())
+
+
+def test_mmd_equals_brute_force_and_permutation_null(xp, monkeypatch):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(70, 3)), rng.normal(0.4, size=(55, 3))
+    monkeypatch.setattr("rai_nb.checks.mmd.BLOCK_ENTRIES", 500)  # several blocks
+    result = mmd_test(to_device(x, xp), to_device(y, xp), n_permutations=50, random_state=0, xp=xp)
+    assert result.statistic == pytest.approx(brute_mmd2(x, y, result.bandwidth), abs=1e-9)
+    z = np.vstack([x, y])
+    pairwise = cdist(z, z)[np.triu_indices(len(z), k=1)]
+    assert result.bandwidth == pytest.approx(np.sqrt(np.median(pairwise**2)), rel=1e-12)
+    # The p-value counts permuted statistics recomputed by brute force with the same labels.
+    labels = np.zeros((50, len(z)))
+    labels[:, :70] = 1
+    permuted = np.random.default_rng(0).permuted(labels, axis=1)
+    null = [brute_mmd2(z[row == 1], z[row == 0], result.bandwidth) for row in permuted]
+    assert result.pvalue == pytest.approx((1 + np.sum(np.array(null) >= result.statistic)) / 51)
+    assert result.pvalue < 0.05
+
+
+def test_mmd_does_not_flag_one_distribution():
+    rng = np.random.default_rng(2)
+    result = mmd_test(rng.normal(size=(200, 4)), rng.normal(size=(150, 4)), random_state=3)
+    assert result.pvalue > 0.05

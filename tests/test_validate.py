@@ -1,0 +1,252 @@
+"""``rai_nb.validate`` and ``rai_nb.drift`` on Adult and COMPAS with problems injected on purpose."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+import rai_nb
+from rai_nb.api._validate import CHECKS, THRESHOLDS
+from rai_nb.render import REPORT_MIME
+
+ROWS = 4000
+#: Checks that each injected problem below must trip, and that clean data must pass.
+INJECTED = ["duplicates", "conflicting_labels", "label_leakage", "group_missingness", "drift",
+            "label_drift", "multivariate_drift", "unseen_categories", "out_of_range"]
+
+
+def sample(frame, n, seed):
+    return frame.sample(n=min(n, len(frame)), random_state=seed).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def adult():
+    """The whole training split as reference (a subsample would miss rare countries, which then
+    rightly count as unseen categories) and a sample of the test split as current data."""
+    train, test = (rai_nb.load_adult(split=split).drop(columns="split", errors="ignore")
+                   for split in ("train", "test"))
+    return train, sample(test, ROWS, 1)
+
+
+@pytest.fixture(scope="module")
+def compas():
+    frame = rai_nb.load_compas()
+    keep = ["sex", "age", "race", "priors_count", "juv_fel_count", "two_year_recid"]
+    frame = frame[[c for c in keep if c in frame.columns]]
+    return sample(frame, ROWS, 2)
+
+
+def run(data, reference=None, **kwargs):
+    saved = (data.copy(), None if reference is None else reference.copy())
+    result = rai_nb.validate(data, reference=reference, **kwargs)
+    pd.testing.assert_frame_equal(data, saved[0])  # inputs are never mutated
+    if reference is not None:
+        pd.testing.assert_frame_equal(reference, saved[1])
+    return result
+
+
+def severity(result, name):
+    return result.checks.loc[name, "severity"]
+
+
+def test_clean_adult_raises_no_false_alarm(adult):
+    ref, cur = adult
+    result = run(cur, ref, target="income", sensitive=["sex", "race"])
+    assert set(result.checks.index) == set(CHECKS) - {"prediction_drift"}
+    for name in INJECTED:
+        assert severity(result, name) == "pass", result.checks.loc[name, "message"]
+    # relationship (husband / wife) is a genuine proxy for sex: reported, but no failure.
+    assert severity(result, "proxies") != "fail"
+    assert result.drift is not None and not result.drift.dataset_drift
+
+
+def test_clean_compas_raises_no_false_alarm(compas):
+    ref, cur = compas.iloc[: ROWS // 2], compas.iloc[ROWS // 2:].reset_index(drop=True)
+    result = run(cur, ref, target="two_year_recid", sensitive=["race", "sex"],
+                 checks=["label_leakage", "proxies", "group_missingness", "drift", "label_drift",
+                         "multivariate_drift", "unseen_categories"])
+    assert (result.checks["severity"] == "pass").all(), result.checks
+
+
+def test_duplicated_rows_are_flagged(adult):
+    _, cur = adult
+    dirty = pd.concat([cur, cur.iloc[:400]], ignore_index=True)
+    result = run(dirty, target="income", checks=["duplicates"])
+    assert severity(result, "duplicates") == "fail"
+    assert result.details["duplicates"]["duplicate_rows"].iloc[0] >= 400
+
+
+def test_conflicting_labels_are_flagged(adult):
+    _, cur = adult
+    flipped = cur.iloc[:200].assign(income=1 - cur["income"].iloc[:200])
+    result = run(pd.concat([cur, flipped], ignore_index=True), target="income",
+                 checks=["conflicting_labels", "duplicates"])
+    assert severity(result, "conflicting_labels") == "fail"
+    assert severity(result, "duplicates") == "pass"  # the rows differ in their label
+
+
+@pytest.mark.parametrize("dataset,target", [("adult", "income"), ("compas", "two_year_recid")])
+def test_leaked_target_copies_are_flagged(dataset, target, request):
+    data = request.getfixturevalue(dataset)
+    data = data[1] if isinstance(data, tuple) else data
+    rng = np.random.default_rng(0)
+    leaky = data.assign(outcome_code=np.where(data[target] == 1, "yes", "no"),
+                        outcome_score=data[target] * 10 + rng.normal(0, 0.1, len(data)))
+    result = run(leaky, target=target, checks=["label_leakage"])
+    assert severity(result, "label_leakage") == "fail"
+    assert set(result.checks.loc["label_leakage", "columns"]) == {"outcome_code", "outcome_score"}
+    details = result.details["label_leakage"]
+    assert details.loc["outcome_score", "auc"] > 0.99
+    assert details.loc["outcome_code", "cramers_v"] > 0.95
+
+
+def test_proxy_for_race_is_flagged_and_ranked_first(compas):
+    rng = np.random.default_rng(1)
+    codes = {race: f"area-{i}" for i, race in enumerate(sorted(compas["race"].unique()))}
+    area = compas["race"].map(codes).where(rng.random(len(compas)) > 0.05, "area-0")
+    result = run(compas.assign(area=area), target="two_year_recid", sensitive=["race", "sex"],
+                 checks=["proxies"])
+    assert severity(result, "proxies") == "fail"
+    assert result.checks.loc["proxies", "columns"] == ("area",)
+    assert result.details["proxies"].index[0] == ("area", "race")
+
+
+def test_proxy_for_sex_is_flagged_by_auc(adult):
+    _, cur = adult
+    rng = np.random.default_rng(2)
+    height = np.where(cur["sex"] == "Male", 178.0, 164.0) + rng.normal(0, 2.5, len(cur))
+    result = run(cur.assign(height=height), target="income", sensitive="sex", checks=["proxies"])
+    assert severity(result, "proxies") == "fail"
+    assert result.details["proxies"].loc[("height", "sex"), "auc"] > 0.95
+
+
+def test_missingness_in_one_group_is_flagged(adult):
+    _, cur = adult
+    rng = np.random.default_rng(3)
+    hide = (cur["sex"] == "Female") & (rng.random(len(cur)) < 0.4)
+    dirty = cur.assign(hours_per_week=cur["hours_per_week"].where(~hide))
+    result = run(dirty, target="income", sensitive=["sex", "race"],
+                 checks=["group_missingness", "missing_values"])
+    assert severity(result, "group_missingness") == "fail"
+    assert result.checks.loc["group_missingness", "columns"] == ("hours_per_week",)
+    row = result.details["group_missingness"].loc["hours_per_week"]
+    assert row["most_missing"] == "Female" and row["gap"] == pytest.approx(
+        hide[cur["sex"] == "Female"].mean(), abs=1e-12)
+
+
+def drifted_copy(frame, numeric):
+    shifted = frame.copy()
+    for name in numeric:
+        shifted[name] = shifted[name] + frame[name].std()
+    return shifted
+
+
+def test_drifted_copy_is_flagged(adult):
+    ref, cur = adult
+    numeric = ["age", "hours_per_week", "education_num"]
+    dirty = drifted_copy(cur, numeric).assign(income=(cur["income"] == 0).astype(int))
+    result = run(dirty, ref, target="income", sensitive="sex",
+                 checks=["drift", "label_drift", "multivariate_drift", "out_of_range"])
+    assert severity(result, "drift") in ("warn", "fail")
+    assert set(numeric) <= set(result.checks.loc["drift", "columns"])
+    assert severity(result, "label_drift") == "warn"
+    assert severity(result, "multivariate_drift") == "warn"
+    assert severity(result, "out_of_range") != "pass"
+
+
+def test_unseen_category_is_flagged(compas):
+    ref, cur = compas.iloc[: ROWS // 2], compas.iloc[ROWS // 2:].reset_index(drop=True)
+    dirty = cur.assign(race=cur["race"].astype(str).where(cur.index % 10 != 0, "Martian"))
+    result = run(dirty, ref, checks=["unseen_categories", "drift"])
+    assert severity(result, "unseen_categories") == "fail"
+    assert result.details["unseen_categories"].loc["race", "examples"] == ["Martian"]
+
+
+def test_drift_statistics_equal_scipy_on_real_columns(adult):
+    ref, cur = adult
+    result = rai_nb.drift(ref, cur, target="income", mmd=False)
+    table = result.columns
+    for name in ["age", "fnlwgt", "hours_per_week", "capital_gain"]:
+        a, b = ref[name].dropna().to_numpy(float), cur[name].dropna().to_numpy(float)
+        ks = stats.ks_2samp(a, b)
+        assert table.loc[name, "ks"] == pytest.approx(ks.statistic, abs=1e-12)
+        assert table.loc[name, "ks_pvalue"] == pytest.approx(ks.pvalue, abs=1e-9)
+        assert table.loc[name, "wasserstein"] == pytest.approx(stats.wasserstein_distance(a, b),
+                                                               abs=1e-9)
+        assert table.loc[name, "method"] == "wasserstein"
+    for name in ["education", "race", "sex"]:
+        counts = pd.concat([ref[name].value_counts(dropna=False),
+                            cur[name].value_counts(dropna=False)], axis=1).fillna(0).T.to_numpy()
+        chi2 = stats.chi2_contingency(counts)
+        assert table.loc[name, "chi2"] == pytest.approx(chi2.statistic, abs=1e-9)
+        assert table.loc[name, "chi2_pvalue"] == pytest.approx(chi2.pvalue, abs=1e-9)
+        assert table.loc[name, "jensen_shannon"] == pytest.approx(
+            jensenshannon(counts[0], counts[1]), abs=1e-9)
+    assert table.loc["income", "role"] == "target"
+    assert not result.dataset_drift
+
+
+def test_small_samples_use_tests_and_methods_can_be_chosen(compas):
+    ref, cur = compas.iloc[:300], compas.iloc[300:700]
+    auto = rai_nb.drift(ref, cur, mmd=False).columns
+    assert auto.loc["age", "method"] == "ks" and auto.loc["race", "method"] == "chi2"
+    assert auto.loc["age", "p_value"] == auto.loc["age", "ks_pvalue"]
+    chosen = rai_nb.drift(ref, cur, mmd=False, numeric_method="psi",
+                          thresholds={"drift_psi": 0.0001}).columns
+    assert chosen.loc["age", "method"] == "psi" and chosen.loc["age", "drifted"]
+
+
+def test_thresholds_and_selection(adult):
+    _, cur = adult
+    strict = run(cur, target="income", checks="missing_values",
+                 thresholds={"missing_share": (0.001, 0.01)})
+    assert list(strict.checks.index) == ["missing_values"]
+    assert severity(strict, "missing_values") == "fail"
+    lax = run(cur, target="income", checks=["missing_values"],
+              thresholds={"missing_share": (None, None)})
+    assert severity(lax, "missing_values") == "pass"
+    assert lax.thresholds["duplicate_share"] == THRESHOLDS["duplicate_share"]
+
+
+def test_result_renders_everywhere(adult):
+    ref, cur = adult
+    result = run(cur.assign(leak=cur["income"]), ref.assign(leak=ref["income"]), target="income",
+                 sensitive="sex", checks=["label_leakage", "drift", "duplicates"])
+    assert list(result.failed.index) == ["label_leakage"] and not result.passed
+    bundle = result._repr_mimebundle_()
+    assert "label_leakage" in bundle["text/html"] and "<script" not in bundle["text/html"]
+    assert "label\\_leakage" in result.to_markdown()
+    json.dumps(bundle[REPORT_MIME])
+    assert bundle[REPORT_MIME]["summary"]["failed"] == ["label_leakage"]
+    drift_bundle = result.drift._repr_mimebundle_()
+    assert drift_bundle[REPORT_MIME]["kind"] == "drift"
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda df: rai_nb.validate(df, target="nope"), "'nope' given as target"),
+    (lambda df: rai_nb.validate(df, sensitive=["sex", "nope"]), "'nope' given as sensitive"),
+    (lambda df: rai_nb.validate(df, checks=["vibes"]), "checks must be one of"),
+    (lambda df: rai_nb.validate(df, checks=["drift"]), "needs reference="),
+    (lambda df: rai_nb.validate(df, checks=["label_leakage"]), "needs target"),
+    (lambda df: rai_nb.validate(df, thresholds={"vibes": (1, 2)}), "thresholds key"),
+    (lambda df: rai_nb.validate(df, thresholds={"missing_share": 0.1}), r"\(warn, fail\) pair"),
+    (lambda df: rai_nb.validate(df.values), "data must be a pandas DataFrame"),
+    (lambda df: rai_nb.validate(df.iloc[:0]), "data has no rows"),
+    (lambda df: rai_nb.validate(df, reference=df.iloc[:0]), "reference has no rows"),
+    (lambda df: rai_nb.validate(df.assign(income=df["income"].where(df.index > 0)),
+                                target="income"), "target .'income'. has 1 missing"),
+    (lambda df: rai_nb.validate(df, n_permutations=0), "n_permutations"),
+    (lambda df: rai_nb.drift(df, df, numeric_method="magic"), "numeric_method must be one of"),
+    (lambda df: rai_nb.drift(df, df, columns=["age", "nope"]), "'nope' given as columns"),
+    (lambda df: rai_nb.drift(df, df.drop(columns="income"), target="income"),
+     "'income' given as target"),
+])
+def test_bad_input_raises_rai_error_naming_it(compas, call, match):
+    frame = compas.rename(columns={"two_year_recid": "income"})
+    with pytest.raises(rai_nb.RaiError, match=match):
+        call(frame)

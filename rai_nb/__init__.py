@@ -3,15 +3,24 @@
 ``import rai_nb`` stays light: it imports neither CuPy nor IPython, ipywidgets or matplotlib.
 """
 
-from .api import bias, drift, slices, validate
+from .api import audit, bias, drift, slices, validate
 from .backend import config, config_context, get_config
 from .datasets import load_adult, load_compas
 from .errors import RaiError
-from .results import BiasResult, DriftResult, SliceResult, ValidationResult
+from .results import AuditResult, BiasResult, DriftResult, SliceResult, ValidationResult
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(shell) -> None:
+    """``%load_ext rai_nb``: register the magics (IPython is imported only now)."""
+    from .magics import load
+
+    load(shell)
+
 
 __all__ = ["BiasResult", "DriftResult", "RaiError", "ValidationResult", "bias", "config",
            "config_context", "drift", "get_config", "validate"]
 __all__ += ["SliceResult", "slices"]
 __all__ += ["load_adult", "load_compas"]
+__all__ += ["AuditResult", "audit"]

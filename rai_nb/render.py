@@ -177,9 +177,14 @@ def _html_table(table: pd.DataFrame, notes: dict[str, str]) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
 
 
-def md_escape(text) -> str:
-    """Escape markdown syntax and raw HTML in user-controlled text."""
-    text = html.escape(str(text), quote=False).replace("\n", " ")
+def md_escape(text, *, keep_lines: bool = False) -> str:
+    """Escape markdown syntax and raw HTML in user-controlled text.
+
+    Line breaks become spaces (table cells, headings) unless ``keep_lines`` (paragraphs).
+    """
+    text = html.escape(str(text), quote=False)
+    if not keep_lines:
+        text = text.replace("\n", " ")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -192,11 +197,11 @@ def to_markdown(title: str, sections: list[Section], *, level: int = 2) -> str:
         if section.text:
             lines += [md_escape(section.text), ""]
         if section.table is not None:
-            lines += [_md_table(section.table), ""]
+            lines += [md_table(section.table), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md_table(table: pd.DataFrame) -> str:
+def md_table(table: pd.DataFrame) -> str:
     names = [format_value(n) if n is not None else "" for n in table.index.names]
     header = [md_escape(n) for n in names] + [md_escape(format_value(c)) for c in table.columns]
     align = [":--"] * len(names) + ["--:"] * len(table.columns)

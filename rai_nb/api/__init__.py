@@ -3,8 +3,9 @@
 One private module per function; this package only re-exports them.
 """
 
+from ._audit import audit
 from ._bias import bias
 from ._slices import slices
 from ._validate import drift, validate
 
-__all__ = ["bias", "drift", "slices", "validate"]
+__all__ = ["audit", "bias", "drift", "slices", "validate"]

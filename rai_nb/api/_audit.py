@@ -1,0 +1,166 @@
+"""``rai_nb.audit``: one call for a model's fairness, explanations, slices and data checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EMPTY_DATA, RaiError
+from ..frame import column_values
+from ..results import AuditResult
+from ._bias import bias
+from ._slices import slices
+from ._validate import validate
+
+#: Steps of an audit, for the progress bar.
+_STEPS = ("predictions", "fairness", "slices", "data checks", "explanations", "model card")
+
+
+def audit(
+    model,
+    data: pd.DataFrame,
+    *,
+    target,
+    sensitive,
+    reference: pd.DataFrame | None = None,
+    positive_label=None,
+    features=None,
+    explain: bool = True,
+    sample: int = 1000,
+    n_boot: int = 200,
+    card: dict | None = None,
+    random_state=0,
+    progress: bool = True,
+) -> AuditResult:
+    """Audit ``model`` on ``data``: fairness by group, problem slices, data checks, explanations.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        Anything with ``predict`` (and ``predict_proba`` for scores and calibration). Never
+        modified.
+    data : pandas.DataFrame
+        Evaluation rows with the features, the target and the sensitive columns. Never modified.
+    target : str
+        Column of the true labels.
+    sensitive : str, list or dict
+        Sensitive column(s), as in :func:`rai_nb.bias`.
+    reference : pandas.DataFrame, optional
+        Training (or earlier) data: adds schema and drift checks.
+    positive_label : scalar, optional
+        The favourable outcome, when labels are not 0/1.
+    features : list of str, optional
+        Columns the model takes; default ``model.feature_names_in_`` when it has them, else
+        every column but the target.
+    explain : bool, default True
+        Compute SHAP values on a sample of ``sample`` rows.
+    n_boot : int, default 200
+        Bootstrap resamples for the fairness metrics' intervals.
+    card : dict, optional
+        Narrative fields of the model card (name, intended_use, …).
+    random_state : int, default 0
+        Seed of every sampled step, so an audit is reproducible.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    AuditResult
+    """
+    from tqdm.auto import tqdm
+
+    from ..modelcard import ModelCard
+
+    if not isinstance(data, pd.DataFrame):
+        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if len(data) == 0:
+        raise RaiError(EMPTY_DATA.format(argument="data"))
+    features = _model_features(model, data, target, features)
+    bar = tqdm(total=len(_STEPS), desc="rai_nb audit", disable=not progress, leave=False)
+    try:
+        bar.set_postfix_str("predictions")
+        labels, score = predict(model, data[features], positive_label=positive_label)
+        bar.update()
+        fairness = bias(data, target=target, sensitive=sensitive, prediction=labels, score=score,
+                        positive_label=positive_label, n_boot=n_boot, random_state=random_state)
+        bar.update()
+        errors = _errors(data, target, labels)
+        problem = slices(data.drop(columns=[target]), errors=errors, k=10, max_l=2,
+                         min_sup=max(30, len(data) // 100))
+        bar.update()
+        checks = validate(data, reference=reference, target=target, sensitive=sensitive,
+                          positive_label=positive_label, random_state=random_state)
+        bar.update()
+        explained = _explain(model, data, features, sensitive, sample, random_state) if explain \
+            else {}
+        bar.update()
+        result = AuditResult(model_name=type(model).__name__, n_rows=len(data), bias=fairness,
+                             slices=problem, validation=checks, **explained)
+        result = _with_card(result, ModelCard(dict(card or {}), audit=result))
+        bar.update()
+    finally:
+        bar.close()
+    return result
+
+
+def _with_card(result: AuditResult, card) -> AuditResult:
+    from dataclasses import replace
+
+    return replace(result, card=card)
+
+
+def _model_features(model, data, target, features) -> list:
+    names = features if features is not None else getattr(model, "feature_names_in_", None)
+    if names is None:
+        return [c for c in data.columns if c != target]
+    missing = [n for n in names if n not in data.columns]
+    if missing:
+        raise RaiError(f"the model expects column(s) {missing[:5]} that are not in the data")
+    return list(names)
+
+
+def predict(model, features: pd.DataFrame, *, positive_label=None):
+    """The model's predicted labels and, for a binary classifier, its positive-class score.
+
+    The score column is the one of ``positive_label`` in ``model.classes_`` (the last class
+    when no label is given, i.e. 1 for 0/1 labels). Raises :class:`RaiError` (not the model's
+    own exception) when the model cannot predict.
+    """
+    if not hasattr(model, "predict"):
+        raise RaiError(f"model must have a predict method; got {type(model).__name__}")
+    try:
+        labels = np.asarray(model.predict(features))
+        proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
+    except Exception as error:  # the model's own failure, e.g. NotFittedError or bad columns
+        raise RaiError(f"model {type(model).__name__} failed to predict: "
+                       f"{type(error).__name__}: {error}") from error
+    proba = None if proba is None else np.asarray(proba)
+    if proba is None or proba.ndim != 2 or proba.shape[1] != 2:
+        return labels, None  # no probabilities, or multi-class: audit predicted labels only
+    classes = list(getattr(model, "classes_", [0, 1]))
+    column = classes.index(positive_label) if positive_label in classes else 1
+    return labels, proba[:, column]
+
+
+def _errors(data, target, labels) -> np.ndarray:
+    _, truth = column_values(data, target, argument="target")
+    return (truth.to_numpy() != labels).astype(np.float64)
+
+
+def _explain(model, data, features, sensitive, sample, random_state) -> dict:
+    from ._explain import explain, group_attributions
+
+    rows = data.sample(n=min(sample, len(data)), random_state=random_state)
+    explanation = explain(model, rows[features])
+    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    return {"explanation": explanation, "importance": _importance(explanation),
+            "group_importance": group_attributions(explanation, rows[names])}
+
+
+def _importance(explanation) -> pd.Series:
+    values = np.abs(np.asarray(explanation.values))
+    if values.ndim == 3:  # (rows, features, outputs): the positive class
+        values = values[..., -1]
+    means = values.mean(axis=0)
+    return pd.Series(means, index=list(explanation.feature_names), name="mean |SHAP|").sort_values(
+        ascending=False)

@@ -1,0 +1,227 @@
+"""IPython magics: thin parsers over the Python API.
+
+``%load_ext rai_nb`` registers ``%audit``, ``%slices``, ``%explain``, ``%validate``, ``%drift``,
+``%%modelcard`` and ``%rai_config``. Each resolves its arguments in the notebook's namespace
+(names or expressions such as ``df[df.age > 30]`` — quote expressions that contain spaces),
+calls the API function of the same name, displays the result and binds it to ``_<magic>``
+(and to ``--out NAME`` when given). A user mistake prints one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import shlex
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from . import api
+from .backend import config
+from .errors import RaiError
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _user_errors_as_usage(method):
+    """Turn RaiError (and unknown names) into IPython's one-line UsageError."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (RaiError, NameError) as error:
+            raise UsageError(str(error)) from None
+
+    return wrapper
+
+
+@magics_class
+class RaiMagics(Magics):
+    """The rai_nb magics; registered by ``%load_ext rai_nb``."""
+
+    def _value(self, expression: str | None):
+        """Evaluate a name or expression in the user's namespace."""
+        if expression is None:
+            return None
+        try:
+            return self.shell.ev(expression)
+        except NameError:
+            raise NameError(f"{expression!r} is not defined in the notebook") from None
+        except SyntaxError as error:
+            raise UsageError(f"cannot read {expression!r}: {error.msg}") from None
+
+    def _publish(self, name: str, result, out: str | None):
+        from .ui import show
+
+        self.shell.user_ns[f"_{name}"] = result
+        if out:
+            self.shell.user_ns[out] = result
+        show(result)
+
+    @magic_arguments()
+    @argument("model", help="fitted model in the notebook")
+    @argument("data", help="DataFrame (or expression) with features, target and sensitive columns")
+    @argument("--target", required=True, help="column of true labels")
+    @argument("--sensitive", required=True, help="comma-separated sensitive columns")
+    @argument("--reference", help="training DataFrame for drift and schema checks")
+    @argument("--positive-label", help="favourable outcome when labels are not 0/1")
+    @argument("--no-explain", action="store_true", help="skip SHAP explanations")
+    @argument("--sample", type=int, default=1000, help="rows explained with SHAP (default 1000)")
+    @argument("--n-boot", type=int, default=200, help="bootstrap resamples for intervals")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def audit(self, line: str):
+        """Audit a model: fairness, explanations, slices, data checks and a model card."""
+        args = parse_argstring(self.audit, line)
+        result = api.audit(
+            self._value(args.model), self._value(args.data), target=args.target,
+            sensitive=_split(args.sensitive), reference=self._value(args.reference),
+            positive_label=self._label(args.positive_label), explain=not args.no_explain,
+            sample=args.sample, n_boot=args.n_boot)
+        self._publish("audit", result, args.out)
+
+    @magic_arguments()
+    @argument("objects", nargs="+", help="MODEL DATA, or DATA alone with --errors")
+    @argument("--target", help="column of true labels (with a model)")
+    @argument("--errors", help="column of per-row losses (without a model)")
+    @argument("--by", default="error", help="loss: error, log_loss, false_positive_rate, "
+              "false_negative_rate or selection_rate")
+    @argument("--min-support", type=float, default=10, help="smallest slice size")
+    @argument("--k", type=int, default=10, help="number of slices")
+    @argument("--max-l", type=int, default=3, help="most predicates per slice")
+    @argument("--positive-label", help="favourable outcome for fairness losses")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def slices(self, line: str):
+        """Find the slices of the data where the model fails most."""
+        args = parse_argstring(self.slices, line)
+        model, data = self._model_and_data(args.objects)
+        result = api.slices(data, model=model, target=args.target, errors=args.errors,
+                            loss=args.by, min_sup=args.min_support, k=args.k, max_l=args.max_l,
+                            positive_label=self._label(args.positive_label))
+        self._publish("slices", result, args.out)
+
+    @magic_arguments()
+    @argument("model", help="fitted model in the notebook")
+    @argument("data", help="rows to explain")
+    @argument("--background", help="background rows (KernelSHAP, linear SHAP)")
+    @argument("--method", default="auto", help="auto, tree, linear or kernel")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def explain(self, line: str):
+        """SHAP values of a model on some rows, as a shap.Explanation."""
+        args = parse_argstring(self.explain, line)
+        result = api.explain(self._value(args.model), self._value(args.data),
+                             background=self._value(args.background), method=args.method)
+        self._publish("explain", result, args.out)
+
+    @magic_arguments()
+    @argument("data", help="DataFrame to check")
+    @argument("--reference", help="reference DataFrame (training data)")
+    @argument("--target", help="column of labels")
+    @argument("--sensitive", help="comma-separated sensitive columns")
+    @argument("--checks", help="comma-separated check names (default: all)")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def validate(self, line: str):
+        """Data checks: schema, quality, labels, leakage, proxies, representation, drift."""
+        args = parse_argstring(self.validate, line)
+        result = api.validate(self._value(args.data), reference=self._value(args.reference),
+                              target=args.target, sensitive=_split(args.sensitive),
+                              checks=_split(args.checks))
+        self._publish("validate", result, args.out)
+
+    @magic_arguments()
+    @argument("reference", help="reference DataFrame")
+    @argument("current", help="current DataFrame")
+    @argument("--columns", help="comma-separated columns (default: shared columns)")
+    @argument("--target", help="label column (adds label drift)")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def drift(self, line: str):
+        """Per-column and multivariate drift between two DataFrames."""
+        args = parse_argstring(self.drift, line)
+        result = api.drift(self._value(args.reference), self._value(args.current),
+                           columns=_split(args.columns), target=args.target)
+        self._publish("drift", result, args.out)
+
+    @magic_arguments()
+    @argument("model", nargs="?", help="model whose audit fills the card (optional)")
+    @argument("--audit", default="last", help="name of an audit result; 'last' is _audit")
+    @argument("--out", help="write the card to this .md or .html file")
+    @cell_magic
+    @_user_errors_as_usage
+    def modelcard(self, line: str, cell: str):
+        """A model card from the cell's YAML narrative and an audit's numbers."""
+        import yaml
+
+        from .modelcard import ModelCard
+
+        args = parse_argstring(self.modelcard, line)
+        try:
+            fields = yaml.safe_load(cell) or {}
+        except yaml.YAMLError as error:
+            raise RaiError(f"the cell is not valid YAML: {error}") from None
+        audit = self._value("_audit" if args.audit == "last" else args.audit) \
+            if args.audit != "none" else None
+        card = ModelCard(fields, audit=audit)
+        if args.out:
+            card.save(args.out)
+        self._publish("modelcard", card, None)
+
+    @line_magic
+    @_user_errors_as_usage
+    def rai_config(self, line: str):
+        """Show or change settings: ``%rai_config backend=cupy chunk_rows=500000``."""
+        changes = {}
+        for word in shlex.split(line):
+            key, sep, value = word.partition("=")
+            if not sep:
+                raise RaiError(f"write settings as key=value, got {word!r}")
+            changes[key] = int(value) if value.isdigit() else value
+        print(config(**changes))
+
+    def _model_and_data(self, objects: list[str]):
+        if len(objects) > 2:
+            raise RaiError(f"expected MODEL DATA or DATA, got {len(objects)} names")
+        values = [self._value(o) for o in objects]
+        return (None, values[0]) if len(values) == 1 else tuple(values)
+
+    @staticmethod
+    def _label(value: str | None):
+        """A positive label typed on the command line: a number when it reads as one."""
+        if value is None:
+            return None
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+        return value
+
+
+def complete_columns(shell, event) -> list[str]:
+    """Tab completion of column names after ``--target``/``--sensitive``/``--errors``."""
+    words = shlex.split(event.line, posix=False)[1:]
+    frames = [shell.user_ns.get(w) for w in words if not w.startswith("-")]
+    columns = [str(c) for frame in frames if hasattr(frame, "columns") for c in frame.columns]
+    previous = words[-1] if words and not event.symbol else (words[-2] if len(words) > 1 else "")
+    if previous.lstrip("-") in ("target", "sensitive", "errors", "columns"):
+        return columns
+    return []
+
+
+def load(shell) -> None:
+    """Register the magics and their completers on ``shell``."""
+    shell.register_magics(RaiMagics)
+    for name in ("audit", "slices", "validate", "drift"):
+        shell.set_hook("complete_command", lambda _, event: complete_columns(shell, event),
+                       str_key=f"%{name}")

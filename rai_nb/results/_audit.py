@@ -1,0 +1,145 @@
+"""The result of :func:`rai_nb.audit`: every part of an audit and the findings that stand out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import pandas as pd
+
+from .. import render
+from ..render import Section
+from ._base import Result
+from ._bias import BiasResult
+from ._slices import SliceResult
+from ._validate import ValidationResult
+
+#: Limits behind the overview's traffic lights: (warn at, fail at), larger is worse unless noted.
+FINDING_LIMITS = {
+    # The four-fifths rule of the US EEOC Uniform Guidelines (29 CFR 1607.4 D): lower is worse.
+    "demographic_parity_ratio": (0.8, 0.6),
+    "equalized_odds_difference": (0.1, 0.2),
+    "equal_opportunity_difference": (0.1, 0.2),
+}
+_LOWER_IS_WORSE = {"demographic_parity_ratio"}
+SEVERITY_ORDER = {"fail": 0, "warn": 1, "pass": 2}
+
+
+@dataclass(frozen=True, repr=False)
+class AuditResult(Result):
+    """A model's fairness, explanations, problem slices and data checks on one data set.
+
+    Attributes
+    ----------
+    bias : BiasResult
+        Group metrics, Clarify metrics and disparities of the model's predictions.
+    slices : SliceResult or None
+        Where the model errs most (0/1 error), with significance.
+    validation : ValidationResult or None
+        Data checks, with drift against the reference when one was given.
+    importance : pandas.Series or None
+        Mean absolute SHAP value per feature, largest first.
+    group_importance : pandas.DataFrame or None
+        Mean absolute SHAP value per feature (rows) for each sensitive group (columns).
+    explanation : shap.Explanation or None
+        The SHAP values behind ``importance`` (for shap's plots; not part of the report).
+    card : ModelCard or None
+        The model card filled from this audit.
+    """
+
+    kind: ClassVar[str] = "audit"
+
+    model_name: str
+    n_rows: int
+    bias: BiasResult
+    slices: SliceResult | None = None
+    validation: ValidationResult | None = None
+    importance: pd.Series | None = None
+    group_importance: pd.DataFrame | None = None
+    explanation: object = field(default=None, compare=False)
+    card: object = field(default=None, compare=False)
+
+    @property
+    def title(self) -> str:
+        return f"Audit of {self.model_name} on {self.n_rows:,} rows"
+
+    def parts(self) -> list[Result]:
+        """The component results that are present, in tab order."""
+        return [part for part in (self.bias, self.slices, self.validation) if part is not None]
+
+    def findings(self) -> pd.DataFrame:
+        """One row per headline finding: ``area``, ``severity``, ``finding`` and ``value``."""
+        rows = [_disparity_finding(name, self.bias.disparities[name])
+                for name in FINDING_LIMITS if name in self.bias.disparities.index]
+        if self.slices is not None:
+            rows.append(_slice_finding(self.slices))
+        if self.validation is not None:
+            rows += [("data", severity, f"{name}: {message}", float("nan"))
+                     for name, severity, message in zip(
+                         self.validation.checks.index, self.validation.checks["severity"],
+                         self.validation.checks["message"]) if severity != "pass"]
+        if self.importance is not None and len(self.importance):
+            top = self.importance.index[0]
+            rows.append(("explanations", "pass", f"most influential feature: {top}",
+                         float(self.importance.iloc[0])))
+        table = pd.DataFrame(rows, columns=["area", "severity", "finding", "value"])
+        order = table["severity"].map(SEVERITY_ORDER)
+        return table.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+    def summary(self) -> dict:
+        findings = self.findings()
+        return {"rows": self.n_rows, "model": self.model_name,
+                "fail": int((findings["severity"] == "fail").sum()),
+                "warn": int((findings["severity"] == "warn").sum())}
+
+    def sections(self) -> list[Section]:
+        sections = [Section("Overview", "Findings, worst first.", self.findings())]
+        if self.importance is not None:
+            sections.append(Section("Feature importance", "Mean |SHAP value| per feature.",
+                                    self.importance.to_frame("mean |SHAP|"),
+                                    bars=self.importance.rename("mean |SHAP|")))
+        if self.group_importance is not None:
+            sections.append(Section("Feature importance by group",
+                                    "Mean |SHAP value| per feature within each sensitive group.",
+                                    self.group_importance))
+        return sections
+
+    def to_dict(self) -> dict:
+        """The overview report, with each part's own report under ``parts``."""
+        report = super().to_dict()
+        report["parts"] = [part.to_dict() for part in self.parts()]
+        if self.card is not None:
+            report["parts"].append(self.card.to_dict())
+        return report
+
+    def to_html(self) -> str:
+        return "".join([super().to_html(), *(part.to_html() for part in self._shown_parts())])
+
+    def to_markdown(self) -> str:
+        return "\n".join([super().to_markdown(), *(p.to_markdown() for p in self._shown_parts())])
+
+    def __str__(self) -> str:
+        return "\n\n".join([super().__str__(), *(str(part) for part in self._shown_parts())])
+
+    def _shown_parts(self) -> list:
+        return self.parts() + ([self.card] if self.card is not None else [])
+
+
+def _disparity_finding(name: str, value: float) -> tuple:
+    warn, fail = FINDING_LIMITS[name]
+    if name in _LOWER_IS_WORSE:
+        severity = "fail" if value < fail else "warn" if value < warn else "pass"
+    else:
+        severity = "fail" if value > fail else "warn" if value > warn else "pass"
+    return ("fairness", severity, f"{name.replace('_', ' ')} = {render.format_value(value)}", value)
+
+
+def _slice_finding(result: SliceResult) -> tuple:
+    significant = result.top[result.top["significant"]] if len(result.top) else result.top
+    if significant.empty:
+        return ("slices", "pass", "no slice errs significantly more than the rest", float("nan"))
+    worst = significant.iloc[0]
+    text = (f"{len(significant)} significant slice(s); top: {worst['slice']} "
+            f"({int(worst['size']):,} rows, mean {result.loss} {worst['mean_loss']:.3f} "
+            f"vs {result.average_loss:.3f})")
+    return ("slices", "warn", text, float(worst["mean_loss"]))

@@ -1,0 +1,137 @@
+"""``rai_nb.audit`` and the model card, on COMPAS with a small real model."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.svm import LinearSVC
+
+import rai_nb
+from rai_nb.modelcard import ModelCard
+from rai_nb.render import REPORT_MIME
+
+FEATURES = ["age", "priors_count", "juv_fel_count", "juv_misd_count"]
+
+
+@pytest.fixture(scope="module")
+def compas():
+    frame = rai_nb.load_compas()
+    return frame[[*FEATURES, "race", "sex", "two_year_recid"]].copy()
+
+
+@pytest.fixture(scope="module")
+def model(compas):
+    return HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(
+        compas[FEATURES], compas["two_year_recid"])
+
+
+@pytest.fixture(scope="module")
+def result(model, compas):
+    return rai_nb.audit(model, compas, target="two_year_recid", sensitive=["race"],
+                        features=FEATURES, explain=False, n_boot=50, progress=False,
+                        card={"name": "Recidivism <script>x</script>", "owners": ["team"]})
+
+
+def test_audit_parts_equal_the_separate_calls(result, model, compas):
+    score = model.predict_proba(compas[FEATURES])[:, 1]
+    expected = rai_nb.bias(compas, target="two_year_recid", sensitive=["race"], score=score,
+                           prediction=model.predict(compas[FEATURES]))
+    pd.testing.assert_frame_equal(result.bias.by_group, expected.by_group)
+    errors = (model.predict(compas[FEATURES]) != compas["two_year_recid"]).astype(float)
+    assert result.slices.average_loss == pytest.approx(errors.mean())
+    assert set(result.validation.checks.index) >= {"duplicates", "proxies", "representation"}
+
+
+def test_findings_are_graded_worst_first(result):
+    findings = result.findings()
+    assert list(findings.columns) == ["area", "severity", "finding", "value"]
+    order = findings["severity"].map({"fail": 0, "warn": 1, "pass": 2})
+    assert order.is_monotonic_increasing
+    ratio = result.bias.disparities["demographic_parity_ratio"]
+    row = findings[findings["finding"].str.startswith("demographic parity ratio")].iloc[0]
+    assert row["value"] == ratio and row["severity"] == ("fail" if ratio < 0.6 else
+                                                         "warn" if ratio < 0.8 else "pass")
+
+
+def test_report_bundle_nests_every_part(result):
+    bundle = result._repr_mimebundle_()
+    report = json.loads(json.dumps(bundle[REPORT_MIME]))
+    assert report["kind"] == "audit"
+    assert [p["kind"] for p in report["parts"]] == ["bias", "slices", "validation", "model_card"]
+    assert "<script>x" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
+    assert len(json.dumps(report)) < 1_000_000  # aggregates only
+
+
+def test_model_card_sections_carry_the_audit_numbers(result):
+    markdown = result.card.to_markdown()
+    headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
+    assert headings[:8] == ["Model details", "Description", "Intended use", "Factors", "Metrics",
+                            "Evaluation data", "Training data", "Quantitative analyses"]
+    assert headings[-2:] == ["Ethical considerations", "Caveats and recommendations"]
+    assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+    rate = result.bias.by_group.loc["Caucasian", "selection_rate"]
+    assert f"| Caucasian | 2,103 | {rate:.3f} [" in markdown.replace("\\[", "[")
+    dpd = result.bias.disparities["demographic_parity_difference"]
+    assert f"| demographic\\_parity\\_difference | {dpd:.4f} |" in markdown
+
+
+def test_model_card_saves_markdown_with_figures_and_html(result, tmp_path):
+    path = result.card.save(tmp_path / "MODEL_CARD.md")
+    text = path.read_text()
+    assert "![Selection rate by group](MODEL_CARD_files/selection_rate.png)" in text
+    assert (tmp_path / "MODEL_CARD_files" / "selection_rate.png").stat().st_size > 1000
+    html = result.card.save(tmp_path / "card.html").read_text()
+    assert "<script>x" not in html and "Model details" in html
+    with pytest.raises(rai_nb.RaiError, match=r"\.md or \.html"):
+        result.card.save(tmp_path / "card.txt")
+
+
+def test_model_card_without_audit_and_with_new_fields():
+    card = ModelCard({"name": "m", "intended_use": "**bold** [link](x)"})
+    changed = card.with_fields(caveats="small sample")
+    assert "small sample" in changed.to_markdown() and "small sample" not in card.to_markdown()
+    assert "\\*\\*bold\\*\\* \\[link\\]\\(x\\)" in card.to_markdown()
+
+
+class NoProba:
+    def __init__(self, model):
+        self.model = model
+
+    def predict(self, features):
+        return self.model.predict(features)
+
+
+def test_model_without_predict_proba_is_audited_on_labels(model, compas):
+    result = rai_nb.audit(NoProba(model), compas, target="two_year_recid", sensitive="race",
+                          features=FEATURES, explain=False, n_boot=0, progress=False)
+    assert "ece" not in result.bias.by_group
+
+
+def test_inputs_are_not_mutated(model, compas):
+    frame, before = compas.copy(), pickle.dumps(model)
+    rai_nb.audit(model, frame, target="two_year_recid", sensitive="race", features=FEATURES,
+                 explain=False, n_boot=10, progress=False)
+    pd.testing.assert_frame_equal(frame, compas)
+    assert pickle.dumps(model) == before
+
+
+@pytest.mark.parametrize("model_,message", [
+    (LinearSVC(), "failed to predict: NotFittedError"),
+    (object(), "must have a predict method"),
+])
+def test_bad_models_raise_rai_error(model_, message, compas):
+    with pytest.raises(rai_nb.RaiError, match=message):
+        rai_nb.audit(model_, compas, target="two_year_recid", sensitive="race",
+                     features=FEATURES, explain=False, progress=False)
+
+
+def test_missing_model_features_are_named(model, compas):
+    with pytest.raises(rai_nb.RaiError, match="priors_count"):
+        rai_nb.audit(model, compas.drop(columns="priors_count"), target="two_year_recid",
+                     sensitive="race", explain=False, progress=False)
+    assert np.array_equal(model.feature_names_in_, FEATURES)

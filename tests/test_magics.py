@@ -1,0 +1,89 @@
+"""The magics, driven through a real IPython InteractiveShell."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.completer import provisionalcompleter
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import start_ipython
+from sklearn.linear_model import LogisticRegression
+
+import rai_nb
+
+FEATURES = ["age", "priors_count"]
+
+
+@pytest.fixture(scope="module")
+def shell():
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "rai_nb")
+    compas = rai_nb.load_compas()[[*FEATURES, "race", "sex", "two_year_recid"]]
+    model = LogisticRegression().fit(compas[FEATURES], compas["two_year_recid"])
+    ip.user_ns.update(df=compas, clf=model, train=compas.iloc[:3000], test=compas.iloc[3000:])
+    yield ip
+    ip.run_line_magic("rai_config", "backend=auto")
+
+
+def test_audit_binds_the_result(shell):
+    shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive race,sex "
+                                  "--no-explain --n-boot 20 --out my_audit")
+    result = shell.user_ns["_audit"]
+    assert result is shell.user_ns["my_audit"] and isinstance(result, rai_nb.AuditResult)
+    assert result.bias.sensitive == ("race", "sex") and result.bias.intervals is not None
+
+
+def test_expressions_resolve_in_the_user_namespace(shell):
+    shell.run_line_magic("audit", 'clf "df[df.age > 30]" --target two_year_recid --sensitive sex '
+                                  "--no-explain --n-boot 0")
+    assert shell.user_ns["_audit"].n_rows == int((shell.user_ns["df"].age > 30).sum())
+
+
+def test_slices_validate_drift_magics(shell):
+    shell.run_line_magic("slices", "clf df --target two_year_recid --by error --min-support 50 "
+                                   "--k 3 --max-l 2")
+    assert len(shell.user_ns["_slices"].top) <= 3
+    shell.run_line_magic("validate", "test --reference train --target two_year_recid "
+                                     "--sensitive race")
+    assert "drift" in shell.user_ns["_validate"].checks.index
+    shell.run_line_magic("drift", "train test --columns age,priors_count")
+    assert list(shell.user_ns["_drift"].columns.index) == ["age", "priors_count"]
+
+
+def test_modelcard_cell_merges_yaml_with_the_last_audit(shell, tmp_path):
+    shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive race --no-explain "
+                                  "--n-boot 0")
+    out = tmp_path / "MODEL_CARD.md"
+    shell.run_cell_magic("modelcard", f"--out {out}",
+                         "name: Recidivism model\nintended_use: |\n  Teaching only.\n")
+    card = shell.user_ns["_modelcard"]
+    assert card.audit is shell.user_ns["_audit"] and card.fields["name"] == "Recidivism model"
+    assert out.read_text().startswith("# Model card: Recidivism model")
+
+
+@pytest.mark.parametrize("magic,line,message", [
+    ("audit", "clf nope --target two_year_recid --sensitive race", "'nope' is not defined"),
+    ("audit", "clf df --target nope --sensitive race --no-explain", "'nope'.*target"),
+    ("audit", "clf df --sensitive race", "--target"),
+    ("slices", "clf df train --target two_year_recid", "MODEL DATA or DATA"),
+    ("rai_config", "backend=tpu", "backend must be one of"),
+])
+def test_mistakes_are_one_line_usage_errors(shell, magic, line, message):
+    with pytest.raises(UsageError, match=message):
+        shell.run_line_magic(magic, line)
+
+
+def test_bad_yaml_is_a_usage_error(shell):
+    with pytest.raises(UsageError, match="not valid YAML"):
+        shell.run_cell_magic("modelcard", "--audit none", "name: [unclosed")
+
+
+def test_column_completion(shell):
+    with provisionalcompleter():
+        texts = {c.text for c in shell.Completer.completions("%audit clf df --target ", 23)}
+    assert {"two_year_recid", "race"} <= texts
+
+
+def test_rai_config_changes_backend(shell, capsys):
+    shell.run_line_magic("rai_config", "backend=numpy chunk_rows=5000")
+    assert rai_nb.get_config().chunk_rows == 5000 and "numpy" in capsys.readouterr().out
+    shell.run_line_magic("rai_config", f"chunk_rows={rai_nb.backend.Config().chunk_rows}")

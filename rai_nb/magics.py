@@ -18,11 +18,8 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from . import api
 from .backend import config
+from .cli import parse_scalar, split_names
 from .errors import RaiError
-
-
-def _split(value: str | None) -> list[str] | None:
-    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _user_errors_as_usage(method):
@@ -79,8 +76,8 @@ class RaiMagics(Magics):
         args = parse_argstring(self.audit, line)
         result = api.audit(
             self._value(args.model), self._value(args.data), target=args.target,
-            sensitive=_split(args.sensitive), reference=self._value(args.reference),
-            positive_label=self._label(args.positive_label), explain=not args.no_explain,
+            sensitive=split_names(args.sensitive), reference=self._value(args.reference),
+            positive_label=parse_scalar(args.positive_label), explain=not args.no_explain,
             sample=args.sample, n_boot=args.n_boot)
         self._publish("audit", result, args.out)
 
@@ -103,7 +100,7 @@ class RaiMagics(Magics):
         model, data = self._model_and_data(args.objects)
         result = api.slices(data, model=model, target=args.target, errors=args.errors,
                             loss=args.by, min_sup=args.min_support, k=args.k, max_l=args.max_l,
-                            positive_label=self._label(args.positive_label))
+                            positive_label=parse_scalar(args.positive_label))
         self._publish("slices", result, args.out)
 
     @magic_arguments()
@@ -134,8 +131,8 @@ class RaiMagics(Magics):
         """Data checks: schema, quality, labels, leakage, proxies, representation, drift."""
         args = parse_argstring(self.validate, line)
         result = api.validate(self._value(args.data), reference=self._value(args.reference),
-                              target=args.target, sensitive=_split(args.sensitive),
-                              checks=_split(args.checks))
+                              target=args.target, sensitive=split_names(args.sensitive),
+                              checks=split_names(args.checks))
         self._publish("validate", result, args.out)
 
     @magic_arguments()
@@ -150,7 +147,7 @@ class RaiMagics(Magics):
         """Per-column and multivariate drift between two DataFrames."""
         args = parse_argstring(self.drift, line)
         result = api.drift(self._value(args.reference), self._value(args.current),
-                           columns=_split(args.columns), target=args.target)
+                           columns=split_names(args.columns), target=args.target)
         self._publish("drift", result, args.out)
 
     @magic_arguments()
@@ -194,18 +191,6 @@ class RaiMagics(Magics):
             raise RaiError(f"expected MODEL DATA or DATA, got {len(objects)} names")
         values = [self._value(o) for o in objects]
         return (None, values[0]) if len(values) == 1 else tuple(values)
-
-    @staticmethod
-    def _label(value: str | None):
-        """A positive label typed on the command line: a number when it reads as one."""
-        if value is None:
-            return None
-        for kind in (int, float):
-            try:
-                return kind(value)
-            except ValueError:
-                pass
-        return value
 
 
 def complete_columns(shell, event) -> list[str]:

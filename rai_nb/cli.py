@@ -1,0 +1,209 @@
+"""``rai-nb``: the notebook's audits from the command line, so the same checks gate a CI pipeline.
+
+Examples
+--------
+::
+
+    rai-nb audit test.csv --model model.joblib --target income --sensitive sex,race --out report/ \\
+        --fail-on "demographic_parity_ratio<0.8,equalized_odds_difference>0.1,DI<0.8"
+    rai-nb validate test.parquet --reference train.parquet --target income --fail-on-severity fail
+    rai-nb drift train.csv test.csv --out drift/
+"""
+
+from __future__ import annotations
+
+import argparse
+import operator
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import RaiError
+
+_OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*(-?[\d.]+(?:e-?\d+)?)\s*$")
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """A DataFrame from a .csv or .parquet file."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise RaiError(f"data files must be .csv or .parquet, got {path!r}")
+    if not Path(path).exists():
+        raise RaiError(f"no such file: {path!r}")
+    return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+
+
+def read_model(path: str):
+    """A model saved with pickle or joblib (only load files you trust: unpickling runs code)."""
+    if not Path(path).exists():
+        raise RaiError(f"no such file: {path!r}")
+    import joblib
+
+    return joblib.load(path)
+
+
+def parse_conditions(text: str | None) -> list[tuple[str, str, float]]:
+    """``"DI<0.8, equalized_odds_difference>0.1"`` → [(name, operator, value), …]."""
+    if not text:
+        return []
+    conditions = []
+    for part in text.split(","):
+        match = _CONDITION.match(part)
+        if not match:
+            raise RaiError(f"--fail-on: cannot read {part.strip()!r}; write NAME<VALUE or NAME>VALUE")
+        conditions.append((match[1], match[2], float(match[3])))
+    return conditions
+
+
+def crossed(result, conditions) -> list[str]:
+    """The conditions an audit's numbers meet (each a failure), as readable lines.
+
+    A name is a fairness disparity (``demographic_parity_ratio``…), a Clarify metric checked on
+    every facet (``DI``…), or ``overall.<metric>``.
+    """
+    bias = result.bias
+    failures = []
+    for name, op, limit in conditions:
+        values = _values_named(bias, name)
+        for label, value in values.items():
+            if _OPERATORS[op](value, limit):
+                failures.append(f"{name}{'' if label is None else f' [{label}]'} = {value:.4g} "
+                                f"{op} {limit:g}")
+    return failures
+
+
+def _values_named(bias, name: str) -> dict:
+    if name in bias.disparities.index:
+        return {None: float(bias.disparities[name])}
+    if name in bias.clarify.columns:
+        column = bias.clarify[name].dropna()
+        return {f"{c} = {v}": float(x) for (c, v), x in column.items()}
+    if name.startswith("overall.") and name[8:] in bias.overall.index:
+        return {None: float(bias.overall[name[8:]])}
+    known = [*bias.disparities.index, *bias.clarify.columns,
+             *(f"overall.{m}" for m in bias.overall.index)]
+    raise RaiError(f"--fail-on: unknown metric {name!r}; known: {', '.join(known)}")
+
+
+def _write(out: str | None, files: dict[str, str]) -> None:
+    if not out:
+        return
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    print("wrote " + ", ".join(str(folder / name) for name in files))
+
+
+def split_names(value: str | None) -> list[str] | None:
+    """``"a, b"`` → ``["a", "b"]``; None stays None."""
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+def parse_scalar(value: str | None):
+    """A value typed on a command line: an int or float when it reads as one, else the text."""
+    if value is None:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def run_audit(args) -> int:
+    from .api import audit
+
+    conditions = parse_conditions(args.fail_on)
+    result = audit(read_model(args.model), read_table(args.data), target=args.target,
+                   sensitive=split_names(args.sensitive),
+                   reference=read_table(args.reference) if args.reference else None,
+                   positive_label=parse_scalar(args.positive_label), explain=not args.no_explain,
+                   progress=False)
+    print(result.to_markdown() if args.verbose else result.findings().to_string(index=False))
+    files = {"report.html": result.to_html(), "report.json": result.to_json(),
+             "MODEL_CARD.md": result.card.to_markdown()}
+    _write(args.out, files)
+    return _verdict(crossed(result, conditions))
+
+
+def run_validate(args) -> int:
+    from .api import validate
+
+    result = validate(read_table(args.data),
+                      reference=read_table(args.reference) if args.reference else None,
+                      target=args.target, sensitive=split_names(args.sensitive))
+    print(result.checks.to_string())
+    _write(args.out, {"validation.html": result.to_html(), "validation.json": result.to_json()})
+    levels = {"fail": ("fail",), "warn": ("fail", "warn"), "never": ()}[args.fail_on_severity]
+    bad = result.checks[result.checks["severity"].isin(levels)]
+    return _verdict([f"{name}: {row.message}" for name, row in bad.iterrows()])
+
+
+def run_drift(args) -> int:
+    from .api import drift
+
+    result = drift(read_table(args.reference), read_table(args.current),
+                   columns=split_names(args.columns), target=args.target)
+    print(result.columns.to_string())
+    _write(args.out, {"drift.html": result.to_html(), "drift.json": result.to_json()})
+    drifted = result.drifted if args.fail_on_drift else []
+    return _verdict([f"{name} drifted" for name in drifted])
+
+
+def _verdict(failures: list[str]) -> int:
+    for line in failures:
+        print(f"FAILED: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rai-nb", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    audit = commands.add_parser("audit", help="audit a saved model on a data file")
+    audit.add_argument("data")
+    audit.add_argument("--model", required=True, help=".pkl or .joblib file (trusted)")
+    audit.add_argument("--target", required=True)
+    audit.add_argument("--sensitive", required=True, help="comma-separated columns")
+    audit.add_argument("--reference", help="training data file, for drift and schema checks")
+    audit.add_argument("--positive-label")
+    audit.add_argument("--no-explain", action="store_true")
+    audit.add_argument("--out", help="folder for report.html, report.json and MODEL_CARD.md")
+    audit.add_argument("--fail-on", help='e.g. "DI<0.8,equalized_odds_difference>0.1"')
+    audit.add_argument("--verbose", action="store_true", help="print the whole report")
+    audit.set_defaults(run=run_audit)
+    validate = commands.add_parser("validate", help="data checks of a data file")
+    validate.add_argument("data")
+    validate.add_argument("--reference")
+    validate.add_argument("--target")
+    validate.add_argument("--sensitive")
+    validate.add_argument("--out")
+    validate.add_argument("--fail-on-severity", choices=("fail", "warn", "never"), default="fail")
+    validate.set_defaults(run=run_validate)
+    drift = commands.add_parser("drift", help="drift between two data files")
+    drift.add_argument("reference")
+    drift.add_argument("current")
+    drift.add_argument("--columns")
+    drift.add_argument("--target")
+    drift.add_argument("--out")
+    drift.add_argument("--fail-on-drift", action="store_true")
+    drift.set_defaults(run=run_drift)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rai-nb`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except RaiError as error:
+        print(f"rai-nb: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

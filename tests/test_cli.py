@@ -1,0 +1,72 @@
+"""The ``rai-nb`` command line, run as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import joblib
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import rai_nb
+from rai_nb.cli import parse_conditions
+
+FEATURES = ["age", "priors_count"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    compas = rai_nb.load_compas()[[*FEATURES, "race", "sex", "two_year_recid"]]
+    model = LogisticRegression().fit(compas[FEATURES], compas["two_year_recid"])
+    joblib.dump(model, folder / "model.joblib")
+    compas.to_csv(folder / "test.csv", index=False)
+    compas.iloc[:3000].to_parquet(folder / "train.parquet")
+    return folder
+
+
+def rai_nb_cli(*args):
+    return subprocess.run([sys.executable, "-m", "rai_nb.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_audit_writes_reports_and_gates_on_thresholds(files):
+    base = ["audit", files / "test.csv", "--model", files / "model.joblib", "--target",
+            "two_year_recid", "--sensitive", "race,sex", "--no-explain", "--out", files / "out"]
+    passing = rai_nb_cli(*base, "--fail-on", "demographic_parity_ratio>1")
+    assert passing.returncode == 0, passing.stderr
+    report = json.loads((files / "out" / "report.json").read_text())
+    assert report["kind"] == "audit" and (files / "out" / "MODEL_CARD.md").exists()
+    assert "<table>" in (files / "out" / "report.html").read_text()
+    failing = rai_nb_cli(*base, "--fail-on", "DI<0.99,equalized_odds_difference>0.01")
+    assert failing.returncode == 1
+    assert "FAILED: equalized_odds_difference" in failing.stderr
+    assert "FAILED: DI [race = " in failing.stderr
+
+
+def test_validate_and_drift_commands(files):
+    validate = rai_nb_cli("validate", files / "test.csv", "--reference", files / "train.parquet",
+                          "--target", "two_year_recid", "--fail-on-severity", "never")
+    assert validate.returncode == 0 and "duplicates" in validate.stdout
+    drift = rai_nb_cli("drift", files / "train.parquet", files / "test.csv", "--columns",
+                       "age,priors_count", "--out", files / "drift")
+    assert drift.returncode == 0 and (files / "drift" / "drift.json").exists()
+
+
+def test_user_errors_exit_2_with_one_line(files):
+    missing = rai_nb_cli("audit", files / "nope.csv", "--model", files / "model.joblib",
+                         "--target", "y", "--sensitive", "race")
+    assert missing.returncode == 2 and missing.stderr.strip().startswith("rai-nb: error: no such")
+    unknown = rai_nb_cli("audit", files / "test.csv", "--model", files / "model.joblib",
+                         "--target", "two_year_recid", "--sensitive", "race", "--no-explain",
+                         "--fail-on", "XYZ<1")
+    assert unknown.returncode == 2 and "unknown metric 'XYZ'" in unknown.stderr
+
+
+def test_condition_parser_rejects_garbage():
+    assert parse_conditions("DI < 0.8, overall.accuracy>=0.7") == [
+        ("DI", "<", 0.8), ("overall.accuracy", ">=", 0.7)]
+    with pytest.raises(rai_nb.RaiError, match="cannot read"):
+        parse_conditions("DI is low")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..errors import RaiError
-from ..frame import encode_bias_inputs
+from ..frame import EncodedColumn, encode_bias_inputs, is_dask_frame
 from ..results import BiasResult
 from ..stats.bias import (
     DISPARITIES,
@@ -38,8 +40,9 @@ def bias(
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        The rows to audit. Never modified.
+    data : pandas.DataFrame or dask.dataframe.DataFrame
+        The rows to audit. Never modified. A Dask frame is counted partition by partition by
+        Dask's own scheduler and gives the same result as the pandas path.
     target : str or array-like
         Column name (or values) of the true labels.
     sensitive : str, list of str, or dict
@@ -80,31 +83,69 @@ def bias(
         raise RaiError(f"n_boot must be a non-negative integer, got {n_boot!r}")
     if not 0 < ci < 1:
         raise RaiError(f"ci must lie strictly between 0 and 1, got {ci!r}")
-    inputs = encode_bias_inputs(data, target=target, sensitive=sensitive, prediction=prediction,
-                                score=score, positive_label=positive_label,
-                                group_variable=group_variable, threshold=threshold)
+    options = dict(target=target, sensitive=sensitive, prediction=prediction, score=score,
+                   positive_label=positive_label, group_variable=group_variable,
+                   threshold=threshold)
+    if is_dask_frame(data):
+        from ._dask import dask_bias_counts
+
+        counts = dask_bias_counts(data, **options)
+    else:
+        counts = bias_counts(encode_bias_inputs(data, **options))
+    return _result(counts, n_boot=n_boot, ci=ci, random_state=random_state)
+
+
+@dataclass(frozen=True)
+class BiasCounts:
+    """The sufficient statistics of a bias audit and the labels of their axes.
+
+    ``tensor[g, s, y, ŷ]`` counts rows per group, stratum and labels; ``histograms`` are
+    ``score_histograms`` per group (or None without scores).
+    """
+
+    tensor: np.ndarray
+    histograms: np.ndarray | None
+    facets: tuple
+    groups: EncodedColumn
+    group_variable: EncodedColumn | None
+    target: object
+    positive_label: object
+    predicted: bool
+
+
+def bias_counts(inputs) -> BiasCounts:
+    """One pass over encoded rows: the count tensor (and score histograms)."""
     n_groups = inputs.groups.n_levels
     n_strata = inputs.group_variable.n_levels if inputs.group_variable is not None else 1
     tensor = confusion_counts(inputs.group_codes, inputs.y_true, inputs.y_pred,
                               n_groups=n_groups * n_strata, xp=inputs.xp)
-    tensor = tensor.reshape(n_groups, n_strata, 2, 2)
-    predicted = inputs.y_pred is not None
-    onehots = facet_onehots(_facet_codes_of_groups(inputs), [f.n_levels for f in inputs.facets])
-    stats = bias_statistics(tensor, onehots, predicted=predicted)
-    tables = _tables(inputs, stats, predicted, stratified=n_strata > 1)
+    histograms = None
     if inputs.y_score is not None:
-        hist = score_histograms(inputs.group_codes, inputs.y_true, inputs.y_score,
-                                n_groups=n_groups * n_strata, xp=inputs.xp)
-        hist = hist.reshape(3, n_groups, n_strata, -1).sum(axis=2)
-        tables["by_group"]["ece"] = expected_calibration_error(hist)
-        tables["overall"]["ece"] = float(expected_calibration_error(hist.sum(axis=1)))
+        histograms = score_histograms(inputs.group_codes, inputs.y_true, inputs.y_score,
+                                      n_groups=n_groups * n_strata, xp=inputs.xp)
+        histograms = histograms.reshape(3, n_groups, n_strata, -1).sum(axis=2)
+    return BiasCounts(
+        tensor=tensor.reshape(n_groups, n_strata, 2, 2), histograms=histograms,
+        facets=inputs.facets, groups=inputs.groups, group_variable=inputs.group_variable,
+        target=inputs.target, positive_label=inputs.positive_label,
+        predicted=inputs.y_pred is not None)
+
+
+def _result(counts: BiasCounts, *, n_boot: int, ci: float, random_state) -> BiasResult:
+    tensor, predicted = counts.tensor, counts.predicted
+    onehots = facet_onehots(_facet_codes_of_groups(counts), [f.n_levels for f in counts.facets])
+    stats = bias_statistics(tensor, onehots, predicted=predicted)
+    tables = _tables(counts, stats, predicted, stratified=tensor.shape[1] > 1)
+    if counts.histograms is not None:
+        tables["by_group"]["ece"] = expected_calibration_error(counts.histograms)
+        tables["overall"]["ece"] = float(expected_calibration_error(counts.histograms.sum(axis=1)))
     if n_boot:
         replicates = bootstrap_replicates(tensor, n_boot=n_boot, random_state=random_state)
         tables["intervals"] = _interval_table(
             stats, bias_statistics(replicates, onehots, predicted=predicted), ci, tables, predicted)
     return BiasResult(
-        target=inputs.target, positive_label=inputs.positive_label,
-        sensitive=tuple(f.name for f in inputs.facets), has_predictions=predicted,
+        target=counts.target, positive_label=counts.positive_label,
+        sensitive=tuple(f.name for f in counts.facets), has_predictions=predicted,
         counts=tensor.sum(axis=1), n_boot=int(n_boot), ci=ci, **tables)
 
 

@@ -25,6 +25,8 @@ from ._columns import (
     combine_columns,
     encode_categorical,
     encode_threshold,
+    encode_with_levels,
+    product_columns,
 )
 
 
@@ -59,18 +61,27 @@ def encode_bias_inputs(
     positive_label=None,
     group_variable=None,
     threshold: float = 0.5,
+    levels: dict | None = None,
 ) -> BiasInputs:
     """Validate and encode the arguments of :func:`rai_nb.bias`; see there for their meaning.
 
     ``prediction`` defaults to ``score >= threshold`` when only a score is given.
+
+    ``levels`` encodes one partition of a larger data set: it maps each categorical sensitive
+    column and the group variable to its levels over the whole data set. Groups then cover
+    every combination of levels, observed here or not, so partitions' counts add up; checks
+    that need the whole data set (two classes, two facet values) are left to the caller, who
+    also passes the resolved ``positive_label``.
     """
     if not isinstance(data, pd.DataFrame):
         raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     target_name, target_values = column_values(data, target, argument="target")
-    y_true, positive = encode_binary(target_name, target_values, positive_label, argument="target")
-    if y_true.min() == y_true.max():
+    whole = levels is None
+    y_true, positive = encode_binary(target_name, target_values, positive_label, argument="target",
+                                     require_positive=whole)
+    if whole and y_true.min() == y_true.max():
         raise RaiError(ONE_CLASS.format(argument="target", column=target_name,
                                         value=positive if y_true[0] else "not " + repr(positive)))
     y_score = None
@@ -84,13 +95,14 @@ def encode_bias_inputs(
     elif y_score is not None:
         y_pred = (y_score >= threshold).astype(np.int8)
 
-    facets = tuple(_encode_facet(data, name, cut) for name, cut in _facet_specs(sensitive))
-    groups = combine_columns(list(facets))
+    facets = tuple(_encode_facet(data, name, cut, levels) for name, cut in facet_specs(sensitive))
+    groups = combine_columns(list(facets)) if whole else product_columns(list(facets))
     gv = None
     group_codes = groups.codes
     if group_variable is not None:
-        gv = encode_categorical(*column_values(data, group_variable, argument="group_variable"),
-                                argument="group_variable")
+        name, values = column_values(data, group_variable, argument="group_variable")
+        gv = (encode_categorical(name, values, argument="group_variable") if whole else
+              encode_with_levels(name, values, levels[name], argument="group_variable"))
         group_codes = groups.codes * gv.n_levels + gv.codes
 
     on_device = any(is_on_device(a) for a in (target, prediction, score))
@@ -103,7 +115,8 @@ def encode_bias_inputs(
     )
 
 
-def encode_binary(name, values: pd.Series, positive_label, *, argument: str):
+def encode_binary(name, values: pd.Series, positive_label, *, argument: str,
+                  require_positive: bool = True):
     """0/1 array of ``values == positive_label`` (or membership when a list is given).
 
     Without ``positive_label`` the values must be 0/1, -1/1 or booleans and 1/True is positive.
@@ -120,7 +133,7 @@ def encode_binary(name, values: pd.Series, positive_label, *, argument: str):
         return (values.to_numpy() == 1).astype(np.int8), 1
     positives = list(positive_label) if isinstance(positive_label, (list, tuple, set)) else [positive_label]
     hits = values.isin(positives).to_numpy()
-    if argument == "target" and not hits.any():
+    if require_positive and argument == "target" and not hits.any():
         raise RaiError(UNKNOWN_POSITIVE.format(value=positive_label, column=name,
                                                values=_some_values(values)))
     return hits.astype(np.int8), positive_label
@@ -161,7 +174,7 @@ def encode_score(name, values: pd.Series) -> np.ndarray:
     return scores
 
 
-def _facet_specs(sensitive) -> list[tuple[object, float | None]]:
+def facet_specs(sensitive) -> list[tuple[object, float | None]]:
     """Normalise ``sensitive`` (a name, a list of names, or {name: threshold}) to pairs."""
     if isinstance(sensitive, dict):
         specs = list(sensitive.items())
@@ -174,12 +187,14 @@ def _facet_specs(sensitive) -> list[tuple[object, float | None]]:
     return specs
 
 
-def _encode_facet(data: pd.DataFrame, spec, cut) -> EncodedColumn:
+def _encode_facet(data: pd.DataFrame, spec, cut, levels: dict | None) -> EncodedColumn:
     name, values = column_values(data, spec, argument="sensitive")
-    if cut is None:
-        column = encode_categorical(name, values, argument="sensitive")
-    else:
+    if cut is not None:
         column = encode_threshold(name, values, cut, argument="sensitive")
-    if column.n_levels < 2 or np.all(column.codes == column.codes[0]):
+    elif levels is not None:
+        return encode_with_levels(name, values, levels[name], argument="sensitive")
+    else:
+        column = encode_categorical(name, values, argument="sensitive")
+    if levels is None and (column.n_levels < 2 or np.all(column.codes == column.codes[0])):
         raise RaiError(ONE_FACET.format(column=name, value=values.iloc[0]))
     return column

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,18 @@ def encode_categorical(name, values: pd.Series, *, argument: str) -> EncodedColu
     return EncodedColumn(name, np.asarray(codes, dtype=np.int64), tuple(levels.tolist()))
 
 
+def encode_with_levels(name, values: pd.Series, levels: tuple, *, argument: str) -> EncodedColumn:
+    """Codes of ``values`` among known ``levels`` (e.g. collected over every partition first)."""
+    if values.isna().any():
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name,
+                                         count=int(values.isna().sum())))
+    codes = pd.Categorical(values, categories=list(levels)).codes.astype(np.int64)
+    if (codes < 0).any():
+        unknown = values[codes < 0].iloc[0]
+        raise RaiError(f"{argument} ({name!r}) has value {unknown!r} outside its known levels")
+    return EncodedColumn(name, codes, tuple(levels))
+
+
 def encode_threshold(name, values: pd.Series, threshold: float, *, argument: str) -> EncodedColumn:
     """Two codes for a numeric column: 0 for ``<= threshold``, 1 for ``> threshold`` (Clarify)."""
     numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -75,6 +88,15 @@ def encode_threshold(name, values: pd.Series, threshold: float, *, argument: str
         raise RaiError(NAN_VALUES.format(argument=argument, column=name, count=int(bad.sum())))
     return EncodedColumn(name, (numeric > threshold).astype(np.int64),
                          (f"<= {threshold:g}", f"> {threshold:g}"))
+
+
+def product_columns(columns: list[EncodedColumn]) -> EncodedColumn:
+    """Every combination of the columns' levels as one code, observed or not (mixed radix)."""
+    codes = np.zeros_like(columns[0].codes)
+    for col in columns:
+        codes = codes * col.n_levels + col.codes
+    levels = tuple(itertools.product(*(col.levels for col in columns)))
+    return EncodedColumn(tuple(c.name for c in columns), codes, levels)
 
 
 def combine_columns(columns: list[EncodedColumn]) -> EncodedColumn:

@@ -1,0 +1,223 @@
+"""``rai_nb.explain``: SHAP values as a ``shap.Explanation`` (tree, linear or kernel), and the
+per-group view of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..backend import choose_namespace, to_device, to_host
+from ..errors import BAD_OPTION, EMPTY_DATA, RaiError
+from ..explain._forest import is_tree_model, load_forest
+from ..explain.kernel import coalitions, solve_shapley
+from ..explain.linear import linear_shap
+from ..explain.treeshap import tree_shap
+
+METHODS = ("auto", "tree", "linear", "kernel")
+#: Final estimators whose ``coef_``/``intercept_`` define the (margin) output exactly.
+LINEAR_MODELS = {"LinearRegression", "Ridge", "Lasso", "ElasticNet", "LogisticRegression",
+                 "SGDClassifier", "SGDRegressor", "LinearSVC", "LinearSVR", "RidgeClassifier",
+                 "HuberRegressor", "BayesianRidge", "LassoLars", "Lars"}
+
+
+def explain(model, X, *, background=None, method: str = "auto", nsamples="auto",
+            batch_rows: int = 200_000, random_state=0, progress: bool = True):
+    """SHAP values of ``model`` on the rows ``X``, as a ``shap.Explanation``.
+
+    Parameters
+    ----------
+    model : fitted model
+        Tree ensembles (scikit-learn, XGBoost, LightGBM) get exact path-dependent TreeSHAP;
+        linear models (or pipelines ending in one) exact linear SHAP of their margin; anything
+        with ``predict``/``predict_proba`` gets KernelSHAP.
+    X : pandas.DataFrame or 2-D array
+        Rows to explain. Never modified.
+    background : DataFrame, array or int, optional
+        Reference rows for linear and kernel SHAP (default: up to 50 rows of ``X``); an int
+        asks for a k-means summary of ``X`` with that many weighted centres.
+    method : {"auto", "tree", "linear", "kernel"}
+    nsamples : int or "auto"
+        KernelSHAP coalitions per row (``2 M + 2048`` by default, as shap); with
+        ``nsamples ≥ 2^M − 2`` every coalition is used and the values are exact.
+    batch_rows : int
+        Largest number of synthetic rows in one model call (KernelSHAP).
+
+    Returns
+    -------
+    shap.Explanation
+        ``values`` of shape (rows, features) or (rows, features, outputs), with
+        ``base_values``, ``data`` and ``feature_names``; additive: base + Σ values = output.
+    """
+    if method not in METHODS:
+        raise RaiError(BAD_OPTION.format(argument="method", allowed=METHODS, value=method))
+    frame = _as_frame(X)
+    if method == "auto":
+        method = "tree" if is_tree_model(model) else "linear" if _linear_head(model) else "kernel"
+    if method == "tree":
+        values, base, data, names = _tree(model, frame)
+    elif method == "linear":
+        values, base, data, names = _linear(model, frame, background)
+    else:
+        values, base, data, names = _kernel(model, frame, background, nsamples, batch_rows,
+                                            random_state, progress)
+    return _explanation(values, base, data, names)
+
+
+def _as_frame(X) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    else:
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise RaiError(f"X must be 2-D (rows × features), got shape {array.shape}")
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+    if len(frame) == 0:
+        raise RaiError(EMPTY_DATA.format(argument="X"))
+    return frame
+
+
+def _numeric(frame: pd.DataFrame) -> np.ndarray:
+    bad = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c])
+                                            or pd.api.types.is_bool_dtype(frame[c]))]
+    if bad:
+        raise RaiError(f"column {bad[0]!r} of X is not numeric; tree and linear SHAP need the "
+                       "model's numeric inputs (encode categories first, or use method='kernel')")
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _tree(model, frame):
+    forest = load_forest(model)
+    if frame.shape[1] != forest.n_features:
+        raise RaiError(f"X has {frame.shape[1]} columns but the model was fitted on "
+                       f"{forest.n_features}")
+    X = _numeric(frame)
+    xp = choose_namespace(len(X))
+    values, base = tree_shap(forest, to_device(X, xp), xp=xp)
+    return values, base, X, list(map(str, frame.columns))
+
+
+def _linear_head(model):
+    """The final linear estimator (of a pipeline, too) or None."""
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    return last if type(last).__name__ in LINEAR_MODELS and hasattr(last, "coef_") else None
+
+
+def _linear(model, frame, background):
+    head = _linear_head(model)
+    if head is None:
+        raise RaiError(f"{type(model).__name__} is not a linear model; use method='kernel'")
+    transform = (lambda f: model[:-1].transform(f)) if hasattr(model, "steps") else (lambda f: f)
+    names = (list(model[:-1].get_feature_names_out()) if hasattr(model, "steps")
+             else list(map(str, frame.columns)))
+    X = np.asarray(transform(frame), dtype=np.float64)
+    reference = frame if background is None or isinstance(background, int) else _as_frame(
+        background)
+    mean = np.asarray(transform(reference), dtype=np.float64).mean(axis=0)
+    coef = np.atleast_2d(np.asarray(head.coef_, dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(head.intercept_, dtype=np.float64))
+    xp = choose_namespace(len(X))
+    values, base = linear_shap(to_device(X, xp), to_device(coef, xp), to_device(intercept, xp),
+                               to_device(mean, xp), xp=xp)
+    return to_host(values), to_host(base), X, [str(n) for n in names]
+
+
+def _predictor(model):
+    if hasattr(model, "predict_proba"):
+        return lambda f: np.asarray(model.predict_proba(f), dtype=np.float64)
+    if hasattr(model, "predict"):
+        return lambda f: np.asarray(model.predict(f), dtype=np.float64).reshape(len(f), -1)
+    raise RaiError(f"model {type(model).__name__} has neither predict_proba nor predict")
+
+
+def _background(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataFrame, np.ndarray]:
+    if background is None:
+        rows = frame.sample(n=min(50, len(frame)), random_state=random_state)
+        return rows.reset_index(drop=True), np.full(len(rows), 1 / len(rows))
+    if isinstance(background, (int, np.integer)):
+        from sklearn.cluster import KMeans
+
+        numeric = _numeric(frame)
+        k = min(int(background), len(frame))
+        fitted = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(numeric)
+        weights = np.bincount(fitted.labels_, minlength=k) / len(frame)
+        return pd.DataFrame(fitted.cluster_centers_, columns=frame.columns), weights
+    rows = _as_frame(background)
+    if list(rows.columns) != list(frame.columns):
+        raise RaiError("background must have the same columns as X")
+    return rows.reset_index(drop=True), np.full(len(rows), 1 / len(rows))
+
+
+def _kernel(model, frame, background, nsamples, batch_rows, random_state, progress):
+    from tqdm.auto import tqdm
+
+    predict = _predictor(model)
+    reference, weights = _background(frame, background, random_state)
+    m = frame.shape[1]
+    budget = 2 * m + 2048 if nsamples == "auto" else int(nsamples)
+    masks, kernel_weights = coalitions(m, budget, np.random.default_rng(random_state))
+    base = weights @ _call(predict, reference)
+    full = _call(predict, frame)
+    per_row = max(1, len(masks) * len(reference))
+    step = max(1, batch_rows // per_row)
+    averaged = []
+    for start in tqdm(range(0, len(frame), step), disable=not progress or len(frame) <= step,
+                      desc="KernelSHAP", leave=False):
+        rows = frame.iloc[start:start + step]
+        outputs = _call(predict, _masked(rows, reference, masks))
+        outputs = outputs.reshape(len(rows), len(masks), len(reference), -1)
+        averaged.append(np.einsum("rcbk,b->rck", outputs, weights))
+    values = solve_shapley(masks, kernel_weights, np.concatenate(averaged), full, base)
+    data = frame.to_numpy()
+    return values, base, data, list(map(str, frame.columns))
+
+
+def _call(predict, frame):
+    try:
+        return predict(frame)
+    except Exception as error:  # the model's own failure, e.g. NotFittedError
+        raise RaiError(f"the model failed to predict: {type(error).__name__}: {error}") from error
+
+
+def _masked(rows: pd.DataFrame, reference: pd.DataFrame, masks: np.ndarray) -> pd.DataFrame:
+    """Rows × coalitions × background rows: the row's value where the mask is on, else the
+    background's — built column by column so every column keeps its dtype."""
+    columns = {}
+    for j, name in enumerate(rows.columns):
+        mine = rows[name].to_numpy()[:, None, None]
+        theirs = reference[name].to_numpy()[None, None, :]
+        columns[name] = np.where(masks[None, :, j, None], mine, theirs).reshape(-1)
+    return pd.DataFrame(columns).astype(rows.dtypes.to_dict())
+
+
+def _explanation(values, base, data, names):
+    import shap
+
+    values = np.asarray(values, dtype=np.float64)
+    base = np.asarray(base, dtype=np.float64)
+    if values.ndim == 3 and values.shape[-1] == 1:
+        values, base = values[..., 0], np.repeat(base.reshape(-1)[:1], len(values))
+    else:
+        base = np.tile(base.reshape(1, -1), (len(values), 1))
+    return shap.Explanation(values=values, base_values=base, data=np.asarray(data),
+                            feature_names=names)
+
+
+def group_attributions(explanation, groups: pd.DataFrame) -> pd.DataFrame:
+    """Mean |SHAP| per feature (rows) within each sensitive group (columns), and the gap.
+
+    ``groups`` holds the sensitive column(s) of the explained rows, in the same order; for a
+    multi-output explanation the last output (the positive class) is used. The ``gap`` column
+    is the largest minus the smallest group mean: which features drive the difference.
+    """
+    values = np.abs(np.asarray(explanation.values))
+    if values.ndim == 3:
+        values = values[..., -1]
+    if len(groups) != len(values):
+        raise RaiError(f"groups has {len(groups)} rows but the explanation has {len(values)}")
+    frame = pd.DataFrame(values, columns=list(explanation.feature_names))
+    keys = [groups[c].astype(str).to_numpy() for c in groups.columns]
+    label = keys[0] if len(keys) == 1 else np.array([" · ".join(k) for k in zip(*keys)])
+    table = frame.groupby(label, sort=True).mean().T
+    table.columns.name = " · ".join(map(str, groups.columns))
+    table["gap"] = table.max(axis=1) - table.min(axis=1)
+    return table.sort_values("gap", ascending=False)

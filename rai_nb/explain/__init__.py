@@ -1,0 +1,1 @@
+"""Explanation kernels: exact TreeSHAP, exact linear SHAP, batched KernelSHAP (arrays in/out)."""

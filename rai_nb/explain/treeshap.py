@@ -18,6 +18,7 @@ from __future__ import annotations
 from math import factorial
 
 import numpy as np
+from array_api_compat import is_numpy_namespace
 
 from ..backend import get_config, namespace, to_device, to_host
 from ._forest import Forest
@@ -25,6 +26,8 @@ from ._paths import Paths, decompose
 
 #: Elements of the largest (rows × paths × L) temporary, bounding memory per chunk.
 _CHUNK_ELEMENTS = 4_000_000
+#: Largest (paths × 2^L) table of possible (path, pattern) pairs for the NumPy fast path.
+_MAX_PATTERNS = 1 << 26
 
 
 def shapley_weights(sizes: np.ndarray, width: int) -> np.ndarray:
@@ -46,14 +49,16 @@ def tree_shap(forest: Forest, X, *, xp=None, paths: Paths | None = None):
     paths = decompose(forest) if paths is None else paths
     if forest.float32:
         X = xp.astype(xp.astype(X, xp.float32), xp.float64)
-    n_rows = X.shape[0]
     n_paths, width = paths.feature.shape
     device = _device_paths(paths, forest.n_features, xp)
     step = max(1, min(get_config().chunk_rows, _CHUNK_ELEMENTS // max(1, n_paths * width)))
-    chunks = [_chunk_shap(X[start:min(start + step, n_rows), ...], device, width, xp)
-              for start in range(0, n_rows, step)]
-    values = np.concatenate([to_host(c) for c in chunks], axis=0) if chunks else np.zeros(
-        (0, forest.n_features, forest.n_outputs))
+    row_slices = [slice(a, min(a + step, X.shape[0])) for a in range(0, X.shape[0], step)]
+    if is_numpy_namespace(xp) and n_paths * 2**width <= _MAX_PATTERNS:
+        values = _shared_pattern_shap(X, device, width, forest.n_features, row_slices)
+    else:
+        chunks = [to_host(_chunk_shap(X[rows, ...], device, width, xp)) for rows in row_slices]
+        values = np.concatenate(chunks, axis=0) if chunks else np.zeros(
+            (0, forest.n_features, forest.n_outputs))
     expected = np.prod(paths.zero_fraction, axis=1) @ paths.value
     return values, forest.base + expected
 
@@ -72,32 +77,78 @@ def _device_paths(paths: Paths, n_features: int, xp) -> dict:
     return {k: to_device(v, xp) for k, v in host.items()}
 
 
+def _one_fractions(X, paths: dict, width: int, xp):
+    """``o[r, p, l]``: does row r satisfy element l of path p (missing values included)."""
+    n_paths = paths["lower"].shape[0]
+    x = xp.reshape(xp.take(X, paths["feature"], axis=1), (X.shape[0], n_paths, width))
+    inside = (x > paths["lower"]) & (x <= paths["upper"])
+    return paths["valid"] & (inside | (xp.isnan(x) & paths["missing_ok"]))
+
+
+def _path_phi(one, z, valid, weights, width: int, xp):
+    """φ per element, before the leaf value: (..., P, L) for one fractions ``one``."""
+    poly = _product_polynomial(one, z, width, xp)  # (..., P, L+1)
+    out_sum = xp.sum(poly * weights, axis=-1)  # Σ_s w(s) c_s, for i ∉ O
+    in_sum = _divided_sums(poly, z, weights, width, xp)  # for i ∈ O
+    z_off = xp.where(valid & ~one, z, xp.ones_like(poly[..., :width]))  # z of M∖O, else 1
+    without_i = _products_without(z_off, width, xp)  # Π_{k∈M∖O, k≠i} z_k
+    return xp.where(one, (1 - z) * without_i * in_sum,
+                    xp.where(valid, -z * without_i * out_sum[..., None], 0.0))
+
+
 def _chunk_shap(X, paths: dict, width: int, xp):
     """φ for a chunk of rows: (rows, features, outputs)."""
-    n_rows = X.shape[0]
-    n_paths = paths["lower"].shape[0]
-    x = xp.reshape(xp.take(X, paths["feature"], axis=1), (n_rows, n_paths, width))
-    inside = (x > paths["lower"]) & (x <= paths["upper"])
-    one = paths["valid"] & (inside | (xp.isnan(x) & paths["missing_ok"]))
-    z = paths["z"]
-    poly = _product_polynomial(one, z, width, xp)  # (R, P, L+1)
-    weights = paths["weights"]  # (P, L+1)
-    out_sum = xp.sum(poly * weights, axis=-1)  # Σ_s w(s) c_s, for i ∉ O
-    in_sum = _divided_sums(poly, z, weights, width, xp)  # (R, P, L), for i ∈ O
-    z_off = xp.where(paths["valid"] & ~one, z, xp.ones_like(x))  # z of M∖O, else 1
-    without_i = _products_without(z_off, width, xp)  # Π_{k∈M∖O, k≠i} z_k
-    phi = xp.where(one, (1 - z) * without_i * in_sum,
-                   xp.where(paths["valid"], -z * without_i * out_sum[..., None], 0.0))
+    n_rows, n_paths = X.shape[0], paths["lower"].shape[0]
+    one = _one_fractions(X, paths, width, xp)
+    phi = _path_phi(one, paths["z"], paths["valid"], paths["weights"], width, xp)
     flat = xp.reshape(phi, (n_rows, n_paths * width))
     columns = [flat * xp.reshape(xp.broadcast_to(paths["value"][:, k:k + 1], (n_paths, width)),
                                  (1, n_paths * width)) for k in range(paths["value"].shape[1])]
     return xp.stack([c @ paths["onehot"] for c in columns], axis=-1)
 
 
+def _shared_pattern_shap(X, paths: dict, width: int, n_features: int, row_slices) -> np.ndarray:
+    """NumPy fast path: a path's contribution depends on a row only through which of its
+    elements the row satisfies, so it is computed once per (path, pattern) that occurs and
+    each row sums its paths' entries with one sparse product."""
+    from scipy import sparse
+
+    n_paths = paths["lower"].shape[0]
+    bits = (1 << np.arange(width)).astype(np.int64)
+    offsets = np.arange(n_paths, dtype=np.int64)[None, :] << width
+    keys = [(_one_fractions(X[rows], paths, width, np) @ bits) + offsets for rows in row_slices]
+    present = np.zeros(n_paths << width, bool)
+    for key in keys:
+        present[key.ravel()] = True
+    found = np.flatnonzero(present)
+    lookup = np.zeros(n_paths << width, np.int64)
+    lookup[found] = np.arange(len(found))
+    path_of = found >> width
+    one = ((found[:, None] >> np.arange(width)) & 1).astype(bool) & paths["valid"][path_of]
+    phi = _path_phi(one, paths["z"][path_of], paths["valid"][path_of],
+                    paths["weights"][path_of], width, np)  # (U, L)
+    value = paths["value"][path_of]  # (U, K)
+    feature = paths["feature"].reshape(n_paths, width)[path_of]  # (U, L)
+    n_out = value.shape[1]
+    cell = (np.arange(len(found))[:, None] * n_features + feature)[:, :, None] * n_out + \
+        np.arange(n_out)
+    table = np.bincount(cell.ravel(), weights=(phi[:, :, None] * value[:, None, :]).ravel(),
+                        minlength=len(found) * n_features * n_out)
+    table = table.reshape(len(found), n_features * n_out)
+    out = []
+    for key in keys:
+        index = lookup[key]  # (R, P)
+        rows = sparse.csr_matrix((np.ones(index.size), index.ravel(),
+                                  np.arange(0, index.size + 1, n_paths)),
+                                 shape=(len(index), len(found)))
+        out.append(np.asarray(rows @ table).reshape(len(index), n_features, n_out))
+    return np.concatenate(out, axis=0) if out else np.zeros((0, n_features, n_out))
+
+
 def _product_polynomial(one, z, width: int, xp):
     """Coefficients (ascending) of Π_{k∈O}(z_k + t) per row and path."""
-    shape = (*one.shape[:2], 1)
-    poly = xp.concat([xp.ones(shape, dtype=z.dtype), xp.zeros((*one.shape[:2], width),
+    shape = (*one.shape[:-1], 1)
+    poly = xp.concat([xp.ones(shape, dtype=z.dtype), xp.zeros((*one.shape[:-1], width),
                                                                dtype=z.dtype)], axis=-1)
     for k in range(width):
         shifted = xp.concat([xp.zeros(shape, dtype=z.dtype), poly[..., :-1]], axis=-1)
@@ -108,7 +159,7 @@ def _product_polynomial(one, z, width: int, xp):
 
 def _divided_sums(poly, z, weights, width: int, xp):
     """For each element i: Σ_s w(s) g_s with g = poly / (t + z_i) (synthetic division)."""
-    g = xp.zeros((*poly.shape[:2], width), dtype=poly.dtype)  # g_s for all i, s from the top
+    g = xp.zeros((*poly.shape[:-1], width), dtype=poly.dtype)  # g_s for all i, s from the top
     total = xp.zeros_like(g)
     for s in range(width, 0, -1):
         g = poly[..., s:s + 1] - z * g  # g_{s-1}

@@ -22,6 +22,11 @@ from .cli import parse_scalar, split_names
 from .errors import RaiError
 
 
+def _support(text: str):
+    value = float(text)
+    return int(value) if value >= 1 else value
+
+
 def _user_errors_as_usage(method):
     """Turn RaiError (and unknown names) into IPython's one-line UsageError."""
 
@@ -43,6 +48,8 @@ class RaiMagics(Magics):
         """Evaluate a name or expression in the user's namespace."""
         if expression is None:
             return None
+        if len(expression) > 1 and expression[0] == expression[-1] and expression[0] in "'\"":
+            expression = expression[1:-1]  # a quoted expression such as "df[df.age > 30]"
         try:
             return self.shell.ev(expression)
         except NameError:
@@ -87,7 +94,8 @@ class RaiMagics(Magics):
     @argument("--errors", help="column of per-row losses (without a model)")
     @argument("--by", default="error", help="loss: error, log_loss, false_positive_rate, "
               "false_negative_rate or selection_rate")
-    @argument("--min-support", type=float, default=10, help="smallest slice size")
+    @argument("--min-support", type=_support, default=10,
+              help="smallest slice size: a row count, or a fraction of the rows below 1")
     @argument("--k", type=int, default=10, help="number of slices")
     @argument("--max-l", type=int, default=3, help="most predicates per slice")
     @argument("--positive-label", help="favourable outcome for fairness losses")

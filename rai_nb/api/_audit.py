@@ -9,6 +9,7 @@ from ..errors import EMPTY_DATA, RaiError
 from ..frame import column_values
 from ..results import AuditResult
 from ._bias import bias
+from ._model import model_features, predict
 from ._slices import slices
 from ._validate import validate
 
@@ -75,7 +76,7 @@ def audit(
         raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
-    features = _model_features(model, data, target, features)
+    features = model_features(model, data, target, features)
     bar = tqdm(total=len(_STEPS), desc="rai_nb audit", disable=not progress, leave=False)
     try:
         bar.set_postfix_str("predictions")
@@ -107,39 +108,6 @@ def _with_card(result: AuditResult, card) -> AuditResult:
     from dataclasses import replace
 
     return replace(result, card=card)
-
-
-def _model_features(model, data, target, features) -> list:
-    names = features if features is not None else getattr(model, "feature_names_in_", None)
-    if names is None:
-        return [c for c in data.columns if c != target]
-    missing = [n for n in names if n not in data.columns]
-    if missing:
-        raise RaiError(f"the model expects column(s) {missing[:5]} that are not in the data")
-    return list(names)
-
-
-def predict(model, features: pd.DataFrame, *, positive_label=None):
-    """The model's predicted labels and, for a binary classifier, its positive-class score.
-
-    The score column is the one of ``positive_label`` in ``model.classes_`` (the last class
-    when no label is given, i.e. 1 for 0/1 labels). Raises :class:`RaiError` (not the model's
-    own exception) when the model cannot predict.
-    """
-    if not hasattr(model, "predict"):
-        raise RaiError(f"model must have a predict method; got {type(model).__name__}")
-    try:
-        labels = np.asarray(model.predict(features))
-        proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
-    except Exception as error:  # the model's own failure, e.g. NotFittedError or bad columns
-        raise RaiError(f"model {type(model).__name__} failed to predict: "
-                       f"{type(error).__name__}: {error}") from error
-    proba = None if proba is None else np.asarray(proba)
-    if proba is None or proba.ndim != 2 or proba.shape[1] != 2:
-        return labels, None  # no probabilities, or multi-class: audit predicted labels only
-    classes = list(getattr(model, "classes_", [0, 1]))
-    column = classes.index(positive_label) if positive_label in classes else 1
-    return labels, proba[:, column]
 
 
 def _errors(data, target, labels) -> np.ndarray:

@@ -9,7 +9,7 @@ from ..errors import RaiError
 from ..frame import column_values
 from ..frame._bias import facet_specs
 from ..results import FlipTestResult
-from ._audit import predict
+from ._model import predict
 
 
 def flip_test(model, data: pd.DataFrame, *, sensitive, features=None,

@@ -18,6 +18,7 @@ from ..stats.significance import (
     welch_test,
 )
 from ..stats.slicing import slice_line, slice_moments
+from ._model import model_features, predict
 
 #: Fairness objectives: rows the rate is defined on (y value, None: all) and the per-row loss.
 _RATES = {
@@ -159,12 +160,13 @@ def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop
     target_name, y = column_values(data, target, argument="target")
     if y.isna().any():
         raise RaiError(f"target ({target_name!r}) has {int(y.isna().sum())} missing value(s)")
-    features = data.drop(columns=[c for c in drop if c in data.columns])
+    features = data[model_features(model, data.drop(columns=[c for c in drop if c in data.columns]),
+                                   target_name)] if model is not None else None
     if loss == "log_loss":
         if model is None:
             raise RaiError("loss='log_loss' needs model= (with predict_proba), not prediction=")
         return _log_loss(model, features, target_name, y), None, "log_loss"
-    predicted = (pd.Series(np.asarray(model.predict(features))) if model is not None
+    predicted = (pd.Series(predict(model, features)[0]) if model is not None
                  else column_values(data, prediction, argument="prediction")[1])
     if len(predicted) != len(y):
         raise RaiError(f"model.predict returned {len(predicted)} rows for {len(y)}")

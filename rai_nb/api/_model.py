@@ -1,0 +1,43 @@
+"""Calling the user's model: which columns it takes, and its labels and scores as arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RaiError
+
+
+def model_features(model, data, target, features=None) -> list:
+    """The columns ``model`` takes: ``features``, else ``model.feature_names_in_``, else every
+    column of ``data`` but the target."""
+    names = features if features is not None else getattr(model, "feature_names_in_", None)
+    if names is None:
+        return [c for c in data.columns if c != target]
+    missing = [n for n in names if n not in data.columns]
+    if missing:
+        raise RaiError(f"the model expects column(s) {missing[:5]} that are not in the data")
+    return list(names)
+
+
+def predict(model, features: pd.DataFrame, *, positive_label=None):
+    """The model's predicted labels and, for a binary classifier, its positive-class score.
+
+    The score column is the one of ``positive_label`` in ``model.classes_`` (the last class
+    when no label is given, i.e. 1 for 0/1 labels). Raises :class:`RaiError` (not the model's
+    own exception) when the model cannot predict.
+    """
+    if not hasattr(model, "predict"):
+        raise RaiError(f"model must have a predict method; got {type(model).__name__}")
+    try:
+        labels = np.asarray(model.predict(features))
+        proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
+    except Exception as error:  # the model's own failure, e.g. NotFittedError or bad columns
+        raise RaiError(f"model {type(model).__name__} failed to predict: "
+                       f"{type(error).__name__}: {error}") from error
+    proba = None if proba is None else np.asarray(proba)
+    if proba is None or proba.ndim != 2 or proba.shape[1] != 2:
+        return labels, None  # no probabilities, or multi-class: audit predicted labels only
+    classes = list(getattr(model, "classes_", [0, 1]))
+    column = classes.index(positive_label) if positive_label in classes else 1
+    return labels, proba[:, column]

@@ -43,8 +43,9 @@ PARAMS = dict(alpha=0.95, k=10, min_sup=32)
 
 def adult(n_rows: int | None = None):
     """Adult features (fnlwgt dropped) and the 0/1 errors of a depth-6 tree."""
-    from rai_nb.datasets import load_adult
     from sklearn.tree import DecisionTreeClassifier
+
+    from rai_nb.datasets import load_adult
 
     frame = load_adult()
     frame = frame.drop(columns=[c for c in frame.columns if "fnlwgt" in str(c)])

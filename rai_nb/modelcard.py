@@ -132,7 +132,7 @@ def _as_text(value) -> str:
 
 
 def _labelled(label: str, value) -> str:
-    return f"{label}: {_as_text(value)}." if value else ""
+    return f"{label}: {_as_text(value).rstrip('.')}." if value else ""
 
 
 def _factors(audit) -> str:

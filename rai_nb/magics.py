@@ -73,7 +73,7 @@ class RaiMagics(Magics):
     @argument("--reference", help="training DataFrame for drift and schema checks")
     @argument("--positive-label", help="favourable outcome when labels are not 0/1")
     @argument("--no-explain", action="store_true", help="skip SHAP explanations")
-    @argument("--sample", type=int, default=1000, help="rows explained with SHAP (default 1000)")
+    @argument("--sample", type=int, default=500, help="rows explained with SHAP (default 500)")
     @argument("--n-boot", type=int, default=200, help="bootstrap resamples for intervals")
     @argument("--out", help="also bind the result to this name")
     @line_magic

@@ -27,7 +27,9 @@ class Section:
     """One titled block of a report: a paragraph, a table, a bar chart, or several.
 
     ``notes`` maps table column names to a one-line definition (shown on hover in HTML);
-    ``bars`` is a Series of values drawn as an inline SVG bar chart, one bar per index label.
+    ``bars`` is a Series of values drawn as an inline SVG bar chart, one bar per index label;
+    ``marks`` maps a table column to the row positions whose cells are emphasised (e.g. the
+    best and worst group).
     """
 
     title: str
@@ -35,6 +37,7 @@ class Section:
     table: pd.DataFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
     bars: pd.Series | None = None
+    marks: dict = field(default_factory=dict)
 
 
 def format_value(value) -> str:
@@ -115,6 +118,7 @@ _CSS = (
     ".rai-nb h3{margin:.6em 0 .3em}.rai-nb h4{margin:.8em 0 .2em}"
     ".rai-nb table{border-collapse:collapse;margin:.2em 0 .6em}"
     ".rai-nb th,.rai-nb td{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+    ".rai-nb td.rai-mark{font-weight:bold;color:#b00020}"
     ".rai-nb th{background:#f3f3f3}.rai-nb td.rai-label,.rai-nb th.rai-label{text-align:left}"
 )
 
@@ -129,7 +133,7 @@ def to_html(title: str, sections: list[Section]) -> str:
         if section.bars is not None:
             parts.append(svg_bars(section.bars))
         if section.table is not None:
-            parts.append(_html_table(section.table, section.notes))
+            parts.append(_html_table(section.table, section.notes, section.marks))
     parts.append("</div>")
     return "".join(parts)
 
@@ -159,17 +163,33 @@ def svg_bars(values: pd.Series, *, width: int = 420, bar: int = 16) -> str:
             f'{"".join(rows)}</svg>')
 
 
-def _html_table(table: pd.DataFrame, notes: dict[str, str]) -> str:
+_MARKED = '<td class="rai-mark">'
+
+
+def extremes(table: pd.DataFrame, columns) -> dict:
+    """Row positions of the smallest and largest value of each numeric column (for ``marks``)."""
+    marks = {}
+    for column in columns:
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64)
+        if np.isfinite(values).sum() > 1 and np.nanmax(values) > np.nanmin(values):
+            marks[column] = {int(np.nanargmin(values)), int(np.nanargmax(values))}
+    return marks
+
+
+def _html_table(table: pd.DataFrame, notes: dict[str, str], marks: dict | None = None) -> str:
     names = [format_value(n) if n is not None else "" for n in table.index.names]
     head = "".join(f'<th class="rai-label">{html.escape(n)}</th>' for n in names)
     head += "".join(
         f'<th title="{html.escape(notes.get(str(c), ""), quote=True)}">{html.escape(format_value(c))}</th>'
         for c in table.columns)
     body = []
-    for key, values in zip(table.index, table.itertuples(index=False, name=None)):
+    marks = marks or {}
+    for row, (key, values) in enumerate(zip(table.index, table.itertuples(index=False, name=None))):
         labels = key if isinstance(key, tuple) else (key,)
         cells = "".join(f'<td class="rai-label">{html.escape(format_value(v))}</td>' for v in labels)
-        cells += "".join(f"<td>{html.escape(format_value(v))}</td>" for v in values)
+        cells += "".join(
+            (_MARKED if row in marks.get(column, ()) else "<td>")
+            + f"{html.escape(format_value(v))}</td>" for column, v in zip(table.columns, values))
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

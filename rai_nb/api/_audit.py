@@ -27,7 +27,7 @@ def audit(
     positive_label=None,
     features=None,
     explain: bool = True,
-    sample: int = 1000,
+    sample: int = 500,
     n_boot: int = 200,
     card: dict | None = None,
     random_state=0,

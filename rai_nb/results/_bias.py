@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from .. import render
 from ..errors import BAD_OPTION, RaiError
 from ..render import Section
 from ..stats.clarify import DESCRIPTIONS
@@ -100,8 +101,10 @@ class BiasResult(Result):
         overall = self.overall.to_frame().T[shown.columns]
         overall.index = _label_like(shown.index, "(all rows)")
         rate = "selection_rate" if self.has_predictions else "base_rate"
-        sections = [Section("Metrics by group", intro, pd.concat([shown, overall]),
-                            bars=shown[rate])]
+        rates = [c for c in shown.columns if c != "count"]
+        sections = [Section("Metrics by group", intro + " Highest and lowest group in bold.",
+                            pd.concat([shown, overall]), bars=shown[rate],
+                            marks=render.extremes(shown, rates))]
         if self.has_predictions:
             sections.append(Section("Fairness summary", "fairlearn definitions, between groups.",
                                     self.disparities.to_frame("value")))

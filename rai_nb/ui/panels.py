@@ -15,9 +15,10 @@ from . import plots
 SEVERITY_COLOURS = {"fail": "#f8d7da", "warn": "#fff3cd", "pass": "#d4edda"}
 
 
-def table_html(table: pd.DataFrame, *, notes: dict | None = None) -> str:
+def table_html(table: pd.DataFrame, *, notes: dict | None = None, marks: dict | None = None) -> str:
     """A result table as escaped static HTML (the same renderer as the reports)."""
-    return render.to_html("", [render.Section("", table=table, notes=notes or {})])
+    return render.to_html("", [render.Section("", table=table, notes=notes or {},
+                                              marks=marks or {})])
 
 
 def _image(figure) -> widgets.Image:
@@ -53,7 +54,9 @@ class BiasPanel(widgets.VBox):
         table = self.result.by_group
         if self.sort.value != "group":
             table = table.sort_values(self.sort.value, ascending=False)
-        self.table.value = table_html(self._with_intervals(table))
+        rates = [c for c in table.columns if c != "count"]
+        self.table.value = table_html(self._with_intervals(table),
+                                      marks=render.extremes(table, rates))
 
     def _with_intervals(self, table: pd.DataFrame) -> pd.DataFrame:
         intervals = self.result.intervals

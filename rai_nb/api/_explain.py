@@ -110,6 +110,9 @@ def _linear(model, frame, background):
     names = (list(model[:-1].get_feature_names_out()) if hasattr(model, "steps")
              else list(map(str, frame.columns)))
     X = np.asarray(transform(frame), dtype=np.float64)
+    if X.shape[1] != np.atleast_2d(head.coef_).shape[1]:
+        raise RaiError(f"X gives {X.shape[1]} model inputs but the model was fitted on "
+                       f"{np.atleast_2d(head.coef_).shape[1]} features")
     reference = frame if background is None or isinstance(background, int) else _as_frame(
         background)
     mean = np.asarray(transform(reference), dtype=np.float64).mean(axis=0)

@@ -958,6 +958,10 @@ def drift(
     options["mmd"] = bool(mmd)
     if not isinstance(reference, pd.DataFrame):
         raise RaiError(f"reference must be a pandas DataFrame, got {type(reference).__name__}")
+    if not isinstance(current, pd.DataFrame):
+        raise RaiError(f"current must be a pandas DataFrame, got {type(current).__name__}")
+    if columns is None and not set(reference.columns) & set(current.columns):
+        raise RaiError("reference and current share no column; name the columns to compare")
     roles = {}
     for spec, role in ((target, "target"), (prediction, "prediction")):
         if spec is not None:

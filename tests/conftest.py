@@ -27,3 +27,14 @@ def _namespaces():
 def xp(request):
     """An array namespace: NumPy, array_api_strict (proves portability) and CuPy when present."""
     return request.param
+
+
+@pytest.fixture(scope="session")
+def ipython_shell():
+    """The test IPython shell, with ``%load_ext rai_nb`` done (started once per session)."""
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython() or get_ipython()
+    shell.run_line_magic("load_ext", "rai_nb")
+    return shell

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from IPython.core.completer import provisionalcompleter
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
 from sklearn.linear_model import LogisticRegression
 
 import rai_nb
@@ -14,9 +13,8 @@ FEATURES = ["age", "priors_count"]
 
 
 @pytest.fixture(scope="module")
-def shell():
-    ip = start_ipython()
-    ip.run_line_magic("load_ext", "rai_nb")
+def shell(ipython_shell):
+    ip = ipython_shell
     compas = rai_nb.load_compas()[[*FEATURES, "race", "sex", "two_year_recid"]]
     model = LogisticRegression().fit(compas[FEATURES], compas["two_year_recid"])
     ip.user_ns.update(df=compas, clf=model, train=compas.iloc[:3000], test=compas.iloc[3000:])

@@ -83,10 +83,16 @@ class _Level:
     ids: np.ndarray
 
 
+_SCORE_TOLERANCE = 1e-12
+
+
 def slice_score(sizes, errors, *, n_rows: int, average_error: float, alpha: float) -> np.ndarray:
     """SliceLine score of slices with ``sizes`` rows and loss sums ``errors`` (host arrays)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         score = alpha * ((errors / sizes) / average_error - 1) - (1 - alpha) * (n_rows / sizes - 1)
+    # A slice as good as the average (e.g. one covering every row) scores 0 exactly in exact
+    # arithmetic; summation order leaves ±1e-16 noise that would decide "score > 0" by row order.
+    score = np.where(np.abs(score) < _SCORE_TOLERANCE, 0.0, score)
     return np.where(np.isnan(score), -np.inf, score)
 
 

@@ -266,3 +266,14 @@ def test_bad_inputs_raise_rai_error(adult, model, X, message):
         model = GradientBoostingClassifier(n_estimators=2).fit(data.fillna(0), y)
     with pytest.raises(rai_nb.RaiError, match=message):
         rai_nb.explain(model, X, progress=False)
+
+
+def test_tree_shap_is_the_same_in_tiny_chunks(adult, xp):
+    X, y = adult
+    model = GradientBoostingClassifier(n_estimators=5, max_depth=3).fit(X.fillna(0), y)
+    data = to_device(X.fillna(0).to_numpy()[:30], xp)
+    forest = load_forest(model)
+    whole, _ = tree_shap(forest, data, xp=xp)
+    with rai_nb.config_context(chunk_rows=7):
+        chunked, _ = tree_shap(forest, data, xp=xp)
+    np.testing.assert_allclose(to_host(chunked), to_host(whole), atol=1e-12)

@@ -151,5 +151,12 @@ def test_unused_categories_do_not_become_groups():
 
 def test_polars_input_names_the_argument():
     pl = pytest.importorskip("polars")
-    with pytest.raises(rai_nb.RaiError, match="pandas DataFrame"):
-        rai_nb.bias(pl.DataFrame({"y": [0, 1]}), target="y", sensitive="y")
+    data = pl.from_pandas(frame())
+    calls = [lambda: rai_nb.bias(data, target="y", sensitive="sex"),
+             lambda: rai_nb.slices(data, errors="score"),
+             lambda: rai_nb.validate(data, target="y"),
+             lambda: rai_nb.drift(data, data),
+             lambda: rai_nb.audit(MODEL, data, target="y", sensitive="sex", progress=False)]
+    for call in calls:
+        with pytest.raises(rai_nb.RaiError, match="pandas DataFrame"):
+            call()

@@ -103,6 +103,7 @@ def report_dict(kind: str, title: str, summary: dict, sections: list[Section]) -
         "summary": json_value(summary),
         "sections": [
             {"title": s.title, "text": s.text, "notes": dict(s.notes),
+             "marks": {str(k): sorted(map(int, v)) for k, v in s.marks.items()},
              "table": None if s.table is None else table_to_dict(s.table),
              "bars": None if s.bars is None else {
                  "label": json_value(s.bars.name),

@@ -277,3 +277,18 @@ def test_tree_shap_is_the_same_in_tiny_chunks(adult, xp):
     with rai_nb.config_context(chunk_rows=7):
         chunked, _ = tree_shap(forest, data, xp=xp)
     np.testing.assert_allclose(to_host(chunked), to_host(whole), atol=1e-12)
+
+
+def test_pipeline_ending_in_trees_explains_its_final_features(adult):
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OrdinalEncoder
+
+    X, y = adult
+    data = X.assign(band=np.where(X["age"] > 40, "old", "young"))
+    encode = make_column_transformer((OrdinalEncoder(), ["band"]), remainder="passthrough")
+    pipe = make_pipeline(encode, HistGradientBoostingClassifier(max_iter=10)).fit(data, y)
+    ours = rai_nb.explain(pipe, data[:50])
+    transformed = pipe[:-1].transform(data[:50])
+    expected, _ = shap_values(pipe[-1], transformed)
+    np.testing.assert_allclose(ours.values, expected, atol=1e-6)
+    assert ours.feature_names[0] == "ordinalencoder__band"

@@ -116,10 +116,12 @@ def _errors(data, target, labels) -> np.ndarray:
 
 
 def _explain(model, data, features, sensitive, sample, random_state) -> dict:
-    from ._explain import explain, group_attributions
+    from ._explain import explain, group_attributions, uses_kernel
 
-    rows = data.sample(n=min(sample, len(data)), random_state=random_state)
-    explanation = explain(model, rows[features])
+    # KernelSHAP calls the model (coalitions × background) times per row: explain fewer rows.
+    limit = min(sample, 50) if uses_kernel(model) else sample
+    rows = data.sample(n=min(limit, len(data)), random_state=random_state)
+    explanation = explain(model, rows[features], nsamples=512, progress=False)
     names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
     return {"explanation": explanation, "importance": _importance(explanation),
             "group_importance": group_attributions(explanation, rows[names])}

@@ -52,7 +52,8 @@ def explain(model, X, *, background=None, method: str = "auto", nsamples="auto",
         raise RaiError(BAD_OPTION.format(argument="method", allowed=METHODS, value=method))
     frame = _as_frame(X)
     if method == "auto":
-        method = "tree" if is_tree_model(model) else "linear" if _linear_head(model) else "kernel"
+        method = ("tree" if is_tree_model(_final_step(model)) else
+                  "linear" if _linear_head(model) else "kernel")
     if method == "tree":
         values, base, data, names = _tree(model, frame)
     elif method == "linear":
@@ -61,6 +62,11 @@ def explain(model, X, *, background=None, method: str = "auto", nsamples="auto",
         values, base, data, names = _kernel(model, frame, background, nsamples, batch_rows,
                                             random_state, progress)
     return _explanation(values, base, data, names)
+
+
+def uses_kernel(model) -> bool:
+    """True when ``method="auto"`` falls back to KernelSHAP for ``model``."""
+    return not is_tree_model(_final_step(model)) and _linear_head(model) is None
 
 
 def _as_frame(X) -> pd.DataFrame:
@@ -85,20 +91,44 @@ def _numeric(frame: pd.DataFrame) -> np.ndarray:
     return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _final_step(model):
+    """The last estimator of a pipeline, or the model itself."""
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def _preprocessed(model, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` through every pipeline step but the last, with the output feature names.
+
+    SHAP values of a pipeline are then those of its final estimator on the features it sees.
+    """
+    if not hasattr(model, "steps"):
+        return frame, list(map(str, frame.columns))
+    try:
+        transformed = model[:-1].transform(frame)
+        names = [str(n) for n in model[:-1].get_feature_names_out()]
+    except Exception as error:  # the user's preprocessing failed on these rows
+        raise RaiError(f"the pipeline's preprocessing failed: {type(error).__name__}: "
+                       f"{error}") from error
+    if hasattr(transformed, "toarray"):
+        transformed = transformed.toarray()
+    return pd.DataFrame(np.asarray(transformed), columns=names), names
+
+
 def _tree(model, frame):
-    forest = load_forest(model)
+    frame, names = _preprocessed(model, frame)
+    forest = load_forest(_final_step(model))
     if frame.shape[1] != forest.n_features:
         raise RaiError(f"X has {frame.shape[1]} columns but the model was fitted on "
                        f"{forest.n_features}")
     X = _numeric(frame)
     xp = choose_namespace(len(X))
     values, base = tree_shap(forest, to_device(X, xp), xp=xp)
-    return values, base, X, list(map(str, frame.columns))
+    return values, base, X, names
 
 
 def _linear_head(model):
     """The final linear estimator (of a pipeline, too) or None."""
-    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    last = _final_step(model)
     return last if type(last).__name__ in LINEAR_MODELS and hasattr(last, "coef_") else None
 
 
@@ -106,16 +136,14 @@ def _linear(model, frame, background):
     head = _linear_head(model)
     if head is None:
         raise RaiError(f"{type(model).__name__} is not a linear model; use method='kernel'")
-    transform = (lambda f: model[:-1].transform(f)) if hasattr(model, "steps") else (lambda f: f)
-    names = (list(model[:-1].get_feature_names_out()) if hasattr(model, "steps")
-             else list(map(str, frame.columns)))
-    X = np.asarray(transform(frame), dtype=np.float64)
+    transformed, names = _preprocessed(model, frame)
+    X = _numeric(transformed)
     if X.shape[1] != np.atleast_2d(head.coef_).shape[1]:
         raise RaiError(f"X gives {X.shape[1]} model inputs but the model was fitted on "
                        f"{np.atleast_2d(head.coef_).shape[1]} features")
     reference = frame if background is None or isinstance(background, int) else _as_frame(
         background)
-    mean = np.asarray(transform(reference), dtype=np.float64).mean(axis=0)
+    mean = _numeric(_preprocessed(model, reference)[0]).mean(axis=0)
     coef = np.atleast_2d(np.asarray(head.coef_, dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(head.intercept_, dtype=np.float64))
     xp = choose_namespace(len(X))

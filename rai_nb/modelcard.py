@@ -75,7 +75,9 @@ class ModelCard(Result):
         return {"name": self.name, "fields": sorted(map(str, self.fields))}
 
     def sections(self) -> list[Section]:
-        text = lambda key, default=_MISSING: _as_text(self.fields.get(key, default))  # noqa: E731
+        def text(key: str, default: str = _MISSING) -> str:
+            return _as_text(self.fields.get(key, default))
+
         audit = self.audit
         sections = [
             Section("Description", text("description")),

@@ -12,7 +12,7 @@ from .. import render
 from ..errors import BAD_OPTION, RaiError
 from ..render import Section
 from ..stats.clarify import DESCRIPTIONS
-from ..stats.group_metrics import LABEL_METRICS
+from ..stats.group_metrics import LABEL_METRICS, disparity
 from ._base import Result
 
 _METHODS = ("between_groups", "to_overall")
@@ -79,8 +79,6 @@ class BiasResult(Result):
         return self._compare(method, "ratio")
 
     def _compare(self, method: str, kind: str) -> pd.Series:
-        from ..stats.group_metrics import disparity
-
         if method not in _METHODS:
             raise RaiError(BAD_OPTION.format(argument="method", allowed=_METHODS, value=method))
         values = disparity(self.by_group.to_numpy().T, self.overall.to_numpy(), method=method,

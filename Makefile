@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test setup lint bench clean
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile labextension/package.json
+	sh scripts/ensure_chromium.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
@@ -21,11 +22,11 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --out out
 
 test: $(STAMP)
-	$(BIN)/ruff check rai_nb tests benchmarks scripts
+	$(BIN)/ruff check rai_nb tests benchmarks scripts labextension/test
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) out dist build .pytest_cache .hypothesis
+	rm -rf $(VENV) out dist build .pytest_cache .hypothesis rai_nb/labextension

@@ -1,0 +1,94 @@
+/**
+ * The report JSON every rai_nb result emits (docs/report-schema.md, version 1).
+ *
+ * Every string in it is raw user text: render it with `textContent`, never as HTML.
+ */
+
+/** MIME type of a rai_nb report in a notebook output. */
+export const REPORT_MIME = 'application/vnd.rai-nb.report+json';
+
+/** The newest report layout this extension understands. */
+export const REPORT_VERSION = 1;
+
+/** A table cell: a number, text, a flag or missing (`null`; also NaN). `"inf"`/`"-inf"` are infinities. */
+export type Cell = number | string | boolean | null;
+
+export interface ReportTable {
+  index_names: Cell[];
+  columns: Cell[];
+  rows: { index: Cell[]; values: Cell[] }[];
+}
+
+export interface ReportBars {
+  label: Cell;
+  labels: string[];
+  values: Cell[];
+}
+
+export interface ReportSection {
+  title: string;
+  text: string;
+  notes: { [column: string]: string };
+  /** Row positions of emphasised cells per column (e.g. the best and worst group); optional. */
+  marks?: { [column: string]: number[] };
+  table: ReportTable | null;
+  bars: ReportBars | null;
+}
+
+export interface Report {
+  rai_nb_report: number;
+  kind: string;
+  title: string;
+  summary: { [key: string]: unknown };
+  sections: ReportSection[];
+  /** An audit's component reports (fairness, slices, checks, model card), in tab order. */
+  parts?: Report[];
+}
+
+function isObject(value: unknown): value is { [key: string]: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Why `value` cannot be rendered as a report, or `null` when it can.
+ *
+ * Only the fields the renderer reads are checked, so newer producers may add fields freely.
+ */
+export function reportProblem(value: unknown): string | null {
+  if (!isObject(value) || typeof value.rai_nb_report !== 'number') {
+    return 'not a rai_nb report';
+  }
+  if (value.rai_nb_report > REPORT_VERSION) {
+    return `report version ${value.rai_nb_report} is newer than this extension understands (${REPORT_VERSION}); upgrade rai_nb`;
+  }
+  if (typeof value.title !== 'string' || !Array.isArray(value.sections)) {
+    return 'the report has no title or sections';
+  }
+  for (const section of value.sections) {
+    if (!isObject(section) || typeof section.title !== 'string') {
+      return 'a report section has no title';
+    }
+    const table = section.table;
+    if (table !== null && table !== undefined) {
+      if (
+        !isObject(table) ||
+        !Array.isArray(table.columns) ||
+        !Array.isArray(table.rows)
+      ) {
+        return `the table of section "${section.title}" is malformed`;
+      }
+    }
+  }
+  if (value.parts !== undefined) {
+    if (!Array.isArray(value.parts)) {
+      return 'the report parts are not a list';
+    }
+    for (const part of value.parts) {
+      const problem = reportProblem(part);
+      if (problem !== null) {
+        return problem;
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,76 @@
+"""Write the sample reports the jest tests render, from real rai_nb results on COMPAS.
+
+Run from the repository root after a change to the report JSON:
+``.venv/bin/python labextension/test/make_fixtures.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+import rai_nb
+from rai_nb import render
+from rai_nb.modelcard import ModelCard
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FEATURES = ["age", "priors_count", "juv_fel_count", "juv_misd_count"]
+TARGET = "two_year_recid"
+#: User text that must reach the page as text: markup, a script, markdown syntax.
+HOSTILE = '<img src=x onerror="window.__rai_nb_xss=1"><script>window.__rai_nb_xss=1</script>*bold*|'
+
+
+def reports() -> dict[str, dict]:
+    """One report per result type, named by file stem."""
+    compas = rai_nb.load_compas()[[*FEATURES, "race", "sex", TARGET]]
+    train, test = compas.iloc[:4000], compas.iloc[4000:]
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(train[FEATURES], train[TARGET])
+    audit = rai_nb.audit(model, test, target=TARGET, sensitive=["race", "sex"], reference=train,
+                         sample=200, n_boot=50, progress=False,
+                         card={"name": "Recidivism <demo>", "intended_use": "Teaching only."})
+    return {"bias": audit.bias.to_dict(), "slices": audit.slices.to_dict(),
+            "validation": audit.validation.to_dict(), "model_card": audit.card.to_dict(),
+            "audit": audit.to_dict(), "hostile": hostile_report(),
+            "card_markdown": markdown_case(audit.card),
+            "hostile_card_markdown": markdown_case(ModelCard({"name": HOSTILE, "intended_use": HOSTILE}))}
+
+
+def hostile_report() -> dict:
+    """A bias report whose group labels, column names and card fields are markup."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({HOSTILE: rng.choice([HOSTILE, "plain"], 200),
+                          "y": rng.integers(0, 2, 200), "p": rng.integers(0, 2, 200)})
+    return rai_nb.bias(frame, target="y", prediction="p", sensitive=HOSTILE).to_dict()
+
+
+def format_cases() -> list[list]:
+    """``[json value, rai_nb.render.format_value of it]``: the renderer must print the same."""
+    values = [0, 1, -1, 1234, -1234567, 2.0, 0.5, 1 / 3, -2 / 3, 0.03125, 0.09375, -0.03125, 0.00125,
+              0.123456789, 99999.99996, 1e-9, 123456.5, float("nan"), float("inf"), float("-inf"),
+              True, False, "text", "inf text"]
+    values += np.random.default_rng(1).normal(scale=100, size=40).tolist()
+    values += (np.arange(1, 64, 2) / 32).tolist()  # every exact tie at 4 decimals in [0, 2)
+    return [[render.json_value(v), render.format_value(v)] for v in values]
+
+
+def markdown_case(card) -> dict:
+    """The card's report and Python's markdown of the same sections (level-1 title)."""
+    return {"report": card.to_dict(),
+            "markdown": render.to_markdown(card.title, card.sections(), level=1)}
+
+
+def main() -> None:
+    FIXTURES.mkdir(exist_ok=True)
+    data = reports()
+    data["format_cases"] = format_cases()
+    for name, value in data.items():
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=1)
+        (FIXTURES / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,386 @@
+/**
+ * The renderer against reports written by rai_nb itself (test/make_fixtures.py, COMPAS):
+ * the page shows the JSON's numbers formatted as rai_nb formats them, and user text as text.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { cellNumber, formatCell, formatLabel } from '../src/format';
+import { findModelCard, reportMarkdown } from '../src/markdown';
+import { rendererFactory } from '../src/mime';
+import {
+  numericColumns,
+  renderReport,
+  renderedReports,
+  ROWS_SHOWN
+} from '../src/report';
+import { AUDIT_TEMPLATE, tutorialNotebook } from '../src/templates';
+import { Cell, Report, REPORT_MIME, ReportSection } from '../src/types';
+
+function fixture<T = Report>(name: string): T {
+  const file = path.join(__dirname, 'fixtures', `${name}.json`);
+  return JSON.parse(fs.readFileSync(file, 'utf-8')) as T;
+}
+
+function section(report: Report, title: string): ReportSection {
+  const found = report.sections.find(s => s.title === title);
+  if (!found) {
+    throw new Error(`no section ${title}`);
+  }
+  return found;
+}
+
+function sectionNode(root: HTMLElement, title: string): HTMLElement {
+  const heading = Array.from(
+    root.querySelectorAll('.rai-nb-section-title')
+  ).find(h => h.textContent === title);
+  if (!heading) {
+    throw new Error(`no rendered section ${title}`);
+  }
+  return heading.parentElement as HTMLElement;
+}
+
+function texts(nodes: NodeListOf<Element> | Element[]): string[] {
+  return Array.from(nodes).map(n => n.textContent ?? '');
+}
+
+function bodyRows(node: HTMLElement): string[][] {
+  return Array.from(node.querySelectorAll('tbody tr')).map(tr =>
+    texts(tr.querySelectorAll('th, td'))
+  );
+}
+
+function expectedRow(row: { index: Cell[]; values: Cell[] }): string[] {
+  return [...row.index.map(formatLabel), ...row.values.map(formatCell)];
+}
+
+describe('formatting', () => {
+  it('prints every value as rai_nb.render.format_value does', () => {
+    for (const [value, expected] of fixture<[Cell, string][]>('format_cases')) {
+      expect([value, formatCell(value)]).toEqual([value, expected]);
+    }
+  });
+});
+
+describe('bias report', () => {
+  const report = fixture('bias');
+  const root = renderReport(report);
+  const metrics = section(report, 'Metrics by group');
+  const node = sectionNode(root, 'Metrics by group');
+
+  it('shows the title, summary and every section', () => {
+    expect(root.querySelector('.rai-nb-title')?.textContent).toBe(report.title);
+    expect(texts(root.querySelectorAll('.rai-nb-section-title'))).toEqual(
+      report.sections.map(s => s.title)
+    );
+    expect(texts(root.querySelectorAll('.rai-nb-chip-value'))).toEqual([
+      formatCell(report.summary.rows as number),
+      formatCell(report.summary.groups as number)
+    ]);
+    expect(renderedReports.get(root)).toBe(report);
+  });
+
+  it('shows the table cells the JSON holds, formatted', () => {
+    const table = metrics.table!;
+    expect(texts(node.querySelectorAll('thead th'))).toEqual([
+      ...table.index_names.map(n => (n === null ? '' : String(n))),
+      ...table.columns.map(String)
+    ]);
+    expect(bodyRows(node)).toEqual(table.rows.map(expectedRow));
+  });
+
+  it('sorts by a clicked column, numerically, both ways', () => {
+    const table = metrics.table!;
+    const j = table.columns.indexOf('false_positive_rate');
+    const header = node.querySelectorAll('thead th')[
+      table.index_names.length + j
+    ] as HTMLElement;
+    const column = (): number[] =>
+      bodyRows(node).map(row => Number(row[table.index_names.length + j]));
+    header.click();
+    expect(header.getAttribute('aria-sort')).toBe('ascending');
+    const values = table.rows
+      .map(r => r.values[j] as number)
+      .sort((a, b) => a - b);
+    expect(column()).toEqual(values.map(v => Number(formatCell(v))));
+    header.click();
+    expect(header.getAttribute('aria-sort')).toBe('descending');
+    expect(column()).toEqual(
+      [...values].reverse().map(v => Number(formatCell(v)))
+    );
+  });
+
+  it('sorts by an index level as text', () => {
+    const header = node.querySelectorAll('thead th')[0] as HTMLElement;
+    header.click();
+    const races = bodyRows(node).map(row => row[0]);
+    expect(races).toEqual([...races].sort((a, b) => a.localeCompare(b)));
+  });
+
+  it('draws the bars with the values and labels of the JSON', () => {
+    const bars = metrics.bars!;
+    const chart = node.querySelector('svg.rai-nb-bars')!;
+    expect(texts(chart.querySelectorAll('.rai-nb-bar-value'))).toEqual(
+      bars.values.map(formatCell)
+    );
+    expect(texts(chart.querySelectorAll('.rai-nb-bar-label > title'))).toEqual(
+      bars.labels
+    );
+    expect(chart.querySelectorAll('rect.rai-nb-bar')).toHaveLength(
+      bars.values.length
+    );
+  });
+
+  it('switches the chart to another metric of the table', () => {
+    const table = metrics.table!;
+    const select = node.querySelector(
+      'select.rai-nb-metric'
+    ) as HTMLSelectElement;
+    expect(texts(select.querySelectorAll('option'))).toEqual(
+      numericColumns(table).map(j => String(table.columns[j]))
+    );
+    expect(select.selectedOptions[0].textContent).toBe(
+      String(metrics.bars!.label)
+    );
+    const j = table.columns.indexOf('accuracy');
+    select.value = String(j);
+    select.dispatchEvent(new Event('change'));
+    const chart = node.querySelector('svg.rai-nb-bars')!;
+    expect(chart.getAttribute('aria-label')).toBe('accuracy');
+    const wanted = new Set(metrics.bars!.labels);
+    const rows = table.rows.filter(r =>
+      wanted.has(r.index.map(String).join(' \u00b7 '))
+    );
+    expect(rows).toHaveLength(metrics.bars!.labels.length);
+    expect(texts(chart.querySelectorAll('.rai-nb-bar-value'))).toEqual(
+      rows.map(r => formatCell(r.values[j]))
+    );
+  });
+
+  it('emphasises the cells rai_nb marks, wherever sorting moves their rows', () => {
+    const marks = metrics.marks!;
+    const table = metrics.table!;
+    expect(Object.keys(marks).length).toBeGreaterThan(0);
+    const expected = Object.entries(marks)
+      .flatMap(([column, rows]) =>
+        rows.map(i => [
+          formatLabel(table.rows[i].index[0]),
+          formatLabel(table.rows[i].index[1]),
+          column,
+          formatCell(table.rows[i].values[table.columns.indexOf(column)])
+        ])
+      )
+      .sort();
+    const found = Array.from(node.querySelectorAll('td.rai-nb-mark')).map(
+      td => {
+        const tr = td.parentElement as HTMLTableRowElement;
+        const j =
+          Array.from(tr.children).indexOf(td) - table.index_names.length;
+        return [
+          tr.children[0].textContent,
+          tr.children[1].textContent,
+          String(table.columns[j]),
+          td.textContent
+        ];
+      }
+    );
+    expect(found.sort()).toEqual(expected);
+  });
+
+  it('keeps long tables short until asked', () => {
+    const intervals = section(report, '95% bootstrap intervals').table!;
+    expect(intervals.rows.length).toBeGreaterThan(ROWS_SHOWN);
+    const box = sectionNode(root, '95% bootstrap intervals');
+    const more = box.querySelector('.rai-nb-more') as HTMLButtonElement;
+    expect(box.querySelectorAll('tbody tr')).toHaveLength(ROWS_SHOWN);
+    expect(more.textContent).toBe(`Show all ${intervals.rows.length} rows`);
+    more.click();
+    expect(bodyRows(box)).toEqual(intervals.rows.map(expectedRow));
+  });
+
+  it('puts column definitions in tooltips and infinities as ∞', () => {
+    const clarify = section(report, 'SageMaker Clarify metrics');
+    const box = sectionNode(root, 'SageMaker Clarify metrics');
+    const headers = Array.from(
+      box.querySelectorAll('thead th')
+    ) as HTMLElement[];
+    const ci = headers.find(h => h.textContent === 'CI')!;
+    expect(ci.title).toBe(clarify.notes.CI);
+    const cells = clarify.table!.rows.flatMap(r => r.values);
+    expect(cells.filter(v => v === 'inf' || v === '-inf').length).toBe(
+      texts(box.querySelectorAll('td')).filter(t => t.endsWith('\u221e')).length
+    );
+  });
+});
+
+describe('other result types', () => {
+  it('shows slices with their chart and significance', () => {
+    const report = fixture('slices');
+    const root = renderReport(report);
+    const top = section(report, 'Top slices');
+    expect(bodyRows(sectionNode(root, 'Top slices'))).toEqual(
+      top.table!.rows.map(expectedRow)
+    );
+    expect(root.querySelectorAll('svg.rai-nb-bars rect')).toHaveLength(
+      top.bars!.values.length
+    );
+  });
+
+  it('gives data checks severity badges', () => {
+    const report = fixture('validation');
+    const root = renderReport(report);
+    const checks = section(report, 'Checks').table!;
+    const j = checks.columns.indexOf('severity');
+    (
+      sectionNode(root, 'Checks').querySelector('.rai-nb-more') as HTMLElement
+    ).click();
+    for (const severity of ['pass', 'warn', 'fail']) {
+      const expected = checks.rows.filter(r => r.values[j] === severity).length;
+      expect(
+        sectionNode(root, 'Checks').querySelectorAll(
+          `.rai-nb-badge-${severity}`
+        )
+      ).toHaveLength(expected);
+    }
+  });
+
+  it('shows a model card with a download button', () => {
+    const report = fixture('model_card');
+    const root = renderReport(report);
+    expect(root.querySelector('.rai-nb-download')?.textContent).toBe(
+      'Download Markdown'
+    );
+    expect(texts(root.querySelectorAll('.rai-nb-text'))).toEqual(
+      report.sections.filter(s => s.text).map(s => s.text)
+    );
+  });
+
+  it('puts the parts of an audit in tabs', () => {
+    const report = fixture('audit');
+    const root = renderReport(report);
+    const tabs = Array.from(
+      root.querySelectorAll('.rai-nb-tab')
+    ) as HTMLElement[];
+    const panels = Array.from(
+      root.querySelectorAll('.rai-nb-tabpanel')
+    ) as HTMLElement[];
+    expect(texts(tabs)).toEqual([
+      'Overview',
+      'Fairness',
+      'Slices',
+      'Data checks',
+      'Model card'
+    ]);
+    expect(panels.map(p => p.hidden)).toEqual([false, true, true, true, true]);
+    tabs[2].click();
+    expect(panels.map(p => p.hidden)).toEqual([true, true, false, true, true]);
+    expect(tabs[2].getAttribute('aria-selected')).toBe('true');
+    expect(panels[2].querySelector('.rai-nb-title')?.textContent).toBe(
+      report.parts![1].title
+    );
+    expect(renderedReports.get(panels[4])?.kind).toBe('model_card');
+    const importance = section(report, 'Feature importance');
+    expect(texts(panels[0].querySelectorAll('.rai-nb-bar-value'))).toEqual(
+      importance.bars!.values.map(formatCell)
+    );
+  });
+});
+
+describe('user text', () => {
+  const report = fixture('hostile');
+  const hostile = report.sections[0].table!.index_names[0] as string;
+
+  it('is inserted as text, never parsed as HTML', () => {
+    const root = renderReport(report);
+    document.body.appendChild(root);
+    expect(
+      root.querySelectorAll('img, script, iframe, object, embed')
+    ).toHaveLength(0);
+    expect(root.querySelector('.rai-nb-title')?.textContent).toBe(report.title);
+    expect(texts(root.querySelectorAll('thead th'))).toContain(hostile);
+    expect(texts(root.querySelectorAll('tbody th'))).toContain(hostile);
+    expect(
+      (window as unknown as { __rai_nb_xss?: number }).__rai_nb_xss
+    ).toBeUndefined();
+    root.remove();
+  });
+
+  it('is escaped in exported markdown exactly as rai_nb escapes it', () => {
+    for (const name of ['card_markdown', 'hostile_card_markdown']) {
+      const { report: card, markdown } = fixture<{
+        report: Report;
+        markdown: string;
+      }>(name);
+      expect(reportMarkdown(card)).toBe(markdown);
+    }
+    const { markdown } = fixture<{ markdown: string }>('hostile_card_markdown');
+    expect(markdown).not.toContain('<img');
+  });
+});
+
+describe('robustness', () => {
+  it.each([
+    [null, 'not a rai_nb report'],
+    [
+      { rai_nb_report: 99, title: 't', sections: [] },
+      'newer than this extension'
+    ],
+    [{ rai_nb_report: 1, title: 't' }, 'no title or sections'],
+    [
+      {
+        rai_nb_report: 1,
+        title: 't',
+        sections: [{ title: 's', table: { rows: 3 } }]
+      },
+      'malformed'
+    ]
+  ])('explains why %j cannot be shown', (value, message) => {
+    const root = renderReport(value);
+    expect(root.classList).toContain('rai-nb-error');
+    expect(root.textContent).toContain(message);
+  });
+
+  it('reads missing and infinite cells as numbers', () => {
+    expect([
+      cellNumber(null),
+      cellNumber('inf'),
+      cellNumber('-inf'),
+      cellNumber('x')
+    ]).toEqual([NaN, Infinity, -Infinity, null]);
+  });
+});
+
+describe('commands and renderer registration', () => {
+  it('finds the model card of an audit or a card', () => {
+    expect(findModelCard(fixture('audit'))?.kind).toBe('model_card');
+    expect(findModelCard(fixture('model_card'))?.title).toBe(
+      fixture('model_card').title
+    );
+    expect(findModelCard(fixture('bias'))).toBeNull();
+  });
+
+  it('has a runnable tutorial and an %audit template', () => {
+    expect(AUDIT_TEMPLATE).toMatch(/^%load_ext rai_nb\n%audit /);
+    const notebook = tutorialNotebook() as {
+      nbformat: number;
+      cells: { source: string }[];
+    };
+    expect(notebook.nbformat).toBe(4);
+    expect(
+      notebook.cells.some(c => c.source.includes('%audit model test_df'))
+    ).toBe(true);
+  });
+
+  it('registers a safe renderer that draws the report', async () => {
+    expect(rendererFactory.safe).toBe(true);
+    expect(rendererFactory.mimeTypes).toEqual([REPORT_MIME]);
+    const renderer = rendererFactory.createRenderer({
+      mimeType: REPORT_MIME
+    } as never);
+    const report = fixture('slices');
+    await renderer.renderModel({ data: { [REPORT_MIME]: report } } as never);
+    expect(renderer.node.querySelector('.rai-nb-title')?.textContent).toBe(
+      report.title
+    );
+  });
+});

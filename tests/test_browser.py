@@ -1,0 +1,311 @@
+"""The JupyterLab extension in a real browser: Debian Chromium driven by Python Playwright.
+
+JupyterLab runs on a free loopback port with throw-away settings. A notebook executed beforehand
+by nbclient is opened with no kernel and its rendered report is compared with the report JSON
+saved in it; then the same cells run live, and the palette, menu and context-menu commands are
+used. ``scripts/ensure_chromium.sh`` installs Chromium (apt); without one the module is skipped.
+Screenshots go to ``$RAI_NB_SCREENSHOTS`` (default: a temporary folder), always for the light
+and dark report and for any failing test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import rai_nb
+from rai_nb.render import REPORT_MIME, format_value
+
+
+def _chromium() -> str | None:
+    candidates = [os.environ.get("RAI_NB_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser",
+                  shutil.which("chromium"), shutil.which("chromium-browser")]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+CHROMIUM = _chromium()
+if CHROMIUM is None:
+    pytest.skip("Chromium not found (run scripts/ensure_chromium.sh, i.e. apt-get install chromium, "
+                "or set RAI_NB_CHROMIUM)", allow_module_level=True)
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402  (only once Chromium exists)
+
+#: The cells of the audited notebook. Executed by nbclient for the saved-notebook checks and run
+#: live in JupyterLab; the checks need only that the last cell displays an audit.
+REPORT_CELLS = [
+    "import rai_nb\n"
+    "from sklearn.linear_model import LogisticRegression\n"
+    "compas = rai_nb.load_compas()\n"
+    "features = ['age', 'priors_count', 'juv_fel_count']\n"
+    "train, test_df = compas.iloc[:4000], compas.iloc[4000:]\n"
+    "model = LogisticRegression().fit(train[features], train['two_year_recid'])",
+    "%load_ext rai_nb\n"
+    "%audit model test_df --target two_year_recid --sensitive race,sex --sample 100 --n-boot 20",
+]
+#: What the "Insert %audit Cell" command writes (labextension/src/templates.ts).
+AUDIT_TEMPLATE = "%load_ext rai_nb\n%audit model test_df --target label --sensitive sex,race"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+EXTENSION = "rai-nb-jupyterlab"
+TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _notebook(cells: list[str]) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                       "language": "python"}
+    return notebook
+
+
+def _lab_env(root: Path) -> dict:
+    """Throw-away Jupyter dirs; the checkout's built extension first when there is one."""
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR",
+                 "JUPYTER_RUNTIME_DIR"):
+        env[name] = str(root / name.lower())
+    settings = root / "jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    built = Path(rai_nb.__file__).parent / "labextension"
+    if (built / "package.json").exists():  # a source checkout: test what `jlpm build` just made
+        (root / "jupyter_path" / "labextensions").mkdir(parents=True)
+        (root / "jupyter_path" / "labextensions" / EXTENSION).symlink_to(built)
+        env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(root / "jupyter_path"),
+                                                            env.get("JUPYTER_PATH")]))
+    return env
+
+
+def _get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """(base URL, notebook folder, the saved audit report) of a running JupyterLab."""
+    root = tmp_path_factory.mktemp("lab")
+    notebooks = root / "notebooks"
+    notebooks.mkdir()
+    port = _free_port()
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+               "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=",
+               "--ServerApp.password=", f"--ServerApp.root_dir={notebooks}",
+               "--LabApp.expose_app_in_browser=True"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = (root / "server.log").open("w")
+    server = subprocess.Popen(command, env=_lab_env(root), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        saved = _notebook(REPORT_CELLS)  # executes while the server starts
+        NotebookClient(saved, timeout=120, kernel_name="python3").execute()
+        report = next(o["data"][REPORT_MIME] for o in saved.cells[-1].outputs
+                      if REPORT_MIME in o.get("data", {}))
+        # No kernelspec or language: JupyterLab asks which kernel, and the test answers none.
+        del saved.metadata["kernelspec"], saved.metadata["language_info"]
+        nbformat.write(saved, notebooks / "saved.ipynb")
+        nbformat.write(_notebook(REPORT_CELLS), notebooks / "live.ipynb")
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_server(base, server, root / "server.log")
+        yield base, notebooks, report
+    finally:
+        server.send_signal(signal.SIGTERM)  # also shuts down its kernels
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _wait_for_server(base: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab exited:\n{log.read_text()[-3000:]}")
+        try:
+            _get_json(f"{base}/api/status")
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("JupyterLab did not start within 60 s")
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    folder = os.environ.get("RAI_NB_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser_page(tmp_path_factory):
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium")), executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        yield page
+        context.close()
+
+
+@pytest.fixture
+def page(browser_page, screenshots, request) -> Page:
+    """The shared page; a screenshot is saved when the test fails."""
+    failed = request.session.testsfailed
+    yield browser_page
+    if request.session.testsfailed > failed:
+        shot = screenshots / f"failed_{request.node.name}.png"
+        browser_page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failure: {shot}")
+
+
+def _open(page: Page, base: str, name: str) -> None:
+    page.goto(f"{base}/lab/tree/{name}?reset")
+    page.wait_for_selector(".jp-NotebookPanel")
+
+
+def _saved_report(page: Page, base: str):
+    """The report in the saved notebook, opened with no kernel (once per page)."""
+    root = page.locator(".rai-nb-report").first
+    if not page.url.startswith(f"{base}/lab/tree/saved.ipynb") or not root.is_visible():
+        _open(page, base, "saved.ipynb")
+        page.locator(".jp-Dialog").get_by_role("button", name="No Kernel").click()
+        root.wait_for()
+    return root
+
+
+def _run_command(page: Page, command: str, args: dict | None = None):
+    return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
+
+
+def _shown(value) -> str:
+    """A report JSON cell as rai_nb.render prints the value it came from."""
+    special = {None: "–", "inf": "∞", "-inf": "−∞"}
+    return special[value] if value in special else format_value(value)
+
+
+def _rendered_rows(table) -> list[list[str]]:
+    return table.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => Array.from(r.children, c => c.textContent))")
+
+
+def _section(report: dict, title: str) -> dict:
+    return next(s for s in report["sections"] if s["title"] == title)
+
+
+def test_saved_audit_renders_without_a_kernel(lab, page, screenshots):
+    base, _, report = lab
+    root = _saved_report(page, base)
+    assert _get_json(f"{base}/api/kernels") == []
+    assert root.locator(".rai-nb-title").first.text_content() == report["title"]
+
+    overview = _section(report, "Overview")["table"]
+    rows = _rendered_rows(root.locator(".rai-nb-tabpanel").first.locator("table").first)
+    assert rows == [[_shown(v) for v in (*r["index"], *r["values"])] for r in overview["rows"]][:20]
+
+    root.get_by_role("tab", name="Fairness").click()
+    bias = next(p for p in report["parts"] if p["kind"] == "bias")
+    by_group = _section(bias, "Metrics by group")["table"]
+    panel = root.locator(".rai-nb-tabpanel[data-kind=bias]")
+    assert panel.is_visible()
+    rows = _rendered_rows(panel.locator("table").first)
+    assert rows == [[_shown(v) for v in (*r["index"], *r["values"])] for r in by_group["rows"]][:20]
+    assert page.evaluate("() => window.__rai_nb_xss") is None
+
+
+def test_report_follows_the_theme(lab, page, screenshots):
+    root = _saved_report(page, lab[0])
+    colours = {}
+    page.set_viewport_size({"width": 1280, "height": 2400})  # the whole report in one shot
+    for theme, name in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+        _run_command(page, "apputils:change-theme", {"theme": theme})
+        page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme)
+        if colours:  # the new theme's stylesheet applies a moment after the attribute changes
+            page.wait_for_function(
+                "c => getComputedStyle(document.querySelector('.rai-nb-title')).color !== c",
+                arg=colours["light"])
+        colours[name] = root.locator(".rai-nb-title").first.evaluate("e => getComputedStyle(e).color")
+        for tab in ("Overview", "Fairness"):
+            root.get_by_role("tab", name=tab).click()
+            root.screenshot(path=str(screenshots / f"rai_nb_report_{name}_{tab.lower()}.png"))
+    _run_command(page, "apputils:change-theme", {"theme": "JupyterLab Light"})
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert colours["light"] != colours["dark"]
+
+
+def test_export_model_card_from_the_output_context_menu(lab, page):
+    base, notebooks, report = lab
+    root = _saved_report(page, base)
+    root.locator(".rai-nb-title").first.click(button="right")
+    page.locator(".lm-Menu-itemLabel", has_text="Export Model Card as Markdown").click()
+    page.locator(".jp-FileEditor").wait_for()
+    card = (notebooks / "MODEL_CARD.md").read_text(encoding="utf-8")
+    title = next(p for p in report["parts"] if p["kind"] == "model_card")["title"]
+    assert card.startswith(f"# {title}\n")
+    assert "## Quantitative analyses" in card and "| race | sex |" in card
+
+
+def test_live_audit_shows_the_widget_panel(lab, page):
+    base, _, _ = lab
+    _open(page, base, "live.ipynb")
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
+    _run_command(page, "notebook:run-all-cells")
+    tabs = page.locator(".jp-OutputArea .widget-tab")
+    tabs.wait_for(timeout=120_000)
+    titles = tabs.locator(".lm-TabBar-tabLabel").all_text_contents()
+    assert titles[:2] == ["Overview", "Fairness"] and "Model card" in titles
+    assert page.locator(".jp-OutputArea", has_text="Error displaying widget").count() == 0
+
+
+def test_palette_inserts_an_audit_cell(lab, page):
+    base = lab[0]
+    if not page.url.startswith(f"{base}/lab/tree/live.ipynb"):
+        _open(page, base, "live.ipynb")
+    page.locator(".jp-LauncherCard, .jp-Notebook .jp-Cell").first.wait_for()
+    count = "() => window.jupyterapp.shell.currentWidget.content.widgets.length"
+    before = page.evaluate(count)
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Control+Shift+C")
+    page.locator("#command-palette input").fill("Insert %audit Cell")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"n => ({count})() === n + 1", arg=before)
+    source = page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()")
+    assert source == AUDIT_TEMPLATE
+    index = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
+    assert index == 1
+
+
+def test_menu_opens_the_tutorial(lab, page):
+    base, notebooks, _ = lab
+    if not page.url.startswith(f"{base}/lab"):
+        _open(page, base, "live.ipynb")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Responsible AI").click()
+    items = page.locator(".lm-Menu-itemLabel").all_text_contents()
+    assert {"Insert %audit Cell", "Export Model Card as Markdown", "Open rai_nb Tutorial"} <= set(items)
+    page.locator(".lm-Menu-itemLabel", has_text="Open rai_nb Tutorial").click()
+    page.locator(".lm-TabBar-tabLabel", has_text="rai_nb_tutorial.ipynb").wait_for()
+    tutorial = nbformat.read(notebooks / "rai_nb_tutorial.ipynb", as_version=4)
+    nbformat.validate(tutorial)
+    assert any(c.source.startswith("%load_ext rai_nb\n%audit ") for c in tutorial.cells)

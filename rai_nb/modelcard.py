@@ -79,7 +79,9 @@ class ModelCard(Result):
             return _as_text(self.fields.get(key, default))
 
         audit = self.audit
+        details = "; ".join(f"{label}: {value}" for label, value in self.details)
         sections = [
+            Section("Model details", details or _MISSING),
             Section("Description", text("description")),
             Section("Intended use", " ".join(filter(None, [
                 text("intended_use"), _labelled("Intended users", self.fields.get("intended_users")),
@@ -106,10 +108,6 @@ class ModelCard(Result):
         template = _environment().get_template("model_card.md.j2")
         return template.render(card=self, sections=self.sections(),
                                figures=figures or {}).rstrip() + "\n"
-
-    def to_html(self) -> str:
-        details = Section("Model details", "; ".join(f"{k}: {v}" for k, v in self.details))
-        return render.to_html(self.title, [details, *self.sections()])
 
     def save(self, path) -> Path:
         """Write the card to ``path``: ``.md`` (figures as PNG files beside it) or ``.html``."""

@@ -266,7 +266,7 @@ def test_export_model_card_from_the_output_context_menu(lab, page):
     assert "## Quantitative analyses" in card and "| race | sex |" in card
 
 
-def test_live_audit_shows_the_widget_panel(lab, page):
+def test_live_audit_shows_the_widget_panel(lab, page, screenshots):
     base, _, _ = lab
     _open(page, base, "live.ipynb")
     page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
@@ -276,6 +276,7 @@ def test_live_audit_shows_the_widget_panel(lab, page):
     titles = tabs.locator(".lm-TabBar-tabLabel").all_text_contents()
     assert titles[:2] == ["Overview", "Fairness"] and "Model card" in titles
     assert page.locator(".jp-OutputArea", has_text="Error displaying widget").count() == 0
+    tabs.first.screenshot(path=str(screenshots / "audit_panel.png"))  # the README's picture
 
 
 def test_palette_inserts_an_audit_cell(lab, page):

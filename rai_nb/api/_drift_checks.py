@@ -1,0 +1,132 @@
+"""Drift checks of ``rai_nb.validate`` and the table behind ``rai_nb.drift``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..backend import to_host
+from ..checks import drift as kd
+from ..checks.mmd import mmd_test
+from ..results import Check, DriftResult
+from ._validation_context import _simple
+
+_DRIFT_COLUMNS = ["role", "kind", "method", "statistic", "threshold", "p_value", "drifted", "ks",
+                  "ks_pvalue", "wasserstein", "wasserstein_norm", "chi2", "chi2_pvalue",
+                  "jensen_shannon", "psi", "missing_reference", "missing_current"]
+
+
+def _decide(method: str, stats, thresholds) -> tuple[float, float, float, bool]:
+    """(statistic, p-value, threshold, drifted) of the deciding method."""
+    if method in ("ks", "chi2"):
+        p = stats.ks_pvalue if method == "ks" else stats.chi2_pvalue
+        stat = stats.ks if method == "ks" else stats.chi2
+        return stat, p, thresholds["drift_pvalue"], p < thresholds["drift_pvalue"]
+    key = "drift_psi" if method == "psi" else "drift_distance"
+    stat = {"wasserstein": getattr(stats, "wasserstein_norm", np.nan), "psi": stats.psi,
+            "jensen_shannon": stats.jensen_shannon}[method]
+    return stat, np.nan, thresholds[key], stat >= thresholds[key]
+
+
+def _drift_table(ctx) -> pd.DataFrame:
+    small = ctx.thresholds["drift_small_rows"]
+    rows = {}
+    for j, name in enumerate(ctx.cur.numeric_names):
+        ref, cur = ctx.ref_sorted[j], ctx.cur_sorted[j]
+        row = {"kind": "numeric", "missing_reference": 1 - ref.shape[0] / ctx.ref.n_rows,
+               "missing_current": 1 - cur.shape[0] / ctx.cur.n_rows}
+        if ref.shape[0] and cur.shape[0]:
+            stats = kd.numeric_drift(ref, cur, n_bins=ctx.options["n_bins"], xp=ctx.xp)
+            method = ctx.options["numeric_method"]
+            method = ("ks" if ref.shape[0] <= small else "wasserstein") if method == "auto" \
+                else method
+            row.update(vars(stats), method=method,
+                       **dict(zip(["statistic", "p_value", "threshold", "drifted"],
+                                  _decide(method, stats, ctx.thresholds))))
+        rows[name] = row
+    for name, ref, cur in zip(ctx.cur.categorical_names, ctx.ref_counts, ctx.cur_counts):
+        stats = kd.categorical_drift(ref, cur)
+        method = ctx.options["categorical_method"]
+        method = ("chi2" if ctx.ref.n_rows <= small else "jensen_shannon") if method == "auto" \
+            else method
+        rows[name] = {**vars(stats), "kind": "categorical", "method": method,
+                      "missing_reference": ref[0] / ctx.ref.n_rows,
+                      "missing_current": cur[0] / ctx.cur.n_rows,
+                      **dict(zip(["statistic", "p_value", "threshold", "drifted"],
+                                 _decide(method, stats, ctx.thresholds)))}
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=_DRIFT_COLUMNS)
+    frame["role"] = [ctx.roles.get(n, "feature") for n in frame.index]
+    frame["method"] = frame["method"].fillna("none")
+    frame["drifted"] = frame["drifted"].astype("boolean").fillna(False).astype(bool)
+    frame.index.name = "column"
+    return frame
+
+
+def _mmd(ctx) -> dict | None:
+    """MMD test on the numeric features, standardised by the reference, on row subsamples."""
+    positions = ctx.features(ctx.cur, "numeric")
+    if not ctx.options["mmd"] or not positions or min(ctx.ref.n_rows, ctx.cur.n_rows) < 2:
+        return None
+    xp = ctx.xp
+    centre = np.array([float(to_host(xp.mean(ctx.ref_sorted[j]))) if ctx.ref_sorted[j].shape[0]
+                       else 0.0 for j in positions])
+    spread = np.array([float(to_host(xp.std(ctx.ref_sorted[j]))) if ctx.ref_sorted[j].shape[0]
+                       else 1.0 for j in positions])
+    spread[~(spread > 0)] = 1.0
+    limit = ctx.options["mmd_rows"]
+
+    def standardised(table):
+        rows = np.arange(table.n_rows) if table.n_rows <= limit else \
+            np.sort(ctx.rng.choice(table.n_rows, limit, replace=False))
+        values = (table.numeric[positions][:, rows] - centre[:, None]) / spread[:, None]
+        return ctx.device(np.ascontiguousarray(np.nan_to_num(values, nan=0.0).T))
+
+    test = mmd_test(standardised(ctx.ref), standardised(ctx.cur),
+                    n_permutations=ctx.options["n_permutations"], random_state=ctx.rng, xp=xp)
+    return {"statistic": test.statistic, "p_value": test.pvalue, "bandwidth": test.bandwidth,
+            "n_permutations": test.n_permutations, "columns": len(positions),
+            "drifted": test.pvalue < ctx.thresholds["mmd_pvalue"]}
+
+
+def _drift_result(ctx) -> DriftResult:
+    if "drift" not in ctx.cache:
+        ctx.cache["drift"] = DriftResult(columns=_drift_table(ctx), mmd=_mmd(ctx),
+                                         drift_share=ctx.thresholds["drift_share"],
+                                         n_reference=ctx.ref.n_rows, n_current=ctx.cur.n_rows)
+    return ctx.cache["drift"]
+
+
+def _drift_check(ctx) -> Check:
+    result = _drift_result(ctx)
+    features = result.columns[result.columns["role"] == "feature"]
+    drifted = tuple(features.index[features["drifted"]])
+    share = len(drifted) / max(len(features), 1)
+    severity = "fail" if result.dataset_drift else ("warn" if drifted else "pass")
+    return _simple("drift", drifted, severity, f"drifted ({share:.0%} of features)",
+                   "no feature drifted", features)
+
+
+def _role_drift(name: str, role: str):
+    def check(ctx) -> Check:
+        table = _drift_result(ctx).columns
+        rows = table[table["role"] == role]
+        return _simple(name, tuple(rows.index[rows["drifted"]]), "warn",
+                       f"{role} distribution drifted", f"the {role} did not drift", rows)
+    return check
+
+
+def _multivariate_drift(ctx) -> Check:
+    mmd = _drift_result(ctx).mmd
+    if mmd is None:
+        return Check("multivariate_drift", "pass", (), "no numeric feature to compare")
+    details = pd.DataFrame([mmd], index=["mmd"])
+    if not mmd["drifted"]:
+        return Check("multivariate_drift", "pass", (), f"MMD permutation test p = "
+                     f"{mmd['p_value']:.3g} over {mmd['columns']} numeric features", details)
+    return Check("multivariate_drift", "warn", (), f"numeric features drifted jointly (MMD² = "
+                 f"{mmd['statistic']:.3g}, permutation p = {mmd['p_value']:.3g})", details)
+
+
+# --- public functions -------------------------------------------------------------------------
+
+#: Check name → (function, what it needs).

@@ -119,7 +119,7 @@ _CSS = (
     ".rai-nb h3{margin:.6em 0 .3em}.rai-nb h4{margin:.8em 0 .2em}"
     ".rai-nb table{border-collapse:collapse;margin:.2em 0 .6em}"
     ".rai-nb th,.rai-nb td{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-    ".rai-nb td.rai-mark{font-weight:bold;color:#b00020}"
+    ".rai-nb td.rai-mark{font-weight:bold;color:#b00020}.rai-nb td.rai-text{text-align:left}"
     ".rai-nb th{background:#f3f3f3}.rai-nb td.rai-label,.rai-nb th.rai-label{text-align:left}"
 )
 
@@ -165,6 +165,7 @@ def svg_bars(values: pd.Series, *, width: int = 420, bar: int = 16) -> str:
 
 
 _MARKED = '<td class="rai-mark">'
+_TEXT = '<td class="rai-text">'
 
 
 def extremes(table: pd.DataFrame, columns) -> dict:
@@ -178,7 +179,9 @@ def extremes(table: pd.DataFrame, columns) -> dict:
 
 
 def _html_table(table: pd.DataFrame, notes: dict[str, str], marks: dict | None = None) -> str:
-    names = [format_value(n) if n is not None else "" for n in table.index.names]
+    # A default 0..n-1 index carries no information: leave it out of the page.
+    plain = isinstance(table.index, pd.RangeIndex) and table.index.name is None
+    names = [] if plain else [format_value(n) if n is not None else "" for n in table.index.names]
     head = "".join(f'<th class="rai-label">{html.escape(n)}</th>' for n in names)
     head += "".join(
         f'<th title="{html.escape(notes.get(str(c), ""), quote=True)}">{html.escape(format_value(c))}</th>'
@@ -186,10 +189,10 @@ def _html_table(table: pd.DataFrame, notes: dict[str, str], marks: dict | None =
     body = []
     marks = marks or {}
     for row, (key, values) in enumerate(zip(table.index, table.itertuples(index=False, name=None))):
-        labels = key if isinstance(key, tuple) else (key,)
+        labels = () if plain else key if isinstance(key, tuple) else (key,)
         cells = "".join(f'<td class="rai-label">{html.escape(format_value(v))}</td>' for v in labels)
         cells += "".join(
-            (_MARKED if row in marks.get(column, ()) else "<td>")
+            (_MARKED if row in marks.get(column, ()) else _TEXT if isinstance(v, str) else "<td>")
             + f"{html.escape(format_value(v))}</td>" for column, v in zip(table.columns, values))
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -292,3 +292,17 @@ def test_pipeline_ending_in_trees_explains_its_final_features(adult):
     expected, _ = shap_values(pipe[-1], transformed)
     np.testing.assert_allclose(ours.values, expected, atol=1e-6)
     assert ours.feature_names[0] == "ordinalencoder__band"
+
+
+@pytest.mark.parametrize("name", ["xgboost", "lightgbm", "random_forest"])
+def test_multiclass_tree_shap_equals_shap(adult, name):
+    X, _ = adult
+    data = X.fillna(0) if name == "random_forest" else X
+    classes = np.digitize(data["age"], [30, 45])  # three classes
+    model = TREE_MODELS[name]().fit(data.drop(columns="age"), classes)
+    ours = rai_nb.explain(model, data.drop(columns="age")[:80])
+    expected, base = shap_values(model, data.drop(columns="age")[:80])
+    if expected.shape != ours.values.shape:  # older shap: one array per class
+        expected = np.moveaxis(expected, 0, -1)
+    np.testing.assert_allclose(ours.values, expected, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(ours.base_values[0], base.reshape(-1), atol=1e-6)

@@ -2,35 +2,68 @@
 
 ``show(result)`` displays one output whose bundle carries both the widget view and the
 result's own static renderings (HTML, markdown, report JSON), so a notebook saved and opened
-without a widget frontend still shows the report.
+without a widget frontend still shows the report. ``import rai_nb`` never imports this package
+(it loads ipywidgets and matplotlib).
 """
 
 from __future__ import annotations
 
+from ..errors import RaiError
+from ..results import Result
 from . import panels
 
-#: Result type name → panel class (looked up by name: no isinstance on optional types).
+#: Result type name → panel class: looked up by name, so no optional library (shap) is
+#: imported for an isinstance check.
 PANELS = {
     "AuditResult": panels.AuditPanel, "BiasResult": panels.BiasPanel,
     "SliceResult": panels.SlicesPanel, "ValidationResult": panels.ValidationPanel,
-    "Explanation": panels.ExplanationPanel, "ModelCard": panels.ModelCardPanel,
+    "DriftResult": panels.DriftPanel, "Explanation": panels.ExplanationPanel,
+    "ModelCard": panels.ModelCardPanel,
 }
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def panel_for(result):
-    """The panel viewing ``result``, or None for result types without one."""
+    """The ipywidgets panel viewing ``result``.
+
+    Parameters
+    ----------
+    result : rai_nb result or shap.Explanation
+        Any result of the API; results without a panel of their own (e.g. the flip test) get
+        their static report in an HTML widget.
+
+    Returns
+    -------
+    ipywidgets.Widget
+
+    Raises
+    ------
+    RaiError
+        When ``result`` is not something rai_nb can show.
+    """
     panel = PANELS.get(type(result).__name__)
-    return None if panel is None else panel(result)
+    if panel is not None:
+        return panel(result)
+    if isinstance(result, Result):
+        return panels.ReportPanel(result)
+    raise RaiError(f"no panel shows a {type(result).__name__}; pass a rai_nb result or a "
+                   "shap.Explanation")
+
+
+def bundle(result) -> dict:
+    """One mime bundle: the panel's widget view and the result's own static renderings."""
+    static = getattr(result, "_repr_mimebundle_", None)
+    data = dict(static()) if static is not None else {"text/plain": repr(result)}
+    data[WIDGET_MIME] = panel_for(result)._repr_mimebundle_()[WIDGET_MIME]
+    return data
 
 
 def show(result) -> None:
-    """Display ``result``: its widget panel merged with its static renderings."""
+    """Display ``result`` in the notebook as one output (see :func:`bundle`)."""
     from IPython.display import display
 
-    bundle = dict(result._repr_mimebundle_()) if hasattr(result, "_repr_mimebundle_") else {
-        "text/plain": repr(result)}
-    panel = panel_for(result)
-    if panel is not None:
-        view = panel._repr_mimebundle_()
-        bundle.update({k: v for k, v in view.items() if k != "text/plain"})
-    display(bundle, raw=True)
+    display(bundle(result), raw=True)
+
+
+__all__ = ["PANELS", "bundle", "panel_for", "show"]

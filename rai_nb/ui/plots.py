@@ -1,4 +1,9 @@
-"""Matplotlib figures drawn from results only (never from raw data), and their PNG bytes."""
+"""Matplotlib figures drawn from results only (never from raw data), and their PNG bytes.
+
+Figures are built with :class:`matplotlib.figure.Figure`, outside pyplot's global state, so
+drawing one in a kernel neither shows it twice nor leaks it; only shap's own plots, which draw
+on pyplot's current figure, go through :func:`shap_figure`.
+"""
 
 from __future__ import annotations
 
@@ -7,67 +12,86 @@ import io
 import numpy as np
 import pandas as pd
 
+from ._intervals import bounds, row_labels
 
-def _figure(height: float):
+_BAR, _REFERENCE = "#4c78a8", "#e45756"
+
+
+def _figure(rows: int, labels=()):
+    """A figure tall enough for ``rows`` bars and wide enough for their longest label."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(6.4, height), layout="constrained")
+    longest = max(map(len, labels), default=0)
+    width = 6.4 + min(0.07 * max(longest - 20, 0), 6.0)
+    return Figure(figsize=(width, 0.6 + 0.3 * max(rows, 1)), layout="constrained")
 
 
-def _labels(index: pd.Index) -> list[str]:
-    return [" · ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in index]
+def _text(labels) -> list[str]:
+    """Labels as literal text: a ``$`` would otherwise start matplotlib's mathtext."""
+    return [str(label).replace("$", r"\$") for label in labels]
 
 
 def metric_figure(bias, metric: str):
     """Horizontal bars of one per-group metric, with bootstrap error bars when present."""
-    values = bias.by_group[metric]
-    labels = _labels(values.index)
-    figure = _figure(0.5 + 0.3 * len(values))
+    values = bias.by_group[metric].to_numpy(dtype=np.float64)
+    labels = row_labels(bias.by_group.index)
+    figure = _figure(len(values), labels)
     axes = figure.add_subplot()
-    errors = None
-    if bias.intervals is not None and metric in bias.intervals.index.get_level_values("metric"):
-        block = bias.intervals.xs(("by_group", metric), level=("table", "metric")).reindex(labels)
-        errors = np.vstack([values.to_numpy() - block["lower"].to_numpy(),
-                            block["upper"].to_numpy() - values.to_numpy()]).clip(min=0)
-    axes.barh(labels, values.to_numpy(), xerr=errors, color="#4c78a8", capsize=3)
-    axes.axvline(float(bias.overall[metric]), color="#e45756", linestyle="--", label="all rows")
-    axes.set_xlabel(metric.replace("_", " "))
+    errors = _errors(bias, metric, labels, values)
+    axes.barh(_text(labels), values, xerr=errors, color=_BAR, capsize=3)
+    axes.axvline(float(bias.overall[metric]), color=_REFERENCE, linestyle="--", label="all rows")
+    axes.set_xlabel(_text([metric.replace("_", " ")])[0])
     axes.invert_yaxis()
     axes.legend(loc="lower right", fontsize=8)
     return figure
 
 
+def _errors(bias, metric: str, labels: list[str], values: np.ndarray):
+    """Distances from each estimate to its interval's ends (2 × groups), or None."""
+    found = bounds(bias.intervals, "by_group", labels)
+    if found is None or metric not in found[0].columns:
+        return None
+    lower, upper = (side[metric].to_numpy(dtype=np.float64) for side in found)
+    return np.nan_to_num(np.vstack([values - lower, upper - values])).clip(min=0)
+
+
 def importance_figure(importance: pd.Series, top: int = 15):
     """Horizontal bars of mean |SHAP| per feature, largest on top."""
     shown = importance.head(top)
-    figure = _figure(0.5 + 0.3 * len(shown))
+    labels = _text(shown.index)
+    figure = _figure(len(shown), labels)
     axes = figure.add_subplot()
-    axes.barh([str(i) for i in shown.index], shown.to_numpy(), color="#4c78a8")
+    axes.barh(labels, shown.to_numpy(dtype=np.float64), color=_BAR)
     axes.set_xlabel("mean |SHAP value|")
     axes.invert_yaxis()
     return figure
 
 
 def slices_figure(result):
-    """Mean loss of each top slice against the average loss."""
+    """Mean loss of each top slice against the average loss; significant slices in orange."""
     top = result.top
-    figure = _figure(0.5 + 0.3 * max(len(top), 1))
+    labels = _text(f"{i + 1}. {s}" for i, s in enumerate(top["slice"]))
+    figure = _figure(len(top), labels)
     axes = figure.add_subplot()
-    axes.barh([str(s) for s in top["slice"]], top["mean_loss"].to_numpy(), color="#f58518")
-    axes.axvline(result.average_loss, color="#4c78a8", linestyle="--", label="all rows")
-    axes.set_xlabel(f"mean {result.loss}")
+    colours = np.where(top["significant"].to_numpy(dtype=bool), "#f58518", "#bab0ac")
+    axes.barh(labels, top["mean_loss"].to_numpy(dtype=np.float64), color=colours)
+    axes.axvline(result.average_loss, color=_BAR, linestyle="--", label="all rows")
+    axes.set_xlabel(_text([f"mean {result.loss} (orange: significant)"])[0])
     axes.invert_yaxis()
     axes.legend(loc="lower right", fontsize=8)
     return figure
 
 
 def shap_figure(plot, *args, **kwargs):
-    """A shap plot drawn into a fresh pyplot figure and detached from pyplot's state."""
+    """A shap plot drawn into a fresh pyplot figure, then detached from pyplot's state."""
     import matplotlib.pyplot as plt
 
-    plt.figure()
-    plot(*args, show=False, **kwargs)
-    figure = plt.gcf()
+    created = plt.figure()
+    try:
+        plot(*args, show=False, **kwargs)
+        figure = plt.gcf()  # the plot may have opened a figure of its own
+    finally:
+        plt.close(created)
     plt.close(figure)
     return figure
 
@@ -75,5 +99,5 @@ def shap_figure(plot, *args, **kwargs):
 def png(figure) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     return buffer.getvalue()

@@ -1,0 +1,110 @@
+"""Escaped HTML tables for the panels, with per-cell styles and hover titles.
+
+The static reports (:mod:`rai_nb.render`) mark cells with one class; a live panel also colours
+best and worst cells, rows by severity and carries a definition or interval on hover, so it
+builds its tables here. Every piece of text goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from ..render import format_value
+
+#: Background of a row or badge per severity (traffic light).
+SEVERITY_COLOURS = {"fail": "#f8d7da", "warn": "#fff3cd", "pass": "#d4edda"}
+#: Cell styles of the best, worst, highest and lowest value of a column.
+BEST, WORST = "background:#d4edda", "background:#f8d7da"
+HIGHEST, LOWEST = "background:#fde2c8", "background:#d6e4f5"
+
+_CSS = (
+    ".rai-ui{font-family:system-ui,sans-serif;font-size:13px;line-height:1.4}"
+    ".rai-ui table{border-collapse:collapse;margin:.2em 0 .6em}"
+    ".rai-ui th,.rai-ui td{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+    ".rai-ui th{background:#f3f3f3}.rai-ui .rai-label{text-align:left}"
+    ".rai-ui td.rai-text{text-align:left}.rai-ui p{margin:.3em 0}"
+)
+
+
+def esc(value) -> str:
+    """``value`` formatted as the reports do, then escaped (quotes included)."""
+    return html.escape(format_value(value), quote=True)
+
+
+def wrap(*parts: str) -> str:
+    """HTML fragments in one styled block (the value of one ``ipywidgets.HTML``)."""
+    return f'<div class="rai-ui"><style>{_CSS}</style>{"".join(parts)}</div>'
+
+
+def paragraph(text: str, *, bold: str = "") -> str:
+    """An escaped paragraph, optionally led by an escaped bold label."""
+    lead = f"<b>{html.escape(bold)}</b> " if bold else ""
+    return f"<p>{lead}{html.escape(text)}</p>"
+
+
+def table(frame: pd.DataFrame, *, notes: dict | None = None, styles: dict | None = None,
+          titles: dict | None = None, row_styles: list | None = None) -> str:
+    """``frame`` as an escaped HTML table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Values to show (numbers are formatted as in the reports, strings shown as given).
+    notes : dict, optional
+        Column name → definition, shown when hovering the column header.
+    styles, titles : dict, optional
+        ``(row position, column name)`` → inline CSS, or → text shown on hover of that cell.
+    row_styles : list of str, optional
+        Inline CSS per row (e.g. a severity colour).
+    """
+    notes, styles, titles = notes or {}, styles or {}, titles or {}
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    names = [] if plain else ["" if n is None else format_value(n) for n in frame.index.names]
+    head = "".join(f'<th class="rai-label">{html.escape(n)}</th>' for n in names)
+    head += "".join(f"<th{_title(notes.get(str(c)))}>{esc(c)}</th>" for c in frame.columns)
+    body = [_row(frame, position, key, values, plain, styles, titles,
+                 row_styles[position] if row_styles else "")
+            for position, (key, values) in enumerate(zip(
+                frame.index, frame.itertuples(index=False, name=None)))]
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _row(frame, position, key, values, plain, styles, titles, row_style) -> str:
+    labels = () if plain else key if isinstance(key, tuple) else (key,)
+    cells = "".join(f'<td class="rai-label">{esc(v)}</td>' for v in labels)
+    for column, value in zip(frame.columns, values):
+        style = styles.get((position, column), "")
+        attributes = ' class="rai-text"' if isinstance(value, str) else ""
+        attributes += f' style="{html.escape(style, quote=True)}"' if style else ""
+        attributes += _title(titles.get((position, column)))
+        cells += f"<td{attributes}>{esc(value)}</td>"
+    style = f' style="{html.escape(row_style, quote=True)}"' if row_style else ""
+    return f"<tr{style}>{cells}</tr>"
+
+
+def _title(text) -> str:
+    return f' title="{html.escape(text, quote=True)}"' if text else ""
+
+
+def extreme_styles(frame: pd.DataFrame, directions: dict) -> tuple[dict, dict]:
+    """Styles and hover titles marking each numeric column's extreme rows.
+
+    ``directions`` maps a column to ``"higher"`` (higher is better), ``"lower"`` or ``None``
+    (neither: highest and lowest are only told apart). Columns absent from it are left alone.
+    """
+    styles, titles = {}, {}
+    for column, direction in directions.items():
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.notna().sum() < 2 or values.max() == values.min():
+            continue
+        numbers = values.to_numpy(dtype=np.float64)
+        high, low = int(np.nanargmax(numbers)), int(np.nanargmin(numbers))
+        names = {"higher": ("best", BEST, "worst", WORST), "lower": ("worst", WORST, "best", BEST),
+                 None: ("highest", HIGHEST, "lowest", LOWEST)}[direction]
+        for position, (label, style) in ((high, names[:2]), (low, names[2:])):
+            styles[(position, column)] = style
+            titles[(position, column)] = f"{label} {column}"
+    return styles, titles

@@ -42,11 +42,14 @@ def main():
         result = rai_nb.audit(model, frame, target="income", sensitive=["sex", "race"],
                               features=FEATURES, sample=sample, progress=False)
         computed = time.perf_counter()
-        panel = panel_for(result)
+        panel = panel_for(result)  # what %audit displays: the Overview tab and the static bundle
+        result._repr_mimebundle_()
+        shown = time.perf_counter()
+        panel.build_all()  # every other tab, built when first selected
         built = time.perf_counter()
         print(f"%audit RandomForest 100 x depth 8, Adult test {len(frame):,} rows, SHAP on "
-              f"{sample} rows: audit {computed - start:.2f} s + panel (all tabs) "
-              f"{built - computed:.2f} s = {built - start:.2f} s ({state})")
+              f"{sample} rows ({state}): audit {computed - start:.2f} s, displayed "
+              f"{shown - start:.2f} s, every tab built {built - start:.2f} s")
         assert len(panel.children) == 6
 
 

@@ -17,14 +17,16 @@ _ADULT_CATEGORICAL = ["workclass", "education", "marital_status", "occupation", 
                       "race", "sex", "native_country"]
 _ADULT_SPLITS = ("all", "train", "test")
 _COMPAS_CATEGORICAL = ["sex", "age_cat", "race", "c_charge_degree", "score_text", "v_score_text"]
+_COMPAS_DATETIMES = ["c_jail_in", "c_jail_out"]
 
 
 def _read(name: str) -> pd.DataFrame:
-    with resources.files("rai_nb.data").joinpath(name).open("rb") as handle:
+    with (resources.files("rai_nb") / "data" / name).open("rb") as handle:
         return pd.read_csv(handle, compression="gzip", na_values=["?"], keep_default_na=True)
 
 
-def load_adult(*, split: str = "all") -> pd.DataFrame:
+def load_adult(*, split: str = "all",
+               as_frame: bool = True) -> pd.DataFrame | tuple[np.ndarray, np.ndarray]:
     """UCI Adult (census income), 48,842 people: train 32,561 and test 16,281 rows.
 
     Becker & Kohavi (1996), UCI Machine Learning Repository, CC BY 4.0. The label ``income`` is
@@ -35,11 +37,14 @@ def load_adult(*, split: str = "all") -> pd.DataFrame:
     ----------
     split : {"all", "train", "test"}
         The original training file, the test file, or both (a ``split`` column tells which).
+    as_frame : bool, default True
+        Return one DataFrame; with False, NumPy arrays ``(X, y)`` instead: the 14 features as an
+        object array (missing values NaN) and ``income`` as int64.
 
     Returns
     -------
-    pandas.DataFrame
-        A fresh frame at every call.
+    pandas.DataFrame or tuple of numpy.ndarray
+        A fresh frame (or fresh arrays) at every call.
 
     Examples
     --------
@@ -47,6 +52,9 @@ def load_adult(*, split: str = "all") -> pd.DataFrame:
     >>> adult = load_adult(split="test")
     >>> adult.shape, round(float(adult["income"].mean()), 3)
     ((16281, 16), 0.236)
+    >>> X, y = load_adult(split="train", as_frame=False)
+    >>> X.shape, y.dtype
+    ((32561, 14), dtype('int64'))
     """
     if split not in _ADULT_SPLITS:
         raise RaiError(BAD_OPTION.format(argument="split", allowed=_ADULT_SPLITS, value=split))
@@ -55,7 +63,9 @@ def load_adult(*, split: str = "all") -> pd.DataFrame:
     frame[_ADULT_CATEGORICAL] = frame[_ADULT_CATEGORICAL].astype("category")
     if split != "all":
         frame = frame[frame["split"] == split].reset_index(drop=True)
-    return frame
+    if as_frame:
+        return frame
+    return frame.drop(columns=["income", "split"]).to_numpy(dtype=object), frame["income"].to_numpy()
 
 
 def load_compas(*, filtered: bool = True) -> pd.DataFrame:
@@ -65,6 +75,8 @@ def load_compas(*, filtered: bool = True) -> pd.DataFrame:
     ProPublica (2016), file ``compas-scores-two-years.csv`` of their compas-analysis repository.
     The label ``two_year_recid`` is 1 when the person was charged with a new crime within two
     years (about 45% positive); ``decile_score`` and ``score_text`` are COMPAS's own risk scores.
+    ``c_jail_in`` and ``c_jail_out`` (datetimes) give the length of stay for the current charge.
+    Names, birth dates and case numbers are left out.
 
     Parameters
     ----------
@@ -88,7 +100,9 @@ def load_compas(*, filtered: bool = True) -> pd.DataFrame:
     if filtered:
         keep = (frame["days_b_screening_arrest"].between(-30, 30)
                 & (frame["is_recid"] != -1) & (frame["c_charge_degree"] != "O")
-                & (frame["score_text"] != "N/A"))
+                & frame["score_text"].notna())
         frame = frame[keep].reset_index(drop=True)
     frame[_COMPAS_CATEGORICAL] = frame[_COMPAS_CATEGORICAL].astype("category")
+    for column in _COMPAS_DATETIMES:
+        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d %H:%M:%S")
     return frame

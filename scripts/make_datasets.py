@@ -18,8 +18,9 @@ ADULT_COLUMNS = ["age", "workclass", "fnlwgt", "education", "education_num", "ma
                  "hours_per_week", "native_country", "income"]
 COMPAS_COLUMNS = ["id", "sex", "age", "age_cat", "race", "juv_fel_count", "juv_misd_count",
                   "juv_other_count", "priors_count", "days_b_screening_arrest", "c_days_from_compas",
-                  "c_charge_degree", "c_charge_desc", "is_recid", "is_violent_recid", "decile_score",
-                  "score_text", "v_decile_score", "v_score_text", "two_year_recid"]
+                  "c_jail_in", "c_jail_out", "c_charge_degree", "c_charge_desc", "is_recid",
+                  "is_violent_recid", "decile_score", "score_text", "v_decile_score", "v_score_text",
+                  "two_year_recid"]
 
 
 def adult(source: Path) -> pd.DataFrame:

@@ -125,8 +125,3 @@ def _multivariate_drift(ctx) -> Check:
                      f"{mmd['p_value']:.3g} over {mmd['columns']} numeric features", details)
     return Check("multivariate_drift", "warn", (), f"numeric features drifted jointly (MMD² = "
                  f"{mmd['statistic']:.3g}, permutation p = {mmd['p_value']:.3g})", details)
-
-
-# --- public functions -------------------------------------------------------------------------
-
-#: Check name → (function, what it needs).

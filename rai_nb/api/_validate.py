@@ -1,8 +1,11 @@
 """``rai_nb.validate`` and ``rai_nb.drift``: the data checks to run before a model is trusted.
 
-Each check reads the encoded tables (and cached sorted columns) of one :class:`_Context` and
-returns a :class:`rai_nb.results.Check`. Thresholds are ``(warn, fail)`` pairs; a value of 0
-never warns, ``None`` switches a level off. Lower-is-worse quantities are listed in ``_LOWER``.
+Each check reads the encoded tables (and cached sorted columns) of one
+:class:`._validation_context._Context` and returns a :class:`rai_nb.results.Check`: schema and
+quality checks live in ``_validation_checks``, label/proxy/representation checks in
+``_label_checks``, drift in ``_drift_checks``. Thresholds are ``(warn, fail)`` pairs; a value of
+0 never warns, ``None`` switches a level off. Lower-is-worse quantities are listed in
+``_validation_context._LOWER``.
 """
 
 from __future__ import annotations
@@ -14,37 +17,37 @@ from ..errors import BAD_OPTION, RaiError
 from ..frame import column_values, encode_categorical
 from ..results import DriftResult, ValidationResult
 from ._drift_checks import _drift_check, _drift_result, _multivariate_drift, _role_drift
-from ._validation_checks import (
+from ._label_checks import (
     _class_imbalance,
+    _group_imbalance,
+    _label_errors,
+    _label_leakage,
+    _proxies,
+    _representation,
+)
+from ._validation_checks import (
     _conflicting_labels,
     _constant_columns,
     _dtype_changes,
     _duplicates,
-    _group_imbalance,
     _group_missingness,
     _id_like,
-    _label_errors,
-    _label_leakage,
     _missing_columns,
     _missing_values,
     _mixed_types,
     _new_columns,
     _out_of_range,
     _outliers,
-    _proxies,
-    _representation,
     _unseen_categories,
 )
-from ._validation_context import (
-    _DRIFT_METHODS,
-    THRESHOLDS,
-    _Context,
-    _Target,
-    _thresholds,
-)
+from ._validation_context import THRESHOLDS, _Context, _Target, _thresholds
 
 __all__ = ["CHECKS", "THRESHOLDS", "drift", "validate"]
 
+_DRIFT_METHODS = {"numeric": ("auto", "ks", "wasserstein", "psi", "jensen_shannon"),
+                  "categorical": ("auto", "chi2", "jensen_shannon", "psi")}
+
+#: Check name → (function, what it needs).
 CHECKS = {
     "missing_columns": (_missing_columns, {"reference"}),
     "new_columns": (_new_columns, {"reference"}),

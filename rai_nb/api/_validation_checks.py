@@ -1,4 +1,4 @@
-"""The data checks of ``rai_nb.validate``: schema, quality, labels, proxies, representation."""
+"""The schema and data-quality checks of ``rai_nb.validate``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import numpy as np
 import pandas as pd
 
 from ..backend import to_host
-from ..checks import leakage as kl
 from ..checks import quality as kq
 from ..results import Check
-from ._validation_context import _MIN_ID_VALUES, _grade, _graded, _names, _simple
+from ._validation_context import _grade, _graded, _simple
 
+#: Fewest non-missing values for a column to be judged identifier-like.
+_MIN_ID_VALUES = 20
+
+# --- schema -----------------------------------------------------------------------------------
 
 def _missing_columns(ctx) -> Check:
     return _simple("missing_columns", ctx.changes.missing, "fail",
@@ -176,192 +179,3 @@ def _outliers(ctx) -> Check:
                                         "robust_z_share", "lower_fence", "upper_fence"])
     return _graded("outliers", frame.set_index("column"), {"iqr_share": "outlier_share"},
                    ctx.thresholds, what="has many values beyond Tukey's fences (1.5 × IQR)")
-
-
-# --- labels -----------------------------------------------------------------------------------
-
-def _class_imbalance(ctx) -> Check:
-    target = ctx.target
-    counts = np.bincount(target.codes, minlength=len(target.levels))
-    shares = counts / counts.sum()
-    details = pd.DataFrame({"count": counts, "share": shares},
-                           index=pd.Index(list(target.levels), name=target.name))
-    minority = target.levels[int(shares.argmin())]
-    return Check("class_imbalance", _grade("minority_share", shares.min(), ctx.thresholds),
-                 (target.name,), f"{target.name}: rarest class {minority!r} is "
-                 f"{shares.min():.2%} of rows", details)
-
-
-def _group_imbalance(ctx) -> Check:
-    """Positive-label rate per sensitive group; graded by the smallest ratio between groups."""
-    positive = ctx.target.positive_mask()
-    min_size = ctx.thresholds["min_group_size"][0] or 1
-    frames = []
-    for facet in ctx.sensitive:
-        size = np.bincount(facet.codes, minlength=facet.n_levels)
-        pos = np.bincount(facet.codes, weights=positive, minlength=facet.n_levels)
-        rest_rate = (pos.sum() - pos) / np.maximum(size.sum() - size, 1)
-        rate = pos / np.maximum(size, 1)
-        frame = pd.DataFrame({"sensitive": facet.name, "group": list(facet.levels), "count": size,
-                              "CI": (size.sum() - 2 * size) / size.sum(),
-                              "positive_rate": rate, "DPL": rest_rate - rate})
-        big = frame[frame["count"] >= min_size]
-        top = big["positive_rate"].max()
-        frame["ratio_to_highest"] = np.where(frame["count"] >= min_size,
-                                             frame["positive_rate"] / top if top > 0 else np.nan,
-                                             np.nan)
-        frames.append(frame)
-    frame = pd.concat(frames).set_index(["sensitive", "group"])
-    worst = frame["ratio_to_highest"].min()
-    severity = _grade("disparate_impact", worst, ctx.thresholds)
-    if severity == "pass":
-        return Check("group_imbalance", "pass", (), "positive-label rates are within "
-                     f"{ctx.thresholds['disparate_impact'][0]:g}× across groups", frame)
-    sensitive, group = frame["ratio_to_highest"].idxmin()
-    return Check("group_imbalance", severity, (sensitive,),
-                 f"{sensitive}: {ctx.target.name} = {ctx.target.positive!r} rate of group "
-                 f"{group!r} is {worst:.2f}× the highest group's", frame)
-
-
-def _association_rows(ctx, labels: np.ndarray, n_labels: int, binary: bool, exclude) -> list:
-    """Cramér's V, mutual information and (binary ``labels``) AUC of every feature."""
-    xp = ctx.xp
-    y = ctx.device(labels)
-    rows_sample = ctx.sample(ctx.options["auc_rows"])
-    half = ctx.device((np.arange(ctx.cur.n_rows) % 2).astype(np.int64)[ctx.rng.permutation(
-        ctx.cur.n_rows)])
-    rows = []
-    for j in ctx.features(ctx.cur, "numeric"):
-        name = ctx.cur.numeric_names[j]
-        if name in exclude or ctx.cur_sorted[j].shape[0] == 0:
-            continue
-        values = ctx.device(ctx.cur.numeric[j])
-        codes, n_codes = ctx.bin_codes(j)
-        table = kl.contingency(codes, y, n_a=n_codes, n_b=n_labels, xp=xp)
-        auc = np.nan
-        if binary:
-            sub = values if rows_sample is None else xp.take(values, ctx.device(rows_sample))
-            suby = y if rows_sample is None else xp.take(y, ctx.device(rows_sample))
-            auc = kl.numeric_auc(sub, suby, xp=xp)
-        rows.append((name, table, auc))
-    for j in ctx.features(ctx.cur, "categorical"):
-        name = ctx.cur.categorical_names[j]
-        if name in exclude:
-            continue
-        codes = ctx.device(ctx.cur.codes[j] + 1)
-        n_levels = len(ctx.cur.levels[j]) + 1
-        table = kl.contingency(codes, y, n_a=n_levels, n_b=n_labels, xp=xp)
-        auc = kl.cross_fitted_auc(codes, y, half, n_levels=n_levels, xp=xp) if binary else np.nan
-        rows.append((name, table, auc))
-    out = []
-    for name, table, auc in rows:
-        assoc = kl.association(table)
-        out.append((name, assoc.cramers_v_corrected, assoc.cramers_v, assoc.mutual_information,
-                    auc))
-    return out
-
-
-_ASSOCIATION_COLUMNS = ["cramers_v", "cramers_v_uncorrected", "mutual_information", "auc"]
-
-
-def _label_leakage(ctx) -> Check:
-    target = ctx.target
-    rows = _association_rows(ctx, target.codes, len(target.levels), target.binary, exclude=())
-    frame = pd.DataFrame(rows, columns=["column", *_ASSOCIATION_COLUMNS]).set_index("column")
-    frame = frame.sort_values("cramers_v", ascending=False)
-    return _graded("label_leakage", frame,
-                   {"auc": "leakage_auc", "cramers_v": "leakage_cramers_v"}, ctx.thresholds,
-                   what=f"predicts {target.name} almost perfectly on its own (leakage?)")
-
-
-def _proxies(ctx) -> Check:
-    frames = []
-    exclude = {f.name for f in ctx.sensitive}
-    for facet in ctx.sensitive:
-        binary = facet.n_levels == 2
-        rows = _association_rows(ctx, facet.codes, facet.n_levels, binary, exclude)
-        frames.append(pd.DataFrame(rows, columns=["column", *_ASSOCIATION_COLUMNS])
-                      .assign(sensitive=facet.name))
-    frame = pd.concat(frames).sort_values("cramers_v", ascending=False)
-    frame = frame.set_index(["column", "sensitive"])
-    check = _graded("proxies", frame, {"auc": "proxy_auc", "cramers_v": "proxy_cramers_v"},
-                    ctx.thresholds, what="")
-    if check.severity == "pass":
-        return Check("proxies", "pass", (), "no feature is a strong proxy for a sensitive column",
-                     check.details)
-    pairs = [f"{c} → {s}" for c, s in check.columns]
-    return Check("proxies", check.severity, tuple(dict.fromkeys(c for c, _ in check.columns)),
-                 f"{_names(pairs)}: feature predicts the sensitive column", check.details)
-
-
-def _representation(ctx) -> Check:
-    columns = [*ctx.sensitive] + ([ctx.groups] if len(ctx.sensitive) > 1 else [])
-    rows = []
-    for col in columns:
-        counts = np.bincount(col.codes, minlength=col.n_levels)
-        name = " × ".join(map(str, col.name)) if isinstance(col.name, tuple) else col.name
-        rows += [(name, " · ".join(map(str, lvl)) if isinstance(lvl, tuple) else lvl, int(c))
-                 for lvl, c in zip(col.levels, counts)]
-    frame = pd.DataFrame(rows, columns=["sensitive", "group", "count"])
-    frame = frame.assign(share=frame["count"] / ctx.cur.n_rows).sort_values("count")
-    frame = frame.set_index(["sensitive", "group"])
-    smallest = frame["count"].min()
-    severity = _grade("min_group_size", smallest, ctx.thresholds)
-    small = [f"{s} = {g}" for (s, g), c in frame["count"].items()
-             if _grade("min_group_size", c, ctx.thresholds) != "pass"]
-    if severity == "pass":
-        return Check("representation", "pass", (), f"every group has at least {smallest:,} rows",
-                     frame)
-    return Check("representation", severity, tuple(f.name for f in ctx.sensitive),
-                 f"{_names(small)}: fewer rows than {ctx.thresholds['min_group_size'][0]}", frame)
-
-
-def _label_errors(ctx) -> Check:
-    """Out-of-fold confident learning on a subsample (Northcutt et al. 2021)."""
-    target = ctx.target
-    rows = ctx.sample(ctx.options["label_error_rows"])
-    rows = np.arange(ctx.cur.n_rows) if rows is None else rows
-    classes, y = np.unique(target.codes[rows], return_inverse=True)
-    counts = np.bincount(y)
-    if classes.size < 2 or counts.min() < _FOLDS:
-        return Check("label_errors", "pass", (), "too few rows per class to fit out-of-fold models")
-    probabilities = _out_of_fold(ctx, rows, y)
-    issue, confidence, _ = kl.label_issues(ctx.device(probabilities), ctx.device(y),
-                                           n_classes=classes.size, xp=ctx.xp)
-    share = issue.mean()
-    order = np.argsort(np.where(issue, confidence, np.inf), kind="stable")[:int(issue.sum())]
-    details = pd.DataFrame({
-        "row": rows[order], "label": [target.levels[c] for c in classes[y[order]]],
-        "likely": [target.levels[c] for c in classes[probabilities[order].argmax(axis=1)]],
-        "self_confidence": confidence[order]}).set_index("row")
-    note = "" if rows.size == ctx.cur.n_rows else f" (a sample of {rows.size:,} rows)"
-    return Check("label_errors", _grade("label_error_share", share, ctx.thresholds),
-                 (target.name,), f"{target.name}: {share:.1%} of rows{note} have a label the "
-                 "out-of-fold model finds very unlikely", details)
-
-
-_FOLDS = 3
-
-
-def _out_of_fold(ctx, rows: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Class probabilities of each row from gradient-boosted trees fitted on the other folds."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from threadpoolctl import threadpool_limits
-
-    numeric = ctx.cur.numeric[ctx.features(ctx.cur, "numeric")][:, rows]
-    cat_pos = ctx.features(ctx.cur, "categorical")
-    codes = ctx.cur.codes[cat_pos][:, rows].astype(np.float64)
-    codes[codes < 0] = np.nan
-    small = np.array([len(ctx.cur.levels[j]) < 255 for j in cat_pos], dtype=bool)
-    matrix = np.concatenate([numeric, codes]).T
-    mask = np.concatenate([np.zeros(numeric.shape[0], bool), small])
-    model = HistGradientBoostingClassifier(max_iter=50, categorical_features=mask,
-                                           random_state=0)
-    folds = StratifiedKFold(_FOLDS, shuffle=True, random_state=0)
-    # A few thousand rows need no thread team; OpenMP spin-waiting on a busy machine costs 10x.
-    with threadpool_limits(1, user_api="openmp"):
-        return cross_val_predict(model, matrix, y, cv=folds, method="predict_proba")
-
-
-# --- drift ------------------------------------------------------------------------------------

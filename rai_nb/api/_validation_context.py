@@ -44,9 +44,6 @@ THRESHOLDS = {
     "mmd_pvalue": 0.05,
 }
 _LOWER = {"minority_share", "disparate_impact", "min_group_size"}
-_DRIFT_METHODS = {"numeric": ("auto", "ks", "wasserstein", "psi", "jensen_shannon"),
-                  "categorical": ("auto", "chi2", "jensen_shannon", "psi")}
-_MIN_ID_VALUES = 20
 
 
 def _thresholds(overrides) -> dict:
@@ -222,6 +219,3 @@ def _simple(name, bad: tuple, severity: str, problem: str, fine: str, details=No
     if not bad:
         return Check(name, "pass", (), fine, details)
     return Check(name, severity, tuple(bad), f"{_names(bad)}: {problem}", details)
-
-
-# --- schema -----------------------------------------------------------------------------------

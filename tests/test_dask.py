@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import rai_nb
+from rai_nb.frame._dask import order_statistics
 
+dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
@@ -69,3 +73,28 @@ def test_partitions_missing_a_group_or_class_still_add_up(client):
 def test_bad_dask_inputs_raise_rai_error(frame, options, message):
     with pytest.raises(rai_nb.RaiError, match=message):
         rai_nb.bias(dd.from_pandas(frame, npartitions=2), target="y", **options)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(allow_nan=True, width=64), st.integers(-3, 3).map(float)),
+                       min_size=1, max_size=60),
+       npartitions=st.integers(1, 5), data=st.data())
+def test_order_statistics_equal_a_full_sort(values, npartitions, data):
+    x = np.array(values)
+    present = np.sort(x[~np.isnan(x)])
+    assume(len(present) > 0)
+    ranks = data.draw(st.lists(st.integers(0, len(present) - 1), min_size=1, max_size=8))
+    with dask.config.set(scheduler="sync"):
+        got = order_statistics(dd.from_pandas(pd.Series(x), npartitions=npartitions), ranks)
+    np.testing.assert_array_equal(got, present[ranks])
+
+
+def test_order_statistics_of_several_columns_and_bad_ranks():
+    frame = pd.DataFrame({"a": np.r_[np.arange(10.0), np.nan], "b": -np.arange(11)})
+    with dask.config.set(scheduler="sync"):
+        lazy = dd.from_pandas(frame, npartitions=3)
+        got = order_statistics(lazy, {"a": [0, 9], "b": [0, 5, 10]})
+        np.testing.assert_array_equal(got["a"], [0.0, 9.0])
+        np.testing.assert_array_equal(got["b"], [-10.0, -5.0, 0.0])
+        with pytest.raises(rai_nb.RaiError, match="'a'"):
+            order_statistics(lazy, {"a": [10]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import NAN_VALUES, ONE_FACET, RaiError
@@ -46,3 +47,93 @@ def collect_levels(data, names: list[str], *, argument: str) -> dict[str, tuple]
         if argument == "sensitive" and len(levels[name]) < 2:
             raise RaiError(ONE_FACET.format(column=name, value=values.iloc[0]))
     return levels
+
+
+#: Pivots probed per rank and round of :func:`order_statistics`; each round narrows the
+#: candidate range of float64 bit patterns by this factor, so 64-bit keys need at most 7 rounds.
+_PIVOTS = 1024
+_SIGN = np.int64(-(2**63))
+
+
+def order_statistics(data, ranks) -> np.ndarray | dict:
+    """Exact ``k``-th smallest non-missing values of numeric Dask columns (0-based ``ranks``).
+
+    Each partition's values are sorted once, as integer keys ordered like the float64 values,
+    and kept where Dask holds data (``dask.persist``). Every round then counts, per partition,
+    the keys at or below ``_PIVOTS`` pivots spread over each rank's remaining key range, and
+    keeps the sub-range holding the rank; the range is one key after a few rounds. Only
+    counts travel, and the answer is the same value a full sort would give.
+
+    Parameters
+    ----------
+    data : dask Series or dask DataFrame
+        Numeric column(s); missing values are ignored (ranks count non-missing values).
+    ranks : array-like of int, or dict
+        For a Series, the ranks; for a DataFrame, ``{column: ranks}``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, or dict of them (for a DataFrame)
+    """
+    import dask
+
+    single = not isinstance(ranks, dict)
+    wanted = {None: ranks} if single else ranks
+    names = list(wanted)
+    columns = [data if single else data[name] for name in names]
+    sorted_keys = dask.persist(*[dask.delayed(_sorted_keys)(part) for column in columns
+                                 for part in column.to_delayed()])
+    n_parts = len(sorted_keys) // max(len(columns), 1)
+    per_column = [sorted_keys[i * n_parts:(i + 1) * n_parts] for i in range(len(columns))]
+    sizes = dask.compute([[dask.delayed(len)(keys) for keys in parts] for parts in per_column])[0]
+    rank_arrays, low, high = [], [], []
+    for name, counts in zip(names, sizes):
+        r = np.asarray(wanted[name], dtype=np.int64).reshape(-1)
+        total = int(np.sum(counts))
+        if len(r) and (r.min() < 0 or r.max() >= total):
+            raise RaiError(f"rank out of range for column {name!r}: it has {total} non-missing values")
+        rank_arrays.append(r)
+        low.append(np.full(len(r), np.iinfo(np.int64).min))
+        high.append(np.full(len(r), np.iinfo(np.int64).max))
+    while any((lo < hi).any() for lo, hi in zip(low, high)):
+        pivots = [_pivots(lo, hi) for lo, hi in zip(low, high)]
+        counted = dask.compute([[dask.delayed(np.searchsorted)(keys, p, side="right") for keys in parts]
+                                for parts, p in zip(per_column, pivots)])[0]
+        for i, (p, per_part) in enumerate(zip(pivots, counted)):
+            low[i], high[i] = _narrow(low[i], high[i], p, np.sum(per_part, axis=0), rank_arrays[i])
+    values = {name: _from_keys(hi) for name, hi in zip(names, high)}
+    return values[None] if single else values
+
+
+def _narrow(low, high, pivots, at_or_below, ranks):
+    """The key range still holding each rank: its answer is the smallest key counting rank + 1."""
+    enough = at_or_below >= ranks[:, None] + 1
+    largest, smallest = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    high = np.where(enough.any(axis=1), np.where(enough, pivots, largest).min(axis=1), high)
+    below = np.where(~enough, pivots, smallest).max(axis=1)
+    low = np.where((~enough).any(axis=1), np.maximum(low, below + 1), low)
+    return low, high
+
+
+def _sorted_keys(part) -> np.ndarray:
+    x = pd.to_numeric(part).to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.sort(_to_keys(x[~np.isnan(x)]))
+
+
+def _to_keys(x: np.ndarray) -> np.ndarray:
+    """int64 keys ordered as the float64 values (−0.0 and 0.0 share a key)."""
+    bits = x.view(np.int64)
+    return np.where(bits < 0, _SIGN - bits, bits)
+
+
+def _from_keys(keys: np.ndarray) -> np.ndarray:
+    bits = np.where(keys < 0, _SIGN - keys, keys)
+    return bits.astype(np.int64).view(np.float64)
+
+
+def _pivots(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """``_PIVOTS`` keys from ``low`` upward per row, spaced to cover ``[low, high)``."""
+    span = high.astype(np.uint64) - low.astype(np.uint64)  # wraps correctly for int64 ranges
+    step = np.maximum(span // np.uint64(_PIVOTS), np.uint64(1))
+    offsets = np.minimum(step[:, None] * np.arange(_PIVOTS, dtype=np.uint64), span[:, None])
+    return (low.astype(np.uint64)[:, None] + offsets).astype(np.int64)

@@ -98,3 +98,95 @@ def test_order_statistics_of_several_columns_and_bad_ranks():
         np.testing.assert_array_equal(got["b"], [-10.0, -5.0, 0.0])
         with pytest.raises(rai_nb.RaiError, match="'a'"):
             order_statistics(lazy, {"a": [10]})
+
+
+@pytest.fixture(scope="module")
+def adult_errors():
+    frame = rai_nb.load_adult().sample(12000, random_state=3).reset_index(drop=True)
+    rng = np.random.default_rng(4)
+    young = frame["age"] < 35
+    frame["pred"] = np.where(rng.random(len(frame)) < np.where(young, 0.7, 0.9),
+                             frame["income"], 1 - frame["income"])
+    frame.loc[rng.random(len(frame)) < 0.05, "hours_per_week"] = np.nan
+    frame["race"] = frame["race"].astype("category")
+    return frame
+
+
+SLICE_FEATURES = ["age", "sex", "race", "education", "hours_per_week", "capital_gain"]
+SLICE_CASES = [
+    dict(loss="error"),
+    dict(loss="false_negative_rate", bins={"age": [0, 30, 45, 120], "education": None}),
+    dict(loss="selection_rate", n_bins=5, fdr="benjamini_hochberg"),
+]
+
+
+@pytest.mark.parametrize("options", SLICE_CASES)
+def test_dask_slices_equal_pandas(client, adult_errors, options):
+    lazy = dd.from_pandas(adult_errors, npartitions=6)
+    expected = rai_nb.slices(adult_errors, target="income", prediction="pred",
+                             features=SLICE_FEATURES, max_l=2, **options)
+    got = rai_nb.slices(lazy, target="income", prediction="pred", features=SLICE_FEATURES,
+                        max_l=2, **options)
+    assert len(expected.top) > 0
+    pd.testing.assert_frame_equal(got.top, expected.top, atol=1e-12, rtol=0)
+    assert (got.n_rows, got.evaluated, got.min_sup) == (expected.n_rows, expected.evaluated,
+                                                        expected.min_sup)
+    assert got.average_loss == pytest.approx(expected.average_loss, abs=1e-12)
+
+
+def test_dask_slices_predict_per_partition_with_log_loss(client, adult_errors):
+    from sklearn.linear_model import LogisticRegression
+
+    features = ["age", "education_num", "hours_per_week", "capital_gain"]
+    frame = adult_errors[[*features, "sex", "income"]].fillna(40)
+    model = LogisticRegression(max_iter=500).fit(frame[features], frame["income"])
+    sliced = ModelOnColumns(model, features)
+    expected = rai_nb.slices(frame, target="income", model=sliced, loss="log_loss", max_l=2)
+    got = rai_nb.slices(dd.from_pandas(frame, npartitions=5), target="income", model=sliced,
+                        loss="log_loss", max_l=2)
+    assert len(expected.top) > 0
+    pd.testing.assert_frame_equal(got.top, expected.top, atol=1e-12, rtol=0)
+
+
+class ModelOnColumns:
+    """A fitted classifier that reads its own columns of whatever frame it is given."""
+
+    def __init__(self, model, columns):
+        self.model, self.columns, self.classes_ = model, columns, model.classes_
+
+    def predict(self, frame):
+        return self.model.predict(frame[self.columns])
+
+    def predict_proba(self, frame):
+        return self.model.predict_proba(frame[self.columns])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), npartitions=st.integers(1, 4), n_bins=st.integers(2, 5))
+def test_dask_slices_equal_pandas_on_random_frames(seed, npartitions, n_bins):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 80))
+    frame = pd.DataFrame({
+        "a": rng.choice(list("xyz"), n),
+        "b": np.round(rng.normal(size=n), 1),
+        "c": np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 4, n).astype(float)),
+        "loss": rng.random(n) * (rng.random(n) < 0.4),
+    })
+    expected = rai_nb.slices(frame, errors="loss", n_bins=n_bins, min_sup=3, k=4)
+    with dask.config.set(scheduler="sync"):
+        got = rai_nb.slices(dd.from_pandas(frame, npartitions=npartitions), errors="loss",
+                            n_bins=n_bins, min_sup=3, k=4)
+    pd.testing.assert_frame_equal(got.top, expected.top, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("frame,options,message", [
+    (pd.DataFrame({"x": [1.0, np.inf], "e": [0.0, 1.0]}), dict(errors="e"), "'x'"),
+    (pd.DataFrame({"x": [1.0, 9.0], "e": [0.0, 1.0]}), dict(errors="e", bins={"x": [0, 5]}),
+     "outside the bin edges"),
+    (pd.DataFrame({"x": [1.0, 2.0], "e": [0.0, 1.0]}), dict(errors="nope"), "'nope'"),
+    (pd.DataFrame({"x": [1.0, 2.0], "y": [1, 1], "p": [1, 0]}),
+     dict(target="y", prediction="p", loss="false_positive_rate"), "single class"),
+])
+def test_bad_dask_slice_inputs_raise_rai_error(frame, options, message):
+    with dask.config.set(scheduler="sync"), pytest.raises(rai_nb.RaiError, match=message):
+        rai_nb.slices(dd.from_pandas(frame, npartitions=2), **options)

@@ -15,6 +15,7 @@ from ..errors import ONE_CLASS, ONE_FACET, RaiError
 from ..frame import (
     EncodedColumn,
     collect_levels,
+    distinct_values,
     encode_bias_inputs,
     require_column_names,
 )
@@ -31,7 +32,7 @@ def dask_bias_counts(data, *, target, sensitive, prediction, score, positive_lab
     specs = facet_specs(sensitive)
     require_column_names(data, target=target, sensitive=[n for n, _ in specs],
                          prediction=prediction, score=score, group_variable=group_variable)
-    positive = _resolve_positive(data, target, positive_label)
+    positive = resolve_positive(data, target, positive_label)
     levels = collect_levels(data, [n for n, cut in specs if cut is None], argument="sensitive")
     if group_variable is not None:
         levels.update(collect_levels(data, [group_variable], argument="group_variable"))
@@ -53,9 +54,9 @@ def dask_bias_counts(data, *, target, sensitive, prediction, score, positive_lab
         target=target, positive_label=positive, predicted=template.predicted)
 
 
-def _resolve_positive(data, target, positive_label):
+def resolve_positive(data, target, positive_label):
     """The positive label, checked on the target's distinct values (NaN, one class, unknown)."""
-    values = pd.Series(data[target].unique().compute())
+    values = pd.Series(distinct_values(data, [target])[0])
     labels, positive = encode_binary(target, values, positive_label, argument="target")
     if labels.min() == labels.max():
         raise RaiError(ONE_CLASS.format(argument="target", column=target, value=values.iloc[0]))

@@ -7,7 +7,13 @@ import pandas as pd
 
 from ..backend import choose_namespace, is_on_device, to_device
 from ..errors import BAD_OPTION, EMPTY_DATA, ONE_CLASS, RaiError
-from ..frame import column_values, describe_predicate, encode_loss, encode_slice_features
+from ..frame import (
+    column_values,
+    describe_predicate,
+    encode_loss,
+    encode_slice_features,
+    is_dask_frame,
+)
 from ..frame._bias import encode_binary
 from ..results import SliceResult
 from ..stats.significance import (
@@ -107,6 +113,16 @@ def slices(
     used = [c for c in (errors, target, prediction) if isinstance(c, str)]
     if features is None:
         features = [c for c in data.columns if c not in used]
+    settings = dict(alpha=alpha, k=k, max_l=max_l, min_sup=min_sup, significance=significance,
+                    fdr=fdr)
+    if is_dask_frame(data):
+        from ._dask_slices import dask_slices
+
+        return dask_slices(data, features=features, bins=bins, n_bins=n_bins,
+                           loss_options=dict(errors=errors, model=model, target=target,
+                                             prediction=prediction, loss=loss,
+                                             positive_label=positive_label, drop=used),
+                           **settings)
     encoded = encode_slice_features(data, features, bins=bins, n_bins=n_bins)
     loss_values, rows, name = _loss(data, errors=errors, model=model, target=target,
                                     prediction=prediction, loss=loss,
@@ -114,23 +130,39 @@ def slices(
     codes = encoded.codes if rows is None else encoded.codes[rows]
     on_device = any(is_on_device(a) for a in (errors, target, prediction))
     xp = choose_namespace(len(codes), on_device=on_device)
-    support = int(min_sup * len(codes)) if 0 < min_sup < 1 else int(min_sup)
+    support = min_support(min_sup, len(codes))
     device_codes, device_loss = to_device(codes, xp), to_device(loss_values, xp)
     search = slice_line(device_codes, device_loss, encoded.n_levels, alpha=alpha, k=k,
                         max_l=max_l, min_sup=support, xp=xp)
-    centred = to_device(loss_values - search.average_error, xp)
-    moments = slice_moments(device_codes, centred, search.slices, xp=xp)
-    top = _top_table(search, encoded, moments, loss_values - search.average_error,
-                     significance=significance, fdr=fdr)
-    return SliceResult(top=top, loss=name, n_rows=len(codes), average_loss=search.average_error,
-                       alpha=alpha, k=k, max_l=max_l, min_sup=support, significance=significance,
+    centred = loss_values - search.average_error
+    moments = slice_moments(device_codes, to_device(centred, xp), search.slices, xp=xp)
+    total = np.array([len(centred), centred.sum(), (centred**2).sum()])
+    return slice_result(search, encoded.columns, moments, total, loss=name, data=data,
+                        **dict(settings, min_sup=support))
+
+
+def min_support(min_sup, n_rows: int) -> int:
+    """Smallest slice size in rows: ``min_sup`` itself, or that fraction of the rows."""
+    return int(min_sup * n_rows) if 0 < min_sup < 1 else int(min_sup)
+
+
+def slice_result(search, columns, moments, total, *, loss, data, alpha, k, max_l, min_sup,
+                 significance, fdr) -> SliceResult:
+    """The :class:`SliceResult` of a search, from the slices' and all rows' loss moments.
+
+    ``moments`` (3, K) and ``total`` (3,) are the count, sum and sum of squares of the loss
+    centred on its mean, over each slice's rows and over all rows.
+    """
+    top = _top_table(search, columns, moments, total[:, None], significance=significance, fdr=fdr)
+    return SliceResult(top=top, loss=loss, n_rows=search.n_rows, average_loss=search.average_error,
+                       alpha=alpha, k=k, max_l=max_l, min_sup=min_sup, significance=significance,
                        fdr=fdr, evaluated=search.evaluated, data=data)
 
 
 def _check_options(data, *, loss, alpha, k, max_l, min_sup, significance, fdr) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if len(data) == 0:
+    if not isinstance(data, pd.DataFrame) and not is_dask_frame(data):
+        raise RaiError(f"data must be a pandas DataFrame (or a Dask one), got {type(data).__name__}")
+    if isinstance(data, pd.DataFrame) and len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     if loss not in LOSSES:
         raise RaiError(BAD_OPTION.format(argument="loss", allowed=LOSSES, value=loss))
@@ -148,8 +180,12 @@ def _check_options(data, *, loss, alpha, k, max_l, min_sup, significance, fdr) -
         raise RaiError(f"significance must lie strictly between 0 and 1, got {significance!r}")
 
 
-def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop):
-    """Per-row loss (host float64), the rows it is defined on (None: all) and its name."""
+def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop,
+          require_rows: bool = True):
+    """Per-row loss (host float64), the rows it is defined on (None: all) and its name.
+
+    ``require_rows=False`` allows a fairness loss with no row of its class (one partition).
+    """
     if errors is not None:
         if model is not None or prediction is not None:
             raise RaiError("pass either errors= or target= with model= or prediction=, not both")
@@ -172,20 +208,25 @@ def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop
         raise RaiError(f"model.predict returned {len(predicted)} rows for {len(y)}")
     if loss == "error":
         return (predicted.to_numpy() != y.to_numpy()).astype(np.float64), None, "error"
-    return _rate_loss(loss, target_name, y, predicted, positive_label)
+    return _rate_loss(loss, target_name, y, predicted, positive_label, require_rows)
 
 
-def _rate_loss(loss, target_name, y, predicted, positive_label):
+def _rate_loss(loss, target_name, y, predicted, positive_label, require_rows):
     y01, positive = encode_binary(target_name, y, positive_label, argument="target")
     pred01, _ = encode_binary("prediction", predicted, positive, argument="prediction")
     label, per_row = _RATES[loss]
     rows = None if label is None else y01 == label
-    if rows is not None and not rows.any():
-        value = positive if label == 0 else f"not {positive!r}"
-        raise RaiError(ONE_CLASS.format(argument="target", column=target_name, value=value))
+    if require_rows and rows is not None and not rows.any():
+        raise no_rows_of_class(loss, target_name, positive)
     values = per_row(pred01.astype(np.float64))
     name = "1 − selection_rate" if loss == "selection_rate" else loss
     return (values if rows is None else values[rows]), rows, name
+
+
+def no_rows_of_class(loss, target_name, positive) -> RaiError:
+    """The error for a fairness loss whose rows (one class of the target) are absent."""
+    value = positive if _RATES[loss][0] == 0 else f"not {positive!r}"
+    return RaiError(ONE_CLASS.format(argument="target", column=target_name, value=value))
 
 
 def _log_loss(model, features, target_name, y) -> np.ndarray:
@@ -199,15 +240,14 @@ def _log_loss(model, features, target_name, y) -> np.ndarray:
     return -np.log(np.clip(chosen, np.finfo(np.float64).eps, 1.0))
 
 
-def _top_table(search, encoded, moments, centred, *, significance, fdr) -> pd.DataFrame:
+def _top_table(search, columns, moments, total, *, significance, fdr) -> pd.DataFrame:
     """The reported slices with their predicates, statistics and tests (host math on moments)."""
-    total = np.array([len(centred), centred.sum(), (centred**2).sum()])[:, None]
     mean, variance = mean_variance(*moments)
     rest_mean, rest_variance = mean_variance(*(total - moments))
     _, _, p_value = welch_test(mean, variance, moments[0], rest_mean, rest_variance,
                                total[0] - moments[0])
     control = alpha_investing if fdr == "alpha_investing" else benjamini_hochberg
-    predicates = [_predicates(row, encoded) for row in search.slices]
+    predicates = [_predicates(row, columns) for row in search.slices]
     return pd.DataFrame({
         "predicates": predicates,
         "slice": [" & ".join(describe_predicate(c, v) for c, v in p.items()) for p in predicates],
@@ -222,6 +262,6 @@ def _top_table(search, encoded, moments, centred, *, significance, fdr) -> pd.Da
     })
 
 
-def _predicates(codes: np.ndarray, encoded) -> dict:
-    return {column.name: column.levels[code] for column, code in zip(encoded.columns, codes.tolist())
+def _predicates(codes: np.ndarray, columns) -> dict:
+    return {column.name: column.levels[code] for column, code in zip(columns, codes.tolist())
             if code >= 0}

@@ -6,7 +6,7 @@ naming the column or argument, copies what it needs and never mutates the caller
 
 from ._bias import BiasInputs, encode_bias_inputs
 from ._columns import EncodedColumn, column_values, encode_categorical, encode_threshold
-from ._dask import collect_levels, is_dask_frame, require_column_names
+from ._dask import collect_levels, distinct_values, is_dask_frame, require_column_names
 from ._features import SliceFeatures, describe_predicate, encode_loss, encode_slice_features, predicate_mask
 from ._tabular import EncodedTable, encode_tables
 
@@ -18,6 +18,7 @@ __all__ = [
     "collect_levels",
     "column_values",
     "describe_predicate",
+    "distinct_values",
     "encode_bias_inputs",
     "encode_categorical",
     "encode_loss",

@@ -30,11 +30,24 @@ def require_column_names(data, **specs) -> None:
                                f"available: {shown}")
 
 
-def collect_levels(data, names: list[str], *, argument: str) -> dict[str, tuple]:
-    """Sorted distinct values of each column over the whole Dask frame, in one pass."""
+def distinct_values(data, names: list[str]) -> list:
+    """Distinct values (missing included) of each named column of a Dask frame.
+
+    Each partition reports its own distinct values and the client pools them: no shuffle,
+    so it runs the same on every scheduler.
+    """
     import dask
 
-    uniques = dask.compute(*(data[name].unique() for name in names))
+    def of_partition(part):
+        return [pd.Series(part[name].unique(), dtype=part[name].dtype) for name in names]
+
+    found = dask.compute([dask.delayed(of_partition)(part) for part in data.to_delayed()])[0]
+    return [pd.concat([f[i] for f in found], ignore_index=True).unique() for i in range(len(names))]
+
+
+def collect_levels(data, names: list[str], *, argument: str) -> dict[str, tuple]:
+    """Sorted distinct values of each column over the whole Dask frame, in one pass."""
+    uniques = distinct_values(data, names)
     levels = {}
     for name, values in zip(names, uniques):
         values = pd.Series(values)

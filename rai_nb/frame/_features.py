@@ -44,6 +44,19 @@ def encode_slice_features(data: pd.DataFrame, features, *, bins=None, n_bins: in
     (intervals ``[e0, e1), …, [e_{k-1}, e_k]``) or None (each distinct value is a level).
     Columns not named there are binned with ``n_bins`` quantile bins when numeric.
     """
+    names, bins = feature_options(features, bins, n_bins)
+    if len(data) == 0:
+        raise RaiError(EMPTY_DATA.format(argument="data"))
+    columns = []
+    for name in names:
+        _, values = column_values(data, name, argument="features")
+        columns.append(encode_feature(name, values, bins.get(name, n_bins)))
+    codes = np.stack([c.codes for c in columns], axis=1).astype(np.int32)
+    return SliceFeatures(tuple(columns), codes)
+
+
+def feature_options(features, bins, n_bins) -> tuple[list, dict]:
+    """The feature names and per-column bins, checked (shared by the pandas and Dask paths)."""
     names = [features] if isinstance(features, str) else list(features)
     if not names:
         raise RaiError("features: no column to slice on")
@@ -53,14 +66,7 @@ def encode_slice_features(data: pd.DataFrame, features, *, bins=None, n_bins: in
         raise RaiError(f"bins names column(s) {sorted(map(str, unknown))} that are not among the features")
     if not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
         raise RaiError(f"n_bins must be an integer >= 2, got {n_bins!r}")
-    if len(data) == 0:
-        raise RaiError(EMPTY_DATA.format(argument="data"))
-    columns = []
-    for name in names:
-        _, values = column_values(data, name, argument="features")
-        columns.append(encode_feature(name, values, bins.get(name, n_bins)))
-    codes = np.stack([c.codes for c in columns], axis=1).astype(np.int32)
-    return SliceFeatures(tuple(columns), codes)
+    return names, bins
 
 
 def encode_feature(name, values: pd.Series, spec) -> EncodedColumn:
@@ -97,35 +103,70 @@ def _quantile_bins(values: pd.Series, x: np.ndarray, n_bins: int):
         codes, levels = pd.factorize(values, sort=True)
         return codes, tuple(levels.tolist())
     dominant = distinct[counts * n_bins > len(x)]
-    rest = x[~np.isin(x, dominant)]
-    n_rest = max(n_bins - len(dominant), 1)
-    edges = np.quantile(rest, np.linspace(0, 1, n_rest + 1), method="inverted_cdf")
-    return _cut(x, np.unique(np.concatenate([edges, dominant])), dominant)
+    rest = np.sort(x[~np.isin(x, dominant)])
+    bounds = quantile_bounds(rest[quantile_ranks(len(rest), n_bins, len(dominant))], dominant)
+    return _cut(x, bounds, dominant)
+
+
+def quantile_ranks(n_rest: int, n_bins: int, n_dominant: int) -> np.ndarray:
+    """0-based ranks, among the ``n_rest`` non-dominant values, of the quantile bin edges.
+
+    The ``inverted_cdf`` quantiles (Hyndman & Fan's definition 1, NumPy's rule) at
+    ``0, 1/b, …, 1`` with ``b = n_bins − n_dominant`` bins: always an observed value.
+    """
+    n_edges = max(n_bins - n_dominant, 1) + 1
+    index = n_rest * np.linspace(0, 1, n_edges) - 1
+    below = np.floor(index)
+    return np.maximum(np.where(index == below, below, below + 1), 0).astype(np.int64)
+
+
+def quantile_bounds(edges: np.ndarray, dominant: np.ndarray) -> np.ndarray:
+    """Interval bounds of a quantile-binned column: its edges and its dominant values."""
+    return np.unique(np.concatenate([edges, dominant]))
 
 
 def _edge_bins(name, x: np.ndarray, edges):
-    bounds = np.asarray(edges, dtype=np.float64)
-    if bounds.ndim != 1 or len(bounds) < 2 or np.any(np.diff(bounds) <= 0) or np.isnan(bounds).any():
-        raise RaiError(f"bins for {name!r} must be an increasing list of at least two edges, got {edges!r}")
+    bounds = check_edges(name, edges)
     outside = (x < bounds[0]) | (x > bounds[-1])
     if outside.any():
-        raise RaiError(f"column {name!r} has {int(outside.sum())} value(s) outside the bin edges "
-                       f"[{bounds[0]:g}, {bounds[-1]:g}]; add -inf/inf edges to catch them")
+        raise RaiError(outside_edges(name, int(outside.sum()), bounds))
     return _cut(x, bounds, bounds[:0])
 
 
+def check_edges(name, edges) -> np.ndarray:
+    """User-given bin edges as float64, checked to increase."""
+    bounds = np.asarray(edges, dtype=np.float64)
+    if bounds.ndim != 1 or len(bounds) < 2 or np.any(np.diff(bounds) <= 0) or np.isnan(bounds).any():
+        raise RaiError(f"bins for {name!r} must be an increasing list of at least two edges, got {edges!r}")
+    return bounds
+
+
+def outside_edges(name, count: int, bounds: np.ndarray) -> str:
+    return (f"column {name!r} has {count} value(s) outside the bin edges "
+            f"[{bounds[0]:g}, {bounds[-1]:g}]; add -inf/inf edges to catch them")
+
+
 def _cut(x: np.ndarray, bounds: np.ndarray, points: np.ndarray):
-    """Codes of ``x`` among the intervals between ``bounds`` and the isolated ``points``.
+    """Codes of ``x`` among the observed levels of :func:`cut_keys`."""
+    used, codes = np.unique(cut_keys(x, bounds, points), return_inverse=True)
+    return codes, levels_of_keys(used, bounds, points)
+
+
+def cut_keys(x: np.ndarray, bounds: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Sortable level keys of ``x`` among the intervals between ``bounds`` and the ``points``.
 
     A level at ``bounds[j]`` (a point) sorts as ``2j``, the interval after it as ``2j + 1``;
-    intervals exclude neighbouring points and only observed levels are kept.
+    intervals exclude neighbouring points. Only observed keys become levels, so partitions of
+    one column agree on its levels once their keys are pooled.
     """
     is_point = np.isin(x, points)
     interval = np.clip(np.searchsorted(bounds, x, side="right") - 1, 0, max(len(bounds) - 2, 0))
-    key = np.where(is_point, 2 * np.searchsorted(bounds, x), 2 * interval + 1)
-    used, codes = np.unique(key, return_inverse=True)
-    levels = tuple(_level_of_key(int(k), bounds, points) for k in used)
-    return codes, levels
+    return np.where(is_point, 2 * np.searchsorted(bounds, x), 2 * interval + 1)
+
+
+def levels_of_keys(used: np.ndarray, bounds: np.ndarray, points: np.ndarray) -> tuple:
+    """The levels (points and intervals) of sorted observed keys of :func:`cut_keys`."""
+    return tuple(_level_of_key(int(k), bounds, points) for k in used)
 
 
 def _level_of_key(key: int, bounds: np.ndarray, points: np.ndarray):

@@ -32,7 +32,7 @@ from ..backend import namespace, to_host
 from ..errors import RaiError
 from .slice_counts import slice_moments, slice_sums
 
-__all__ = ["SliceSearch", "score_upper_bound", "slice_line", "slice_moments", "slice_score"]
+__all__ = ["SliceSearch", "score_upper_bound", "search_slices", "slice_line", "slice_moments", "slice_score"]
 
 
 @dataclass(frozen=True)
@@ -140,24 +140,42 @@ def slice_line(codes, errors, n_levels, *, alpha: float, k: int, max_l: int, min
         Slices sorted by score (ties: the ``sliceline`` package's one-hot lexicographic order).
     """
     xp = namespace(codes, errors, xp=xp)
-    n_rows = int(codes.shape[0])
+    n_levels = np.asarray(n_levels, dtype=np.int64)
+
+    def sums(features, levels):
+        return slice_sums(codes, errors, features, levels, n_levels, xp=xp)
+
+    return search_slices(sums, n_levels, n_rows=int(codes.shape[0]),
+                         loss_sum=float(to_host(xp.sum(errors))),
+                         loss_max=float(to_host(xp.max(errors))),
+                         alpha=alpha, k=k, max_l=max_l, min_sup=min_sup, batch=batch)
+
+
+def search_slices(sums, n_levels, *, n_rows: int, loss_sum: float, loss_max: float, alpha: float,
+                  k: int, max_l: int, min_sup: float, batch: int = 1 << 20) -> SliceSearch:
+    """The lattice search of :func:`slice_line`, reading the rows only through ``sums``.
+
+    ``sums(features, levels)`` returns the sizes and loss sums of the slices
+    ``features[i, :] = levels[i, :]`` (host arrays of shape (N, L)); the rows may live in
+    memory, on a device or in the partitions of a Dask frame. ``loss_sum`` and ``loss_max``
+    are the total and largest row loss.
+    """
     space = _Space.of(n_levels)
     if float(space.n_cols) ** max_l >= 2.0**62:
         raise RaiError(f"max_l={max_l} is too deep for {space.n_cols} feature levels; lower max_l")
-    average = float(to_host(xp.sum(errors))) / n_rows
-    largest = float(to_host(xp.max(errors)))
+    average, largest = loss_sum / n_rows, loss_max
     score = dict(n_rows=n_rows, average_error=average, alpha=alpha)
     prune = dict(score, min_sup=min_sup)
 
     singles_cols = np.arange(space.n_cols, dtype=np.int64)[:, None]
-    size, error = _slice_stats(codes, errors, singles_cols, space, xp)
+    size, error = _slice_stats(sums, singles_cols, space)
     live = (size >= min_sup) & (error > 0)
     singles = _level(singles_cols[live], size[live], error[live],
                      np.minimum(largest, error[live]), space)
     top = _Top.start(max_l).add(singles, slice_score(singles.size, singles.error, **score), k)
     evaluated = [space.n_cols]
     parents = singles
-    for level in range(2, min(codes.shape[1], max_l) + 1):
+    for level in range(2, min(len(space.n_levels), max_l) + 1):
         if len(parents.cols) == 0:
             break
         found, count = [], 0
@@ -165,7 +183,7 @@ def slice_line(codes, errors, n_levels, *, alpha: float, k: int, max_l: int, min
             bound = score_upper_bound(size, error, max_error, **prune)
             keep = (bound >= top.threshold(k)) & (bound > 0)
             cols, max_error = cols[keep], max_error[keep]
-            size, error = _slice_stats(codes, errors, cols, space, xp)
+            size, error = _slice_stats(sums, cols, space)
             count += len(cols)
             live = (size >= min_sup) & (error > 0)
             new = _level(cols[live], size[live], error[live],
@@ -238,9 +256,9 @@ def _lookup(sorted_ids: np.ndarray, query: np.ndarray):
     return where, found
 
 
-def _slice_stats(codes, errors, cols: np.ndarray, space: _Space, xp):
+def _slice_stats(sums, cols: np.ndarray, space: _Space):
     features = space.feature_of[cols]
-    return slice_sums(codes, errors, features, cols - space.offsets[features], space.n_levels, xp=xp)
+    return sums(features, cols - space.offsets[features])
 
 
 @dataclass(frozen=True)

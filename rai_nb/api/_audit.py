@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EMPTY_DATA, RaiError
-from ..frame import column_values
+from ..frame import column_values, is_dask_frame
 from ..results import AuditResult
 from ._bias import bias
+from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
+from ._explain import explain, group_attributions, uses_kernel
 from ._model import model_features, predict
 from ._slices import slices
 from ._validate import validate
@@ -40,8 +42,10 @@ def audit(
     model : fitted estimator
         Anything with ``predict`` (and ``predict_proba`` for scores and calibration). Never
         modified.
-    data : pandas.DataFrame
+    data : pandas.DataFrame or dask.dataframe.DataFrame
         Evaluation rows with the features, the target and the sensitive columns. Never modified.
+        A Dask frame is audited partition by partition (see :func:`rai_nb.bias`): the model
+        predicts each partition once, and the results equal those of the same rows in pandas.
     target : str
         Column of the true labels.
     sensitive : str, list or dict
@@ -72,30 +76,43 @@ def audit(
 
     from ..modelcard import ModelCard
 
-    if not isinstance(data, pd.DataFrame):
-        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if len(data) == 0:
+    lazy = is_dask_frame(data)
+    if not isinstance(data, pd.DataFrame) and not lazy:
+        raise RaiError(f"data must be a pandas DataFrame (or a Dask one), got {type(data).__name__}")
+    if not lazy and len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     features = model_features(model, data, target, features)
     bar = tqdm(total=len(_STEPS), desc="rai_nb audit", disable=not progress, leave=False)
     try:
         bar.set_postfix_str("predictions")
-        labels, score = predict(model, data[features], positive_label=positive_label)
+        if lazy:
+            frame, n_rows, lengths = with_predictions(data, model, features, target=target,
+                                                      positive_label=positive_label)
+            labels, score = PREDICTION, SCORE if has_score(frame) else None
+            errors, derived = ERROR, [target, PREDICTION, SCORE]
+        else:
+            frame, n_rows = data, len(data)
+            labels, score = predict(model, data[features], positive_label=positive_label)
+            errors, derived = _errors(data, target, labels), [target]
         bar.update()
-        fairness = bias(data, target=target, sensitive=sensitive, prediction=labels, score=score,
+        fairness = bias(frame, target=target, sensitive=sensitive, prediction=labels, score=score,
                         positive_label=positive_label, n_boot=n_boot, random_state=random_state)
         bar.update()
-        errors = _errors(data, target, labels)
-        problem = slices(data.drop(columns=[target]), errors=errors, k=10, max_l=2,
-                         min_sup=max(30, len(data) // 100))
+        problem = slices(frame.drop(columns=derived), errors=errors, k=10, max_l=2,
+                         min_sup=max(30, n_rows // 100))
         bar.update()
         checks = validate(data, reference=reference, target=target, sensitive=sensitive,
                           positive_label=positive_label, random_state=random_state)
         bar.update()
-        explained = _explain(model, data, features, sensitive, sample, random_state) if explain \
-            else {}
+        explained = {}
+        if explain:
+            # KernelSHAP calls the model (coalitions × background) times per row: explain fewer.
+            n = min(min(sample, 50) if uses_kernel(model) else sample, n_rows)
+            rows = (sample_rows(data, lengths, n, random_state=random_state) if lazy
+                    else data.sample(n=n, random_state=random_state))
+            explained = _explain(model, rows, features, sensitive)
         bar.update()
-        result = AuditResult(model_name=type(model).__name__, n_rows=len(data), bias=fairness,
+        result = AuditResult(model_name=type(model).__name__, n_rows=n_rows, bias=fairness,
                              slices=problem, validation=checks, **explained)
         result = _with_card(result, ModelCard(dict(card or {}), audit=result))
         bar.update()
@@ -115,12 +132,8 @@ def _errors(data, target, labels) -> np.ndarray:
     return (truth.to_numpy() != labels).astype(np.float64)
 
 
-def _explain(model, data, features, sensitive, sample, random_state) -> dict:
-    from ._explain import explain, group_attributions, uses_kernel
-
-    # KernelSHAP calls the model (coalitions × background) times per row: explain fewer rows.
-    limit = min(sample, 50) if uses_kernel(model) else sample
-    rows = data.sample(n=min(limit, len(data)), random_state=random_state)
+def _explain(model, rows, features, sensitive) -> dict:
+    """SHAP values of the sampled ``rows``, their mean magnitudes and the gaps between groups."""
     explanation = explain(model, rows[features], nsamples=512, progress=False)
     names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
     return {"explanation": explanation, "importance": _importance(explanation),

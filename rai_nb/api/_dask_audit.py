@@ -1,0 +1,78 @@
+"""What ``rai_nb.audit`` needs of a Dask frame: predictions kept beside it, rows sampled as pandas.
+
+The model is called once per partition (``model.predict`` and ``predict_proba`` on that
+partition's feature columns) and its outputs are persisted where Dask keeps data; every
+later pass (fairness, slices) joins them back to the partition they came from. The rows
+explained are the rows ``pandas.DataFrame.sample`` would pick from the same frame in memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EMPTY_DATA, RaiError
+from ..frame import column_values
+from ._model import predict
+
+#: Columns added beside the user's; the prefix keeps them apart from any user column.
+PREDICTION, SCORE, ERROR = "__rai_nb_prediction", "__rai_nb_score", "__rai_nb_error"
+
+
+def with_predictions(data, model, features, *, target, positive_label):
+    """``data`` with the model's label, score and 0/1 error per row, and its number of rows."""
+    import dask
+    import dask.dataframe as dd
+
+    taken = [c for c in (PREDICTION, SCORE, ERROR) if c in data.columns]
+    if taken:
+        raise RaiError(f"data has column(s) {taken} that rai_nb.audit reserves for predictions")
+    outputs = dask.persist(*[dask.delayed(_predict_partition)(part, model, features, target,
+                                                              positive_label)
+                             for part in data.to_delayed()])
+    lengths = dask.compute([dask.delayed(len)(out) for out in outputs])[0]
+    if sum(lengths) == 0:
+        raise RaiError(EMPTY_DATA.format(argument="data"))
+    meta = _join(data._meta, _predict_meta(data, model, features, target, positive_label))
+    parts = [dask.delayed(_join)(part, out) for part, out in zip(data.to_delayed(), outputs)]
+    return dd.from_delayed(parts, meta=meta, verify_meta=False), int(sum(lengths)), lengths
+
+
+def _predict_partition(part, model, features, target, positive_label) -> pd.DataFrame:
+    if len(part) == 0:
+        return pd.DataFrame({PREDICTION: [], SCORE: [], ERROR: []})
+    labels, score = predict(model, part[features], positive_label=positive_label)
+    _, truth = column_values(part, target, argument="target")
+    return pd.DataFrame({PREDICTION: labels,
+                         SCORE: np.full(len(labels), np.nan) if score is None else score,
+                         ERROR: (truth.to_numpy() != labels).astype(np.float64)})
+
+
+def _predict_meta(data, model, features, target, positive_label) -> pd.DataFrame:
+    sample = data.head(1, npartitions=-1)
+    return _predict_partition(sample, model, features, target, positive_label).iloc[:0]
+
+
+def _join(part: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([part, outputs.set_axis(part.index)], axis=1)
+
+
+def has_score(data_with_predictions) -> bool:
+    """Whether the model gave a positive-class score (binary ``predict_proba``)."""
+    return bool(data_with_predictions[SCORE].head(1, npartitions=-1).notna().all())
+
+
+def sample_rows(data, lengths, n: int, *, random_state) -> pd.DataFrame:
+    """The ``n`` rows (in order) that ``pandas.DataFrame.sample(n, random_state=…)`` draws."""
+    import dask
+
+    positions = pd.RangeIndex(sum(lengths)).to_series().sample(n=n, random_state=random_state)
+    positions = positions.to_numpy()
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    picks = []
+    for part, start, length in zip(data.to_delayed(), starts, lengths):
+        local = np.sort(positions[(positions >= start) & (positions < start + length)]) - start
+        if len(local):
+            picks.append(dask.delayed(lambda frame, rows: frame.iloc[rows])(part, local))
+    rows = pd.concat(dask.compute(picks)[0])
+    return rows.iloc[np.searchsorted(np.sort(positions), positions)]

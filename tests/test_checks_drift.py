@@ -157,3 +157,67 @@ def test_mmd_does_not_flag_one_distribution():
     rng = np.random.default_rng(2)
     result = mmd_test(rng.normal(size=(200, 4)), rng.normal(size=(150, 4)), random_state=3)
     assert result.pvalue > 0.05
+
+
+def _pieces_ks_wasserstein(a_pieces, b_pieces):
+    """Drive ``ecdf.ks_and_wasserstein`` over in-memory pieces, as the Dask path does."""
+    from rai_nb.checks import ecdf
+
+    a_sorted, b_sorted = [np.sort(p) for p in a_pieces], [np.sort(p) for p in b_pieces]
+    passes = []
+
+    def summarize(edges):
+        passes.append(edges)
+        return [None if e is None else
+                (sum_summaries(ecdf.bin_summary(p, e) for p in a_sorted),
+                 sum_summaries(ecdf.bin_summary(p, e) for p in b_sorted)) for e in edges]
+
+    def sum_summaries(summaries):
+        summaries = list(summaries)
+        total = summaries[0]
+        for s in summaries[1:]:
+            total = total + s
+        return total
+
+    def finish(stretches):
+        sizes = (sum(map(len, a_pieces)), sum(map(len, b_pieces)))
+        return [[ecdf.finish_stretch([ecdf.stretch_values(p, [s])[0] for p in a_sorted],
+                                     [ecdf.stretch_values(p, [s])[0] for p in b_sorted], s, sizes)
+                 for s in column] for column in stretches]
+
+    pooled = np.concatenate(a_pieces + b_pieces)
+    sizes = [(sum(map(len, a_pieces)), sum(map(len, b_pieces)))]
+    return ecdf.ks_and_wasserstein(summarize, finish, [(pooled.min(), pooled.max())], sizes)[0], \
+        len(passes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(samples, samples, st.integers(1, 4), st.sampled_from([(4, 3, 2), (16, 8, 4), (1024, 1 << 20, 256)]))
+def test_ks_and_wasserstein_from_pieces_equal_the_sorted_kernel(a, b, n_pieces, grid):
+    """Bins, bounds, splitting and gathered stretches give the full-sort answer."""
+    from rai_nb.checks import ecdf
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in zip(("FIRST_BINS", "GATHER_LIMIT", "SPLIT"), grid):
+            patch.setattr(ecdf, name, value)
+        (ks, w), _ = _pieces_ks_wasserstein(np.array_split(a, n_pieces),
+                                            np.array_split(b, n_pieces))
+    expected_ks = kd.ks_statistic(np.sort(a), np.sort(b))
+    assert ks == expected_ks  # the same float: both are a gap at a completed ECDF step
+    assert w == pytest.approx(kd.wasserstein_distance(np.sort(a), np.sort(b)), rel=1e-12,
+                              abs=1e-12)
+
+
+def test_ks_and_wasserstein_from_pieces_refine_heavy_bins(monkeypatch):
+    """Clustered data with a tiny gather limit needs several passes and stays exact."""
+    from rai_nb.checks import ecdf
+
+    monkeypatch.setattr(ecdf, "FIRST_BINS", 8)
+    monkeypatch.setattr(ecdf, "GATHER_LIMIT", 50)
+    rng = np.random.default_rng(3)
+    a = np.concatenate([rng.normal(0, 1e-6, 3000), rng.normal(1e3, 1, 50), [1e6]])
+    b = np.concatenate([rng.normal(1e-7, 1e-6, 2000), rng.normal(1e3, 1, 80)])
+    (ks, w), passes = _pieces_ks_wasserstein(np.array_split(a, 5), np.array_split(b, 3))
+    assert passes > 2
+    assert ks == pytest.approx(stats.ks_2samp(a, b).statistic, abs=1e-15)
+    assert w == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-12)

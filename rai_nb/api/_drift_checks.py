@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..backend import to_host
 from ..checks import drift as kd
 from ..checks.mmd import mmd_test
 from ..results import Check, DriftResult
@@ -32,13 +31,13 @@ def _drift_table(ctx) -> pd.DataFrame:
     small = ctx.thresholds["drift_small_rows"]
     rows = {}
     for j, name in enumerate(ctx.cur.numeric_names):
-        ref, cur = ctx.ref_sorted[j], ctx.cur_sorted[j]
-        row = {"kind": "numeric", "missing_reference": 1 - ref.shape[0] / ctx.ref.n_rows,
-               "missing_current": 1 - cur.shape[0] / ctx.cur.n_rows}
-        if ref.shape[0] and cur.shape[0]:
-            stats = kd.numeric_drift(ref, cur, n_bins=ctx.options["n_bins"], xp=ctx.xp)
+        n_ref, n_cur = ctx.ref_n_values[j], ctx.cur_n_values[j]
+        row = {"kind": "numeric", "missing_reference": 1 - n_ref / ctx.ref.n_rows,
+               "missing_current": 1 - n_cur / ctx.cur.n_rows}
+        if n_ref and n_cur:
+            stats = ctx.numeric_drift(j)
             method = ctx.options["numeric_method"]
-            method = ("ks" if ref.shape[0] <= small else "wasserstein") if method == "auto" \
+            method = ("ks" if n_ref <= small else "wasserstein") if method == "auto" \
                 else method
             row.update(vars(stats), method=method,
                        **dict(zip(["statistic", "p_value", "threshold", "drifted"],
@@ -67,22 +66,19 @@ def _mmd(ctx) -> dict | None:
     positions = ctx.features(ctx.cur, "numeric")
     if not ctx.options["mmd"] or not positions or min(ctx.ref.n_rows, ctx.cur.n_rows) < 2:
         return None
-    xp = ctx.xp
-    centre = np.array([float(to_host(xp.mean(ctx.ref_sorted[j]))) if ctx.ref_sorted[j].shape[0]
-                       else 0.0 for j in positions])
-    spread = np.array([float(to_host(xp.std(ctx.ref_sorted[j]))) if ctx.ref_sorted[j].shape[0]
-                       else 1.0 for j in positions])
+    centre, spread = ctx.ref_moments(positions)
     spread[~(spread > 0)] = 1.0
     limit = ctx.options["mmd_rows"]
 
     def standardised(table):
         rows = np.arange(table.n_rows) if table.n_rows <= limit else \
             np.sort(ctx.rng.choice(table.n_rows, limit, replace=False))
-        values = (table.numeric[positions][:, rows] - centre[:, None]) / spread[:, None]
+        values = (ctx.numeric_rows(table, positions, rows) - centre[:, None]) / spread[:, None]
         return ctx.device(np.ascontiguousarray(np.nan_to_num(values, nan=0.0).T))
 
     test = mmd_test(standardised(ctx.ref), standardised(ctx.cur),
-                    n_permutations=ctx.options["n_permutations"], random_state=ctx.rng, xp=xp)
+                    n_permutations=ctx.options["n_permutations"], random_state=ctx.rng,
+                    xp=ctx.xp)
     return {"statistic": test.statistic, "p_value": test.pvalue, "bandwidth": test.bandwidth,
             "n_permutations": test.n_permutations, "columns": len(positions),
             "drifted": test.pvalue < ctx.thresholds["mmd_pvalue"]}

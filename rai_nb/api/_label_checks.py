@@ -15,7 +15,7 @@ _FOLDS = 3
 
 def _class_imbalance(ctx) -> Check:
     target = ctx.target
-    counts = np.bincount(target.codes, minlength=len(target.levels))
+    counts = ctx.class_counts()
     shares = counts / counts.sum()
     details = pd.DataFrame({"count": counts, "share": shares},
                            index=pd.Index(list(target.levels), name=target.name))
@@ -27,12 +27,10 @@ def _class_imbalance(ctx) -> Check:
 
 def _group_imbalance(ctx) -> Check:
     """Positive-label rate per sensitive group; graded by the smallest ratio between groups."""
-    positive = ctx.target.positive_mask()
     min_size = ctx.thresholds["min_group_size"][0] or 1
     frames = []
-    for facet in ctx.sensitive:
-        size = np.bincount(facet.codes, minlength=facet.n_levels)
-        pos = np.bincount(facet.codes, weights=positive, minlength=facet.n_levels)
+    for i, facet in enumerate(ctx.sensitive):
+        size, pos = ctx.facet_positives(i)
         rest_rate = (pos.sum() - pos) / np.maximum(size.sum() - size, 1)
         rate = pos / np.maximum(size, 1)
         frame = pd.DataFrame({"sensitive": facet.name, "group": list(facet.levels), "count": size,
@@ -56,38 +54,11 @@ def _group_imbalance(ctx) -> Check:
                  f"{group!r} is {worst:.2f}× the highest group's", frame)
 
 
-def _association_rows(ctx, labels: np.ndarray, n_labels: int, binary: bool, exclude) -> list:
-    """Cramér's V, mutual information and (binary ``labels``) AUC of every feature."""
-    xp = ctx.xp
-    y = ctx.device(labels)
-    rows_sample = ctx.sample(ctx.options["auc_rows"])
-    half = ctx.device((np.arange(ctx.cur.n_rows) % 2).astype(np.int64)[ctx.rng.permutation(
-        ctx.cur.n_rows)])
-    rows = []
-    for j in ctx.features(ctx.cur, "numeric"):
-        name = ctx.cur.numeric_names[j]
-        if name in exclude or ctx.cur_sorted[j].shape[0] == 0:
-            continue
-        values = ctx.device(ctx.cur.numeric[j])
-        codes, n_codes = ctx.bin_codes(j)
-        table = kl.contingency(codes, y, n_a=n_codes, n_b=n_labels, xp=xp)
-        auc = np.nan
-        if binary:
-            sub = values if rows_sample is None else xp.take(values, ctx.device(rows_sample))
-            suby = y if rows_sample is None else xp.take(y, ctx.device(rows_sample))
-            auc = kl.numeric_auc(sub, suby, xp=xp)
-        rows.append((name, table, auc))
-    for j in ctx.features(ctx.cur, "categorical"):
-        name = ctx.cur.categorical_names[j]
-        if name in exclude:
-            continue
-        codes = ctx.device(ctx.cur.codes[j] + 1)
-        n_levels = len(ctx.cur.levels[j]) + 1
-        table = kl.contingency(codes, y, n_a=n_levels, n_b=n_labels, xp=xp)
-        auc = kl.cross_fitted_auc(codes, y, half, n_levels=n_levels, xp=xp) if binary else np.nan
-        rows.append((name, table, auc))
+def _association_rows(ctx, key, n_labels: int, binary: bool, exclude) -> list:
+    """Cramér's V, mutual information and (binary labels) AUC of every feature with the target
+    (``key`` "target") or sensitive column ``key``."""
     out = []
-    for name, table, auc in rows:
+    for name, table, auc in ctx.association_tables(key, n_labels, binary, exclude):
         assoc = kl.association(table)
         out.append((name, assoc.cramers_v_corrected, assoc.cramers_v, assoc.mutual_information,
                     auc))
@@ -99,7 +70,7 @@ _ASSOCIATION_COLUMNS = ["cramers_v", "cramers_v_uncorrected", "mutual_informatio
 
 def _label_leakage(ctx) -> Check:
     target = ctx.target
-    rows = _association_rows(ctx, target.codes, len(target.levels), target.binary, exclude=())
+    rows = _association_rows(ctx, "target", len(target.levels), target.binary, exclude=())
     frame = pd.DataFrame(rows, columns=["column", *_ASSOCIATION_COLUMNS]).set_index("column")
     frame = frame.sort_values("cramers_v", ascending=False)
     return _graded("label_leakage", frame,
@@ -110,9 +81,9 @@ def _label_leakage(ctx) -> Check:
 def _proxies(ctx) -> Check:
     frames = []
     exclude = {f.name for f in ctx.sensitive}
-    for facet in ctx.sensitive:
+    for i, facet in enumerate(ctx.sensitive):
         binary = facet.n_levels == 2
-        rows = _association_rows(ctx, facet.codes, facet.n_levels, binary, exclude)
+        rows = _association_rows(ctx, i, facet.n_levels, binary, exclude)
         frames.append(pd.DataFrame(rows, columns=["column", *_ASSOCIATION_COLUMNS])
                       .assign(sensitive=facet.name))
     frame = pd.concat(frames).sort_values("cramers_v", ascending=False)
@@ -128,13 +99,11 @@ def _proxies(ctx) -> Check:
 
 
 def _representation(ctx) -> Check:
-    columns = [*ctx.sensitive] + ([ctx.groups] if len(ctx.sensitive) > 1 else [])
     rows = []
-    for col in columns:
-        counts = np.bincount(col.codes, minlength=col.n_levels)
-        name = " × ".join(map(str, col.name)) if isinstance(col.name, tuple) else col.name
+    for name, levels, counts in ctx.representation_counts():
+        name = " × ".join(map(str, name)) if isinstance(name, tuple) else name
         rows += [(name, " · ".join(map(str, lvl)) if isinstance(lvl, tuple) else lvl, int(c))
-                 for lvl, c in zip(col.levels, counts)]
+                 for lvl, c in zip(levels, counts)]
     frame = pd.DataFrame(rows, columns=["sensitive", "group", "count"])
     frame = frame.assign(share=frame["count"] / ctx.cur.n_rows).sort_values("count")
     frame = frame.set_index(["sensitive", "group"])
@@ -154,11 +123,12 @@ def _label_errors(ctx) -> Check:
     target = ctx.target
     rows = ctx.sample(ctx.options["label_error_rows"])
     rows = np.arange(ctx.cur.n_rows) if rows is None else rows
-    classes, y = np.unique(target.codes[rows], return_inverse=True)
+    numeric, codes, labels = ctx.take(rows)
+    classes, y = np.unique(labels, return_inverse=True)
     counts = np.bincount(y)
     if classes.size < 2 or counts.min() < _FOLDS:
         return Check("label_errors", "pass", (), "too few rows per class to fit out-of-fold models")
-    probabilities = _out_of_fold(ctx, rows, y)
+    probabilities = _out_of_fold(ctx, numeric, codes, y)
     issue, confidence, _ = kl.label_issues(ctx.device(probabilities), ctx.device(y),
                                            n_classes=classes.size, xp=ctx.xp)
     share = issue.mean()
@@ -173,15 +143,15 @@ def _label_errors(ctx) -> Check:
                  "out-of-fold model finds very unlikely", details)
 
 
-def _out_of_fold(ctx, rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _out_of_fold(ctx, numeric: np.ndarray, codes: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Class probabilities of each row from gradient-boosted trees fitted on the other folds."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from threadpoolctl import threadpool_limits
 
-    numeric = ctx.cur.numeric[ctx.features(ctx.cur, "numeric")][:, rows]
+    numeric = numeric[ctx.features(ctx.cur, "numeric")]
     cat_pos = ctx.features(ctx.cur, "categorical")
-    codes = ctx.cur.codes[cat_pos][:, rows].astype(np.float64)
+    codes = codes[cat_pos].astype(np.float64)
     codes[codes < 0] = np.nan
     small = np.array([len(ctx.cur.levels[j]) < 255 for j in cat_pos], dtype=bool)
     matrix = np.concatenate([numeric, codes]).T

@@ -204,7 +204,7 @@ def validate(
         raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     roles, tgt = {}, None
     if target is not None:
-        tgt = _Target(data, target, positive_label)
+        tgt = _Target.of(data, target, positive_label)
         roles[tgt.name] = "target"
     if prediction is not None:
         roles[column_values(data, prediction, argument="prediction")[0]] = "prediction"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..backend import to_host
 from ..checks import quality as kq
 from ..results import Check
 from ._validation_context import _grade, _graded, _simple
@@ -50,14 +49,11 @@ def _unseen_categories(ctx) -> Check:
 
 
 def _out_of_range(ctx) -> Check:
-    rows = []
-    for ref, cur in zip(ctx.ref_sorted, ctx.cur_sorted):
-        if ref.shape[0] == 0 or cur.shape[0] == 0:
-            rows.append((np.nan, np.nan, 0, 0.0))
-            continue
-        low, high = float(to_host(ref[0])), float(to_host(ref[-1]))
-        outside = kq.count_outside(cur, low, high, ctx.xp)
-        rows.append((low, high, outside, outside / cur.shape[0]))
+    lows, highs = ctx.ref_range()
+    empty = (ctx.ref_n_values == 0) | (ctx.cur_n_values == 0)
+    outside = ctx.count_outside(np.where(empty, 0.0, lows), np.where(empty, 0.0, highs))
+    rows = [(np.nan, np.nan, 0, 0.0) if gone else (lo, hi, int(out), out / n)
+            for gone, lo, hi, out, n in zip(empty, lows, highs, outside, ctx.cur_n_values)]
     frame = pd.DataFrame(rows, columns=["reference_min", "reference_max", "outside_rows",
                                        "outside_share"],
                          index=pd.Index(ctx.cur.numeric_names, name="column"))
@@ -76,7 +72,7 @@ def _mixed_types(ctx) -> Check:
 
 
 def _missing_counts(ctx) -> np.ndarray:
-    numeric = [ctx.cur.n_rows - s.shape[0] for s in ctx.cur_sorted]
+    numeric = [ctx.cur.n_rows - n for n in ctx.cur_n_values]
     return np.array(numeric + [int(c[0]) for c in ctx.cur_counts], dtype=np.int64)
 
 
@@ -90,15 +86,11 @@ def _missing_values(ctx) -> Check:
 
 def _group_missingness(ctx) -> Check:
     """Largest gap in a column's missing share between groups of a sensitive column."""
-    xp = ctx.xp
-    missing = xp.concat([xp.isnan(ctx.device(ctx.cur.numeric)), ctx.device(ctx.cur.codes) < 0])
     min_size = ctx.thresholds["min_group_size"][0] or 1
     sensitive_names = {f.name for f in ctx.sensitive}
     rows = []
-    for facet in ctx.sensitive:
-        counts = kq.missing_by_group(missing, ctx.device(facet.codes), n_groups=facet.n_levels,
-                                     xp=xp)
-        sizes = np.bincount(facet.codes, minlength=facet.n_levels)
+    for i, facet in enumerate(ctx.sensitive):
+        counts, sizes = ctx.missing_by_group(i)
         big = sizes >= min_size
         rates = counts[big] / sizes[big, None]
         levels = np.asarray(facet.levels, dtype=object)[big]
@@ -119,7 +111,7 @@ def _group_missingness(ctx) -> Check:
 
 
 def _duplicates(ctx) -> Check:
-    rows, groups = kq.duplicate_rows(ctx.row_hash, xp=ctx.xp)
+    rows, groups = ctx.duplicate_stats()
     share = rows / ctx.cur.n_rows
     details = pd.DataFrame({"duplicate_rows": [rows], "distinct_duplicated": [groups],
                             "share": [share]}, index=["all columns"])
@@ -129,8 +121,7 @@ def _duplicates(ctx) -> Check:
 
 def _conflicting_labels(ctx) -> Check:
     target = ctx.target
-    rows, groups = kq.conflicting_labels(ctx.feature_hash, ctx.device(target.codes),
-                                         n_labels=len(target.levels), xp=ctx.xp)
+    rows, groups = ctx.conflict_stats()
     share = rows / ctx.cur.n_rows
     details = pd.DataFrame({"rows": [rows], "feature_groups": [groups], "share": [share]},
                            index=[target.name])
@@ -140,7 +131,7 @@ def _conflicting_labels(ctx) -> Check:
 
 
 def _profiles(ctx) -> pd.DataFrame:
-    profiles = [kq.value_profile(s, xp=ctx.xp) for s in ctx.cur_sorted]
+    profiles = ctx.numeric_profiles()
     profiles += [kq.count_profile(c[1:]) for c in ctx.cur_counts]
     frame = pd.DataFrame([(p.n_values, p.n_distinct, p.top_count / max(p.n_values, 1))
                           for p in profiles], columns=["values", "distinct", "top_share"],
@@ -168,11 +159,10 @@ def _id_like(ctx) -> Check:
 
 def _outliers(ctx) -> Check:
     rows = []
-    for name, values in zip(ctx.cur.numeric_names, ctx.cur_sorted):
-        n = values.shape[0]
+    for j, (name, n) in enumerate(zip(ctx.cur.numeric_names, ctx.cur_n_values)):
         if n < 2 or name in ctx.roles:
             continue
-        found = kq.outliers(values, xp=ctx.xp)
+        found = ctx.outlier_counts(j)
         rows.append((name, found.iqr, found.iqr / n, found.robust_z, found.robust_z / n,
                      found.lower_fence, found.upper_fence))
     frame = pd.DataFrame(rows, columns=["column", "iqr_outliers", "iqr_share", "robust_z_outliers",

@@ -86,26 +86,33 @@ def _names(columns) -> str:
 
 
 class _Target:
-    """The target as class codes (quantile bins when it has too many values to be classes)."""
+    """The target as class codes (quantile bins when it has too many values to be classes).
+
+    ``codes`` is None where the rows live elsewhere (Dask partitions encode their own).
+    """
 
     MAX_CLASSES = 20
 
-    def __init__(self, data: pd.DataFrame, spec, positive_label):
-        self.name, values = column_values(data, spec, argument="target")
-        if values.isna().any():
-            raise RaiError(NAN_VALUES.format(argument="target", column=self.name,
-                                             count=int(values.isna().sum())))
-        codes, levels = category_codes(values, ())
-        self.classes = len(levels) <= self.MAX_CLASSES
-        if not self.classes:
-            numeric = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
-            edges = np.unique(np.quantile(numeric, np.arange(1, 10) / 10))
-            codes, levels = np.searchsorted(edges, numeric), tuple(range(edges.size + 1))
-        self.codes, self.levels = codes, levels
+    def __init__(self, name, levels: tuple, classes: bool, positive_label, codes=None):
+        self.name, self.levels, self.classes, self.codes = name, levels, classes, codes
         self.positive = positive_label if positive_label is not None else levels[-1]
         if self.classes and self.positive not in levels:
             raise RaiError(f"positive_label {positive_label!r} does not occur in target "
                            f"{self.name!r}; values are {list(levels)[:10]}")
+
+    @classmethod
+    def of(cls, data: pd.DataFrame, spec, positive_label) -> _Target:
+        name, values = column_values(data, spec, argument="target")
+        if values.isna().any():
+            raise RaiError(NAN_VALUES.format(argument="target", column=name,
+                                             count=int(values.isna().sum())))
+        codes, levels = category_codes(values, ())
+        classes = len(levels) <= cls.MAX_CLASSES
+        if not classes:
+            numeric = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+            edges = np.unique(np.quantile(numeric, np.arange(1, 10) / 10))
+            codes, levels = np.searchsorted(edges, numeric), tuple(range(edges.size + 1))
+        return cls(name, levels, classes, positive_label, codes)
 
     @property
     def binary(self) -> bool:
@@ -116,7 +123,11 @@ class _Target:
 
 
 class _Context:
-    """Encoded inputs of one validation, with the expensive intermediate arrays cached."""
+    """Encoded inputs of one validation, with the expensive intermediate arrays cached.
+
+    The checks read data only through the statistics below (counts, profiles, tables, samples
+    of rows); :class:`._dask_validate._DaskContext` serves the same ones from Dask partitions.
+    """
 
     def __init__(self, data, reference, *, columns=None, roles=None, target=None, sensitive=(),
                  thresholds, options, random_state):
@@ -139,6 +150,140 @@ class _Context:
         names = table.numeric_names if kind == "numeric" else table.categorical_names
         return [i for i, n in enumerate(names) if n not in self.roles]
 
+    def sample(self, limit: int) -> np.ndarray | None:
+        """Sorted row positions of a random subsample of at most ``limit`` rows (None = all)."""
+        if self.cur.n_rows <= limit:
+            return None
+        return np.sort(self.rng.choice(self.cur.n_rows, limit, replace=False))
+
+    # --- statistics the checks read ----------------------------------------------------------
+
+    @cached_property
+    def cur_counts(self) -> list[np.ndarray]:
+        """Per categorical column: counts of missing (first) and of every vocabulary level."""
+        return _level_counts(self.cur, self)
+
+    @cached_property
+    def ref_counts(self) -> list[np.ndarray]:
+        return _level_counts(self.ref, self)
+
+    @cached_property
+    def cur_n_values(self) -> np.ndarray:
+        """Non-missing values of each numeric column."""
+        return np.array([s.shape[0] for s in self.cur_sorted], dtype=np.int64)
+
+    @cached_property
+    def ref_n_values(self) -> np.ndarray:
+        return np.array([s.shape[0] for s in self.ref_sorted], dtype=np.int64)
+
+    def ref_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest reference value of each numeric column (NaN when none)."""
+        ends = [(float(to_host(s[0])), float(to_host(s[-1]))) if s.shape[0] else (np.nan, np.nan)
+                for s in self.ref_sorted]
+        return np.array([e[0] for e in ends]), np.array([e[1] for e in ends])
+
+    def count_outside(self, lows, highs) -> np.ndarray:
+        """Current values strictly outside ``[lows[j], highs[j]]`` per numeric column."""
+        return np.array([kq.count_outside(s, lo, hi, self.xp) if s.shape[0] else 0
+                         for s, lo, hi in zip(self.cur_sorted, lows, highs)], dtype=np.int64)
+
+    def numeric_profiles(self) -> list:
+        return [kq.value_profile(s, xp=self.xp) for s in self.cur_sorted]
+
+    def outlier_counts(self, j: int):
+        return kq.outliers(self.cur_sorted[j], xp=self.xp)
+
+    def missing_by_group(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Missing cells per group of sensitive column ``i`` and data column, and group sizes."""
+        facet = self.sensitive[i]
+        if "missing" not in self.cache:
+            xp = self.xp
+            self.cache["missing"] = xp.concat([xp.isnan(self.device(self.cur.numeric)),
+                                               self.device(self.cur.codes) < 0])
+        counts = kq.missing_by_group(self.cache["missing"], self.device(facet.codes),
+                                     n_groups=facet.n_levels, xp=self.xp)
+        return counts, np.bincount(facet.codes, minlength=facet.n_levels)
+
+    def duplicate_stats(self) -> tuple[int, int]:
+        return kq.duplicate_rows(self.row_hash, xp=self.xp)
+
+    def conflict_stats(self) -> tuple[int, int]:
+        return kq.conflicting_labels(self.feature_hash, self.device(self.target.codes),
+                                     n_labels=len(self.target.levels), xp=self.xp)
+
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.target.codes, minlength=len(self.target.levels))
+
+    def facet_positives(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and positive-label rows per group of sensitive column ``i``."""
+        facet = self.sensitive[i]
+        return (np.bincount(facet.codes, minlength=facet.n_levels),
+                np.bincount(facet.codes, weights=self.target.positive_mask(),
+                            minlength=facet.n_levels))
+
+    def representation_counts(self) -> list[tuple]:
+        """``(name, levels, counts)`` of each sensitive column and of their intersection."""
+        columns = [*self.sensitive] + ([self.groups] if len(self.sensitive) > 1 else [])
+        return [(c.name, c.levels, np.bincount(c.codes, minlength=c.n_levels)) for c in columns]
+
+    def labels(self, key):
+        """Codes of the target (``key`` "target") or of sensitive column ``key``."""
+        return self.target.codes if key == "target" else self.sensitive[key].codes
+
+    def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Numeric values, category codes and target codes of the current rows ``rows``."""
+        return self.cur.numeric[:, rows], self.cur.codes[:, rows], self.target.codes[rows]
+
+    def numeric_rows(self, table, positions: list[int], rows: np.ndarray) -> np.ndarray:
+        """Values of numeric columns ``positions`` at ``rows`` of ``table`` (cur or ref)."""
+        return table.numeric[positions][:, rows]
+
+    def ref_moments(self, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of reference numeric columns (0 and 1 when empty)."""
+        xp = self.xp
+        sorted_ = [self.ref_sorted[j] for j in positions]
+        return (np.array([float(to_host(xp.mean(s))) if s.shape[0] else 0.0 for s in sorted_]),
+                np.array([float(to_host(xp.std(s))) if s.shape[0] else 1.0 for s in sorted_]))
+
+    def numeric_drift(self, j: int):
+        return kd.numeric_drift(self.ref_sorted[j], self.cur_sorted[j],
+                                n_bins=self.options["n_bins"], xp=self.xp)
+
+    def association_tables(self, key, n_labels: int, binary: bool, exclude) -> list[tuple]:
+        """``(name, contingency table with the labels, AUC or NaN)`` of every feature."""
+        xp = self.xp
+        y = self.device(self.labels(key))
+        rows_sample = self.sample(self.options["auc_rows"])
+        half = self.device((np.arange(self.cur.n_rows) % 2).astype(np.int64)[
+            self.rng.permutation(self.cur.n_rows)])
+        rows = []
+        for j in self.features(self.cur, "numeric"):
+            name = self.cur.numeric_names[j]
+            if name in exclude or self.cur_sorted[j].shape[0] == 0:
+                continue
+            values = self.device(self.cur.numeric[j])
+            codes, n_codes = self.bin_codes(j)
+            table = kl.contingency(codes, y, n_a=n_codes, n_b=n_labels, xp=xp)
+            auc = np.nan
+            if binary:
+                sub = values if rows_sample is None else xp.take(values, self.device(rows_sample))
+                suby = y if rows_sample is None else xp.take(y, self.device(rows_sample))
+                auc = kl.numeric_auc(sub, suby, xp=xp)
+            rows.append((name, table, auc))
+        for j in self.features(self.cur, "categorical"):
+            name = self.cur.categorical_names[j]
+            if name in exclude:
+                continue
+            codes = self.device(self.cur.codes[j] + 1)
+            n_levels = len(self.cur.levels[j]) + 1
+            table = kl.contingency(codes, y, n_a=n_levels, n_b=n_labels, xp=xp)
+            auc = kl.cross_fitted_auc(codes, y, half, n_levels=n_levels, xp=xp) if binary \
+                else np.nan
+            rows.append((name, table, auc))
+        return rows
+
+    # --- cached arrays behind them -----------------------------------------------------------
+
     @cached_property
     def groups(self):
         return combine_columns(self.sensitive) if self.sensitive else None
@@ -150,15 +295,6 @@ class _Context:
     @cached_property
     def ref_sorted(self) -> list:
         return kq.sorted_columns(self.device(self.ref.numeric), xp=self.xp)
-
-    @cached_property
-    def cur_counts(self) -> list[np.ndarray]:
-        """Per categorical column: counts of missing (first) and of every vocabulary level."""
-        return _level_counts(self.cur, self)
-
-    @cached_property
-    def ref_counts(self) -> list[np.ndarray]:
-        return _level_counts(self.ref, self)
 
     @cached_property
     def _keys(self) -> np.ndarray:
@@ -183,12 +319,6 @@ class _Context:
             codes = kl.bin_codes(self.device(self.cur.numeric[j]), edges, xp=self.xp)
             self.cache["bins", j] = codes, edges.size + 2
         return self.cache["bins", j]
-
-    def sample(self, limit: int) -> np.ndarray | None:
-        """Sorted row positions of a random subsample of at most ``limit`` rows (None = all)."""
-        if self.cur.n_rows <= limit:
-            return None
-        return np.sort(self.rng.choice(self.cur.n_rows, limit, replace=False))
 
 
 def _level_counts(table, ctx) -> list[np.ndarray]:

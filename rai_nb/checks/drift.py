@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import namespace, to_device, to_host
+from ..backend import bincount, namespace, to_device, to_host
 
 #: ``method="auto"`` computes the exact KS p-value up to this many rows per sample (as scipy).
 KS_EXACT_MAX_ROWS = 10_000
@@ -51,23 +51,31 @@ def ks_statistic(a_sorted, b_sorted, *, xp=None) -> float:
     return _ks_and_wasserstein(a_sorted, b_sorted, namespace(a_sorted, b_sorted, xp=xp))[0]
 
 
-def _merged_gap(a_sorted, b_sorted, xp):
+def _merged_gap(a_sorted, b_sorted, xp, *, before=(0, 0), sizes=None):
     """Pooled sorted values and ``F_a − F_b`` just after each of them (except within ties).
 
     A stable argsort of the two concatenated sorted runs is a linear merge (timsort on NumPy,
-    radix sort on CuPy); running counts of each sample's members give both ECDFs.
+    radix sort on CuPy); running counts of each sample's members give both ECDFs. ``before``
+    counts each sample's values below these runs and ``sizes`` are the full sample sizes, for
+    runs that are one stretch of larger samples (the default: the runs are the samples).
     """
+    n_a, n_b = sizes if sizes is not None else (a_sorted.shape[0], b_sorted.shape[0])
     pooled = xp.concat([a_sorted, b_sorted])
     order = xp.argsort(pooled, stable=True)
     values = xp.take(pooled, order)
     from_a = xp.astype(order < a_sorted.shape[0], xp.float64)
     count_a = xp.cumulative_sum(from_a)
     count_b = xp.astype(xp.arange(1, values.shape[0] + 1), xp.float64) - count_a
-    return values, count_a / a_sorted.shape[0] - count_b / b_sorted.shape[0]
+    return values, (count_a + before[0]) / n_a - (count_b + before[1]) / n_b
 
 
 def _ks_and_wasserstein(a_sorted, b_sorted, xp) -> tuple[float, float]:
     values, gap = _merged_gap(a_sorted, b_sorted, xp)
+    return _gap_max_and_area(values, gap, xp)
+
+
+def _gap_max_and_area(values, gap, xp) -> tuple[float, float]:
+    """``max |gap|`` over completed ECDF steps and ``Σ |gap| · step`` between the values."""
     step = values[1:] - values[:-1]
     # The ECDFs are only complete after the last member of a run of ties.
     last_of_tie = xp.concat([step != 0, xp.ones(1, dtype=xp.bool)])
@@ -75,6 +83,22 @@ def _ks_and_wasserstein(a_sorted, b_sorted, xp) -> tuple[float, float]:
     # Within a run of ties the step is 0, so the incomplete gaps there do not count.
     w = xp.sum(xp.abs(gap[:-1]) * step)
     return float(to_host(ks)), float(to_host(w))
+
+
+def stretch_ks_and_wasserstein(a_sorted, b_sorted, *, low: float, high: float, before,
+                               sizes, xp=None) -> tuple[float, float]:
+    """KS and Wasserstein-1 contributions of the stretch ``(low, high]`` of two larger samples.
+
+    ``a_sorted``, ``b_sorted``: the samples' values in the stretch (not both empty); ``before``:
+    each sample's count at or below ``low``; ``sizes``: the full sample sizes. Returns
+    ``sup |F_a − F_b|`` over the stretch's values and ``∫_low^high |F_a − F_b| dx``.
+    """
+    xp = namespace(a_sorted, b_sorted, xp=xp)
+    values, gap = _merged_gap(a_sorted, b_sorted, xp, before=before, sizes=sizes)
+    ks, inner = _gap_max_and_area(values, gap, xp)
+    start = abs(before[0] / sizes[0] - before[1] / sizes[1])
+    first, last = float(to_host(values[0])), float(to_host(values[-1]))
+    return ks, inner + start * (first - low) + abs(float(to_host(gap[-1]))) * (high - last)
 
 
 def ks_pvalue(d: float, n1: int, n2: int, *, method: str = "auto") -> float:
@@ -135,13 +159,23 @@ def wasserstein_distance(a_sorted, b_sorted, *, xp=None) -> float:
 def quantile(sorted_values, q, *, xp=None):
     """Quantiles ``q`` (host array in [0, 1]) of a sorted sample, linear interpolation (NumPy's)."""
     xp = namespace(sorted_values, xp=xp)
-    n = sorted_values.shape[0]
-    position = np.asarray(q, dtype=np.float64) * (n - 1)
-    low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, n - 1)
+    low, high, weight = quantile_ranks(sorted_values.shape[0], q)
     lo_v = to_host(xp.take(sorted_values, to_device(low, xp)))
     hi_v = to_host(xp.take(sorted_values, to_device(high, xp)))
-    return lo_v + (hi_v - lo_v) * (position - low)
+    return interpolate(lo_v, hi_v, weight)
+
+
+def quantile_ranks(n: int, q) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ranks (0-based) of the order statistics around quantiles ``q`` of ``n`` values, and the
+    interpolation weight of the upper one (:func:`quantile` = :func:`interpolate` of them)."""
+    position = np.asarray(q, dtype=np.float64) * (n - 1)
+    low = np.floor(position).astype(np.int64)
+    return low, np.minimum(low + 1, n - 1), position - low
+
+
+def interpolate(low_values, high_values, weight) -> np.ndarray:
+    """Linear interpolation between the order statistics of :func:`quantile_ranks`."""
+    return low_values + (high_values - low_values) * weight
 
 
 def bin_edges(ref_sorted, n_bins: int, *, xp=None) -> np.ndarray:
@@ -150,7 +184,19 @@ def bin_edges(ref_sorted, n_bins: int, *, xp=None) -> np.ndarray:
     Bins are ``(−∞, e₁], (e₁, e₂], …, (e_k, ∞)``, so current values outside the reference
     range still land in a bin.
     """
-    return np.unique(quantile(ref_sorted, np.arange(1, n_bins) / n_bins, xp=xp))
+    return np.unique(quantile(ref_sorted, bin_quantiles(n_bins), xp=xp))
+
+
+def bin_quantiles(n_bins: int) -> np.ndarray:
+    """The quantile levels behind :func:`bin_edges`."""
+    return np.arange(1, n_bins) / n_bins
+
+
+def histogram(values, edges: np.ndarray, *, xp=None) -> np.ndarray:
+    """Counts of an unsorted sample without missing values in the bins of :func:`bin_edges`."""
+    xp = namespace(values, xp=xp)
+    codes = xp.searchsorted(to_device(edges, xp), values, side="left")
+    return to_host(bincount(xp.astype(codes, xp.int64), minlength=edges.size + 1, xp=xp))
 
 
 def sorted_histogram(sorted_values, edges: np.ndarray, *, xp=None) -> np.ndarray:
@@ -218,15 +264,22 @@ def numeric_drift(ref_sorted, cur_sorted, *, n_bins: int = 10, ks_method: str = 
     PSI and Jensen–Shannon use ``n_bins`` reference-quantile bins (:func:`bin_edges`).
     """
     xp = namespace(ref_sorted, cur_sorted, xp=xp)
-    n1, n2 = ref_sorted.shape[0], cur_sorted.shape[0]
     d, w = _ks_and_wasserstein(ref_sorted, cur_sorted, xp)
     std = float(to_host(xp.std(ref_sorted)))
     edges = bin_edges(ref_sorted, n_bins, xp=xp)
-    ref_hist = sorted_histogram(ref_sorted, edges, xp=xp)
-    cur_hist = sorted_histogram(cur_sorted, edges, xp=xp)
+    return numeric_drift_from(d, w, std, sorted_histogram(ref_sorted, edges, xp=xp),
+                              sorted_histogram(cur_sorted, edges, xp=xp), ks_method=ks_method)
+
+
+def numeric_drift_from(ks: float, wasserstein: float, ref_std: float, ref_hist, cur_hist, *,
+                       ks_method: str = "auto") -> NumericDrift:
+    """:class:`NumericDrift` from its sufficient statistics: KS, W1, the reference's standard
+    deviation and both histograms over the reference-quantile bins (sample sizes = their sums)."""
+    n1, n2 = int(np.sum(ref_hist)), int(np.sum(cur_hist))
     # Evidently's guard for a constant reference: divide by at least 0.001.
-    return NumericDrift(d, ks_pvalue(d, n1, n2, method=ks_method), w, w / max(std, 1e-3),
-                        psi(ref_hist, cur_hist), jensen_shannon(ref_hist, cur_hist))
+    return NumericDrift(ks, ks_pvalue(ks, n1, n2, method=ks_method), wasserstein,
+                        wasserstein / max(ref_std, 1e-3), psi(ref_hist, cur_hist),
+                        jensen_shannon(ref_hist, cur_hist))
 
 
 def categorical_drift(ref_counts, cur_counts) -> CategoricalDrift:

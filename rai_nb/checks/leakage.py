@@ -105,7 +105,12 @@ def cross_fitted_auc(codes, labels, half, *, n_levels: int, xp=None) -> float:
     """Mean of :func:`categorical_auc` fitted on each half (``half`` is 0/1 per row)."""
     xp = namespace(codes, labels, xp=xp)
     cell = xp.astype(half, xp.int64) * n_levels + xp.astype(codes, xp.int64)
-    tables = contingency(cell, labels, n_a=2 * n_levels, n_b=2, xp=xp).reshape(2, n_levels, 2)
+    return cross_fitted_auc_from(
+        contingency(cell, labels, n_a=2 * n_levels, n_b=2, xp=xp).reshape(2, n_levels, 2))
+
+
+def cross_fitted_auc_from(tables) -> float:
+    """:func:`cross_fitted_auc` from the ``[half, level, y]`` count tensor of both halves."""
     return (categorical_auc(tables[0], tables[1]) + categorical_auc(tables[1], tables[0])) / 2
 
 

@@ -87,29 +87,42 @@ def _splitmix(z, xp):
     return z ^ (z >> _scalar(31, xp))
 
 
-def group_ids(hashes, *, xp=None):
-    """Dense ids ``0..k-1`` of equal hashes, and the number of rows in each id."""
+def group_ids(hashes, *, counts=None, xp=None):
+    """Dense ids ``0..k-1`` of equal hashes, and the number of rows in each id.
+
+    ``counts`` (optional) says how many rows each entry stands for, so already-counted hashes
+    (e.g. from several partitions) reduce with the same code.
+    """
     xp = namespace(hashes, xp=xp)
     values, inverse = xp.unique_inverse(hashes)
     inverse = xp.reshape(inverse, (-1,))
-    return inverse, bincount(inverse, minlength=values.shape[0], xp=xp)
+    if counts is None:
+        return inverse, bincount(inverse, minlength=values.shape[0], xp=xp)
+    sizes = bincount(inverse, minlength=values.shape[0], weights=xp.astype(counts, xp.float64),
+                     xp=xp)
+    return inverse, xp.astype(xp.round(sizes), xp.int64)
 
 
-def duplicate_rows(hashes, *, xp=None) -> tuple[int, int]:
-    """Rows that repeat an earlier row, and the number of distinct rows that occur twice or more."""
+def duplicate_rows(hashes, *, counts=None, xp=None) -> tuple[int, int]:
+    """Rows that repeat an earlier row, and the number of distinct rows that occur twice or more.
+
+    ``counts``: rows per entry of ``hashes`` (default one each).
+    """
     xp = namespace(hashes, xp=xp)
-    _, counts = group_ids(hashes, xp=xp)
-    counts = to_host(counts)
-    return int((counts - 1).sum()), int((counts > 1).sum())
+    _, sizes = group_ids(hashes, counts=counts, xp=xp)
+    sizes = to_host(sizes)
+    return int((sizes - 1).sum()), int((sizes > 1).sum())
 
 
-def conflicting_labels(feature_hashes, label_codes, *, n_labels: int, xp=None) -> tuple[int, int]:
+def conflicting_labels(feature_hashes, label_codes, *, n_labels: int, counts=None,
+                       xp=None) -> tuple[int, int]:
     """Rows whose exact feature values also occur with another label, and how many such groups.
 
-    Returns (rows in conflicting groups, conflicting groups).
+    ``counts``: rows per entry (default one each). Returns (rows in conflicting groups,
+    conflicting groups).
     """
     xp = namespace(feature_hashes, label_codes, xp=xp)
-    ids, sizes = group_ids(feature_hashes, xp=xp)
+    ids, sizes = group_ids(feature_hashes, counts=counts, xp=xp)
     n_ids = sizes.shape[0]
     pair = xp.astype(ids, xp.int64) * n_labels + xp.astype(label_codes, xp.int64)
     present = bincount(pair, minlength=n_ids * n_labels, xp=xp) > 0
@@ -145,14 +158,29 @@ def outliers(sorted_values, *, iqr_factor: float = IQR_FACTOR, robust_z: float =
     """
     xp = namespace(sorted_values, xp=xp)
     q1, median, q3 = quantile(sorted_values, [0.25, 0.5, 0.75], xp=xp)
-    low, high = q1 - iqr_factor * (q3 - q1), q3 + iqr_factor * (q3 - q1)
-    n_iqr = count_outside(sorted_values, low, high, xp)
     mad = _median_absolute_deviation(to_host(sorted_values), median)
-    n_z = 0
-    if mad > 0:
-        reach = robust_z * mad / 0.6745
-        n_z = count_outside(sorted_values, median - reach, median + reach, xp)
-    return OutlierCounts(n_iqr, n_z, float(low), float(high))
+    fences = outlier_fences(q1, median, q3, mad, iqr_factor=iqr_factor, robust_z=robust_z)
+    n_iqr = count_outside(sorted_values, *fences[0], xp)
+    n_z = count_outside(sorted_values, *fences[1], xp) if fences[1] is not None else 0
+    return OutlierCounts(n_iqr, n_z, float(fences[0][0]), float(fences[0][1]))
+
+
+def outlier_fences(q1: float, median: float, q3: float, mad: float, *,
+                   iqr_factor: float = IQR_FACTOR, robust_z: float = ROBUST_Z):
+    """``((low, high), (z_low, z_high) or None)``: Tukey's fences and the modified-z band.
+
+    Values strictly outside a band are outliers; with MAD = 0 there is no z band.
+    """
+    tukey = (q1 - iqr_factor * (q3 - q1), q3 + iqr_factor * (q3 - q1))
+    if not mad > 0:
+        return tukey, None
+    reach = robust_z * mad / 0.6745
+    return tukey, (median - reach, median + reach)
+
+
+def median_absolute_deviation(middle) -> float:
+    """The MAD from the deviation order statistics of ranks ``(n−1)//2`` and ``n//2``."""
+    return float(np.mean(list(middle)))
 
 
 def count_outside(sorted_values, low: float, high: float, xp) -> int:
@@ -170,8 +198,8 @@ def _median_absolute_deviation(sorted_host: np.ndarray, median: float) -> float:
     left = median - sorted_host[:split][::-1]
     right = sorted_host[split:] - median
     n = sorted_host.size
-    middle = [_kth_of_two(left, right, k) for k in sorted({(n - 1) // 2, n // 2})]
-    return float(np.mean(middle))
+    return median_absolute_deviation(_kth_of_two(left, right, k)
+                                     for k in sorted({(n - 1) // 2, n // 2}))
 
 
 def _kth_of_two(a: np.ndarray, b: np.ndarray, k: int) -> float:

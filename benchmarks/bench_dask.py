@@ -1,4 +1,4 @@
-"""``rai_nb.bias`` on Dask: synthetic Parquet data of growing size on a local cluster.
+"""``rai_nb.bias`` and ``rai_nb.slices`` on Dask: synthetic Parquet data of growing size.
 
 Run: ``.venv/bin/python benchmarks/bench_dask.py [--rows 10000000 50000000]``. Prints time per
 row (flat when the work scales linearly), the pandas path on the largest size that fits, and the
@@ -38,8 +38,13 @@ def write_parquet(folder: Path, n_rows: int) -> Path:
             "group": pd.Categorical.from_codes(group, [f"g{i}" for i in range(50)]),
             "y": (rng.random(n) < 0.3 + group / 200).astype(np.int8),
             "score": rng.random(n),
+            "age": rng.integers(18, 90, n).astype(np.int16),
+            "income": np.round(rng.lognormal(10, 1, n), 2),
         })
-        frame["pred"] = (frame["score"] > 0.6).astype(np.int8)
+        # Wrong on 10% of rows, and on 60% in one planted slice for the slice search to find.
+        planted = (frame["region"].cat.codes < 5).to_numpy() & (frame["age"] >= 70).to_numpy()
+        flip = rng.random(n) < np.where(planted, 0.6, 0.1)
+        frame["pred"] = np.where(flip, 1 - frame["y"], frame["y"]).astype(np.int8)
         frame.to_parquet(target / f"part-{part:04d}.parquet", index=False)
     return target
 
@@ -58,31 +63,43 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000, 50_000_000])
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    parser.add_argument("--pandas-rows", type=int, default=10_000_000,
+                        help="also run the pandas path up to this many rows")
     args = parser.parse_args()
     print(machine())
     cluster = None if args.scheduler else LocalCluster(n_workers=2, threads_per_worker=1,
                                                        memory_limit="6GiB",
                                                        dashboard_address=None)
     client = Client(args.scheduler or cluster)
-    options = dict(target="y", prediction="pred", score="score", sensitive=["region", "group"])
+    jobs = {
+        "bias": (lambda frame: rai_nb.bias(frame, target="y", prediction="pred", score="score",
+                                           sensitive=["region", "group"]),
+                 lambda result: result.by_group),
+        "slices": (lambda frame: rai_nb.slices(frame, target="y", prediction="pred", max_l=2,
+                                               features=["region", "group", "age", "income"]),
+                   lambda result: result.top[["size", "mean_loss", "score", "p_value"]]),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for n_rows in args.rows:
             folder = write_parquet(Path(tmp), n_rows)
             lazy = dd.read_parquet(str(folder))
-            start = time.perf_counter()
-            result = rai_nb.bias(lazy, **options)
-            seconds = time.perf_counter() - start
-            print(f"dask   {n_rows:>11,} rows: {seconds:6.2f} s, {seconds / n_rows * 1e9:6.1f} ns/row, "
-                  f"{len(result.by_group)} groups, worker peak {worker_peak_mb(client):,.0f} MiB")
-            if n_rows <= 10_000_000:
-                frame = pd.read_parquet(folder)
+            frame = pd.read_parquet(folder) if n_rows <= args.pandas_rows else None
+            for name, (run, table) in jobs.items():
                 start = time.perf_counter()
-                in_memory = rai_nb.bias(frame, **options)
+                result = run(lazy)
                 seconds = time.perf_counter() - start
-                gap = float((in_memory.by_group - result.by_group).abs().max().max())
-                print(f"pandas {n_rows:>11,} rows: {seconds:6.2f} s, {seconds / n_rows * 1e9:6.1f} "
-                      f"ns/row, largest difference to dask {gap:.1e}")
-                del frame
+                print(f"{name:6} dask   {n_rows:>11,} rows: {seconds:6.2f} s, "
+                      f"{seconds / n_rows * 1e9:6.1f} ns/row, worker peak "
+                      f"{worker_peak_mb(client):,.0f} MiB")
+                if frame is not None:
+                    start = time.perf_counter()
+                    in_memory = run(frame)
+                    local = time.perf_counter() - start
+                    gap = float(np.abs(table(in_memory).to_numpy() - table(result).to_numpy()).max())
+                    print(f"{name:6} pandas {n_rows:>11,} rows: {local:6.2f} s, "
+                          f"{local / n_rows * 1e9:6.1f} ns/row (dask/pandas {seconds / local:.2f}×), "
+                          f"largest difference {gap:.1e}")
+            del frame
     client.close()
     if cluster is not None:
         cluster.close()

@@ -55,6 +55,17 @@ def test_dask_equals_pandas_to_1e_12(client, adult, options):
     pd.testing.assert_series_equal(got.disparities, expected.disparities, atol=1e-12, rtol=0)
 
 
+def test_dask_keeps_the_category_order_of_pandas(client):
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"y": rng.integers(0, 2, 300), "p": rng.integers(0, 2, 300),
+                          "g": pd.Categorical(rng.choice(["g10", "g9", "g1"], 300),
+                                              categories=["g1", "g9", "g10", "unused"])})
+    expected = rai_nb.bias(frame, target="y", prediction="p", sensitive="g")
+    got = rai_nb.bias(dd.from_pandas(frame, npartitions=3), target="y", prediction="p", sensitive="g")
+    assert list(got.by_group.index) == list(expected.by_group.index) == ["g1", "g9", "g10"]
+    pd.testing.assert_frame_equal(got.by_group, expected.by_group, atol=1e-12, rtol=0)
+
+
 def test_partitions_missing_a_group_or_class_still_add_up(client):
     frame = pd.DataFrame({"y": [1, 1, 0, 0, 1, 0], "group": list("aabbcc"), "pred": [1] * 6})
     lazy = dd.from_pandas(frame, npartitions=3, sort=False)
@@ -170,6 +181,7 @@ def test_dask_slices_equal_pandas_on_random_frames(seed, npartitions, n_bins):
         "a": rng.choice(list("xyz"), n),
         "b": np.round(rng.normal(size=n), 1),
         "c": np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 4, n).astype(float)),
+        "d": pd.Categorical(rng.choice(["z", "m", "a"], n), categories=["z", "m", "a", "b"]),
         "loss": rng.random(n) * (rng.random(n) < 0.4),
     })
     expected = rai_nb.slices(frame, errors="loss", n_bins=n_bins, min_sup=3, k=4)

@@ -73,11 +73,18 @@ def encode_with_levels(name, values: pd.Series, levels: tuple, *, argument: str)
     if values.isna().any():
         raise RaiError(NAN_VALUES.format(argument=argument, column=name,
                                          count=int(values.isna().sum())))
-    codes = pd.Categorical(values, categories=list(levels)).codes.astype(np.int64)
+    codes = codes_among(values, levels)
     if (codes < 0).any():
         unknown = values[codes < 0].iloc[0]
         raise RaiError(f"{argument} ({name!r}) has value {unknown!r} outside its known levels")
     return EncodedColumn(name, codes, tuple(levels))
+
+
+def codes_among(values: pd.Series, levels) -> np.ndarray:
+    """Position of each value in ``levels`` (-1 where absent), int64."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)  # its own categories may hold values outside ``levels``
+    return pd.Categorical(values, categories=list(levels)).codes.astype(np.int64)
 
 
 def encode_threshold(name, values: pd.Series, threshold: float, *, argument: str) -> EncodedColumn:

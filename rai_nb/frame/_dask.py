@@ -42,7 +42,7 @@ def distinct_values(data, names: list[str]) -> list:
         return [pd.Series(part[name].unique(), dtype=part[name].dtype) for name in names]
 
     found = dask.compute([dask.delayed(of_partition)(part) for part in data.to_delayed()])[0]
-    return [pd.concat([f[i] for f in found], ignore_index=True).unique() for i in range(len(names))]
+    return [pooled([f[i] for f in found]) for i in range(len(names))]
 
 
 def collect_levels(data, names: list[str], *, argument: str) -> dict[str, tuple]:
@@ -53,13 +53,27 @@ def collect_levels(data, names: list[str], *, argument: str) -> dict[str, tuple]
         values = pd.Series(values)
         if values.isna().any():
             raise RaiError(NAN_VALUES.format(argument=argument, column=name, count="some"))
-        try:
-            levels[name] = tuple(sorted(values.tolist()))
-        except TypeError:  # mixed types that do not sort
-            levels[name] = tuple(values.tolist())
+        levels[name] = ordered_levels(values)
         if argument == "sensitive" and len(levels[name]) < 2:
             raise RaiError(ONE_FACET.format(column=name, value=values.iloc[0]))
     return levels
+
+
+def pooled(parts: list) -> pd.Series:
+    """Distinct values of per-partition Series of distinct values (a categorical dtype kept)."""
+    return pd.Series(pd.concat(parts, ignore_index=True).unique())
+
+
+def ordered_levels(values: pd.Series) -> tuple:
+    """Levels in the in-memory path's order: categories' order, else sorted, else first seen."""
+    present = values.dropna()
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        seen = set(present.tolist())
+        return tuple(c for c in values.cat.categories.tolist() if c in seen)
+    try:
+        return tuple(sorted(present.tolist()))
+    except TypeError:  # mixed types that do not sort
+        return tuple(present.tolist())
 
 
 #: Pivots probed per rank and round of :func:`order_statistics`; each round narrows the

@@ -17,8 +17,8 @@ import pandas as pd
 
 from ..backend import get_config
 from ..errors import NAN_VALUES, TOO_MANY_GROUPS, RaiError
-from ._columns import EncodedColumn
-from ._dask import order_statistics, require_column_names
+from ._columns import EncodedColumn, codes_among
+from ._dask import order_statistics, ordered_levels, pooled, require_column_names
 from ._features import (
     MISSING,
     check_edges,
@@ -54,7 +54,7 @@ class FeaturePlan:
         missing = values.isna().to_numpy()
         present = values[~missing]
         if self.keys is None:
-            known = pd.Categorical(present, categories=list(self.levels)).codes
+            known = codes_among(present, self.levels)
         else:
             x = present.to_numpy(dtype=np.float64)
             known = np.searchsorted(self.keys, cut_keys(x, self.bounds, self.points))
@@ -79,7 +79,7 @@ def dask_slice_features(data, features, *, bins=None, n_bins: int = 10) -> list[
         parts = [summary[name] for summary in summaries]
         has_missing = any(p["missing"] for p in parts)
         if spec is None:
-            plans[name] = FeaturePlan(name, _categorical_levels(name, data[name].dtype, parts), has_missing)
+            plans[name] = FeaturePlan(name, _categorical_levels(name, parts), has_missing)
             continue
         _check_finite(name, spec, parts)
         if isinstance(spec, int) and all(p["distinct"] is not None for p in parts):
@@ -122,7 +122,7 @@ def _summarise(part: pd.DataFrame, specs: dict) -> dict:
         missing = values.isna().to_numpy()
         summary = {"missing": bool(missing.any())}
         if spec is None:
-            summary["values"] = values[~missing].unique()
+            summary["values"] = pd.Series(values[~missing].unique(), dtype=values.dtype)
         else:
             x = values.to_numpy(dtype=np.float64, na_value=np.nan)[~missing]
             summary["n"], summary["bad"] = len(x), int((~np.isfinite(x)).sum())
@@ -137,20 +137,12 @@ def _summarise(part: pd.DataFrame, specs: dict) -> dict:
     return out
 
 
-def _categorical_levels(name, dtype, parts) -> tuple:
-    observed = pd.unique(np.concatenate([np.asarray(p["values"], dtype=object) for p in parts]))
-    if isinstance(dtype, pd.CategoricalDtype):
-        seen = set(observed.tolist())
-        levels = [c for c in dtype.categories if c in seen]
-    else:
-        try:
-            levels = sorted(observed.tolist())
-        except TypeError:  # mixed types that do not sort: first-seen order
-            levels = observed.tolist()
+def _categorical_levels(name, parts) -> tuple:
+    levels = ordered_levels(pooled([p["values"] for p in parts]))
     limit = get_config().max_groups
     if len(levels) > limit:
         raise RaiError(TOO_MANY_GROUPS.format(column=name, count=len(levels), limit=limit))
-    return tuple(levels)
+    return levels
 
 
 def _check_finite(name, spec, parts) -> None:

@@ -22,7 +22,7 @@ EMPTY_DATA = "{argument} has no rows"
 EMPTY_FACET = "sensitive column {column!r}: facet {facet!r} has no rows"
 ONE_FACET = "sensitive column {column!r} has a single value {value!r}; nothing to compare it with"
 TOO_MANY_GROUPS = (
-    "sensitive column {column!r} has {count} distinct values (limit {limit}); it looks like an ID. "
+    "{argument} column {column!r} has {count} distinct values (limit {limit}); it looks like an ID. "
     "Bin it first or raise rai_nb.config(max_groups=...)"
 )
 BAD_OPTION = "{argument} must be one of {allowed}, got {value!r}"

@@ -51,7 +51,7 @@ BIAS_ERRORS = {
     "string labels without positive": (lambda: bias(data=frame(y="no", pred="no").assign(
         y=RNG.choice(["no", "yes"], N))), "positive_label="),
     "one facet value": (lambda: bias(data=frame(sex="F")), "single value"),
-    "huge cardinality": (lambda: _huge(), "distinct values"),
+    "huge cardinality": (lambda: _huge(), "sensitive column 'id' has 200 distinct values"),
     "scores as predictions": (lambda: bias(prediction="score"), "pass predicted classes"),
     "bad n_boot": (lambda: bias(n_boot=-3), "n_boot"),
     "bad ci": (lambda: bias(ci=0), "ci must"),

@@ -200,5 +200,16 @@ def test_dask_slices_equal_pandas_on_random_frames(seed, npartitions, n_bins):
      dict(target="y", prediction="p", loss="false_positive_rate"), "single class"),
 ])
 def test_bad_dask_slice_inputs_raise_rai_error(frame, options, message):
+    with pytest.raises(rai_nb.RaiError, match=message):
+        rai_nb.slices(frame, **options)
     with dask.config.set(scheduler="sync"), pytest.raises(rai_nb.RaiError, match=message):
         rai_nb.slices(dd.from_pandas(frame, npartitions=2), **options)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_huge_cardinality_feature_is_named_as_a_feature(lazy):
+    frame = pd.DataFrame({"id": [f"u{i}" for i in range(60)], "e": np.arange(60) % 2 * 1.0})
+    data = dd.from_pandas(frame, npartitions=3) if lazy else frame
+    with rai_nb.config_context(max_groups=50), dask.config.set(scheduler="sync"), \
+            pytest.raises(rai_nb.RaiError, match="features column 'id' has 60 distinct values"):
+        rai_nb.slices(data, errors="e")

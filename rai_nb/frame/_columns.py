@@ -64,7 +64,8 @@ def encode_categorical(name, values: pd.Series, *, argument: str) -> EncodedColu
             codes, levels = pd.factorize(values, sort=False)
     limit = get_config().max_groups
     if len(levels) > limit:
-        raise RaiError(TOO_MANY_GROUPS.format(column=name, count=len(levels), limit=limit))
+        raise RaiError(TOO_MANY_GROUPS.format(argument=argument, column=name, count=len(levels),
+                                              limit=limit))
     return EncodedColumn(name, np.asarray(codes, dtype=np.int64), tuple(levels.tolist()))
 
 
@@ -131,5 +132,6 @@ def combine_columns(columns: list[EncodedColumn]) -> EncodedColumn:
     limit = get_config().max_groups
     if len(levels) > limit:
         names = " x ".join(map(str, (c.name for c in columns)))
-        raise RaiError(TOO_MANY_GROUPS.format(column=names, count=len(levels), limit=limit))
+        raise RaiError(TOO_MANY_GROUPS.format(argument="sensitive", column=names, count=len(levels),
+                                              limit=limit))
     return EncodedColumn(tuple(c.name for c in columns), codes.astype(np.int64), levels)

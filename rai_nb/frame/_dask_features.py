@@ -141,7 +141,8 @@ def _categorical_levels(name, parts) -> tuple:
     levels = ordered_levels(pooled([p["values"] for p in parts]))
     limit = get_config().max_groups
     if len(levels) > limit:
-        raise RaiError(TOO_MANY_GROUPS.format(column=name, count=len(levels), limit=limit))
+        raise RaiError(TOO_MANY_GROUPS.format(argument="features", column=name, count=len(levels),
+                                              limit=limit))
     return levels
 
 

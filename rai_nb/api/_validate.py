@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BAD_OPTION, RaiError
-from ..frame import column_values, encode_categorical
+from ..frame import column_values, encode_categorical, is_dask_frame
 from ..results import DriftResult, ValidationResult
 from ._drift_checks import _drift_check, _drift_result, _multivariate_drift, _role_drift
 from ._label_checks import (
@@ -200,6 +200,31 @@ def validate(
     options = _options(numeric_method=numeric_method, categorical_method=categorical_method,
                        n_permutations=n_permutations, mmd_rows=mmd_rows,
                        label_error_rows=label_error_rows)
+    if is_dask_frame(data) or is_dask_frame(reference):
+        from ._dask_validate_entry import dask_context
+
+        ctx = dask_context(data, reference, target=target, sensitive=sensitive,
+                           prediction=prediction, positive_label=positive_label,
+                           thresholds=thresholds, options=options, random_state=random_state)
+    else:
+        ctx = _pandas_context(data, reference, target=target, sensitive=sensitive,
+                              prediction=prediction, positive_label=positive_label,
+                              thresholds=thresholds, options=options,
+                              random_state=random_state)
+    tgt = ctx.target
+    available = {"reference"} if reference is not None else set()
+    available |= {"sensitive"} if ctx.sensitive else set()
+    available |= {"prediction"} if prediction is not None else set()
+    if tgt is not None:
+        available |= {"target"} | ({"classes"} if tgt.classes else set()) | \
+            ({"binary"} if tgt.binary else set())
+    results = [CHECKS[name][0](ctx) for name in _selected(checks, available)]
+    return ValidationResult.from_checks(
+        results, drift=ctx.cache.get("drift"), thresholds=thresholds, n_rows=ctx.cur.n_rows)
+
+
+def _pandas_context(data, reference, *, target, sensitive, prediction, positive_label,
+                    thresholds, options, random_state) -> _Context:
     if not isinstance(data, pd.DataFrame):
         raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     roles, tgt = {}, None
@@ -211,17 +236,8 @@ def validate(
     names = [sensitive] if isinstance(sensitive, (str, int)) else list(sensitive or [])
     facets = [encode_categorical(*column_values(data, s, argument="sensitive"),
                                  argument="sensitive") for s in names]
-    ctx = _Context(data, reference, roles=roles, target=tgt, sensitive=facets,
-                   thresholds=thresholds, options=options, random_state=random_state)
-    available = {"reference"} if reference is not None else set()
-    available |= {"sensitive"} if facets else set()
-    available |= {"prediction"} if prediction is not None else set()
-    if tgt is not None:
-        available |= {"target"} | ({"classes"} if tgt.classes else set()) | \
-            ({"binary"} if tgt.binary else set())
-    results = [CHECKS[name][0](ctx) for name in _selected(checks, available)]
-    return ValidationResult.from_checks(
-        results, drift=ctx.cache.get("drift"), thresholds=thresholds, n_rows=ctx.cur.n_rows)
+    return _Context(data, reference, roles=roles, target=tgt, sensitive=facets,
+                    thresholds=thresholds, options=options, random_state=random_state)
 
 
 def drift(
@@ -288,6 +304,13 @@ def drift(
     options = _options(numeric_method=numeric_method, categorical_method=categorical_method,
                        n_permutations=n_permutations, mmd_rows=mmd_rows, label_error_rows=2)
     options["mmd"] = bool(mmd)
+    if is_dask_frame(reference) or is_dask_frame(current):
+        from ._dask_validate_entry import dask_drift_context
+
+        ctx = dask_drift_context(reference, current, columns=columns, target=target,
+                                 prediction=prediction, thresholds=thresholds, options=options,
+                                 random_state=random_state)
+        return _drift_result(ctx)
     if not isinstance(reference, pd.DataFrame):
         raise RaiError(f"reference must be a pandas DataFrame, got {type(reference).__name__}")
     if not isinstance(current, pd.DataFrame):

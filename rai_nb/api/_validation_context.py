@@ -122,7 +122,30 @@ class _Target:
         return self.codes == self.levels.index(self.positive)
 
 
-class _Context:
+class _Base:
+    """What every context shares: the roles of columns and the random subsamples of rows."""
+
+    def features(self, table, kind: str) -> list[int]:
+        """Positions of the non-target, non-prediction columns of one kind in ``table``."""
+        names = table.numeric_names if kind == "numeric" else table.categorical_names
+        return [i for i, n in enumerate(names) if n not in self.roles]
+
+    def sample(self, limit: int) -> np.ndarray | None:
+        """Sorted row positions of a random subsample of at most ``limit`` rows (None = all)."""
+        if self.cur.n_rows <= limit:
+            return None
+        return np.sort(self.rng.choice(self.cur.n_rows, limit, replace=False))
+
+
+def _row_hashes(keys, names, roles, xp):
+    """Hashes of each row's features (target and prediction left out) and of the whole row."""
+    keep = [i for i, n in enumerate(names) if n not in roles]
+    features = kq.row_hashes(to_device(keys[keep], xp), xp=xp)
+    rest = [i for i, n in enumerate(names) if n in roles]
+    return features, kq.row_hashes(to_device(keys[rest], xp), state=features, xp=xp)
+
+
+class _Context(_Base):
     """Encoded inputs of one validation, with the expensive intermediate arrays cached.
 
     The checks read data only through the statistics below (counts, profiles, tables, samples
@@ -144,17 +167,6 @@ class _Context:
 
     def device(self, array):
         return to_device(array, self.xp)
-
-    def features(self, table, kind: str) -> list[int]:
-        """Positions of the non-target, non-prediction columns of one kind in ``table``."""
-        names = table.numeric_names if kind == "numeric" else table.categorical_names
-        return [i for i, n in enumerate(names) if n not in self.roles]
-
-    def sample(self, limit: int) -> np.ndarray | None:
-        """Sorted row positions of a random subsample of at most ``limit`` rows (None = all)."""
-        if self.cur.n_rows <= limit:
-            return None
-        return np.sort(self.rng.choice(self.cur.n_rows, limit, replace=False))
 
     # --- statistics the checks read ----------------------------------------------------------
 
@@ -297,20 +309,18 @@ class _Context:
         return kq.sorted_columns(self.device(self.ref.numeric), xp=self.xp)
 
     @cached_property
-    def _keys(self) -> np.ndarray:
-        return self.cur.row_keys()
+    def _hashes(self):
+        return _row_hashes(self.cur.row_keys(), self.cur.names, self.roles, self.xp)
 
-    @cached_property
+    @property
     def feature_hash(self):
         """Hash of each row's feature values (target and prediction left out)."""
-        keep = [i for i, n in enumerate(self.cur.names) if n not in self.roles]
-        return kq.row_hashes(self.device(self._keys[keep]), xp=self.xp)
+        return self._hashes[0]
 
-    @cached_property
+    @property
     def row_hash(self):
         """Hash of each whole row."""
-        roles = [i for i, n in enumerate(self.cur.names) if n in self.roles]
-        return kq.row_hashes(self.device(self._keys[roles]), state=self.feature_hash, xp=self.xp)
+        return self._hashes[1]
 
     def bin_codes(self, j: int):
         """Decile-bin codes of numeric column ``j`` (missing: own code), and the number of codes."""

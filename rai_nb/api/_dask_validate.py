@@ -1,0 +1,302 @@
+"""``validate`` and ``drift`` on Dask frames: the checks' statistics from partitions.
+
+:class:`_DaskContext` answers every statistic the checks read (``_validation_context._Context``
+documents them) with a few passes of Dask's own scheduler over the partitions: one to agree on
+vocabularies (``frame._dask_tabular``), one of counts and moments, one of counted hashes by
+bucket (duplicates, conflicts, distinct values), exact order statistics
+(``frame._dask.order_statistics``) for quantiles, one of counts against the quantile-derived
+bounds and edges, and the binned passes of ``checks.ecdf`` for exact KS and Wasserstein-1. Row
+subsamples (AUC, label errors, MMD) draw the same row positions from the same generator as the
+pandas path and fetch those rows, so the whole result equals the pandas one on the same rows.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from ..checks import drift as kd
+from ..checks import quality as kq
+from ..frame._dask import order_statistics
+from . import _dask_validate_parts as parts
+from ._dask_validate_drift import DriftPasses
+from ._validation_context import _Base
+
+
+def _compute(graph):
+    import dask
+
+    return dask.compute(graph)[0]
+
+
+def _delayed(function):
+    import dask
+
+    return dask.delayed(function, pure=True)
+
+
+class _DaskContext(_Base):
+    """The statistics of :class:`._validation_context._Context`, from Dask partitions."""
+
+    def __init__(self, cur, ref, changes, *, roles=None, target=None, sensitive=(),
+                 labels: parts.Labels | None = None, thresholds, options, random_state):
+        self.cur_table, self.ref_table = cur, ref
+        self.cur, self.ref = cur.info, ref.info if ref is not None else None
+        self.changes = changes
+        self.roles = roles or {}
+        self.target = target
+        self.sensitive = list(sensitive)
+        self.labels_encoder = labels
+        self.thresholds = thresholds
+        self.options = options
+        self.rng = np.random.default_rng(random_state)
+        self.xp = np
+        self.cache: dict = {}
+
+    def device(self, array):
+        return array
+
+    def _parts(self, table, function, *args):
+        return [_delayed(function)(part, table.encoder, *args) for part in table.frame.to_delayed()]
+
+    def _local(self, table, rows: np.ndarray) -> list[np.ndarray]:
+        """``rows`` (sorted global positions) split into each partition's local positions."""
+        offsets = table.offsets
+        cut = np.searchsorted(rows, offsets)
+        return [rows[cut[i]:cut[i + 1]] - offsets[i] for i in range(len(offsets) - 1)]
+
+    # --- counts and moments ------------------------------------------------------------------
+
+    @cached_property
+    def _summaries(self) -> tuple[dict, dict | None]:
+        graph = [_delayed(parts.add_summaries)(self._parts(self.cur_table, parts.summary,
+                                                           self.labels_encoder))]
+        if self.ref_table is not None:
+            graph.append(_delayed(parts.add_summaries)(
+                self._parts(self.ref_table, parts.summary, None)))
+        found = _compute(graph)
+        return found[0], found[1] if len(found) > 1 else None
+
+    @property
+    def cur_counts(self) -> list[np.ndarray]:
+        return self._summaries[0]["levels"]
+
+    @property
+    def ref_counts(self) -> list[np.ndarray]:
+        return self._summaries[1]["levels"]
+
+    @property
+    def cur_n_values(self) -> np.ndarray:
+        return self._summaries[0]["moments"][0].astype(np.int64)
+
+    @property
+    def ref_n_values(self) -> np.ndarray:
+        return self._summaries[1]["moments"][0].astype(np.int64)
+
+    def ref_range(self):
+        found = self._summaries[1]
+        empty = self.ref_n_values == 0
+        return np.where(empty, np.nan, found["min"]), np.where(empty, np.nan, found["max"])
+
+    def ref_moments(self, positions):
+        n, mean, m2 = self._summaries[1]["moments"][:, positions]
+        return np.where(n > 0, mean, 0.0), np.where(n > 0, np.sqrt(m2 / np.maximum(n, 1)), 1.0)
+
+    def missing_by_group(self, i: int):
+        found = self._summaries[0]
+        return found[f"missing{i}"], found[f"sizes{i}"]
+
+    def class_counts(self) -> np.ndarray:
+        return self._summaries[0]["classes"]
+
+    def facet_positives(self, i: int):
+        found = self._summaries[0]
+        return found[f"sizes{i}"], found[f"positives{i}"]
+
+    def representation_counts(self) -> list[tuple]:
+        from ..frame._dask_tabular import intersection_levels
+
+        found = self._summaries[0]
+        out = [(f.name, f.levels, found[f"sizes{i}"]) for i, f in enumerate(self.sensitive)]
+        if len(self.sensitive) > 1:
+            cells, counts = found["cells"]
+            levels = intersection_levels(self.sensitive, cells)
+            out.append((tuple(f.name for f in self.sensitive), levels,
+                        np.rint(counts).astype(np.int64)))
+        return out
+
+    # --- distinct rows and values --------------------------------------------------------------
+
+    @cached_property
+    def _distinct(self) -> dict:
+        n_buckets = max(1, self.cur_table.frame.npartitions)
+        counted = self._parts(self.cur_table, parts.counted_keys, self.labels_encoder,
+                              self.roles, n_buckets)
+        n_labels = len(self.target.levels) if self.target is not None else 1
+        buckets = [_delayed(parts.bucket_counts)([c[b] for c in counted], n_labels,
+                                                 len(self.cur.numeric_names))
+                   for b in range(n_buckets)]
+        found = _compute(buckets)
+        out = {key: tuple(int(sum(b[key][i] for b in found)) for i in range(2))
+               for key in ("duplicates", "conflicts") if key in found[0]}
+        out["profiles"] = [kq.ValueProfile(sum(p.n_values for p in column),
+                                           sum(p.n_distinct for p in column),
+                                           max(p.top_count for p in column))
+                           for column in zip(*(b["profiles"] for b in found))]
+        return out
+
+    def duplicate_stats(self):
+        return self._distinct["duplicates"]
+
+    def conflict_stats(self):
+        return self._distinct["conflicts"]
+
+    def numeric_profiles(self) -> list:
+        return list(self._distinct["profiles"])
+
+    # --- quantiles and counts against them -------------------------------------------------------
+
+    def _order_statistics(self, table, ranks: dict) -> dict:
+        """``{position: values}`` of the requested ranks of numeric columns of ``table``."""
+        ranks = {j: r for j, r in ranks.items() if len(r)}
+        if not ranks:
+            return {}
+        names = table.info.numeric_names
+        frame = table.frame.map_partitions(parts.numeric_frame, table.encoder,
+                                           meta=parts.numeric_frame(table.frame._meta,
+                                                                    table.encoder))
+        found = order_statistics(frame, {names[j]: np.asarray(r) for j, r in ranks.items()})
+        return {j: found[names[j]] for j in ranks}
+
+    @cached_property
+    def _quantiles(self) -> dict:
+        """Quartiles (outliers) and decile edges (association bins) of current numeric columns,
+        decile edges (drift histograms) of reference ones."""
+        levels = np.array([0.25, 0.5, 0.75])
+        deciles = kd.bin_quantiles(self.options["n_bins"])
+        plans = {}
+        for name, table, n_values in (("cur", self.cur_table, self.cur_n_values),
+                                      ("ref", self.ref_table,
+                                       self.ref_n_values if self.ref_table is not None else None)):
+            if table is None:
+                continue
+            wanted = {}
+            for j, n in enumerate(n_values):
+                if n > 0:
+                    wanted[j] = [kd.quantile_ranks(int(n), deciles)] + \
+                        ([kd.quantile_ranks(int(n), levels)] if name == "cur" else [])
+            union = {j: np.unique(np.concatenate([np.concatenate(s[:2]) for s in spots]))
+                     for j, spots in wanted.items()}
+            values = self._order_statistics(table, union)
+            plans[name] = {j: [_interpolated(dict(zip(union[j].tolist(), values[j].tolist())), s)
+                               for s in spots] for j, spots in wanted.items()}
+        return plans
+
+    def bin_edges(self, which: str, j: int) -> np.ndarray:
+        return np.unique(self._quantiles[which][j][0])
+
+    @cached_property
+    def _outliers(self) -> dict:
+        columns = [j for j, (name, n) in enumerate(zip(self.cur.numeric_names, self.cur_n_values))
+                   if n >= 2 and name not in self.roles]
+        quartiles = {j: self._quantiles["cur"][j][1] for j in columns}
+        n_values = self.cur_n_values
+        middle = {j: sorted({(int(n_values[j]) - 1) // 2, int(n_values[j]) // 2}) for j in columns}
+        medians = np.full(len(n_values), np.nan)
+        medians[columns] = [quartiles[j][1] for j in columns]
+        deviations = self.cur_table.frame.map_partitions(
+            parts.numeric_frame, self.cur_table.encoder, medians,
+            meta=parts.numeric_frame(self.cur_table.frame._meta, self.cur_table.encoder))
+        names = self.cur.numeric_names
+        found = order_statistics(deviations, {names[j]: np.asarray(middle[j]) for j in columns}) \
+            if columns else {}
+        fences = {j: kq.outlier_fences(*quartiles[j], kq.median_absolute_deviation(found[names[j]]))
+                  for j in columns}
+        bands = {"iqr": [fences[j][0] if j in fences else (np.nan, np.nan)
+                         for j in range(len(names))],
+                 "z": [fences[j][1] if j in fences and fences[j][1] is not None
+                       else (np.nan, np.nan) for j in range(len(names))]}
+        counted = _compute(_delayed(parts.add_binned)(self._parts(
+            self.cur_table, parts.binned, {k: tuple(np.array(v).T) for k, v in bands.items()},
+            [None] * len(names))))
+        return {j: kq.OutlierCounts(int(counted["iqr"][j]), int(counted["z"][j]),
+                                    float(fences[j][0][0]), float(fences[j][0][1]))
+                for j in columns}
+
+    def outlier_counts(self, j: int):
+        return self._outliers[j]
+
+    def count_outside(self, lows, highs) -> np.ndarray:
+        names = self.cur.numeric_names
+        counted = _compute(_delayed(parts.add_binned)(self._parts(
+            self.cur_table, parts.binned, {"range": (np.asarray(lows), np.asarray(highs))},
+            [None] * len(names))))
+        return counted["range"]
+
+    # --- drift ---------------------------------------------------------------------------------
+
+    @cached_property
+    def _drift(self) -> DriftPasses:
+        return DriftPasses(self)
+
+    def numeric_drift(self, j: int):
+        return self._drift.numeric_drift(j)
+
+    def numeric_rows(self, table, positions, rows: np.ndarray) -> np.ndarray:
+        source = self.cur_table if table is self.cur else self.ref_table
+        numeric, _, _ = self._take(source, rows, None)
+        return numeric[positions]
+
+    # --- associations and rows ---------------------------------------------------------------------
+
+    def _take(self, table, rows: np.ndarray, labels):
+        pieces = [_delayed(parts.take)(part, table.encoder, labels, local)
+                  for part, local in zip(table.frame.to_delayed(), self._local(table, rows))]
+        found = _compute(pieces)
+        return tuple(np.concatenate([f[i] for f in found], axis=-1) for i in range(3))
+
+    def take(self, rows: np.ndarray):
+        return self._take(self.cur_table, rows, self.labels_encoder)
+
+    def association_tables(self, key, n_labels: int, binary: bool, exclude) -> list[tuple]:
+        n = self.cur.n_rows
+        rows = self.sample(self.options["auc_rows"])
+        rows = np.arange(n) if rows is None else rows
+        # The generator advances exactly as on the pandas path, which draws this permutation.
+        half = ((np.arange(n) % 2)[self.rng.permutation(n)]).astype(np.int8)
+        columns = [("numeric", j, self.bin_edges("cur", j)) for j in self.features(self.cur, "numeric")
+                   if self.cur.numeric_names[j] not in exclude and self.cur_n_values[j] > 0]
+        columns += [("categorical", j, None) for j in self.features(self.cur, "categorical")
+                    if self.cur.categorical_names[j] not in exclude]
+        offsets = self.cur_table.offsets
+        graph = [_delayed(parts.association)(part, self.cur_table.encoder, self.labels_encoder, key,
+                                             n_labels, columns,
+                                             half[offsets[i]:offsets[i + 1]] if binary else None,
+                                             local)
+                 for i, (part, local) in enumerate(zip(self.cur_table.frame.to_delayed(),
+                                                       self._local(self.cur_table, rows)))]
+        found = _compute(_delayed(parts.add_associations)(graph))
+        return _association_rows(self, columns, found, binary)
+
+
+def _interpolated(lookup: dict, spots) -> np.ndarray:
+    """Quantiles from ``{rank: order statistic}`` and the ranks and weights of ``spots``."""
+    low, high, weight = spots
+    return kd.interpolate(np.array([lookup[r] for r in low.tolist()]),
+                          np.array([lookup[r] for r in high.tolist()]), weight)
+
+
+def _association_rows(ctx, columns, found, binary: bool) -> list[tuple]:
+    from ..checks import leakage as kl
+
+    rows, numeric, cross = [], iter(found["values"]), iter(found["cross"])
+    for (kind, j, _), table in zip(columns, found["tables"]):
+        if kind == "numeric":
+            values = next(numeric)
+            auc = kl.numeric_auc(values, found["labels"]) if binary else np.nan
+            rows.append((ctx.cur.numeric_names[j], table, auc))
+        else:
+            auc = kl.cross_fitted_auc_from(next(cross).reshape(2, -1, 2)) if binary else np.nan
+            rows.append((ctx.cur.categorical_names[j], table, auc))
+    return rows

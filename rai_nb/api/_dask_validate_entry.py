@@ -1,0 +1,114 @@
+"""Building a :class:`._dask_validate._DaskContext` for ``validate`` and ``drift``.
+
+Names and errors follow the pandas path: the label columns are looked up on the frame's empty
+``_meta`` (same messages), and missing labels are counted over every partition before anything
+is encoded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks import drift as kd
+from ..errors import NAN_VALUES, RaiError
+from ..frame import EncodedColumn, encode_categorical
+from ..frame._dask_tabular import as_dask, encode_dask_tables, label_name
+from ..frame._tabular import category_codes
+from ._dask_validate import _DaskContext
+from ._dask_validate_parts import Labels
+from ._validation_context import _Target
+
+
+def dask_context(data, reference, *, target, sensitive, prediction, positive_label, thresholds,
+                 options, random_state) -> _DaskContext:
+    """The context of ``validate`` when ``data`` or ``reference`` is a Dask frame."""
+    data = as_dask(data, "data")
+    reference = None if reference is None else as_dask(reference, "reference")
+    roles = {}
+    target_name = None if target is None else label_name(data, target, argument="target")
+    if target_name is not None:
+        roles[target_name] = "target"
+    if prediction is not None:
+        roles[label_name(data, prediction, argument="prediction")] = "prediction"
+    specs = [sensitive] if isinstance(sensitive, (str, int)) else list(sensitive or [])
+    facet_names = [label_name(data, s, argument="sensitive") for s in specs]
+    wanted = list(dict.fromkeys(([target_name] if target_name is not None else []) + facet_names))
+    cur, ref, changes = encode_dask_tables(data, reference, argument="data", labels=wanted)
+    tgt, labels = None, Labels()
+    if target_name is not None:
+        tgt, edges = _target(data, cur, target_name, positive_label)
+        labels = Labels(target_name, tgt.levels, edges,
+                        tgt.levels.index(tgt.positive) if tgt.classes else None)
+    facets = []
+    for name in facet_names:
+        _no_missing(cur, name, "sensitive")
+        found = encode_categorical(name, cur.labels[name], argument="sensitive")
+        facets.append(EncodedColumn(name, np.empty(0, np.int64), found.levels))
+    labels = Labels(labels.target, labels.target_levels, labels.target_edges,
+                    labels.positive_code, tuple((f.name, f.levels) for f in facets))
+    return _DaskContext(cur, ref, changes, roles=roles, target=tgt, sensitive=facets,
+                        labels=labels, thresholds=thresholds, options=options,
+                        random_state=random_state)
+
+
+def dask_drift_context(reference, current, *, columns, target, prediction, thresholds, options,
+                       random_state) -> _DaskContext:
+    """The context of ``drift`` when either frame is a Dask frame."""
+    reference, current = as_dask(reference, "reference"), as_dask(current, "current")
+    if columns is None and not set(reference.columns) & set(current.columns):
+        raise RaiError("reference and current share no column; name the columns to compare")
+    roles = {}
+    for spec, role in ((target, "target"), (prediction, "prediction")):
+        if spec is not None:
+            roles[label_name(current, label_name(reference, spec, argument=role),
+                             argument=role)] = role
+    cur, ref, changes = encode_dask_tables(current, reference, columns=columns,
+                                           argument="current" if columns else "data")
+    return _DaskContext(cur, ref, changes, roles=roles, thresholds=thresholds, options=options,
+                        random_state=random_state)
+
+
+def _no_missing(table, name, argument: str) -> None:
+    if table.missing[name]:
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name,
+                                         count=table.missing[name]))
+
+
+def _target(data, table, name, positive_label):
+    """The target's classes, or (more than ``MAX_CLASSES`` values) its decile bins' edges."""
+    _no_missing(table, name, "target")
+    levels = category_codes(table.labels[name], ())[1]
+    if len(levels) <= _Target.MAX_CLASSES:
+        return _Target(name, levels, True, positive_label), None
+    edges = _decile_edges(data[name])
+    return _Target(name, tuple(range(edges.size + 1)), False, positive_label), edges
+
+
+def _decile_edges(column) -> np.ndarray:
+    """``np.unique(np.quantile(values, deciles))`` of a Dask column coerced to numbers, exactly.
+
+    NumPy's linear quantile interpolates between the order statistics at the floor and ceiling
+    of ``q·(n−1)``; ``np.quantile`` of those two values at the fractional part repeats its
+    arithmetic to the bit.
+    """
+    import pandas as pd
+
+    from ..frame._dask import order_statistics
+
+    numeric = column.map_partitions(lambda s: pd.to_numeric(s, errors="coerce").astype(np.float64),
+                                    meta=(column.name, np.float64))
+    n_missing, n = (int(v) for v in _compute_all(numeric.isna().sum(), numeric.size))
+    deciles = np.arange(1, 10) / 10
+    if n_missing:  # np.quantile of data holding NaN is NaN
+        return np.unique(np.full(deciles.size, np.nan))
+    low, high, weight = kd.quantile_ranks(n, deciles)
+    ranks = np.unique(np.concatenate([low, high]))
+    lookup = dict(zip(ranks.tolist(), order_statistics(numeric, ranks).tolist()))
+    return np.unique([np.quantile([lookup[lo], lookup[hi]], w)
+                      for lo, hi, w in zip(low.tolist(), high.tolist(), weight)])
+
+
+def _compute_all(*graphs):
+    import dask
+
+    return dask.compute(*graphs)

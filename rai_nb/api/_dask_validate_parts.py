@@ -1,0 +1,255 @@
+"""What each Dask partition computes for the data checks, and how partitions' results add up.
+
+Every function here runs on one pandas partition (on a worker) and returns small arrays:
+counts, sums, moments, per-bucket counted hashes, contingency tables, or the few rows asked for.
+The kernels are those of the in-memory path (``rai_nb.checks``), so the added-up statistics are
+the ones a whole-frame pass gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..checks import drift as kd
+from ..checks import ecdf
+from ..checks import leakage as kl
+from ..checks import quality as kq
+from ..frame._columns import encode_with_levels
+from ..frame._tabular import category_codes
+from ._validation_context import _row_hashes
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How a partition encodes the target and the sensitive columns (picklable, small)."""
+
+    target: object = None
+    target_levels: tuple = ()
+    #: Quantile edges of a target with too many values to be classes (None: classes).
+    target_edges: np.ndarray | None = None
+    positive_code: int | None = None
+    facets: tuple = ()  # (name, levels) pairs
+
+    def target_codes(self, part: pd.DataFrame) -> np.ndarray:
+        values = part[self.target].reset_index(drop=True)
+        if self.target_edges is None:
+            return category_codes(values, self.target_levels)[0]
+        numeric = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+        return np.searchsorted(self.target_edges, numeric)
+
+    def codes(self, part: pd.DataFrame, key) -> np.ndarray:
+        """Codes of the target (``key`` "target") or of sensitive column ``key``."""
+        if key == "target":
+            return self.target_codes(part)
+        name, levels = self.facets[key]
+        return encode_with_levels(name, part[name].reset_index(drop=True), levels,
+                                  argument="sensitive").codes
+
+
+def numeric_frame(part, encoder, centres=None) -> pd.DataFrame:
+    """The encoded numeric columns of a partition (``|x − centre|`` with centres), float64."""
+    table = encoder.table(part)
+    values = table.numeric if centres is None else np.abs(table.numeric - centres[:, None])
+    return pd.DataFrame(dict(zip(table.numeric_names, values)), columns=list(table.numeric_names),
+                        dtype=np.float64)
+
+
+# --- one pass of counts ---------------------------------------------------------------------
+
+def summary(part, encoder, labels: Labels | None) -> dict:
+    """Level counts, numeric counts/ranges/moments and, with labels, the per-group counts."""
+    table = encoder.table(part)
+    out = {"levels": [np.bincount(c + 1, minlength=len(lv) + 1)
+                      for c, lv in zip(table.codes, table.levels)]}
+    present = ~np.isnan(table.numeric)
+    n = present.sum(axis=1)
+    filled = np.where(present, table.numeric, 0.0)
+    mean = filled.sum(axis=1) / np.maximum(n, 1)
+    m2 = (np.where(present, table.numeric - mean[:, None], 0.0) ** 2).sum(axis=1)
+    out["moments"] = np.stack([n.astype(np.float64), mean, m2])
+    out["min"] = np.where(present, table.numeric, np.inf).min(axis=1, initial=np.inf)
+    out["max"] = np.where(present, table.numeric, -np.inf).max(axis=1, initial=-np.inf)
+    if labels is None:
+        return out
+    missing = np.concatenate([np.isnan(table.numeric), table.codes < 0])
+    facets = [labels.codes(part, i) for i in range(len(labels.facets))]
+    if labels.target is not None:
+        y = labels.target_codes(part)
+        out["classes"] = np.bincount(y, minlength=len(labels.target_levels))
+    for i, ((_, levels), codes) in enumerate(zip(labels.facets, facets)):
+        out[f"sizes{i}"] = np.bincount(codes, minlength=len(levels))
+        out[f"missing{i}"] = kq.missing_by_group(missing, codes, n_groups=len(levels))
+        if labels.positive_code is not None:
+            out[f"positives{i}"] = np.bincount(codes, weights=y == labels.positive_code,
+                                               minlength=len(levels))
+    if len(facets) > 1:
+        mixed = np.zeros(len(part), dtype=np.int64)
+        for (_, levels), codes in zip(labels.facets, facets):
+            mixed = mixed * len(levels) + codes
+        out["cells"] = np.unique(mixed, return_counts=True)
+    return out
+
+
+def add_summaries(parts: list[dict]) -> dict:
+    """Sum of counts, min of minima, max of maxima, pooled moments, merged cell counts."""
+    out = {}
+    for key in parts[0]:
+        values = [p[key] for p in parts]
+        if key == "min":
+            out[key] = np.min(values, axis=0)
+        elif key == "max":
+            out[key] = np.max(values, axis=0)
+        elif key == "moments":
+            out[key] = _pool_moments(values)
+        elif key == "cells":
+            cells, inverse = np.unique(np.concatenate([c for c, _ in values]), return_inverse=True)
+            out[key] = cells, np.bincount(inverse, weights=np.concatenate([n for _, n in values]))
+        elif key == "levels":
+            out[key] = [np.sum(c, axis=0) for c in zip(*values)]
+        else:
+            out[key] = np.sum(values, axis=0)
+    return out
+
+
+def _pool_moments(moments) -> np.ndarray:
+    """Count, mean and sum of squared deviations of partitions pooled (Chan et al. 1979)."""
+    n, mean, m2 = moments[0]
+    for other in moments[1:]:
+        n_b, mean_b, m2_b = other
+        total = n + n_b
+        delta = mean_b - mean
+        share = np.divide(n_b, total, out=np.zeros_like(total), where=total > 0)
+        mean = mean + delta * share
+        m2 = m2 + m2_b + delta ** 2 * n * share
+        n = total
+    return np.stack([n, mean, m2])
+
+
+# --- distinct rows and values, by hash bucket ------------------------------------------------
+
+def counted_keys(part, encoder, labels: Labels | None, roles, n_buckets: int) -> list[dict]:
+    """Per bucket: counted row hashes, (feature hash, label) pairs and numeric value keys."""
+    table = encoder.table(part)
+    keys = table.row_keys()
+    features, rows = _row_hashes(keys, table.names, roles, np)
+    parts = {"rows": [rows]}
+    if labels is not None and labels.target is not None:
+        parts["pairs"] = [features, labels.target_codes(part).astype(np.uint64)]
+    out = [{} for _ in range(n_buckets)]
+    for name, columns in parts.items():
+        _bucketed(out, name, np.stack(columns, axis=1), columns[0], n_buckets)
+    for j in range(len(table.numeric_names)):
+        values = keys[j][~np.isnan(table.numeric[j])].view(np.uint64)
+        _bucketed(out, ("values", j), values[:, None], kq.row_hashes(values[None, :]), n_buckets)
+    return out
+
+
+def _bucketed(out, name, rows: np.ndarray, hashes: np.ndarray, n_buckets: int) -> None:
+    bucket = (hashes % np.uint64(n_buckets)).astype(np.int64)
+    for b in range(n_buckets):
+        out[b][name] = np.unique(rows[bucket == b], axis=0, return_counts=True)
+
+
+def bucket_counts(parts: list[dict], n_labels: int, n_numeric: int) -> dict:
+    """Duplicates, conflicts and numeric value profiles of one hash bucket over all partitions."""
+    def pooled(name):
+        rows = np.concatenate([p[name][0] for p in parts])
+        return rows, np.concatenate([p[name][1] for p in parts])
+
+    rows, counts = pooled("rows")
+    out = {"duplicates": kq.duplicate_rows(rows[:, 0], counts=counts)}
+    if "pairs" in parts[0]:
+        rows, counts = pooled("pairs")
+        out["conflicts"] = kq.conflicting_labels(rows[:, 0], rows[:, 1].astype(np.int64),
+                                                 n_labels=n_labels, counts=counts)
+    profiles = []
+    for j in range(n_numeric):
+        rows, counts = pooled(("values", j))
+        profiles.append(kq.count_profile(kq.group_ids(rows[:, 0], counts=counts)[1]))
+    out["profiles"] = profiles
+    return out
+
+
+# --- counts with known edges and bounds ------------------------------------------------------
+
+def binned(part, encoder, outside: dict, edges: list) -> dict:
+    """Values strictly outside each named ``(lows, highs)`` band, and histograms over ``edges``."""
+    table = encoder.table(part)
+    columns = kq.sorted_columns(table.numeric)
+    out = {name: np.array([kq.count_outside(s, lo, hi, np) if s.size and lo == lo else 0
+                           for s, lo, hi in zip(columns, lows, highs)], dtype=np.int64)
+           for name, (lows, highs) in outside.items()}
+    out["hist"] = [None if e is None else kd.sorted_histogram(s, e) for s, e in zip(columns, edges)]
+    return out
+
+
+def add_binned(parts: list[dict]) -> dict:
+    out = {k: np.sum([p[k] for p in parts], axis=0) for k in parts[0] if k != "hist"}
+    out["hist"] = [None if h[0] is None else np.sum(h, axis=0)
+                   for h in zip(*(p["hist"] for p in parts))]
+    return out
+
+
+def ecdf_summaries(part, encoder, edges: list) -> list:
+    columns = kq.sorted_columns(encoder.table(part).numeric)
+    return [None if e is None else ecdf.bin_summary(s, e) for s, e in zip(columns, edges)]
+
+
+def add_ecdf_summaries(parts: list) -> list:
+    out = list(parts[0])
+    for p in parts[1:]:
+        out = [None if a is None else a + b for a, b in zip(out, p)]
+    return out
+
+
+def stretch_pieces(part, encoder, stretches: list) -> list:
+    columns = kq.sorted_columns(encoder.table(part).numeric)
+    return [ecdf.stretch_values(s, st) if st else [] for s, st in zip(columns, stretches)]
+
+
+def finish_column(ref_parts, cur_parts, stretches, sizes) -> list:
+    """(KS, area) of each stretch of one column from every partition's values in it."""
+    return [ecdf.finish_stretch([p[i] for p in ref_parts], [p[i] for p in cur_parts], s, sizes)
+            for i, s in enumerate(stretches)]
+
+
+# --- association tables and rows ---------------------------------------------------------------
+
+def association(part, encoder, labels: Labels, key, n_labels: int, columns, half, rows) -> dict:
+    """Contingency tables of features with labels, cross-fitting tables, and sampled rows.
+
+    ``columns``: ``(kind, position, edges)`` per feature; ``half``: this partition's fold of
+    each row (None: no AUC); ``rows``: local positions whose numeric values and labels to keep.
+    """
+    table = encoder.table(part)
+    y = labels.codes(part, key)
+    tables, cross, values = [], [], []
+    for kind, j, edges in columns:
+        if kind == "numeric":
+            codes, n_codes = kl.bin_codes(table.numeric[j], edges), edges.size + 2
+            values.append(table.numeric[j][rows])
+        else:
+            codes, n_codes = table.codes[j] + 1, len(table.levels[j]) + 1
+            if half is not None:
+                cell = half.astype(np.int64) * n_codes + codes
+                cross.append(kl.contingency(cell, y, n_a=2 * n_codes, n_b=2))
+        tables.append(kl.contingency(codes, y, n_a=n_codes, n_b=n_labels))
+    return {"tables": tables, "cross": cross, "values": values, "labels": y[rows]}
+
+
+def add_associations(parts: list[dict]) -> dict:
+    return {"tables": [np.sum(t, axis=0) for t in zip(*(p["tables"] for p in parts))],
+            "cross": [np.sum(t, axis=0) for t in zip(*(p["cross"] for p in parts))],
+            "values": [np.concatenate(v) for v in zip(*(p["values"] for p in parts))],
+            "labels": np.concatenate([p["labels"] for p in parts])}
+
+
+def take(part, encoder, labels: Labels | None, rows) -> tuple:
+    """Numeric values, category codes and target codes of local rows ``rows``."""
+    table = encoder.table(part)
+    target = labels.target_codes(part)[rows] if labels is not None and labels.target is not None \
+        else np.zeros(len(rows), dtype=np.int64)
+    return table.numeric[:, rows], table.codes[:, rows], target

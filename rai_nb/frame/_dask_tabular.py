@@ -1,0 +1,188 @@
+"""Dask frames for the data checks: what must agree across partitions, then per-partition encoding.
+
+One pass over the partitions collects their row counts, the distinct values of every categorical
+column and of the label columns (in partition order, so first-seen order is kept where values do
+not sort), missing counts of the label columns and one value of each Python type in object
+columns. The schemas and vocabularies then come from the same functions as for pandas, applied to
+those distinct values, so every partition encodes into the codes a whole-frame encoding gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EMPTY_DATA, RaiError
+from ._columns import _is_column_key, column_values
+from ._tabular import EncodedTable, _compare, _encode, _select, category_codes, infer_schema
+
+
+@dataclass(frozen=True)
+class PartitionEncoder:
+    """How each partition of one frame becomes an :class:`EncodedTable` (picklable, small)."""
+
+    names: tuple
+    schema: dict
+    vocab: dict
+
+    def table(self, part: pd.DataFrame) -> EncodedTable:
+        return _encode(part, list(self.names), self.schema, self.vocab)
+
+
+@dataclass(frozen=True)
+class DaskTable:
+    """A Dask frame with the description of its encoding (``info`` holds no rows)."""
+
+    frame: object
+    info: EncodedTable
+    encoder: PartitionEncoder
+    lengths: np.ndarray
+    #: Distinct values (pandas Series, first-seen order) and missing counts of label columns.
+    labels: dict = field(default_factory=dict)
+    missing: dict = field(default_factory=dict)
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.lengths)])
+
+
+def as_dask(frame, argument: str):
+    """A Dask frame as it is; a pandas frame as one partition (row order kept)."""
+    from ._dask import is_dask_frame
+
+    if is_dask_frame(frame):
+        return frame
+    if not isinstance(frame, pd.DataFrame):
+        raise RaiError(f"{argument} must be a pandas or Dask DataFrame, got {type(frame).__name__}")
+    import dask.dataframe as dd
+
+    return dd.from_pandas(frame, npartitions=1, sort=False)
+
+
+def label_name(data, spec, *, argument: str):
+    """Column name of a target/sensitive/prediction spec on a Dask frame (errors as pandas)."""
+    if not _is_column_key(spec):
+        raise RaiError(f"with a Dask DataFrame, {argument} must name columns, "
+                       f"got {type(spec).__name__}")
+    return column_values(data._meta, spec, argument=argument)[0]
+
+
+def encode_dask_tables(data, reference=None, *, columns=None, argument: str = "data",
+                       labels=()):
+    """:func:`encode_tables` for Dask frames: (DaskTable, DaskTable or None, SchemaChanges).
+
+    ``labels`` names columns of ``data`` whose distinct values and missing counts are collected
+    too (target, sensitive columns).
+    """
+    import dask
+
+    from ._tabular import SchemaChanges
+
+    _check_columns(data, argument)
+    if reference is not None:
+        _check_columns(reference, "reference")
+    names = _select(data._meta, columns, argument,
+                    also=None if reference is None else reference._meta)
+    frames = [(data, argument, list(labels))] + ([] if reference is None else
+                                                  [(reference, "reference", [])])
+    surveys = dask.compute(*[_survey_graph(frame, [n for n in names if n in frame.columns], extra)
+                             for frame, _, extra in frames])
+    for (_, label, _), survey in zip(frames, surveys):
+        if survey["lengths"].sum() == 0:
+            raise RaiError(EMPTY_DATA.format(argument=label))
+    schemas = [{n: _schema(n, frame._meta[n], survey["types"].get(n)) for n in names
+                if n in frame.columns} for (frame, _, _), survey in zip(frames, surveys)]
+    if reference is None:
+        vocab = {n: category_codes(surveys[0]["distinct"][n], ())[1] for n in names
+                 if schemas[0][n].kind == "categorical"}
+        cur = _table(data, names, schemas[0], vocab, surveys[0])
+        return cur, None, SchemaChanges()
+    cur_schema, ref_schema = schemas
+    changes = _compare(ref_schema, cur_schema)
+    shared = [n for n in names if n in ref_schema and n in cur_schema
+              and n not in changes.kind_changes]
+    ref_vocab = {n: category_codes(surveys[1]["distinct"][n], ())[1] for n in shared
+                 if ref_schema[n].kind == "categorical"}
+    vocab = {n: category_codes(surveys[0]["distinct"][n], ref_vocab[n])[1] for n in ref_vocab}
+    changes = SchemaChanges(changes.missing, changes.new, changes.kind_changes,
+                            changes.dtype_changes, {n: len(v) for n, v in ref_vocab.items()})
+    return (_table(data, shared, cur_schema, vocab, surveys[0]),
+            _table(reference, shared, ref_schema, vocab, surveys[1]), changes)
+
+
+def _check_columns(frame, argument: str) -> None:
+    if frame.columns.has_duplicates:
+        dup = frame.columns[frame.columns.duplicated()][0]
+        raise RaiError(f"{argument}: column {dup!r} appears more than once")
+
+
+def _schema(name, meta: pd.Series, types: dict | None):
+    if types is None:
+        return infer_schema(name, meta)
+    # One value of each Python type classifies the column as all its values do.
+    return infer_schema(name, pd.Series(list(types.values()), dtype=object))
+
+
+def _table(frame, names, schema, vocab, survey) -> DaskTable:
+    encoder = PartitionEncoder(tuple(names), {n: schema[n] for n in names}, vocab)
+    empty = _encode(frame._meta.iloc[:0], list(names), encoder.schema, vocab)
+    info = replace(empty, n_rows=int(survey["lengths"].sum()))
+    return DaskTable(frame, info, encoder, survey["lengths"], survey["labels"],
+                     survey["missing"])
+
+
+def _survey_graph(frame, names: list, labels: list):
+    import dask
+
+    kinds = {n: infer_schema(n, frame._meta[n]).kind for n in names}
+    categorical = [n for n in names if kinds[n] == "categorical"]
+    objects = [n for n in names if pd.api.types.is_object_dtype(frame._meta[n].dtype)]
+    parts = [dask.delayed(_survey_part)(part, categorical, objects, labels)
+             for part in frame.to_delayed()]
+    return dask.delayed(_combine_surveys)(parts, categorical, objects, labels)
+
+
+def _survey_part(part: pd.DataFrame, categorical, objects, labels) -> dict:
+    types = {}
+    for name in objects:
+        found: dict = {}
+        for value in pd.unique(part[name].dropna()):
+            found.setdefault(type(value).__name__, value)
+        types[name] = found
+    return {"length": len(part),
+            "distinct": {n: part[n].drop_duplicates() for n in dict.fromkeys(categorical + labels)},
+            "missing": {n: int(part[n].isna().sum()) for n in labels}, "types": types}
+
+
+def _combine_surveys(parts, categorical, objects, labels) -> dict:
+    def distinct(name):
+        return pd.concat([p["distinct"][name] for p in parts], ignore_index=True) \
+            .drop_duplicates().reset_index(drop=True)
+
+    types = {}
+    for name in objects:
+        types[name] = {}
+        for p in parts:
+            for kind, value in p["types"][name].items():
+                types[name].setdefault(kind, value)
+    return {"lengths": np.array([p["length"] for p in parts], dtype=np.int64),
+            "distinct": {n: distinct(n) for n in categorical},
+            "labels": {n: distinct(n) for n in labels},
+            "missing": {n: sum(p["missing"][n] for p in parts) for n in labels},
+            "types": types}
+
+
+def intersection_levels(facets, cells: np.ndarray) -> tuple:
+    """Levels of the observed cells (mixed-radix codes, ascending) of several sensitive columns."""
+    from ..backend import get_config
+    from ..errors import TOO_MANY_GROUPS
+
+    sizes = [f.n_levels for f in facets]
+    digits = np.stack(np.unravel_index(cells, sizes), axis=1)
+    limit = get_config().max_groups
+    if len(cells) > limit:
+        names = " x ".join(map(str, (f.name for f in facets)))
+        raise RaiError(TOO_MANY_GROUPS.format(column=names, count=len(cells), limit=limit))
+    return tuple(tuple(f.levels[d] for f, d in zip(facets, row)) for row in digits)

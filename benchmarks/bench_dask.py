@@ -69,7 +69,7 @@ def main():
     print(machine())
     cluster = None if args.scheduler else LocalCluster(n_workers=2, threads_per_worker=1,
                                                        memory_limit="6GiB",
-                                                       dashboard_address=None)
+                                                       dashboard_address=":0")
     client = Client(args.scheduler or cluster)
     jobs = {
         "bias": (lambda frame: rai_nb.bias(frame, target="y", prediction="pred", score="score",

@@ -14,9 +14,9 @@ import pandas as pd
 from ..errors import ONE_CLASS, ONE_FACET, RaiError
 from ..frame import (
     EncodedColumn,
-    collect_levels,
     distinct_values,
     encode_bias_inputs,
+    level_tuple,
     require_column_names,
 )
 from ..frame._bias import encode_binary, facet_specs
@@ -32,10 +32,14 @@ def dask_bias_counts(data, *, target, sensitive, prediction, score, positive_lab
     specs = facet_specs(sensitive)
     require_column_names(data, target=target, sensitive=[n for n, _ in specs],
                          prediction=prediction, score=score, group_variable=group_variable)
-    positive = resolve_positive(data, target, positive_label)
-    levels = collect_levels(data, [n for n, cut in specs if cut is None], argument="sensitive")
+    # One pass collects the target's classes and every level column's values.
+    arguments = {name: "sensitive" for name, cut in specs if cut is None}
     if group_variable is not None:
-        levels.update(collect_levels(data, [group_variable], argument="group_variable"))
+        arguments[group_variable] = "group_variable"
+    distinct = dict(zip([target, *arguments], distinct_values(data, [target, *arguments])))
+    positive = positive_of(target, distinct[target], positive_label)
+    levels = {name: level_tuple(name, distinct[name], argument=argument)
+              for name, argument in arguments.items()}
     options = dict(target=target, sensitive=sensitive, prediction=prediction, score=score,
                    positive_label=positive, group_variable=group_variable, threshold=threshold,
                    levels=levels)
@@ -54,9 +58,9 @@ def dask_bias_counts(data, *, target, sensitive, prediction, score, positive_lab
         target=target, positive_label=positive, predicted=template.predicted)
 
 
-def resolve_positive(data, target, positive_label):
+def positive_of(target, values, positive_label):
     """The positive label, checked on the target's distinct values (NaN, one class, unknown)."""
-    values = pd.Series(distinct_values(data, [target])[0])
+    values = pd.Series(values)
     labels, positive = encode_binary(target, values, positive_label, argument="target")
     if labels.min() == labels.max():
         raise RaiError(ONE_CLASS.format(argument="target", column=target, value=values.iloc[0]))

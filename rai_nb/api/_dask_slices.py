@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EMPTY_DATA, RaiError
-from ..frame import require_column_names
+from ..frame import distinct_values, require_column_names
 from ..frame._dask_features import dask_slice_features, encode_partition
 from ..stats.slice_counts import slice_moments, slice_sums
 from ..stats.slicing import search_slices
-from ._dask import resolve_positive
+from ._dask import positive_of
 from ._slices import _RATES, _loss, min_support, no_rows_of_class, slice_result
 
 
@@ -29,7 +29,8 @@ def dask_slices(data, *, features, bins, n_bins, loss_options, alpha, k, max_l, 
                          prediction=options["prediction"])
     plans = dask_slice_features(data, features, bins=bins, n_bins=n_bins)
     if options["loss"] in _RATES and options["target"] is not None:
-        options["positive_label"] = resolve_positive(data, options["target"], options["positive_label"])
+        classes = distinct_values(data, [options["target"]])[0]
+        options["positive_label"] = positive_of(options["target"], classes, options["positive_label"])
     rows = dask.persist(*[dask.delayed(_partition_rows)(part, plans, options)
                           for part in data.to_delayed()])
     totals = dask.compute([dask.delayed(_totals)(part) for part in rows])[0]

@@ -6,7 +6,7 @@ naming the column or argument, copies what it needs and never mutates the caller
 
 from ._bias import BiasInputs, encode_bias_inputs
 from ._columns import EncodedColumn, column_values, encode_categorical, encode_threshold
-from ._dask import collect_levels, distinct_values, is_dask_frame, require_column_names
+from ._dask import distinct_values, is_dask_frame, level_tuple, require_column_names
 from ._features import SliceFeatures, describe_predicate, encode_loss, encode_slice_features, predicate_mask
 from ._tabular import EncodedTable, encode_tables
 
@@ -15,7 +15,6 @@ __all__ = [
     "EncodedColumn",
     "EncodedTable",
     "SliceFeatures",
-    "collect_levels",
     "column_values",
     "describe_predicate",
     "distinct_values",
@@ -26,6 +25,7 @@ __all__ = [
     "encode_tables",
     "encode_threshold",
     "is_dask_frame",
+    "level_tuple",
     "predicate_mask",
     "require_column_names",
 ]

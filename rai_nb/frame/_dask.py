@@ -45,17 +45,14 @@ def distinct_values(data, names: list[str]) -> list:
     return [pooled([f[i] for f in found]) for i in range(len(names))]
 
 
-def collect_levels(data, names: list[str], *, argument: str) -> dict[str, tuple]:
-    """Sorted distinct values of each column over the whole Dask frame, in one pass."""
-    uniques = distinct_values(data, names)
-    levels = {}
-    for name, values in zip(names, uniques):
-        values = pd.Series(values)
-        if values.isna().any():
-            raise RaiError(NAN_VALUES.format(argument=argument, column=name, count="some"))
-        levels[name] = ordered_levels(values)
-        if argument == "sensitive" and len(levels[name]) < 2:
-            raise RaiError(ONE_FACET.format(column=name, value=values.iloc[0]))
+def level_tuple(name, values, *, argument: str) -> tuple:
+    """The levels of a column from its distinct values (:func:`distinct_values`), checked."""
+    values = pd.Series(values)
+    if values.isna().any():
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name, count="some"))
+    levels = ordered_levels(values)
+    if argument == "sensitive" and len(levels) < 2:
+        raise RaiError(ONE_FACET.format(column=name, value=values.iloc[0]))
     return levels
 
 

@@ -169,38 +169,33 @@ class _DaskContext(_Base):
         found = order_statistics(frame, {names[j]: np.asarray(r) for j, r in ranks.items()})
         return {j: found[names[j]] for j in ranks}
 
-    @cached_property
-    def _quantiles(self) -> dict:
-        """Quartiles (outliers) and decile edges (association bins) of current numeric columns,
-        decile edges (drift histograms) of reference ones."""
-        levels = np.array([0.25, 0.5, 0.75])
-        deciles = kd.bin_quantiles(self.options["n_bins"])
-        plans = {}
-        for name, table, n_values in (("cur", self.cur_table, self.cur_n_values),
-                                      ("ref", self.ref_table,
-                                       self.ref_n_values if self.ref_table is not None else None)):
-            if table is None:
-                continue
-            wanted = {}
-            for j, n in enumerate(n_values):
-                if n > 0:
-                    wanted[j] = [kd.quantile_ranks(int(n), deciles)] + \
-                        ([kd.quantile_ranks(int(n), levels)] if name == "cur" else [])
-            union = {j: np.unique(np.concatenate([np.concatenate(s[:2]) for s in spots]))
-                     for j, spots in wanted.items()}
-            values = self._order_statistics(table, union)
-            plans[name] = {j: [_interpolated(dict(zip(union[j].tolist(), values[j].tolist())), s)
-                               for s in spots] for j, spots in wanted.items()}
-        return plans
+    def _quantiles(self, which: str) -> dict:
+        """Per numeric column with values: decile edges (association bins of the current data,
+        drift histograms of the reference) and, for the current data, quartiles (outliers)."""
+        if ("quantiles", which) in self.cache:
+            return self.cache["quantiles", which]
+        table = self.cur_table if which == "cur" else self.ref_table
+        n_values = self.cur_n_values if which == "cur" else self.ref_n_values
+        levels = [kd.bin_quantiles(self.options["n_bins"])] + \
+            ([np.array([0.25, 0.5, 0.75])] if which == "cur" else [])
+        wanted = {j: [kd.quantile_ranks(int(n), q) for q in levels]
+                  for j, n in enumerate(n_values) if n > 0}
+        union = {j: np.unique(np.concatenate([np.concatenate(s[:2]) for s in spots]))
+                 for j, spots in wanted.items()}
+        values = self._order_statistics(table, union)
+        found = {j: [_interpolated(dict(zip(union[j].tolist(), values[j].tolist())), s)
+                     for s in spots] for j, spots in wanted.items()}
+        self.cache["quantiles", which] = found
+        return found
 
     def bin_edges(self, which: str, j: int) -> np.ndarray:
-        return np.unique(self._quantiles[which][j][0])
+        return np.unique(self._quantiles(which)[j][0])
 
     @cached_property
     def _outliers(self) -> dict:
         columns = [j for j, (name, n) in enumerate(zip(self.cur.numeric_names, self.cur_n_values))
                    if n >= 2 and name not in self.roles]
-        quartiles = {j: self._quantiles["cur"][j][1] for j in columns}
+        quartiles = {j: self._quantiles("cur")[j][1] for j in columns}
         n_values = self.cur_n_values
         middle = {j: sorted({(int(n_values[j]) - 1) // 2, int(n_values[j]) // 2}) for j in columns}
         medians = np.full(len(n_values), np.nan)

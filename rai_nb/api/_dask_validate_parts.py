@@ -18,7 +18,7 @@ from ..checks import ecdf
 from ..checks import leakage as kl
 from ..checks import quality as kq
 from ..frame._columns import encode_with_levels
-from ..frame._tabular import category_codes
+from ..frame._tabular import category_codes, numeric_values
 from ._validation_context import _row_hashes
 
 
@@ -51,10 +51,11 @@ class Labels:
 
 def numeric_frame(part, encoder, centres=None) -> pd.DataFrame:
     """The encoded numeric columns of a partition (``|x − centre|`` with centres), float64."""
-    table = encoder.table(part)
-    values = table.numeric if centres is None else np.abs(table.numeric - centres[:, None])
-    return pd.DataFrame(dict(zip(table.numeric_names, values)), columns=list(table.numeric_names),
-                        dtype=np.float64)
+    names = [n for n in encoder.names if encoder.schema[n].kind == "numeric"]
+    values = {n: numeric_values(part[n]) for n in names}
+    if centres is not None:
+        values = {n: np.abs(v - c) for (n, v), c in zip(values.items(), centres)}
+    return pd.DataFrame(values, columns=names, index=part.index, dtype=np.float64)
 
 
 # --- one pass of counts ---------------------------------------------------------------------

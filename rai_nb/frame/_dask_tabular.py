@@ -56,9 +56,12 @@ def as_dask(frame, argument: str):
         return frame
     if not isinstance(frame, pd.DataFrame):
         raise RaiError(f"{argument} must be a pandas or Dask DataFrame, got {type(frame).__name__}")
+    import dask
     import dask.dataframe as dd
 
-    return dd.from_pandas(frame, npartitions=1, sort=False)
+    # Keep the frame's own dtypes: Dask would turn object columns into pyarrow strings.
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_pandas(frame, npartitions=1, sort=False)
 
 
 def label_name(data, spec, *, argument: str):

@@ -3,9 +3,10 @@
 JupyterLab runs on a free loopback port with throw-away settings. A notebook executed beforehand
 by nbclient is opened with no kernel and its rendered report is compared with the report JSON
 saved in it; then the same cells run live, and the palette, menu and context-menu commands are
-used. ``scripts/ensure_chromium.sh`` installs Chromium (apt); without one the module is skipped.
-Screenshots go to ``$RAI_NB_SCREENSHOTS`` (default: a temporary folder), always for the light
-and dark report and for any failing test.
+used. A trusted notebook shows the live widget panel, and the report instead once its kernel
+restarts or when it is reopened with a new kernel. ``scripts/ensure_chromium.sh`` installs
+Chromium (apt); without one the module is skipped. Screenshots go to ``$RAI_NB_SCREENSHOTS``
+(default: a temporary folder), always for the light and dark report and for any failing test.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-background-network
                  "--disable-dev-shm-usage"]
 EXTENSION = "rai-nb-jupyterlab"
 TIMEOUT_MS = 60_000
+#: How long the extension lets a widget panel take before it shows the report
+#: (WIDGET_GRACE_MS in labextension/src/renderer.ts).
+WIDGET_GRACE_MS = 3_000
 
 
 def _free_port() -> int:
@@ -114,7 +118,8 @@ def lab(tmp_path_factory):
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = (root / "server.log").open("w")
-    server = subprocess.Popen(command, env=_lab_env(root), stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, env=_lab_env(root), stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     try:
         saved = _notebook(REPORT_CELLS)  # executes while the server starts
         NotebookClient(saved, timeout=120, kernel_name="python3").execute()
@@ -128,12 +133,24 @@ def lab(tmp_path_factory):
         _wait_for_server(base, server, root / "server.log")
         yield base, notebooks, report
     finally:
-        server.send_signal(signal.SIGTERM)  # also shuts down its kernels
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server, f"http://127.0.0.1:{port}")
         log.close()
+
+
+def _stop(server: subprocess.Popen, base: str) -> None:
+    """Shut down the server's kernels (each in a process group of its own), then the server."""
+    try:
+        for kernel in _get_json(f"{base}/api/kernels"):
+            request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}", method="DELETE")
+            urllib.request.urlopen(request, timeout=10).close()
+    except OSError:
+        pass  # the server is not answering: SIGTERM below still asks it to stop its kernels
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)  # the server and anything in its session
+        server.wait(timeout=10)
 
 
 def _wait_for_server(base: str, server: subprocess.Popen, log: Path) -> None:
@@ -276,7 +293,84 @@ def test_live_audit_shows_the_widget_panel(lab, page, screenshots):
     titles = tabs.locator(".lm-TabBar-tabLabel").all_text_contents()
     assert titles[:2] == ["Overview", "Fairness"] and "Model card" in titles
     assert page.locator(".jp-OutputArea", has_text="Error displaying widget").count() == 0
+    # One view of the output: the panel, with the saved report beside it hidden.
+    assert page.locator(".rai-nb-RenderedReport[data-rai-nb-shows=widget]").count() == 1
+    assert page.locator(".rai-nb-report").filter(visible=True).count() == 0
     tabs.first.screenshot(path=str(screenshots / "audit_panel.png"))  # the README's picture
+
+
+def _output_shows(page: Page, shown: str, timeout: float = TIMEOUT_MS):
+    """The audit output once it shows ``shown`` (``widget`` or ``report``)."""
+    output = page.locator(f".jp-OutputArea .rai-nb-RenderedReport[data-rai-nb-shows={shown}]")
+    output.wait_for(timeout=timeout)
+    return output
+
+
+def _assert_report_shown(page: Page, report: dict) -> None:
+    """The output shows ``report`` (its overview table), no widget panel and no widget error."""
+    output = _output_shows(page, "report")
+    root = output.locator(".rai-nb-report")
+    root.wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert root.locator(".rai-nb-title").first.text_content() == report["title"]
+    overview = _section(report, "Overview")["table"]
+    rows = _rendered_rows(root.locator(".rai-nb-tabpanel").first.locator("table").first)
+    assert rows == [[_shown(v) for v in (*r["index"], *r["values"])] for r in overview["rows"]][:20]
+    assert page.locator(".jp-OutputArea .widget-tab").filter(visible=True).count() == 0
+    # Within the audit's own output (the tqdm progress bar before it is an output of its own).
+    for text in ("model not found", "Error displaying widget", "Loading widget"):
+        assert output.get_by_text(text).filter(visible=True).count() == 0, text
+
+
+def _session_call(page: Page, method: str) -> None:
+    """Call ``currentWidget.sessionContext.<method>()`` without waiting on its promise (an
+    evaluate has no timeout of its own)."""
+    page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.sessionContext.{method}(); }}")
+
+
+def test_live_panel_gives_way_to_the_report_after_a_restart(lab, page, screenshots):
+    """Trusted notebook: the panel while its kernel lives; the report after a restart, and after
+    reopening with a new kernel (jupyterlab-manager: "model not found")."""
+    base, notebooks, _ = lab
+    path = notebooks / "restart.ipynb"
+    nbformat.write(_notebook(REPORT_CELLS), path)
+    _open(page, base, "restart.ipynb")
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.locator(".jp-OutputArea .widget-tab").wait_for(state="visible", timeout=120_000)
+    _output_shows(page, "widget")
+    assert page.locator(".rai-nb-report").filter(visible=True).count() == 0
+
+    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")
+    deadline = time.monotonic() + 30
+    while not (path.exists() and REPORT_MIME in path.read_text(encoding="utf-8")):
+        assert time.monotonic() < deadline, "the notebook was not saved within 30 s"
+        time.sleep(0.2)
+    saved = nbformat.read(path, as_version=4)
+    (output,) = [o for o in saved.cells[-1].outputs if REPORT_MIME in o.get("data", {})]
+    assert {"text/html", "application/vnd.jupyter.widget-view+json"} <= set(output["data"])
+    report = output["data"][REPORT_MIME]
+
+    _session_call(page, "restartKernel")
+    _assert_report_shown(page, report)
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
+
+    # Reopened later: a new kernel, which has no widget models.
+    _session_call(page, "shutdown")
+    deadline = time.monotonic() + 30
+    while any(s["path"].endswith("restart.ipynb") for s in _get_json(f"{base}/api/sessions")):
+        assert time.monotonic() < deadline, "the kernel did not shut down within 30 s"
+        time.sleep(0.2)
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+    _open(page, base, "restart.ipynb")
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
+    trusted = page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.model.cells.get(1).trusted")
+    assert trusted is True  # so the widget view would outrank a plain report renderer
+    # jupyterlab-manager looks for the model for 2 s before it gives up; the report must stay.
+    page.wait_for_timeout(WIDGET_GRACE_MS + 1000)
+    _assert_report_shown(page, report)
+    page.locator(".rai-nb-RenderedReport").last.screenshot(
+        path=str(screenshots / "audit_after_restart.png"))
 
 
 def test_palette_inserts_an_audit_cell(lab, page):

@@ -1,28 +1,21 @@
 /**
  * The MIME renderer for `application/vnd.rai-nb.report+json`: draws a saved rai_nb report with
- * no kernel. It is `safe` (text only, no scripts), so it also renders in untrusted notebooks,
- * ahead of the static `text/html` copy; a live ipywidgets view in the same output still wins.
+ * no kernel, and the live ipywidgets panel of the same output while its kernel runs (see
+ * ./renderer). It is `safe` (text only, no scripts), so it also renders in untrusted notebooks,
+ * ahead of the static `text/html` copy; there it never draws the widget.
  */
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { Widget } from '@lumino/widgets';
 
-import { renderReport } from './report';
+import { ReportRenderer } from './renderer';
 import { REPORT_MIME } from './types';
 
-/** Rank among renderers: before text/html (50) and markdown (60), after widget views (-10). */
-export const RANK = 0;
+export { ReportRenderer } from './renderer';
 
-export class ReportRenderer extends Widget implements IRenderMime.IRenderer {
-  constructor(private readonly mimeType: string) {
-    super();
-    this.addClass('rai-nb-RenderedReport');
-  }
-
-  renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    this.node.replaceChildren(renderReport(model.data[this.mimeType]));
-    return Promise.resolve();
-  }
-}
+/**
+ * Rank among renderers: before widget views (-10), text/html (50) and markdown (60), so a
+ * trusted output with a widget view still comes here and the widget is shown only when live.
+ */
+export const RANK = -20;
 
 export const rendererFactory: IRenderMime.IRendererFactory = {
   safe: true,
@@ -32,7 +25,8 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
 
 const extension: IRenderMime.IExtension = {
   id: 'rai-nb-jupyterlab:report',
-  description: 'Renders rai_nb reports saved in notebooks.',
+  description:
+    'Renders rai_nb reports saved in notebooks, and their live widget panels.',
   rendererFactory,
   rank: RANK,
   dataType: 'json'

@@ -2,8 +2,11 @@
 
 ``show(result)`` displays one output whose bundle carries both the widget view and the
 result's own static renderings (HTML, markdown, report JSON), so a notebook saved and opened
-without a widget frontend still shows the report. ``import rai_nb`` never imports this package
-(it loads ipywidgets and matplotlib).
+without a widget frontend still shows the report. In JupyterLab the rai-nb-jupyterlab extension
+renders that output: the live panel while the kernel that made it runs, the report (from the
+JSON) after a restart, in a notebook reopened later or untrusted; elsewhere (GitHub, nbconvert)
+the ``text/html`` copy shows. ``import rai_nb`` never imports this package (it loads ipywidgets
+and matplotlib).
 """
 
 from __future__ import annotations

@@ -34,6 +34,10 @@ def test_tutorial_runs_without_errors(path, tmp_path, monkeypatch):
                    if o.output_type == "display_data"]
         audit = [o for o in outputs if REPORT_MIME in o.data]
         assert audit and "text/html" in audit[0].data
+        # Progress bars leave no widget (dead once the kernel stops) and no text behind.
+        widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.data]
+        assert all(REPORT_MIME in o.data for o in widgets)
+        assert not [o for o in outputs if "rai_nb audit" in str(o.data.get("text/plain", ""))]
         assert json.loads(json.dumps(audit[0].data[REPORT_MIME]))["kind"] == "audit"
         assert len(nbformat.writes(book)) < 1_000_000 + len(nbformat.writes(
             nbformat.read(path, as_version=4)))

@@ -12,6 +12,7 @@ from ._bias import bias
 from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
 from ._explain import explain, group_attributions, uses_kernel
 from ._model import model_features, predict
+from ._progress import progress_bar
 from ._slices import slices
 from ._validate import validate
 
@@ -72,8 +73,6 @@ def audit(
     -------
     AuditResult
     """
-    from tqdm.auto import tqdm
-
     from ..modelcard import ModelCard
 
     lazy = is_dask_frame(data)
@@ -82,8 +81,7 @@ def audit(
     if not lazy and len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     features = model_features(model, data, target, features)
-    bar = tqdm(total=len(_STEPS), desc="rai_nb audit", disable=not progress, leave=False)
-    try:
+    with progress_bar(total=len(_STEPS), desc="rai_nb audit", enabled=progress) as bar:
         bar.set_postfix_str("predictions")
         if lazy:
             frame, n_rows, lengths = with_predictions(data, model, features, target=target,
@@ -116,8 +114,6 @@ def audit(
                              slices=problem, validation=checks, **explained)
         result = _with_card(result, ModelCard(dict(card or {}), audit=result))
         bar.update()
-    finally:
-        bar.close()
     return result
 
 

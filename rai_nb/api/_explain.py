@@ -12,6 +12,7 @@ from ..explain._forest import is_tree_model, load_forest
 from ..explain.kernel import coalitions, solve_shapley
 from ..explain.linear import linear_shap
 from ..explain.treeshap import tree_shap
+from ._progress import progress_bar
 
 METHODS = ("auto", "tree", "linear", "kernel")
 #: Final estimators whose ``coef_``/``intercept_`` define the (margin) output exactly.
@@ -179,8 +180,6 @@ def _background(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataF
 
 
 def _kernel(model, frame, background, nsamples, batch_rows, random_state, progress):
-    from tqdm.auto import tqdm
-
     predict = _predictor(model)
     reference, weights = _background(frame, background, random_state)
     m = frame.shape[1]
@@ -191,12 +190,15 @@ def _kernel(model, frame, background, nsamples, batch_rows, random_state, progre
     per_row = max(1, len(masks) * len(reference))
     step = max(1, batch_rows // per_row)
     averaged = []
-    for start in tqdm(range(0, len(frame), step), disable=not progress or len(frame) <= step,
-                      desc="KernelSHAP", leave=False):
-        rows = frame.iloc[start:start + step]
-        outputs = _call(predict, _masked(rows, reference, masks))
-        outputs = outputs.reshape(len(rows), len(masks), len(reference), -1)
-        averaged.append(np.einsum("rcbk,b->rck", outputs, weights))
+    starts = range(0, len(frame), step)
+    with progress_bar(total=len(starts), desc="KernelSHAP",
+                      enabled=progress and len(frame) > step) as bar:
+        for start in starts:
+            rows = frame.iloc[start:start + step]
+            outputs = _call(predict, _masked(rows, reference, masks))
+            outputs = outputs.reshape(len(rows), len(masks), len(reference), -1)
+            averaged.append(np.einsum("rcbk,b->rck", outputs, weights))
+            bar.update()
     values = solve_shapley(masks, kernel_weights, np.concatenate(averaged), full, base)
     data = frame.to_numpy()
     return values, base, data, list(map(str, frame.columns))

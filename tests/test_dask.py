@@ -213,3 +213,25 @@ def test_huge_cardinality_feature_is_named_as_a_feature(lazy):
     with rai_nb.config_context(max_groups=50), dask.config.set(scheduler="sync"), \
             pytest.raises(rai_nb.RaiError, match="features column 'id' has 60 distinct values"):
         rai_nb.slices(data, errors="e")
+
+
+def test_dask_audit_equals_pandas(client):
+    from sklearn.ensemble import RandomForestClassifier
+
+    frame = rai_nb.load_adult().sample(3000, random_state=8).reset_index(drop=True)
+    features = ["age", "education_num", "hours_per_week", "capital_gain"]
+    model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(
+        frame[features], frame["income"])
+    options = dict(target="income", sensitive=["sex", "race"], features=features, n_boot=20,
+                   sample=60, progress=False)
+    expected = rai_nb.audit(model, frame, **options)
+    got = rai_nb.audit(model, dd.from_pandas(frame, npartitions=4), **options)
+    assert got.n_rows == expected.n_rows == 3000
+    for name in ("by_group", "clarify", "intervals"):
+        pd.testing.assert_frame_equal(getattr(got.bias, name), getattr(expected.bias, name),
+                                      atol=1e-12, rtol=0)
+    pd.testing.assert_frame_equal(got.slices.top, expected.slices.top, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(got.explanation.values, expected.explanation.values, atol=1e-12)
+    pd.testing.assert_series_equal(got.importance, expected.importance, atol=1e-12, rtol=0)
+    pd.testing.assert_frame_equal(got.validation.checks, expected.validation.checks)
+    pd.testing.assert_frame_equal(got.findings(), expected.findings(), atol=1e-12, rtol=0)

@@ -19,6 +19,7 @@ import numpy as np
 from ..checks import drift as kd
 from ..checks import quality as kq
 from ..frame._dask import order_statistics
+from ..frame._dask_tabular import Labels, numeric_frame
 from . import _dask_validate_parts as parts
 from ._dask_validate_drift import DriftPasses
 from ._validation_context import _Base
@@ -40,7 +41,7 @@ class _DaskContext(_Base):
     """The statistics of :class:`._validation_context._Context`, from Dask partitions."""
 
     def __init__(self, cur, ref, changes, *, roles=None, target=None, sensitive=(),
-                 labels: parts.Labels | None = None, thresholds, options, random_state):
+                 labels: Labels | None = None, thresholds, options, random_state):
         self.cur_table, self.ref_table = cur, ref
         self.cur, self.ref = cur.info, ref.info if ref is not None else None
         self.changes = changes
@@ -163,8 +164,8 @@ class _DaskContext(_Base):
         if not ranks:
             return {}
         names = table.info.numeric_names
-        frame = table.frame.map_partitions(parts.numeric_frame, table.encoder,
-                                           meta=parts.numeric_frame(table.frame._meta,
+        frame = table.frame.map_partitions(numeric_frame, table.encoder,
+                                           meta=numeric_frame(table.frame._meta,
                                                                     table.encoder))
         found = order_statistics(frame, {names[j]: np.asarray(r) for j, r in ranks.items()})
         return {j: found[names[j]] for j in ranks}
@@ -201,8 +202,8 @@ class _DaskContext(_Base):
         medians = np.full(len(n_values), np.nan)
         medians[columns] = [quartiles[j][1] for j in columns]
         deviations = self.cur_table.frame.map_partitions(
-            parts.numeric_frame, self.cur_table.encoder, medians,
-            meta=parts.numeric_frame(self.cur_table.frame._meta, self.cur_table.encoder))
+            numeric_frame, self.cur_table.encoder, medians,
+            meta=numeric_frame(self.cur_table.frame._meta, self.cur_table.encoder))
         names = self.cur.numeric_names
         found = order_statistics(deviations, {names[j]: np.asarray(middle[j]) for j in columns}) \
             if columns else {}

@@ -12,10 +12,9 @@ import numpy as np
 from ..checks import drift as kd
 from ..errors import NAN_VALUES, RaiError
 from ..frame import EncodedColumn, encode_categorical
-from ..frame._dask_tabular import as_dask, encode_dask_tables, label_name
+from ..frame._dask_tabular import Labels, as_dask, coerced_numeric, encode_dask_tables, label_name
 from ..frame._tabular import category_codes
 from ._dask_validate import _DaskContext
-from ._dask_validate_parts import Labels
 from ._validation_context import _Target
 
 
@@ -91,12 +90,9 @@ def _decile_edges(column) -> np.ndarray:
     of ``q·(n−1)``; ``np.quantile`` of those two values at the fractional part repeats its
     arithmetic to the bit.
     """
-    import pandas as pd
-
     from ..frame._dask import order_statistics
 
-    numeric = column.map_partitions(lambda s: pd.to_numeric(s, errors="coerce").astype(np.float64),
-                                    meta=(column.name, np.float64))
+    numeric = coerced_numeric(column)
     n_missing, n = (int(v) for v in _compute_all(numeric.isna().sum(), numeric.size))
     deciles = np.arange(1, 10) / 10
     if n_missing:  # np.quantile of data holding NaN is NaN

@@ -8,55 +8,14 @@ the ones a whole-frame pass gives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import pandas as pd
 
 from ..checks import drift as kd
 from ..checks import ecdf
 from ..checks import leakage as kl
 from ..checks import quality as kq
-from ..frame._columns import encode_with_levels
-from ..frame._tabular import category_codes, numeric_values
+from ..frame._dask_tabular import Labels
 from ._validation_context import _row_hashes
-
-
-@dataclass(frozen=True)
-class Labels:
-    """How a partition encodes the target and the sensitive columns (picklable, small)."""
-
-    target: object = None
-    target_levels: tuple = ()
-    #: Quantile edges of a target with too many values to be classes (None: classes).
-    target_edges: np.ndarray | None = None
-    positive_code: int | None = None
-    facets: tuple = ()  # (name, levels) pairs
-
-    def target_codes(self, part: pd.DataFrame) -> np.ndarray:
-        values = part[self.target].reset_index(drop=True)
-        if self.target_edges is None:
-            return category_codes(values, self.target_levels)[0]
-        numeric = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
-        return np.searchsorted(self.target_edges, numeric)
-
-    def codes(self, part: pd.DataFrame, key) -> np.ndarray:
-        """Codes of the target (``key`` "target") or of sensitive column ``key``."""
-        if key == "target":
-            return self.target_codes(part)
-        name, levels = self.facets[key]
-        return encode_with_levels(name, part[name].reset_index(drop=True), levels,
-                                  argument="sensitive").codes
-
-
-def numeric_frame(part, encoder, centres=None) -> pd.DataFrame:
-    """The encoded numeric columns of a partition (``|x − centre|`` with centres), float64."""
-    names = [n for n in encoder.names if encoder.schema[n].kind == "numeric"]
-    values = {n: numeric_values(part[n]) for n in names}
-    if centres is not None:
-        values = {n: np.abs(v - c) for (n, v), c in zip(values.items(), centres)}
-    return pd.DataFrame(values, columns=names, index=part.index, dtype=np.float64)
-
 
 # --- one pass of counts ---------------------------------------------------------------------
 
@@ -136,22 +95,34 @@ def counted_keys(part, encoder, labels: Labels | None, roles, n_buckets: int) ->
     table = encoder.table(part)
     keys = table.row_keys()
     features, rows = _row_hashes(keys, table.names, roles, np)
-    parts = {"rows": [rows]}
-    if labels is not None and labels.target is not None:
-        parts["pairs"] = [features, labels.target_codes(part).astype(np.uint64)]
     out = [{} for _ in range(n_buckets)]
-    for name, columns in parts.items():
-        _bucketed(out, name, np.stack(columns, axis=1), columns[0], n_buckets)
+    _bucketed(out, "rows", [rows], n_buckets)
+    if labels is not None and labels.target is not None:
+        _bucketed(out, "pairs", [features, labels.target_codes(part).astype(np.uint64)],
+                  n_buckets)
     for j in range(len(table.numeric_names)):
         values = keys[j][~np.isnan(table.numeric[j])].view(np.uint64)
-        _bucketed(out, ("values", j), values[:, None], kq.row_hashes(values[None, :]), n_buckets)
+        _bucketed(out, ("values", j), [values], n_buckets, mix=True)
     return out
 
 
-def _bucketed(out, name, rows: np.ndarray, hashes: np.ndarray, n_buckets: int) -> None:
-    bucket = (hashes % np.uint64(n_buckets)).astype(np.int64)
+def _bucketed(out, name, columns: list, n_buckets: int, mix: bool = False) -> None:
+    """Distinct rows of ``columns`` (uint64) with their counts, split by bucket of the first."""
+    order = np.lexsort(columns[::-1])
+    ordered = np.stack([c[order] for c in columns])
+    new = np.ones(ordered.shape[1], dtype=bool)
+    new[1:] = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
+    starts = np.flatnonzero(new)
+    distinct = ordered[:, starts]
+    counts = np.diff(np.append(starts, ordered.shape[1]))
+    # Values are mixed first: raw float bits of round numbers share their low bits.
+    lead = kq.row_hashes(distinct[:1].view(np.int64)) if mix else distinct[0]
+    bucket = (lead % np.uint64(n_buckets)).astype(np.int64)
+    by_bucket = np.argsort(bucket, kind="stable")
+    cut = np.searchsorted(bucket[by_bucket], np.arange(n_buckets + 1))
     for b in range(n_buckets):
-        out[b][name] = np.unique(rows[bucket == b], axis=0, return_counts=True)
+        chosen = by_bucket[cut[b]:cut[b + 1]]
+        out[b][name] = distinct[:, chosen].T, counts[chosen]
 
 
 def bucket_counts(parts: list[dict], n_labels: int, n_numeric: int) -> dict:

@@ -124,9 +124,9 @@ def validate(
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame or dask.dataframe.DataFrame
         The data to check. Never modified.
-    reference : pandas.DataFrame, optional
+    reference : pandas.DataFrame or dask.dataframe.DataFrame, optional
         Earlier (training) data: enables the schema-against-reference and drift checks.
     target : str, optional
         Label column: enables conflicting labels, class imbalance, leakage, label errors and
@@ -187,6 +187,16 @@ def validate(
       ``drift_distance`` = 0.1 (tests on large samples flag negligible shifts). The ``drift``
       check warns when a feature drifted and fails when ≥ ``drift_share`` = 50 % did.
       ``multivariate_drift`` warns when the MMD permutation p < ``mmd_pvalue`` = 0.05.
+
+    Dask: either frame may be a ``dask.dataframe.DataFrame`` (a pandas one beside it is
+    fine); the target, sensitive and prediction columns must then be given by name. Every
+    statistic is computed exactly from per-partition counts, moments, hashes and exact order
+    statistics reduced by Dask's scheduler, and the checks finish them with the pandas path's
+    code. The subsampled parts — numeric AUCs above 100,000 rows, the ``label_error_rows`` rows
+    behind ``label_errors`` (its message names the sample), the ``mmd_rows`` rows per data set
+    of the MMD test — fetch the same row positions, drawn from the same seed, as the pandas path,
+    so the result equals ``validate(data.compute(), ...)`` up to the last bits of pooled
+    means and standard deviations.
 
     Examples
     --------
@@ -259,7 +269,7 @@ def drift(
 
     Parameters
     ----------
-    reference, current : pandas.DataFrame
+    reference, current : pandas.DataFrame or dask.dataframe.DataFrame
         The two samples (never modified). Columns are compared by name.
     columns : list, optional
         Columns to compare (default: all columns of both).
@@ -289,7 +299,15 @@ def drift(
     KS, Wasserstein-1 and χ² (with Yates' correction for two categories) equal
     ``scipy.stats.ks_2samp``, ``wasserstein_distance`` and ``chi2_contingency`` on the
     non-missing values; missing categorical values count as a category of their own. PSI and
-    Jensen–Shannon of numeric columns use 10 bins at the reference's deciles.
+    Jensen–Shannon of numeric columns use 10 bins at the reference's deciles. MMD compares
+    ``mmd_rows`` rows sampled from each data set.
+
+    With a Dask frame (either argument) KS and Wasserstein-1 stay exact without sorting the
+    columns: per-partition counts in bins of a pooled grid settle most bins, and only the values
+    of bins where the ECDF gap may change sign or reach the maximum are gathered
+    (:mod:`rai_nb.checks.ecdf`); deciles come from exact order statistics. The MMD sample takes
+    the same rows as the pandas path, so the result equals ``drift(reference.compute(),
+    current.compute())`` up to the last bits of pooled means and standard deviations.
 
     Examples
     --------

@@ -15,8 +15,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EMPTY_DATA, RaiError
-from ._columns import _is_column_key, column_values
-from ._tabular import EncodedTable, _compare, _encode, _select, category_codes, infer_schema
+from ._columns import _is_column_key, column_values, encode_with_levels
+from ._tabular import (
+    EncodedTable,
+    _compare,
+    _encode,
+    _select,
+    category_codes,
+    infer_schema,
+    numeric_values,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,51 @@ class PartitionEncoder:
 
     def table(self, part: pd.DataFrame) -> EncodedTable:
         return _encode(part, list(self.names), self.schema, self.vocab)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How a partition encodes the target and the sensitive columns (picklable, small)."""
+
+    target: object = None
+    target_levels: tuple = ()
+    #: Quantile edges of a target with too many values to be classes (None: classes).
+    target_edges: np.ndarray | None = None
+    positive_code: int | None = None
+    facets: tuple = ()  # (name, levels) pairs
+
+    def target_codes(self, part: pd.DataFrame) -> np.ndarray:
+        values = part[self.target].reset_index(drop=True)
+        if self.target_edges is None:
+            return category_codes(values, self.target_levels)[0]
+        numeric = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+        return np.searchsorted(self.target_edges, numeric)
+
+    def codes(self, part: pd.DataFrame, key) -> np.ndarray:
+        """Codes of the target (``key`` "target") or of sensitive column ``key``."""
+        if key == "target":
+            return self.target_codes(part)
+        name, levels = self.facets[key]
+        return encode_with_levels(name, part[name].reset_index(drop=True), levels,
+                                  argument="sensitive").codes
+
+
+def numeric_frame(part, encoder, centres=None) -> pd.DataFrame:
+    """The encoded numeric columns of a partition (``|x − centre|`` with centres), float64."""
+    names = [n for n in encoder.names if encoder.schema[n].kind == "numeric"]
+    values = {n: numeric_values(part[n]) for n in names}
+    if centres is not None:
+        values = {n: np.abs(v - c) for (n, v), c in zip(values.items(), centres)}
+    return pd.DataFrame(values, columns=names, index=part.index, dtype=np.float64)
+
+
+def coerced_numeric(column):
+    """A Dask column as float64 numbers, NaN where a value is not one (``pd.to_numeric``)."""
+    return column.map_partitions(_coerce, meta=(column.name, np.float64))
+
+
+def _coerce(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce").astype(np.float64)
 
 
 @dataclass(frozen=True)

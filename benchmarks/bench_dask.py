@@ -1,4 +1,4 @@
-"""``rai_nb.bias`` and ``rai_nb.slices`` on Dask: synthetic Parquet data of growing size.
+"""``bias``, ``slices``, ``validate`` and ``drift`` on Dask: synthetic Parquet data of growing size.
 
 Run: ``.venv/bin/python benchmarks/bench_dask.py [--rows 10000000 50000000]``. Prints time per
 row (flat when the work scales linearly), the pandas path on the largest size that fits, and the
@@ -25,12 +25,12 @@ import rai_nb
 PART_ROWS = 2_000_000
 
 
-def write_parquet(folder: Path, n_rows: int) -> Path:
+def write_parquet(folder: Path, n_rows: int, seed: int = 0) -> Path:
     """``n_rows`` synthetic rows as Parquet files of ``PART_ROWS`` rows each."""
-    target = folder / f"rows_{n_rows}"
+    target = folder / f"rows_{n_rows}_{seed}"
     target.mkdir()
     for part, start in enumerate(range(0, n_rows, PART_ROWS)):
-        rng = np.random.default_rng(part)
+        rng = np.random.default_rng([seed, part])
         n = min(PART_ROWS, n_rows - start)
         group = rng.integers(0, 50, n)
         frame = pd.DataFrame({
@@ -49,6 +49,24 @@ def write_parquet(folder: Path, n_rows: int) -> Path:
     return target
 
 
+def compare(name, n_rows, run, table, lazy, frame, client) -> None:
+    """Time ``run`` on the Dask input, and on the pandas one when given; print both."""
+    start = time.perf_counter()
+    result = run(lazy)
+    seconds = time.perf_counter() - start
+    print(f"{name:8} dask   {n_rows:>11,} rows: {seconds:6.2f} s, {seconds / n_rows * 1e9:6.1f} ns/row, "
+          f"worker peak {worker_peak_mb(client):,.0f} MiB", flush=True)
+    if frame is None:
+        return
+    start = time.perf_counter()
+    in_memory = run(frame)
+    local = time.perf_counter() - start
+    expected, got = (np.asarray(table(r), dtype=float) for r in (in_memory, result))
+    gap = float(np.nanmax(np.abs(expected - got), initial=0.0))
+    print(f"{name:8} pandas {n_rows:>11,} rows: {local:6.2f} s, {local / n_rows * 1e9:6.1f} ns/row "
+          f"(dask/pandas {seconds / local:.2f}×), largest difference {gap:.1e}", flush=True)
+
+
 def worker_peak_mb(client) -> float:
     import resource
 
@@ -65,12 +83,22 @@ def main():
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.add_argument("--pandas-rows", type=int, default=10_000_000,
                         help="also run the pandas path up to this many rows")
+    parser.add_argument("--validate-rows", type=int, default=10_000_000,
+                        help="run validate and drift (reference and current of this size) up to here")
     args = parser.parse_args()
     print(machine())
     cluster = None if args.scheduler else LocalCluster(n_workers=2, threads_per_worker=1,
                                                        memory_limit="6GiB",
                                                        dashboard_address=":0")
     client = Client(args.scheduler or cluster)
+    reference_jobs = {
+        "validate": (lambda pair: rai_nb.validate(pair[0], reference=pair[1], target="y",
+                                                  sensitive="group"),
+                     lambda result: np.concatenate([t.select_dtypes("number").to_numpy(float).ravel()
+                                                    for t in result.details.values() if t is not None])),
+        "drift": (lambda pair: rai_nb.drift(pair[1], pair[0]),
+                  lambda result: result.columns.select_dtypes("number")),
+    }
     jobs = {
         "bias": (lambda frame: rai_nb.bias(frame, target="y", prediction="pred", score="score",
                                            sensitive=["region", "group"]),
@@ -85,20 +113,16 @@ def main():
             lazy = dd.read_parquet(str(folder))
             frame = pd.read_parquet(folder) if n_rows <= args.pandas_rows else None
             for name, (run, table) in jobs.items():
-                start = time.perf_counter()
-                result = run(lazy)
-                seconds = time.perf_counter() - start
-                print(f"{name:6} dask   {n_rows:>11,} rows: {seconds:6.2f} s, "
-                      f"{seconds / n_rows * 1e9:6.1f} ns/row, worker peak "
-                      f"{worker_peak_mb(client):,.0f} MiB")
-                if frame is not None:
-                    start = time.perf_counter()
-                    in_memory = run(frame)
-                    local = time.perf_counter() - start
-                    gap = float(np.abs(table(in_memory).to_numpy() - table(result).to_numpy()).max())
-                    print(f"{name:6} pandas {n_rows:>11,} rows: {local:6.2f} s, "
-                          f"{local / n_rows * 1e9:6.1f} ns/row (dask/pandas {seconds / local:.2f}×), "
-                          f"largest difference {gap:.1e}")
+                compare(name, n_rows, run, table, lazy, frame, client)
+            if n_rows <= args.validate_rows:
+                # validate and drift read a reference too: the same rows with other seeds.
+                ref_folder = write_parquet(Path(tmp), n_rows, seed=1)
+                reference = dd.read_parquet(str(ref_folder))
+                ref_frame = pd.read_parquet(ref_folder) if frame is not None else None
+                for name, (run, table) in reference_jobs.items():
+                    compare(name, n_rows, run, table, (lazy, reference),
+                            None if frame is None else (frame, ref_frame), client)
+                del ref_frame
             del frame
     client.close()
     if cluster is not None:

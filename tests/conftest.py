@@ -38,3 +38,14 @@ def ipython_shell():
     shell = start_ipython() or get_ipython()
     shell.run_line_magic("load_ext", "rai_nb")
     return shell
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client of a real two-process LocalCluster, for one test module."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
+    with distributed.Client(cluster) as dask_client:
+        yield dask_client
+    cluster.close()

@@ -13,16 +13,7 @@ from rai_nb.frame._dask import order_statistics
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
+pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,7 @@ from rai_nb.checks import ecdf
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
+pytest.importorskip("distributed")
 
 
 def persisted(frame, npartitions):

@@ -48,3 +48,12 @@ def test_cross_fitted_auc_from_summed_tables(data, n):
     expected = kl.cross_fitted_auc(codes, labels, half, n_levels=5)
     got = kl.cross_fitted_auc_from(tables.reshape(2, 5, 2))
     assert got == expected or (np.isnan(got) and np.isnan(expected))
+
+
+def test_cross_fit_halves_are_balanced_and_the_same_in_pieces():
+    whole = kl.cross_fit_halves(0, 20_000, 7)
+    assert whole.dtype == np.int64 and set(np.unique(whole)) == {0, 1}
+    assert abs(whole.mean() - 0.5) < 0.02
+    pieces = np.concatenate([kl.cross_fit_halves(a, b, 7) for a, b in ((0, 3), (3, 9000), (9000, 20_000))])
+    np.testing.assert_array_equal(pieces, whole)
+    assert (kl.cross_fit_halves(0, 20_000, 8) != whole).mean() > 0.4

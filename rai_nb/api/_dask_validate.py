@@ -259,8 +259,7 @@ class _DaskContext(_Base):
         n = self.cur.n_rows
         rows = self.sample(self.options["auc_rows"])
         rows = np.arange(n) if rows is None else rows
-        # The generator advances exactly as on the pandas path, which draws this permutation.
-        half = ((np.arange(n) % 2)[self.rng.permutation(n)]).astype(np.int8)
+        seed = self.fold_seed()
         columns = [("numeric", j, self.bin_edges("cur", j)) for j in self.features(self.cur, "numeric")
                    if self.cur.numeric_names[j] not in exclude and self.cur_n_values[j] > 0]
         columns += [("categorical", j, None) for j in self.features(self.cur, "categorical")
@@ -268,7 +267,7 @@ class _DaskContext(_Base):
         offsets = self.cur_table.offsets
         graph = [_delayed(parts.association)(part, self.cur_table.encoder, self.labels_encoder, key,
                                              n_labels, columns,
-                                             half[offsets[i]:offsets[i + 1]] if binary else None,
+                                             (offsets[i], offsets[i + 1], seed) if binary else None,
                                              local)
                  for i, (part, local) in enumerate(zip(self.cur_table.frame.to_delayed(),
                                                        self._local(self.cur_table, rows)))]

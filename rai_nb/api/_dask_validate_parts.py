@@ -190,12 +190,14 @@ def finish_column(ref_parts, cur_parts, stretches, sizes) -> list:
 
 # --- association tables and rows ---------------------------------------------------------------
 
-def association(part, encoder, labels: Labels, key, n_labels: int, columns, half, rows) -> dict:
+def association(part, encoder, labels: Labels, key, n_labels: int, columns, folds, rows) -> dict:
     """Contingency tables of features with labels, cross-fitting tables, and sampled rows.
 
-    ``columns``: ``(kind, position, edges)`` per feature; ``half``: this partition's fold of
-    each row (None: no AUC); ``rows``: local positions whose numeric values and labels to keep.
+    ``columns``: ``(kind, position, edges)`` per feature; ``folds``: this partition's first
+    and end row position in the frame and the fold seed (None: no AUC); ``rows``: local
+    positions whose numeric values and labels to keep.
     """
+    half = None if folds is None else kl.cross_fit_halves(*folds)
     table = encoder.table(part)
     y = labels.codes(part, key)
     tables, cross, values = [], [], []
@@ -206,7 +208,7 @@ def association(part, encoder, labels: Labels, key, n_labels: int, columns, half
         else:
             codes, n_codes = table.codes[j] + 1, len(table.levels[j]) + 1
             if half is not None:
-                cell = half.astype(np.int64) * n_codes + codes
+                cell = half * n_codes + codes
                 cross.append(kl.contingency(cell, y, n_a=2 * n_codes, n_b=2))
         tables.append(kl.contingency(codes, y, n_a=n_codes, n_b=n_labels))
     return {"tables": tables, "cross": cross, "values": values, "labels": y[rows]}

@@ -136,6 +136,10 @@ class _Base:
             return None
         return np.sort(self.rng.choice(self.cur.n_rows, limit, replace=False))
 
+    def fold_seed(self) -> int:
+        """Seed of the cross-fitting folds (one draw, on the pandas and Dask paths alike)."""
+        return int(self.rng.integers(2**62))
+
 
 def _row_hashes(keys, names, roles, xp):
     """Hashes of each row's features (target and prediction left out) and of the whole row."""
@@ -266,8 +270,7 @@ class _Context(_Base):
         xp = self.xp
         y = self.device(self.labels(key))
         rows_sample = self.sample(self.options["auc_rows"])
-        half = self.device((np.arange(self.cur.n_rows) % 2).astype(np.int64)[
-            self.rng.permutation(self.cur.n_rows)])
+        half = kl.cross_fit_halves(0, self.cur.n_rows, self.fold_seed(), xp=xp)
         rows = []
         for j in self.features(self.cur, "numeric"):
             name = self.cur.numeric_names[j]

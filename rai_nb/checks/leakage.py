@@ -101,6 +101,20 @@ def categorical_auc(fit, evaluate) -> float:
     return auc_from_counts(table[:, 1], table[:, 0])
 
 
+def cross_fit_halves(start: int, stop: int, seed: int, *, xp=None):
+    """The fold (0/1, int64) of rows ``start..stop-1``: a hash of the row's position and ``seed``.
+
+    Each row's fold depends on its own position only, so the rows of a partition get the same
+    folds as in the whole frame without a frame-wide permutation.
+    """
+    from .quality import row_hashes
+
+    xp = xp or np
+    positions = xp.arange(start, stop, dtype=xp.int64)
+    keys = xp.stack([positions, xp.full(stop - start, seed, dtype=xp.int64)])
+    return xp.astype(row_hashes(keys, xp=xp) & xp.asarray(1, dtype=xp.uint64), xp.int64)
+
+
 def cross_fitted_auc(codes, labels, half, *, n_levels: int, xp=None) -> float:
     """Mean of :func:`categorical_auc` fitted on each half (``half`` is 0/1 per row)."""
     xp = namespace(codes, labels, xp=xp)

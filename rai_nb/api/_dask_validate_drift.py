@@ -68,8 +68,28 @@ class DriftPasses:
                 full[j] = s
             ref = ctx._parts(ctx.ref_table, parts.stretch_pieces, full)
             cur = ctx._parts(ctx.cur_table, parts.stretch_pieces, full)
-            graph = [_delayed(parts.finish_column)([p[j] for p in ref], [p[j] for p in cur],
-                                                   s, size) if s else []
+            # Each task finishes a run of stretches holding at most FINISH_VALUES values, so a
+            # column whose ECDFs cross everywhere still never sits in one worker whole.
+            graph = [[_delayed(parts.finish_column)([p[j][lo:hi] for p in ref],
+                                                    [p[j][lo:hi] for p in cur], s[lo:hi], size)
+                      for lo, hi in _chunks([st.count for st in s], FINISH_VALUES)]
                      for j, s, size in zip(columns, stretches, sizes)]
-            return _compute(graph)
+            return [[r for chunk in column for r in chunk] for column in _compute(graph)]
         return finish
+
+
+#: Most values (both samples) one finishing task gathers.
+FINISH_VALUES = 4 * ecdf.GATHER_LIMIT
+
+
+def _chunks(counts: list[int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive index ranges of ``counts`` whose sums stay within ``limit`` (one item at least)."""
+    out, start, held = [], 0, 0
+    for i, count in enumerate(counts):
+        if i > start and held + count > limit:
+            out.append((start, i))
+            start, held = i, 0
+        held += count
+    if counts:
+        out.append((start, len(counts)))
+    return out

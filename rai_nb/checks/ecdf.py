@@ -46,11 +46,13 @@ class BinSummary:
 
 @dataclass(frozen=True)
 class Stretch:
-    """Values in ``(low, high]`` must be gathered; ``before`` counts each sample at or below low."""
+    """Values in ``(low, high]`` must be gathered; ``before`` counts each sample at or below low,
+    ``count`` is the number of values of both samples inside."""
 
     low: float
     high: float
     before: tuple[int, int]
+    count: int
 
 
 def bin_summary(sorted_values, edges: np.ndarray, *, xp=None) -> BinSummary:
@@ -122,13 +124,31 @@ def _split(edges, a: BinSummary, b: BinSummary, big: np.ndarray) -> np.ndarray:
 
 
 def _stretches(edges, resolved: _Resolved) -> list[Stretch]:
-    """Runs of consecutive needed bins as stretches ``(e_{first−1}, e_last]``."""
-    needed = resolved.needed
-    starts = np.flatnonzero(needed & ~np.concatenate([[False], needed[:-1]]))
-    ends = np.flatnonzero(needed & ~np.concatenate([needed[1:], [False]]))
-    return [Stretch(float(edges[s - 1]), float(edges[e]),
-                    (int(resolved.a_cum[s - 1]), int(resolved.b_cum[s - 1])))
-            for s, e in zip(starts, ends)]
+    """Runs of consecutive needed bins as stretches ``(e_{first−1}, e_last]``.
+
+    A run is cut at bin edges so that a stretch holds at most :data:`GATHER_LIMIT` values (a
+    single bin above it, left after :data:`MAX_ROUNDS`, stands alone): each stretch is
+    finished on its own, so no task ever gathers more than that.
+    """
+    a_cum, b_cum = resolved.a_cum, resolved.b_cum
+    inside = np.diff(a_cum + b_cum, prepend=0)
+    out, start, held, last = [], None, 0, -2
+    for k in np.flatnonzero(resolved.needed).tolist():
+        if start is not None and (k != last + 1 or held + inside[k] > GATHER_LIMIT):
+            out.append(_stretch(edges, a_cum, b_cum, start, last))
+            start = None
+        if start is None:
+            start, held = k, 0
+        held, last = held + int(inside[k]), k
+    if start is not None:
+        out.append(_stretch(edges, a_cum, b_cum, start, last))
+    return out
+
+
+def _stretch(edges, a_cum, b_cum, first: int, last: int) -> Stretch:
+    before = (int(a_cum[first - 1]), int(b_cum[first - 1]))
+    count = int(a_cum[last] + b_cum[last]) - sum(before)
+    return Stretch(float(edges[first - 1]), float(edges[last]), before, count)
 
 
 def ks_and_wasserstein(summarize, finish, ranges, sizes) -> list[tuple[float, float]]:

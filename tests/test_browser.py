@@ -212,8 +212,14 @@ def _saved_report(page: Page, base: str):
     return root
 
 
-def _run_command(page: Page, command: str, args: dict | None = None):
-    return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
+def _run_command(page: Page, command: str, args: dict | None = None, timeout_ms: int = 30_000):
+    """Run a JupyterLab command; fail, rather than hang, if it has not finished in time."""
+    return page.evaluate(
+        """([c, a, t]) => Promise.race([
+            window.jupyterapp.commands.execute(c, a),
+            new Promise((_, reject) => setTimeout(
+                () => reject(new Error(`command ${c} did not finish in ${t} ms`)), t)),
+        ])""", [command, args or {}, timeout_ms])
 
 
 def _shown(value) -> str:

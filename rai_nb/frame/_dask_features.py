@@ -185,10 +185,13 @@ def _bounds(data, to_cut: dict) -> dict:
 
 
 def _count_values(part: pd.DataFrame, candidates: dict) -> dict:
+    """How many rows of the partition hold each candidate value, per column."""
     out = {}
     for name, values in candidates.items():
-        x = part[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        out[name] = (x[:, None] == values[None, :]).sum(axis=0)
+        distinct, counts = np.unique(_present(part[name]), return_counts=True)
+        at = np.minimum(np.searchsorted(distinct, values), max(len(distinct) - 1, 0))
+        found = distinct[at] == values if len(distinct) else np.zeros(len(values), dtype=bool)
+        out[name] = np.where(found, counts[at] if len(distinct) else 0, 0)
     return out
 
 

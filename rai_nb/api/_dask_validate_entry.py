@@ -14,7 +14,7 @@ from ..errors import NAN_VALUES, RaiError
 from ..frame import EncodedColumn, encode_categorical
 from ..frame._dask_tabular import Labels, as_dask, coerced_numeric, encode_dask_tables, label_name
 from ..frame._tabular import category_codes
-from ._dask_validate import _DaskContext
+from ._dask_validate import _compute, _DaskContext
 from ._validation_context import _Target
 
 
@@ -93,7 +93,7 @@ def _decile_edges(column) -> np.ndarray:
     from ..frame._dask import order_statistics
 
     numeric = coerced_numeric(column)
-    n_missing, n = (int(v) for v in _compute_all(numeric.isna().sum(), numeric.size))
+    n_missing, n = (int(v) for v in _compute([numeric.isna().sum(), numeric.size]))
     deciles = np.arange(1, 10) / 10
     if n_missing:  # np.quantile of data holding NaN is NaN
         return np.unique(np.full(deciles.size, np.nan))
@@ -102,9 +102,3 @@ def _decile_edges(column) -> np.ndarray:
     lookup = dict(zip(ranks.tolist(), order_statistics(numeric, ranks).tolist()))
     return np.unique([np.quantile([lookup[lo], lookup[hi]], w)
                       for lo, hi, w in zip(low.tolist(), high.tolist(), weight)])
-
-
-def _compute_all(*graphs):
-    import dask
-
-    return dask.compute(*graphs)

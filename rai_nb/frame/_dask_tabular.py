@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import EMPTY_DATA, RaiError
 from ._columns import _is_column_key, column_values, encode_with_levels
+from ._dask import pooled
 from ._tabular import (
     EncodedTable,
     _compare,
@@ -214,8 +215,7 @@ def _survey_part(part: pd.DataFrame, categorical, objects, labels) -> dict:
 
 def _combine_surveys(parts, categorical, objects, labels) -> dict:
     def distinct(name):
-        return pd.concat([p["distinct"][name] for p in parts], ignore_index=True) \
-            .drop_duplicates().reset_index(drop=True)
+        return pooled([p["distinct"][name] for p in parts])
 
     types = {}
     for name in objects:

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 
 from ..backend import choose_namespace, to_device, to_host
-from ..errors import BAD_OPTION, EMPTY_DATA, RaiError
+from ..errors import BAD_OPTION, RaiError
 from ..explain._forest import is_tree_model, load_forest
-from ..explain.kernel import coalitions, solve_shapley
 from ..explain.linear import linear_shap
 from ..explain.treeshap import tree_shap
-from ._progress import progress_bar
+from ._explain_inputs import as_frame, numeric
+from ._kernel_explain import kernel_shap
 
 METHODS = ("auto", "tree", "linear", "kernel")
 #: Final estimators whose ``coef_``/``intercept_`` define the (margin) output exactly.
@@ -51,7 +51,7 @@ def explain(model, X, *, background=None, method: str = "auto", nsamples="auto",
     """
     if method not in METHODS:
         raise RaiError(BAD_OPTION.format(argument="method", allowed=METHODS, value=method))
-    frame = _as_frame(X)
+    frame = as_frame(X)
     if method == "auto":
         method = ("tree" if is_tree_model(_final_step(model)) else
                   "linear" if _linear_head(model) else "kernel")
@@ -60,36 +60,15 @@ def explain(model, X, *, background=None, method: str = "auto", nsamples="auto",
     elif method == "linear":
         values, base, data, names = _linear(model, frame, background)
     else:
-        values, base, data, names = _kernel(model, frame, background, nsamples, batch_rows,
-                                            random_state, progress)
+        values, base, data, names = kernel_shap(model, frame, background, nsamples=nsamples,
+                                                batch_rows=batch_rows, random_state=random_state,
+                                                progress=progress)
     return _explanation(values, base, data, names)
 
 
 def uses_kernel(model) -> bool:
     """True when ``method="auto"`` falls back to KernelSHAP for ``model``."""
     return not is_tree_model(_final_step(model)) and _linear_head(model) is None
-
-
-def _as_frame(X) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        frame = X
-    else:
-        array = np.asarray(X)
-        if array.ndim != 2:
-            raise RaiError(f"X must be 2-D (rows × features), got shape {array.shape}")
-        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-    if len(frame) == 0:
-        raise RaiError(EMPTY_DATA.format(argument="X"))
-    return frame
-
-
-def _numeric(frame: pd.DataFrame) -> np.ndarray:
-    bad = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c])
-                                            or pd.api.types.is_bool_dtype(frame[c]))]
-    if bad:
-        raise RaiError(f"column {bad[0]!r} of X is not numeric; tree and linear SHAP need the "
-                       "model's numeric inputs (encode categories first, or use method='kernel')")
-    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _final_step(model):
@@ -121,7 +100,7 @@ def _tree(model, frame):
     if frame.shape[1] != forest.n_features:
         raise RaiError(f"X has {frame.shape[1]} columns but the model was fitted on "
                        f"{forest.n_features}")
-    X = _numeric(frame)
+    X = numeric(frame)
     xp = choose_namespace(len(X))
     values, base = tree_shap(forest, to_device(X, xp), xp=xp)
     return values, base, X, names
@@ -138,88 +117,19 @@ def _linear(model, frame, background):
     if head is None:
         raise RaiError(f"{type(model).__name__} is not a linear model; use method='kernel'")
     transformed, names = _preprocessed(model, frame)
-    X = _numeric(transformed)
+    X = numeric(transformed)
     if X.shape[1] != np.atleast_2d(head.coef_).shape[1]:
         raise RaiError(f"X gives {X.shape[1]} model inputs but the model was fitted on "
                        f"{np.atleast_2d(head.coef_).shape[1]} features")
-    reference = frame if background is None or isinstance(background, int) else _as_frame(
+    reference = frame if background is None or isinstance(background, int) else as_frame(
         background)
-    mean = _numeric(_preprocessed(model, reference)[0]).mean(axis=0)
+    mean = numeric(_preprocessed(model, reference)[0]).mean(axis=0)
     coef = np.atleast_2d(np.asarray(head.coef_, dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(head.intercept_, dtype=np.float64))
     xp = choose_namespace(len(X))
     values, base = linear_shap(to_device(X, xp), to_device(coef, xp), to_device(intercept, xp),
                                to_device(mean, xp), xp=xp)
     return to_host(values), to_host(base), X, [str(n) for n in names]
-
-
-def _predictor(model):
-    if hasattr(model, "predict_proba"):
-        return lambda f: np.asarray(model.predict_proba(f), dtype=np.float64)
-    if hasattr(model, "predict"):
-        return lambda f: np.asarray(model.predict(f), dtype=np.float64).reshape(len(f), -1)
-    raise RaiError(f"model {type(model).__name__} has neither predict_proba nor predict")
-
-
-def _background(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataFrame, np.ndarray]:
-    if background is None:
-        rows = frame.sample(n=min(50, len(frame)), random_state=random_state)
-        return rows.reset_index(drop=True), np.full(len(rows), 1 / len(rows))
-    if isinstance(background, (int, np.integer)):
-        from sklearn.cluster import KMeans
-
-        numeric = _numeric(frame)
-        k = min(int(background), len(frame))
-        fitted = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(numeric)
-        weights = np.bincount(fitted.labels_, minlength=k) / len(frame)
-        return pd.DataFrame(fitted.cluster_centers_, columns=frame.columns), weights
-    rows = _as_frame(background)
-    if list(rows.columns) != list(frame.columns):
-        raise RaiError("background must have the same columns as X")
-    return rows.reset_index(drop=True), np.full(len(rows), 1 / len(rows))
-
-
-def _kernel(model, frame, background, nsamples, batch_rows, random_state, progress):
-    predict = _predictor(model)
-    reference, weights = _background(frame, background, random_state)
-    m = frame.shape[1]
-    budget = 2 * m + 2048 if nsamples == "auto" else int(nsamples)
-    masks, kernel_weights = coalitions(m, budget, np.random.default_rng(random_state))
-    base = weights @ _call(predict, reference)
-    full = _call(predict, frame)
-    per_row = max(1, len(masks) * len(reference))
-    step = max(1, batch_rows // per_row)
-    averaged = []
-    starts = range(0, len(frame), step)
-    with progress_bar(total=len(starts), desc="KernelSHAP",
-                      enabled=progress and len(frame) > step) as bar:
-        for start in starts:
-            rows = frame.iloc[start:start + step]
-            outputs = _call(predict, _masked(rows, reference, masks))
-            outputs = outputs.reshape(len(rows), len(masks), len(reference), -1)
-            averaged.append(np.einsum("rcbk,b->rck", outputs, weights))
-            bar.update()
-    values = solve_shapley(masks, kernel_weights, np.concatenate(averaged), full, base)
-    data = frame.to_numpy()
-    return values, base, data, list(map(str, frame.columns))
-
-
-def _call(predict, frame):
-    try:
-        return predict(frame)
-    except Exception as error:  # the model's own failure, e.g. NotFittedError
-        raise RaiError(f"the model failed to predict: {type(error).__name__}: {error}") from error
-
-
-def _masked(rows: pd.DataFrame, reference: pd.DataFrame, masks: np.ndarray) -> pd.DataFrame:
-    """Rows × coalitions × background rows: the row's value where the mask is on, else the
-    background's — built column by column so every column keeps its dtype."""
-    columns = {}
-    for j, name in enumerate(rows.columns):
-        mine = rows[name].to_numpy()[:, None, None]
-        theirs = reference[name].to_numpy()[None, None, :]
-        columns[name] = np.where(masks[None, :, j, None], mine, theirs).reshape(-1)
-    return pd.DataFrame(columns).astype(rows.dtypes.to_dict())
 
 
 def _explanation(values, base, data, names):

@@ -1,13 +1,18 @@
-"""KernelSHAP of any model with ``predict``/``predict_proba``: coalitions of the user's columns,
-masked rows built column by column (dtypes kept), one batched weighted least-squares solve."""
+"""KernelSHAP of any model with ``predict``/``predict_proba``, one (row, background row) pair at a
+time: only the features where the two differ are players, masked rows are gathered column by
+column from the explained and background rows (dtypes kept), the model sees each distinct
+masked row of a pair once, and pairs with the same number of differing features share one
+batched weighted least-squares solve (see :mod:`rai_nb.explain.kernel`)."""
 
 from __future__ import annotations
+
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
 from ..errors import RaiError
-from ..explain.kernel import coalitions, solve_shapley
+from ..explain.kernel import add_pair_values, apply_shapley_map, pair_groups, spread_masks
 from ._explain_inputs import as_frame, numeric
 from ._progress import progress_bar
 
@@ -24,9 +29,12 @@ def _background(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataF
     if background is None:
         rows = frame.sample(n=min(50, len(frame)), random_state=random_state)
         return rows.reset_index(drop=True), np.full(len(rows), 1 / len(rows))
-    if isinstance(background, (int, np.integer)):
+    if isinstance(background, (int, np.integer)) and not isinstance(background, bool):
         from sklearn.cluster import KMeans
 
+        if background < 1:
+            raise RaiError(f"background must be a positive number of k-means centres or rows, "
+                           f"got {background!r}")
         matrix = numeric(frame)
         k = min(int(background), len(frame))
         fitted = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(matrix)
@@ -38,30 +46,141 @@ def _background(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataF
     return rows.reset_index(drop=True), np.full(len(rows), 1 / len(rows))
 
 
+def _options(nsamples, batch_rows, m: int) -> int:
+    """The coalition budget per pair, after checking both options."""
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, Integral) or batch_rows < 1:
+        raise RaiError(f"batch_rows must be a positive integer, got {batch_rows!r}")
+    if isinstance(nsamples, str) and nsamples == "auto":
+        return 2 * m + 2048
+    if isinstance(nsamples, bool) or not isinstance(nsamples, Integral) or nsamples < 1:
+        raise RaiError(f"nsamples must be 'auto' or a positive integer, got {nsamples!r}")
+    return int(nsamples)
+
+
 def kernel_shap(model, frame, background, *, nsamples, batch_rows, random_state, progress):
-    """KernelSHAP values, base values, data and names of ``model`` on ``frame``'s rows."""
+    """KernelSHAP values of ``model`` on ``frame``'s rows against a background.
+
+    Parameters
+    ----------
+    model : object with ``predict_proba`` or ``predict``
+        Called on DataFrames with ``frame``'s columns and dtypes.
+    frame : pandas.DataFrame
+        Rows to explain.
+    background : DataFrame, array, int or None
+        Reference rows (default: up to 50 rows of ``frame``), or a k-means summary size.
+    nsamples : int or "auto"
+        Most model calls per (row, background row) pair, ``2 M + 2048`` for "auto"; a row
+        costs at most ``nsamples × len(background)`` calls, usually far fewer, and a pair whose
+        ``2^d − 2`` inner coalitions fit (``d`` = features where the row and background row
+        differ) is exact. ``nsamples ≥ 2^M − 2`` gives exact Shapley values.
+    batch_rows : int
+        Most synthetic rows per model call.
+    random_state : int, Generator or None
+        Seed of the background sample and the sampled coalitions.
+    progress : bool
+        Show a progress bar over the model calls.
+
+    Returns
+    -------
+    values : numpy.ndarray, shape (rows, M, outputs)
+    base : numpy.ndarray, shape (outputs,)
+        The background-weighted mean output; ``base + Σ_j values[:, j] = f(x)`` exactly.
+    data : numpy.ndarray
+        ``frame`` as an array.
+    names : list of str
+    """
     predict = _predictor(model)
-    reference, weights = _background(frame, background, random_state)
     m = frame.shape[1]
-    budget = 2 * m + 2048 if nsamples == "auto" else int(nsamples)
-    masks, kernel_weights = coalitions(m, budget, np.random.default_rng(random_state))
-    base = weights @ _call(predict, reference)
-    full = _call(predict, frame)
-    per_row = max(1, len(masks) * len(reference))
-    step = max(1, batch_rows // per_row)
-    averaged = []
-    starts = range(0, len(frame), step)
-    with progress_bar(total=len(starts), desc="KernelSHAP",
-                      enabled=progress and len(frame) > step) as bar:
-        for start in starts:
-            rows = frame.iloc[start:start + step]
-            outputs = _call(predict, _masked(rows, reference, masks))
-            outputs = outputs.reshape(len(rows), len(masks), len(reference), -1)
-            averaged.append(np.einsum("rcbk,b->rck", outputs, weights))
+    budget = _options(nsamples, batch_rows, m)
+    reference, weights = _background(frame, background, random_state)
+    reference = _like(reference, frame)
+    rng = np.random.default_rng(random_state)
+    at_x = _call(predict, frame)  # (R, K): the full coalitions
+    at_b = _call(predict, reference)  # (B, K): the empty ones
+    base = weights @ at_b
+    pooled = {name: _pooled(frame[name], reference[name]) for name in frame.columns}
+    differ = _differ(pooled, len(frame))
+    values = _single_feature_pairs(differ, at_x, at_b, weights)
+    calls = _calls(pair_groups(differ, budget, rng), batch_rows)
+    with progress_bar(total=len(calls), desc="KernelSHAP", enabled=progress and len(calls) > 1) \
+            as bar:
+        for pieces in calls:
+            sources = [_sources(group, chunk, len(frame)) for group, chunk in pieces]
+            outputs = _call(predict, _gather(pooled, np.concatenate(sources), frame.columns))
+            ends = np.cumsum([len(source) for source in sources])[:-1]
+            for (group, chunk), out in zip(pieces, np.split(outputs, ends)):
+                rows, reference_rows = group.rows[chunk], group.background[chunk]
+                local = apply_shapley_map(group.solver, out.reshape(len(rows), len(group.masks), -1),
+                                          at_x[rows], at_b[reference_rows])
+                values = add_pair_values(values, local, rows, group.inverse[chunk],
+                                         weights[reference_rows])
             bar.update()
-    values = solve_shapley(masks, kernel_weights, np.concatenate(averaged), full, base)
-    data = frame.to_numpy()
-    return values, base, data, list(map(str, frame.columns))
+    return values, base, frame.to_numpy(), list(map(str, frame.columns))
+
+
+def _calls(groups, batch_rows: int) -> list[list]:
+    """Model calls of at most ``batch_rows`` synthetic rows (or one pair's, if more), each a
+    list of (group, slice of its pairs); pieces of several groups share a call."""
+    calls, current, size = [], [], 0
+    for group in groups:
+        step = max(1, batch_rows // len(group.masks))
+        for start in range(0, len(group.rows), step):
+            chunk = slice(start, min(start + step, len(group.rows)))
+            rows = (chunk.stop - chunk.start) * len(group.masks)
+            if current and size + rows > batch_rows:
+                calls.append(current)
+                current, size = [], 0
+            current.append((group, chunk))
+            size += rows
+    return [*calls, current] if current else calls
+
+
+def _sources(group, chunk: slice, n_rows: int) -> np.ndarray:
+    """(pairs · C, M) positions in the pooled columns: the row where the mask is on, else the
+    background row (stored after the ``n_rows`` explained rows)."""
+    masks = spread_masks(group.masks, group.inverse[chunk])  # (P, C, M)
+    mine = group.rows[chunk][:, None, None]
+    theirs = n_rows + group.background[chunk][:, None, None]
+    return np.where(masks, mine, theirs).reshape(-1, masks.shape[-1])
+
+
+def _like(reference: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """The background with ``frame``'s dtypes, so masked rows keep them."""
+    if (reference.dtypes == frame.dtypes).all():
+        return reference
+    try:
+        return reference.astype(frame.dtypes.to_dict())
+    except (TypeError, ValueError) as error:
+        raise RaiError(f"background cannot take X's column types: {error}") from error
+
+
+def _pooled(mine: pd.Series, theirs: pd.Series):
+    """The explained rows' values of one column followed by the background's, one dtype."""
+    if isinstance(mine.dtype, np.dtype):
+        return np.concatenate([mine.to_numpy(), theirs.to_numpy()])
+    return pd.concat([mine, theirs], ignore_index=True).array
+
+
+def _differ(pooled: dict, n_rows: int) -> np.ndarray:
+    """(R, B, M) bool: row and background row hold different values (missing equals missing)."""
+    columns = []
+    for values in pooled.values():
+        codes, _ = pd.factorize(values)  # missing values share the code −1
+        columns.append(codes[:n_rows, None] != codes[None, n_rows:])
+    return np.stack(columns, axis=-1)
+
+
+def _single_feature_pairs(differ, at_x, at_b, weights) -> np.ndarray:
+    """Pairs differing in one feature give it ``f(x) − f(b)``, with no model call."""
+    one = (differ.sum(axis=-1) == 1)[..., None] & differ  # (R, B, M)
+    gap = at_x[:, None, :] - at_b[None, :, :]  # (R, B, K)
+    return np.einsum("rbm,rbk,b->rmk", one.astype(np.float64), gap, weights)
+
+
+def _gather(pooled: dict, source: np.ndarray, columns) -> pd.DataFrame:
+    """Masked rows: column ``j`` of synthetic row ``i`` is ``pooled[j][source[i, j]]``."""
+    return pd.DataFrame({name: pooled[name].take(source[:, j])
+                         for j, name in enumerate(columns)}, columns=columns)
 
 
 def _call(predict, frame):
@@ -69,14 +188,3 @@ def _call(predict, frame):
         return predict(frame)
     except Exception as error:  # the model's own failure, e.g. NotFittedError
         raise RaiError(f"the model failed to predict: {type(error).__name__}: {error}") from error
-
-
-def _masked(rows: pd.DataFrame, reference: pd.DataFrame, masks: np.ndarray) -> pd.DataFrame:
-    """Rows × coalitions × background rows: the row's value where the mask is on, else the
-    background's — built column by column so every column keeps its dtype."""
-    columns = {}
-    for j, name in enumerate(rows.columns):
-        mine = rows[name].to_numpy()[:, None, None]
-        theirs = reference[name].to_numpy()[None, None, :]
-        columns[name] = np.where(masks[None, :, j, None], mine, theirs).reshape(-1)
-    return pd.DataFrame(columns).astype(rows.dtypes.to_dict())

@@ -1,20 +1,19 @@
-"""One array representation of a fitted tree ensemble, loaded from scikit-learn, XGBoost or LightGBM.
+"""One array representation of a fitted scikit-learn tree ensemble.
 
 Every tree becomes rows of a node table: ``left``/``right`` child (-1 at leaves), ``feature``,
 ``threshold`` (a row goes left when ``x <= threshold``), ``default_left`` (where a missing value
 goes), ``cover`` (training weight reaching the node) and ``value`` (leaf outputs, one column per
-model output, already scaled as the ensemble sums them). Loaders are looked up by the model's
-class name, so no optional library is imported to recognise a model.
+model output, already scaled as the ensemble sums them). A categorical split (HistGradientBoosting)
+names a row of ``left_categories`` (bitsets of the categories sent left) and of
+``known_categories`` (those seen in training; others count as missing). Loaders are looked up by
+the model's class name. XGBoost, LightGBM and CatBoost explain themselves (``_native.py``).
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..errors import RaiError
 
@@ -23,8 +22,8 @@ from ..errors import RaiError
 class Forest:
     """A tree ensemble: ``output = base + Σ_trees value[leaf reached]`` per output column.
 
-    ``node_tree`` gives each node's tree; node ids are global (children index the same arrays).
-    ``float32`` says the model compares features as float32 (scikit-learn trees, XGBoost).
+    Node ids are global (children index the same arrays); ``category_set`` is -1 at numeric
+    splits. ``float32`` says the model compares features as float32 (scikit-learn's trees).
     """
 
     left: np.ndarray
@@ -39,14 +38,19 @@ class Forest:
     n_features: int
     float32: bool
     output: str
+    category_set: np.ndarray
+    left_categories: np.ndarray
+    known_categories: np.ndarray
 
     @property
     def n_outputs(self) -> int:
         return self.value.shape[1]
 
 
-def _concat(trees: list[dict], *, base, n_features: int, float32: bool, output: str) -> Forest:
+def _concat(trees: list[dict], *, base, n_features: int, float32: bool, output: str,
+            left_categories=None, known_categories=None) -> Forest:
     """Stack per-tree node arrays into one Forest with global node ids."""
+    no_sets = np.zeros((0, 8), np.uint32)
     offsets = np.cumsum([0] + [len(t["feature"]) for t in trees[:-1]])
     shift = lambda child, off: np.where(child >= 0, child + off, -1)  # noqa: E731
     return Forest(
@@ -58,15 +62,23 @@ def _concat(trees: list[dict], *, base, n_features: int, float32: bool, output: 
         cover=np.concatenate([t["cover"] for t in trees]).astype(np.float64),
         value=np.concatenate([t["value"] for t in trees]).astype(np.float64),
         roots=offsets.astype(np.int64), base=np.atleast_1d(np.asarray(base, dtype=np.float64)),
-        n_features=n_features, float32=float32, output=output)
+        n_features=n_features, float32=float32, output=output,
+        category_set=np.concatenate([t.get("category_set", np.full(len(t["feature"]), -1))
+                                     for t in trees]).astype(np.int64),
+        left_categories=no_sets if left_categories is None else left_categories,
+        known_categories=no_sets if known_categories is None else known_categories)
 
 
-def _sklearn_tree(tree, scale: float, value_column=None) -> dict:
-    value = tree.value[:, :, 0] if value_column is None else tree.value[:, value_column, :]
-    if value_column is None and tree.value.shape[2] > 1:  # classifier: class fractions
+def _sklearn_tree(tree, scale: float, features=None) -> dict:
+    """Node arrays of a fitted ``sklearn.tree._tree.Tree``; ``features`` maps the tree's
+    feature indices to the model's columns (bagging on feature subsets)."""
+    value = tree.value[:, :, 0]
+    if tree.value.shape[2] > 1:  # classifier: class fractions
         value = tree.value[:, 0, :] / tree.value[:, 0, :].sum(axis=1, keepdims=True)
     default = getattr(tree, "missing_go_to_left", None)
-    return {"left": tree.children_left, "right": tree.children_right, "feature": tree.feature,
+    feature = tree.feature if features is None else np.where(
+        tree.feature >= 0, np.asarray(features)[np.maximum(tree.feature, 0)], tree.feature)
+    return {"left": tree.children_left, "right": tree.children_right, "feature": feature,
             "threshold": tree.threshold, "cover": tree.weighted_n_node_samples,
             "default_left": np.ones(tree.node_count, bool) if default is None else default,
             "value": np.asarray(value, dtype=np.float64) * scale}
@@ -76,145 +88,134 @@ def _single_or_bagged(model) -> Forest:
     estimators = getattr(model, "estimators_", [model])
     scale = 1.0 / len(estimators)
     trees = [_sklearn_tree(e.tree_, scale) for e in estimators]
-    is_classifier = hasattr(model, "classes_")
-    output = "probability" if is_classifier else "raw"
+    output = "probability" if hasattr(model, "classes_") else "raw"
     return _concat(trees, base=np.zeros(trees[0]["value"].shape[1]),
                    n_features=model.n_features_in_, float32=True, output=output)
 
 
+def _isolation_forest(model) -> Forest:
+    """Mean isolation depth: each leaf holds its depth plus the expected depth of the
+    unresolved samples, c(n) (Liu et al., ICDM 2008), as ``score_samples`` counts it."""
+    scale = 1.0 / len(model.estimators_)
+    trees = []
+    for tree, features, depth, rest in zip(model.estimators_, model.estimators_features_,
+                                           model._decision_path_lengths,
+                                           model._average_path_length_per_tree):
+        node = _sklearn_tree(tree.tree_, scale, features)
+        node["value"] = ((depth + rest - 1.0) * scale)[:, None]
+        trees.append(node)
+    return _concat(trees, base=np.zeros(1), n_features=model.n_features_in_, float32=True,
+                   output="isolation_depth")
+
+
 def _gradient_boosting(model) -> Forest:
     stages = model.estimators_  # (n_stages, n_outputs)
-    per_output = [[_sklearn_tree(stage[k].tree_, model.learning_rate) for stage in stages]
-                  for k in range(stages.shape[1])]
+    n_outputs = stages.shape[1]
     trees = []
-    for k, column in enumerate(per_output):  # tree for output k puts its value in column k only
-        for tree in column:
-            value = np.zeros((len(tree["feature"]), stages.shape[1]))
-            value[:, k] = tree["value"][:, 0]
-            trees.append({**tree, "value": value})
-    base = _gb_baseline(model, stages.shape[1])
-    return _concat(trees, base=base, n_features=model.n_features_in_, float32=True,
-                   output="raw" if stages.shape[1] == 1 else "log_odds")
+    for k in range(n_outputs):  # the trees of output k put their value in column k only
+        for stage in stages:
+            tree = _sklearn_tree(stage[k].tree_, model.learning_rate)
+            trees.append({**tree, "value": _in_column(tree["value"][:, 0], k, n_outputs)})
+    init_trees, base = _gb_init(model, n_outputs)
+    return _concat(trees + init_trees, base=base, n_features=model.n_features_in_,
+                   float32=True, output="raw" if n_outputs == 1 else "log_odds")
 
 
-def _gb_baseline(model, n_outputs: int) -> np.ndarray:
-    """The raw (margin) prediction before any tree, from the fitted init estimator."""
-    probe = np.zeros((1, model.n_features_in_))
-    if model.init_ == "zero":
-        return np.zeros(n_outputs)
-    raw = model._raw_predict_init(probe)
-    return np.asarray(raw, dtype=np.float64).reshape(-1)
+def _in_column(value: np.ndarray, k: int, n_outputs: int) -> np.ndarray:
+    out = np.zeros((len(value), n_outputs))
+    out[:, k] = value
+    return out
+
+
+#: Dummy initial estimators whose predictions do not depend on the row.
+_CONSTANT_STRATEGIES = {"prior", "most_frequent", "constant", "mean", "median", "quantile"}
+
+
+def _gb_init(model, n_outputs: int) -> tuple[list[dict], np.ndarray]:
+    """The raw prediction before the boosting stages: a constant, or the trees of a tree init.
+
+    A regressor's init enters as ``link(init.predict(x))`` (identity for its losses), so a tree
+    or forest init adds its own trees; a decision-tree classifier's enters as
+    ``link(predict_proba(x))``, a leaf-wise value, so its leaves are mapped through the link.
+    Any other init makes the output a non-tree function of ``x``: refused.
+    """
+    init = model.init_
+    if isinstance(init, str) and init == "zero":
+        return [], np.zeros(n_outputs)
+    name = type(init).__name__
+    if name.startswith("Dummy") and getattr(init, "strategy", None) in _CONSTANT_STRATEGIES:
+        probe = np.zeros((1, model.n_features_in_))
+        return [], np.asarray(model._raw_predict_init(probe), dtype=np.float64).reshape(-1)
+    if is_tree_model(init) and not hasattr(model, "classes_") and \
+            type(model._loss.link).__name__ == "IdentityLink" and not name.startswith("Hist"):
+        forest = LOADERS[name](init)
+        return [_tree_dict(forest)], forest.base
+    if name in ("DecisionTreeClassifier", "ExtraTreeClassifier"):
+        return [_linked_classifier_tree(model, init)], np.zeros(n_outputs)
+    raise RaiError(f"{type(model).__name__} starts from init={name}, whose predictions are not "
+                   "a tree ensemble, so TreeSHAP cannot explain it exactly; use method='kernel'")
+
+
+def _tree_dict(forest: Forest) -> dict:
+    """A loaded forest as one block of node arrays (its trees stay disconnected)."""
+    return {"left": forest.left, "right": forest.right, "feature": forest.feature,
+            "threshold": forest.threshold, "default_left": forest.default_left,
+            "cover": forest.cover, "value": forest.value}
+
+
+def _linked_classifier_tree(model, init) -> dict:
+    tree = _sklearn_tree(init.tree_, 1.0)
+    proba = tree["value"] if model._loss.is_multiclass else tree["value"][:, 1]
+    eps = np.finfo(np.float64).eps
+    raw = model._loss.link.link(np.clip(proba, eps, 1 - eps))
+    return {**tree, "value": np.asarray(raw, dtype=np.float64).reshape(len(proba), -1)}
 
 
 def _hist_gradient_boosting(model) -> Forest:
-    trees = []
-    n_outputs = len(model._predictors[0])
+    """HistGradientBoosting's trees over the model's own input columns (the preprocessor that
+    encodes pandas categories puts them first; node features are mapped back here)."""
+    columns = hist_gradient_boosting_columns(model)
+    known, _ = model._bin_mapper.make_known_categories_bitsets()
+    trees, lefts, knowns = [], [], []
+    n_outputs, n_sets = len(model._predictors[0]), 0
     for stage in model._predictors:
         for k, predictor in enumerate(stage):
             nodes = predictor.nodes
-            if np.any(nodes["is_categorical"]):
-                raise RaiError("TreeSHAP does not support HistGradientBoosting categorical splits")
             leaf = nodes["is_leaf"].astype(bool)
-            value = np.zeros((len(nodes), n_outputs))
-            value[:, k] = nodes["value"]
+            categorical = nodes["is_categorical"].astype(bool) & ~leaf
+            category_set = np.where(categorical, n_sets + nodes["bitset_idx"].astype(np.int64), -1)
+            n_sets += len(predictor.raw_left_cat_bitsets)
+            lefts.append(predictor.raw_left_cat_bitsets)
+            knowns.append(_known_sets(model, nodes, categorical, known,
+                                      len(predictor.raw_left_cat_bitsets)))
             trees.append({"left": np.where(leaf, -1, nodes["left"].astype(np.int64)),
                           "right": np.where(leaf, -1, nodes["right"].astype(np.int64)),
-                          "feature": np.where(leaf, -2, nodes["feature_idx"]),
+                          "feature": np.where(leaf, -2, columns[nodes["feature_idx"]]),
                           "threshold": nodes["num_threshold"], "cover": nodes["count"],
                           "default_left": nodes["missing_go_to_left"].astype(bool),
-                          "value": value})
+                          "value": _in_column(nodes["value"], k, n_outputs),
+                          "category_set": category_set})
     base = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1)
+    sets = lambda blocks: np.ascontiguousarray(np.concatenate(blocks).astype(np.uint32))  # noqa: E731
     return _concat(trees, base=base, n_features=model.n_features_in_, float32=False,
-                   output="raw" if n_outputs == 1 else "log_odds")
+                   output="raw" if n_outputs == 1 else "log_odds",
+                   left_categories=sets(lefts), known_categories=sets(knowns))
 
 
-def _nodes_from_table(table: pd.DataFrame, *, ids, left, right, missing, feature, threshold,
-                      cover, leaf_value, is_leaf, n_outputs: int, tree_output) -> list[dict]:
-    """Per-tree node dicts from a ``trees_to_dataframe()`` table (XGBoost, LightGBM)."""
-    position = pd.Series(np.arange(len(table)), index=table[ids].to_numpy())
-    child = lambda column: position.reindex(table[column].to_numpy()).fillna(-1)  # noqa: E731
-    start = table.groupby(table.columns[0], sort=False).cumcount().to_numpy()
-    offset = np.arange(len(table)) - start
-    leaf = is_leaf(table)
-    value = np.zeros((len(table), n_outputs))
-    value[np.arange(len(table)), tree_output] = np.where(leaf, table[leaf_value], 0.0)
-    frame = {
-        "left": np.where(leaf, -1, child(left).to_numpy() - offset).astype(np.int64),
-        "right": np.where(leaf, -1, child(right).to_numpy() - offset).astype(np.int64),
-        "feature": np.where(leaf, -2, feature(table)).astype(np.int64),
-        "threshold": np.where(leaf, 0.0, threshold(table)),
-        "default_left": np.where(leaf, True, missing(table, child, offset)),
-        "cover": table[cover].to_numpy(np.float64), "value": value,
-    }
-    trees = table[table.columns[0]].to_numpy()
-    bounds = np.flatnonzero(np.r_[True, trees[1:] != trees[:-1], True])
-    return [{k: v[a:b] for k, v in frame.items()} for a, b in itertools.pairwise(bounds)]
+def _known_sets(model, nodes, categorical, known, n_sets: int) -> np.ndarray:
+    """For each category set of a tree, the categories its split's feature saw in training."""
+    _, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
+    out = np.zeros((n_sets, known.shape[1]), np.uint32)
+    out[nodes["bitset_idx"][categorical]] = known[f_idx_map[nodes["feature_idx"][categorical]]]
+    return out
 
 
-def _xgboost(model) -> Forest:
-    booster = model.get_booster() if hasattr(model, "get_booster") else model
-    config = json.loads(booster.save_config())
-    learner = config["learner"]
-    n_outputs = max(1, int(learner["learner_model_param"]["num_class"]))
-    table = booster.trees_to_dataframe()
-    if table["Category"].notna().any() if "Category" in table else False:
-        raise RaiError("TreeSHAP does not support XGBoost categorical splits")
-    names = booster.feature_names
-    lookup = {name: i for i, name in enumerate(names)} if names else None
-
-    def feature(frame):
-        raw = frame["Feature"].where(frame["Feature"] != "Leaf", "f0")
-        return raw.map(lookup) if lookup else raw.str[1:].astype(int)
-
-    def missing(frame, child, offset):
-        return (child("Missing").to_numpy() == child("Yes").to_numpy())
-
-    # XGBoost goes left when x < split, in float32: that is x <= the float32 just below it.
-    below = lambda frame: np.nextafter(frame["Split"].to_numpy(np.float32),  # noqa: E731
-                                       np.float32(-np.inf)).astype(np.float64)
-    tree_output = (table["Tree"].to_numpy() % n_outputs)
-    trees = _nodes_from_table(
-        table, ids="ID", left="Yes", right="No", missing=missing, feature=feature,
-        threshold=below, cover="Cover", leaf_value="Gain",
-        is_leaf=lambda frame: (frame["Feature"] == "Leaf").to_numpy(), n_outputs=n_outputs,
-        tree_output=tree_output)
-    base = _xgboost_margin_base(learner, n_outputs)
-    return _concat(trees, base=base, n_features=booster.num_features(), float32=True,
-                   output="raw" if n_outputs == 1 else "log_odds")
-
-
-def _xgboost_margin_base(learner: dict, n_outputs: int) -> np.ndarray:
-    text = learner["learner_model_param"]["base_score"].strip("[]")
-    base = np.array([float(v) for v in text.split(",")], dtype=np.float64)
-    objective = learner["objective"]["name"]
-    if objective in ("binary:logistic", "reg:logistic"):
-        base = np.log(base / (1 - base))
-    elif objective in ("count:poisson", "reg:gamma", "reg:tweedie"):
-        base = np.log(base)
-    return np.broadcast_to(base, (n_outputs,)).copy()
-
-
-def _lightgbm(model) -> Forest:
-    booster = model.booster_ if hasattr(model, "booster_") else model
-    table = booster.trees_to_dataframe()
-    if (table["decision_type"].dropna() != "<=").any():
-        raise RaiError("TreeSHAP does not support LightGBM categorical splits")
-    n_outputs = max(1, booster.num_model_per_iteration())
-    names = booster.feature_name()
-    lookup = {name: i for i, name in enumerate(names)}
-    table = table.assign(count=table["count"].astype(np.float64))
-
-    def missing(frame, child, offset):
-        return (frame["missing_direction"] == "left").to_numpy()
-
-    trees = _nodes_from_table(
-        table, ids="node_index", left="left_child", right="right_child", missing=missing,
-        feature=lambda f: f["split_feature"].map(lookup).fillna(0).to_numpy(),
-        threshold=lambda f: f["threshold"].fillna(0).to_numpy(np.float64), cover="count",
-        leaf_value="value", is_leaf=lambda f: f["split_feature"].isna().to_numpy(),
-        n_outputs=n_outputs, tree_output=table["tree_index"].to_numpy() % n_outputs)
-    return _concat(trees, base=np.zeros(n_outputs), n_features=booster.num_feature(),
-                   float32=False, output="raw" if n_outputs == 1 else "log_odds")
+def hist_gradient_boosting_columns(model) -> np.ndarray:
+    """For each feature HistGradientBoosting's trees read, the model input column it is."""
+    if getattr(model, "_preprocessor", None) is None:
+        return np.arange(model.n_features_in_)
+    categorical = np.asarray(model.is_categorical_, dtype=bool)
+    return np.concatenate([np.flatnonzero(categorical), np.flatnonzero(~categorical)])
 
 
 #: Model class name → loader. Checked by name so optional libraries are never imported here.
@@ -227,8 +228,7 @@ LOADERS = {
     "GradientBoostingRegressor": _gradient_boosting,
     "HistGradientBoostingClassifier": _hist_gradient_boosting,
     "HistGradientBoostingRegressor": _hist_gradient_boosting,
-    "XGBClassifier": _xgboost, "XGBRegressor": _xgboost, "Booster": None,
-    "LGBMClassifier": _lightgbm, "LGBMRegressor": _lightgbm,
+    "IsolationForest": _isolation_forest,
 }
 
 
@@ -240,10 +240,7 @@ def is_tree_model(model) -> bool:
 def load_forest(model) -> Forest:
     """The :class:`Forest` of a fitted tree model; :class:`RaiError` if it is not fitted."""
     name = type(model).__name__
-    if name == "Booster":  # both XGBoost and LightGBM call their raw model Booster
-        loader = _xgboost if type(model).__module__.startswith("xgboost") else _lightgbm
-    else:
-        loader = LOADERS.get(name)
+    loader = LOADERS.get(name)
     if loader is None:
         raise RaiError(f"TreeSHAP cannot read a {name}; use method='kernel'")
     try:

@@ -1,10 +1,14 @@
-"""Root-to-leaf paths of a :class:`Forest` as merged elements (GPUTreeShap's decomposition).
+"""Root-to-leaf paths of a :class:`Forest`, one element per distinct feature (GPUTreeShap).
 
 Mitchell, Frank & Holmes, "GPUTreeShap: massively parallel exact calculation of SHAP scores for
-tree ensembles", PeerJ Computer Science (2022): every path becomes at most one element per
-feature — the interval ``lower < x <= upper`` that keeps a row on the path, whether a missing
-value stays on it, and the zero fraction ``z`` (share of training cover that follows the path
-through that feature's splits). Built with array operations over all leaves of all trees.
+tree ensembles", PeerJ Computer Science (2022): in path-dependent TreeSHAP a path only matters
+through, per feature it splits on, whether a row follows every one of that feature's splits
+(the *one fraction*, 0 or 1) and which share of the training cover follows them (the *zero
+fraction*, the product of the splits' cover ratios). Paths are stored flat (CSR): path ``p``
+owns elements ``element_start[p]:element_start[p+1]``, element ``e`` owns the splits
+``split_start[e]:split_start[e+1]`` given as (node, goes left). Whether a row follows a split is
+decided per node by the forest's own rule (thresholds, missing values, category sets), so every
+split kind the loaders read is handled by the same kernels.
 """
 
 from __future__ import annotations
@@ -18,86 +22,80 @@ from ._forest import Forest
 
 @dataclass(frozen=True)
 class Paths:
-    """``P`` paths of at most ``L`` elements; ``valid`` marks real (non-padding) elements."""
+    """``P`` paths with ``E`` elements and ``S`` splits in all."""
 
-    feature: np.ndarray  # (P, L) int
-    lower: np.ndarray  # (P, L)
-    upper: np.ndarray  # (P, L)
-    missing_ok: np.ndarray  # (P, L) bool
-    zero_fraction: np.ndarray  # (P, L), 1 on padding
-    valid: np.ndarray  # (P, L) bool
+    element_start: np.ndarray  # (P+1,) int64
+    element_feature: np.ndarray  # (E,) int64
+    zero_fraction: np.ndarray  # (E,) float64
+    split_start: np.ndarray  # (E+1,) int64
+    split_node: np.ndarray  # (S,) int64
+    split_left: np.ndarray  # (S,) bool: the path leaves that node to the left
     value: np.ndarray  # (P, K) leaf outputs
 
     @property
     def size(self) -> np.ndarray:
         """Number of elements (distinct features) per path."""
-        return self.valid.sum(axis=1)
+        return np.diff(self.element_start)
+
+    def expected_value(self) -> np.ndarray:
+        """Σ_p v_p Π_e z_e: the forest's output averaged over its training cover, (K,)."""
+        product = np.ones(len(self.value))
+        np.multiply.at(product, np.repeat(np.arange(len(self.value)), self.size),
+                       self.zero_fraction)
+        return product @ self.value
 
 
 def decompose(forest: Forest) -> Paths:
-    """All root-to-leaf paths of ``forest``, merged per feature."""
+    """All root-to-leaf paths of ``forest``, splits grouped by feature."""
     n = len(forest.feature)
     parent = np.full(n, -1)
     inner = np.flatnonzero(forest.left >= 0)
     parent[forest.left[inner]] = inner
     parent[forest.right[inner]] = inner
     leaves = np.flatnonzero(forest.left < 0)
-    edges = _edges(forest, parent, leaves)
-    return _merge(edges, forest.value[leaves])
+    node, went_left, ratio = _splits_above(forest, parent, leaves)
+    return _group(forest, leaves, node, went_left, ratio)
 
 
-def _edges(forest: Forest, parent: np.ndarray, leaves: np.ndarray) -> dict:
-    """Per leaf, the splits above it (deepest first), padded with feature -1."""
-    columns = {k: [] for k in ("feature", "threshold", "left", "default_left", "z")}
-    node = leaves
+def _splits_above(forest: Forest, parent: np.ndarray, leaves: np.ndarray):
+    """Per leaf (rows), the splits above it (columns, deepest first), node -1 as padding."""
+    nodes, lefts, ratios = [], [], []
+    child = leaves
     while True:
-        up = parent[node]
+        up = parent[child]
         alive = up >= 0
         if not alive.any():
             break
         safe = np.where(alive, up, 0)
-        went_left = forest.left[safe] == node
-        columns["feature"].append(np.where(alive, forest.feature[safe], -1))
-        columns["threshold"].append(forest.threshold[safe])
-        columns["left"].append(went_left)
-        columns["default_left"].append(forest.default_left[safe] == went_left)
-        ratio = np.divide(forest.cover[node], forest.cover[safe],
-                          out=np.zeros(len(node)), where=forest.cover[safe] > 0)
-        columns["z"].append(np.where(alive, ratio, 1.0))
-        node = np.where(alive, up, node)
-    if not columns["feature"]:  # stumps only: every path is the bare root
-        return {k: np.zeros((len(leaves), 0)) for k in columns}
-    return {k: np.stack(v, axis=1) for k, v in columns.items()}
+        nodes.append(np.where(alive, up, -1))
+        lefts.append(forest.left[safe] == child)
+        ratios.append(np.divide(forest.cover[child], forest.cover[safe],
+                                out=np.zeros(len(child)), where=forest.cover[safe] > 0))
+        child = np.where(alive, up, child)
+    if not nodes:
+        empty = np.zeros((len(leaves), 0))
+        return empty.astype(np.int64), empty.astype(bool), empty
+    return np.stack(nodes, axis=1), np.stack(lefts, axis=1), np.stack(ratios, axis=1)
 
 
-def _merge(edges: dict, value: np.ndarray) -> Paths:
-    """One element per (path, feature): intersect intervals, multiply zero fractions."""
-    n_paths, depth = edges["feature"].shape
-    order = np.argsort(np.where(edges["feature"] < 0, np.iinfo(np.int64).max,
-                                edges["feature"]), axis=1, kind="stable")
-    take = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
-    feature, threshold, left = take(edges["feature"]), take(edges["threshold"]), take(edges["left"])
-    stays, z = take(edges["default_left"]), take(edges["z"])
-    real = feature >= 0
-    new = real & np.concatenate([np.ones((n_paths, 1), bool),
-                                 feature[:, 1:] != feature[:, :-1]], axis=1)
-    slot = np.cumsum(new, axis=1) - 1  # element index of each edge within its path
-    width = max(int(new.sum(axis=1).max(initial=0)), 1)
-    target = (np.arange(n_paths)[:, None] * width + np.where(real, slot, 0)).ravel()
-    real_flat = real.ravel()
-    lower = np.full(n_paths * width, -np.inf)
-    upper = np.full(n_paths * width, np.inf)
-    zero = np.ones(n_paths * width)
-    missing_ok = np.ones(n_paths * width, bool)
-    feat = np.full(n_paths * width, -1)
-    idx = target[real_flat]
-    np.maximum.at(lower, idx, np.where(left, -np.inf, threshold).ravel()[real_flat])
-    np.minimum.at(upper, idx, np.where(left, threshold, np.inf).ravel()[real_flat])
-    np.multiply.at(zero, idx, z.ravel()[real_flat])
-    np.logical_and.at(missing_ok, idx, stays.ravel()[real_flat])
-    feat[idx] = feature.ravel()[real_flat]
-    shape = (n_paths, width)
-    return Paths(feature=feat.reshape(shape), lower=lower.reshape(shape),
-                 upper=upper.reshape(shape), missing_ok=missing_ok.reshape(shape),
-                 zero_fraction=zero.reshape(shape), valid=feat.reshape(shape) >= 0,
-                 value=value)
+def _group(forest: Forest, leaves, node, went_left, ratio) -> Paths:
+    """Sort each path's splits by feature; runs of one feature form an element."""
+    real = node >= 0
+    feature = np.where(real, forest.feature[np.maximum(node, 0)], np.iinfo(np.int64).max)
+    path = np.broadcast_to(np.arange(len(leaves))[:, None], node.shape)
+    order = np.lexsort((feature.ravel(), path.ravel()))
+    order = order[real.ravel()[order]]
+    path, feature = path.ravel()[order], feature.ravel()[order]
+    starts = np.r_[True, (path[1:] != path[:-1]) | (feature[1:] != feature[:-1])] if len(
+        order) else np.zeros(0, bool)
+    first = np.flatnonzero(starts)
+    element_path = path[first]
+    return Paths(
+        element_start=np.searchsorted(element_path, np.arange(len(leaves) + 1)).astype(np.int64),
+        element_feature=feature[first].astype(np.int64),
+        zero_fraction=np.multiply.reduceat(ratio.ravel()[order], first) if len(first) else
+        np.zeros(0),
+        split_start=np.r_[first, len(order)].astype(np.int64),
+        split_node=node.ravel()[order].astype(np.int64),
+        split_left=went_left.ravel()[order],
+        value=forest.value[leaves])

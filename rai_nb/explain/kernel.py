@@ -1,24 +1,53 @@
-"""KernelSHAP (Lundberg & Lee, NeurIPS 2017) with shared coalitions and one batched solve.
+"""KernelSHAP (Lundberg & Lee, NeurIPS 2017) one (row, background row) pair at a time.
 
-Coalitions are chosen as shap's KernelExplainer does: whole subset sizes are enumerated from
-both ends (size s together with size M−s) while the sample budget covers them, the rest is
-drawn by Shapley-kernel weight in complementary pairs. All explained rows share the coalitions,
-so the weighted least-squares system with the efficiency constraint ``Σφ = f(x) − E f`` has one
-matrix and a right-hand side per row: one solve for every row at once.
+The value function of KernelSHAP with background rows ``b`` and weights ``w_b`` is the mean
+``v(S) = Σ_b w_b f(x_S, b_{¬S})``. Shapley values are linear in the game, so
+``φ(v) = Σ_b w_b φ(v_b)`` with ``v_b(S) = f(x_S, b_{¬S})``. In ``v_b`` every feature on which
+``x`` and ``b`` hold the same value is a null player: switching it changes no input. ``v_b`` is
+therefore a game of the ``d ≤ M`` features that differ only, worth ``f(x) − f(b)`` in total
+(efficiency), and whose empty and full coalitions are the already known ``f(b)`` and ``f(x)``.
+Tabular data repeat values a lot (zeros, the most common category), so ``d`` is usually well
+below ``M`` and the ``2^d − 2`` inner coalitions of many pairs are few enough to enumerate:
+those pairs are exact, with each synthetic row evaluated once. This is the deduplication of
+identical masked rows, taken to its conclusion; shap's KernelExplainer only drops features that
+equal *every* background row.
+
+Pairs with more inner coalitions than the budget get KernelSHAP on their ``d`` features:
+whole coalition sizes enumerated from both ends while the budget covers them and the rest drawn
+by Shapley-kernel weight in complementary (antithetic) pairs, which Covert & Lee (AISTATS 2021,
+"Improving KernelSHAP: Practical Shapley Value Estimation via Linear Regression") show removes
+most of the variance of the estimator. Pairs with the same ``d`` share one coalition design in
+their own feature order, each pair's features shuffled independently so that the sampling errors
+of a row's pairs do not line up; one weighted least-squares matrix then serves every such pair
+and one batched solve gives all their values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 from math import comb
 
 import numpy as np
 
-from ..backend import namespace
+from ..backend import bincount, namespace
 
 
 def kernel_weight(n_features: int, size: np.ndarray) -> np.ndarray:
-    """Shapley kernel ``(M−1) / (C(M, s) s (M−s))`` for coalition sizes ``0 < s < M``."""
+    """Shapley kernel ``(M−1) / (C(M, s) s (M−s))`` for coalition sizes ``0 < s < M``.
+
+    Parameters
+    ----------
+    n_features : int
+        The number of players ``M``.
+    size : array of int
+        Coalition sizes, each in ``1 .. M − 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The kernel weight of one coalition of each size, shaped like ``size``.
+    """
     size = np.asarray(size)
     combos = np.array([comb(n_features, int(s)) for s in size.ravel()], dtype=np.float64)
     return (n_features - 1) / (combos.reshape(size.shape) * size * (n_features - size))
@@ -29,9 +58,25 @@ def coalitions(n_features: int, n_samples: int, rng) -> tuple[np.ndarray, np.nda
 
     Sizes ``s`` and ``M − s`` share the kernel weight of ``s``; going from the smallest size up,
     a size pair whose share of the budget covers all of its coalitions is enumerated, and the
-    remaining budget is drawn at random in complementary pairs, duplicates adding weight. With
-    ``n_samples ≥ 2^M − 2`` every coalition is enumerated, giving exact Shapley values of the
-    background-mean value function.
+    remaining budget is drawn at random in complementary pairs (Covert & Lee, AISTATS 2021),
+    duplicates adding weight. With ``n_samples ≥ 2^M − 2`` every coalition is enumerated, giving
+    exact Shapley values.
+
+    Parameters
+    ----------
+    n_features : int
+        The number of players ``M``.
+    n_samples : int
+        The most coalitions to return.
+    rng : numpy.random.Generator
+        Source of the sampled coalitions.
+
+    Returns
+    -------
+    masks : numpy.ndarray of bool, shape (C, M)
+        Distinct coalitions, none empty or full; ``C ≤ n_samples``.
+    weights : numpy.ndarray of float, shape (C,)
+        Their weights in the least-squares fit.
     """
     m = n_features
     if n_samples >= 2**m - 2:
@@ -86,22 +131,244 @@ def _sample_pairs(m, size_weight, full, paired, budget, rng):
     return unique, counts.astype(np.float64)
 
 
-def solve_shapley(masks, weights, values, full, base, *, xp=None):
+@dataclass(frozen=True)
+class PairGroup:
+    """(row, background row) pairs that differ in the same number ``d`` of features.
+
+    Attributes
+    ----------
+    rows, background : numpy.ndarray of int, shape (P,)
+        Each pair's explained row and background row.
+    inverse : numpy.ndarray of int, shape (P, M)
+        For feature ``j`` of pair ``p``, its place in the pair's own order of differing
+        features, or ``d`` where ``x`` and ``b`` agree on ``j``.
+    masks : numpy.ndarray of bool, shape (C, d)
+        Inner coalitions in each pair's own feature order, shared by the group.
+    weights : numpy.ndarray of float, shape (C,)
+        Their least-squares weights.
+    exact : bool
+        True when ``masks`` are every inner coalition, so the values are exact.
+    order : int
+        Interaction order of the fit (:func:`shapley_map`), 1 when exact.
+    solver : tuple
+        The group's :func:`shapley_map`.
+    """
+
+    rows: np.ndarray
+    background: np.ndarray
+    inverse: np.ndarray
+    masks: np.ndarray
+    weights: np.ndarray
+    exact: bool
+    order: int
+    solver: tuple
+
+
+def pair_groups(differ: np.ndarray, n_samples: int, rng) -> list[PairGroup]:
+    """Plan the model calls: pairs grouped by their count of differing features.
+
+    Parameters
+    ----------
+    differ : numpy.ndarray of bool, shape (R, B, M)
+        Whether explained row ``r`` and background row ``b`` hold different values of feature
+        ``j`` (two missing values count as equal).
+    n_samples : int
+        Most coalitions (model calls) per pair, raised to ``2 d`` where smaller (complementary
+        pairs determine one direction each, ``d − 1`` are free); a pair whose ``2^d − 2``
+        inner coalitions fit gets them all.
+    rng : numpy.random.Generator
+        Source of sampled coalitions and of each sampled pair's feature order.
+
+    Returns
+    -------
+    list of PairGroup
+        One per ``d ≥ 2`` that occurs, smallest ``d`` first. Pairs with ``d ≤ 1`` need no model
+        call (their value is ``f(x) − f(b)`` on the one differing feature, or nothing).
+    """
+    m = differ.shape[-1]
+    count = differ.sum(axis=-1)
+    groups = []
+    for d in range(2, m + 1):
+        rows, background = np.nonzero(count == d)
+        if not len(rows):
+            continue
+        own = differ[rows, background]  # (P, M)
+        positions = np.argsort(~own, axis=1, kind="stable")[:, :d]  # the differing features
+        exact = max(n_samples, 2 * d) >= 2**d - 2
+        if not exact:
+            positions = rng.permuted(positions, axis=1)
+        inverse = np.full((len(rows), m), d, dtype=np.intp)
+        np.put_along_axis(inverse, positions, np.arange(d)[None, :], axis=1)
+        masks, weights = coalitions(d, max(n_samples, 2 * d), rng)
+        order = 1 if exact else fit_order(d, len(masks))
+        groups.append(PairGroup(rows, background, inverse, masks, weights, exact, order,
+                                shapley_map(masks, weights, order=order, xp=np)))
+    return groups
+
+
+#: Sampled designs fit interactions up to this order ...
+MAX_ORDER = 3
+#: ... when they hold at least this many coalitions per fitted term.
+PER_TERM = 1.2
+
+
+def fit_order(n_features: int, n_coalitions: int) -> int:
+    """The highest interaction order (≤ ``MAX_ORDER``) with ``PER_TERM`` coalitions per term."""
+    order = 1
+    while order < min(MAX_ORDER, n_features - 1) and n_coalitions >= PER_TERM * sum(
+            comb(n_features, k) for k in range(1, order + 2)):
+        order += 1
+    return order
+
+
+def spread_masks(masks, inverse, *, xp=None):
+    """Each pair's inner coalitions as masks over all ``M`` features.
+
+    Parameters
+    ----------
+    masks : array of bool, shape (C, d)
+        Inner coalitions in the pairs' own feature order.
+    inverse : array of int, shape (P, M)
+        As in :class:`PairGroup`; ``d`` marks features outside every coalition.
+
+    Returns
+    -------
+    array of bool, shape (P, C, M)
+    """
+    xp = namespace(masks, xp=xp)
+    n, m = inverse.shape
+    padded = xp.concat([masks, xp.zeros((masks.shape[0], 1), dtype=xp.bool)], axis=1)
+    taken = xp.take(padded, xp.reshape(inverse, (-1,)), axis=1)  # (C, P·M)
+    return xp.permute_dims(xp.reshape(taken, (masks.shape[0], n, m)), (1, 0, 2))
+
+
+def add_pair_values(total, local, rows, inverse, pair_weight, *, xp=None):
+    """``total[r] += w · φ_pair`` for every pair, φ given in the pair's own feature order.
+
+    Parameters
+    ----------
+    total : array of float, shape (R, M, K)
+        Values being summed over background rows.
+    local : array of float, shape (P, d, K)
+        Each pair's Shapley values of its ``d`` differing features.
+    rows : array of int, shape (P,)
+        Each pair's explained row.
+    inverse : array of int, shape (P, M)
+        As in :class:`PairGroup`.
+    pair_weight : array of float, shape (P,)
+        Each pair's background-row weight.
+
+    Returns
+    -------
+    array of float, shape (R, M, K)
+        ``total`` with the pairs added (a new array).
+    """
+    xp = namespace(local, xp=xp)
+    r, m, k = total.shape
+    n, d = local.shape[0], local.shape[1]
+    padded = xp.concat([local, xp.zeros((n, 1, k), dtype=local.dtype)], axis=1)  # (P, d+1, K)
+    flat_inverse = xp.reshape(inverse + (d + 1) * xp.arange(n)[:, None], (-1,))
+    spread = xp.take(xp.reshape(padded, (n * (d + 1), k)), flat_inverse, axis=0)  # (P·M, K)
+    spread = xp.reshape(spread, (n, m, k)) * pair_weight[:, None, None]
+    where = xp.reshape(rows[:, None] * m + xp.arange(m)[None, :], (-1,))
+    sums = [bincount(where, minlength=r * m, weights=xp.reshape(spread[:, :, i], (-1,)), xp=xp)
+            for i in range(k)]
+    return total + xp.reshape(xp.stack(sums, axis=1), (r, m, k))
+
+
+def interaction_terms(n_features: int, order: int) -> np.ndarray:
+    """Every set of at most ``order`` features, as a (terms, M) bool matrix, singles first."""
+    sizes = range(1, min(order, n_features) + 1)
+    return np.concatenate([_all_of_size(n_features, size) for size in sizes])
+
+
+def solve_shapley(masks, weights, values, full, base, *, order: int = 1, xp=None):
     """Weighted least squares with the efficiency constraint, for every row at once.
 
-    ``values`` (rows, C, outputs) are mean model outputs per coalition, ``full`` (rows,
-    outputs) the outputs at ``x``, ``base`` (outputs,) the background mean. Returns φ
-    ``(rows, M, outputs)``.
+    Parameters
+    ----------
+    masks : array of bool, shape (C, M)
+        Coalitions shared by every row, none empty or full.
+    weights : array of float, shape (C,)
+        Their least-squares weights.
+    values : array of float, shape (rows, C, outputs)
+        The game's worth of each coalition, per row.
+    full : array of float, shape (rows, outputs)
+        The worth of the full coalition (the model at ``x``).
+    base : array of float, shape (outputs,) or (rows, outputs)
+        The worth of the empty coalition (the background mean, or one background row's output).
+    order : int
+        Interaction order of the fitted game, see :func:`shapley_map`.
+
+    Returns
+    -------
+    array of float, shape (rows, M, outputs)
+        φ with ``Σ_j φ_j = full − base`` exactly.
     """
     xp = namespace(values, xp=xp)
-    masks = xp.astype(masks, values.dtype)
+    return apply_shapley_map(shapley_map(masks, weights, order=order, xp=xp), values, full, base,
+                             xp=xp)
+
+
+def shapley_map(masks, weights, *, order: int = 1, xp=None) -> tuple:
+    """The linear map from a game's sampled worths to its estimated Shapley values.
+
+    KernelSHAP's estimate is a constrained weighted least-squares fit, linear in the worths,
+    so one map, computed once per coalition design, serves every row and background row.
+
+    Parameters
+    ----------
+    masks : array of bool, shape (C, M)
+        Coalitions, none empty or full.
+    weights : array of float, shape (C,)
+        Their least-squares weights.
+    order : int
+        1 fits KernelSHAP's additive game. Higher orders fit a game with interactions of up to
+        ``order`` features, ``v(S) ≈ v(∅) + Σ_{T ⊆ S, |T| ≤ order} θ_T``, and give that
+        surrogate's Shapley values ``φ_i = Σ_{T ∋ i} θ_T / |T|``, which hold over every
+        coalition, not just the sampled ones: only the part of the game beyond ``order``
+        features is left to sampling error. This is the regression adjustment of Witter et al.
+        (2025, "Regression-adjusted Monte Carlo estimators for Shapley values and probabilistic
+        values") with the interaction regression of KernelSHAP-IQ (Fumagalli et al., 2024).
+        With every coalition it is still exact: the residual is kernel-orthogonal to every
+        additive game, so its Shapley values are 0. Needs more coalitions than terms.
+
+    Returns
+    -------
+    tuple of arrays
+        ``(fit, at_empty, at_delta, share)``, for :func:`apply_shapley_map`.
+    """
+    xp = namespace(weights, xp=xp)
+    dtype = weights.dtype
+    m = masks.shape[1]
+    terms = interaction_terms(m, order)  # (p, M); every term is in the full coalition
+    size = terms.sum(axis=1)
+    design = xp.astype(masks, dtype)
+    if len(terms) > m:  # z_T(S) = 1 when T ⊆ S, i.e. |S ∩ T| = |T|
+        hits = design @ xp.asarray(terms.T, dtype=dtype)
+        design = xp.astype(hits == xp.asarray(size, dtype=dtype)[None, :], dtype)
+    last = design[:, -1]  # eliminated by the constraint: θ_p = Δ − Σ_{k<p} θ_k
+    reduced = design[:, :-1] - last[:, None]  # (C, p−1)
+    weighted_t = xp.permute_dims(reduced * weights[:, None], (1, 0))  # (p−1, C)
+    # A pseudo-inverse: equal to the solve when the design has full rank.
+    fit = xp.linalg.pinv(weighted_t @ reduced) @ weighted_t  # (p−1, C)
+    at_empty = xp.sum(fit, axis=1)  # the fit of a constant 1 worth
+    at_delta = xp.sum(fit * last[None, :], axis=1)
+    share = xp.asarray((terms / size[:, None]).T, dtype=dtype)  # (M, p): θ_T / |T|
+    return fit, at_empty, at_delta, share
+
+
+def apply_shapley_map(solver: tuple, values, full, base, *, xp=None):
+    """Shapley values ``(rows, M, outputs)`` from worths ``(rows, C, outputs)`` by a
+    :func:`shapley_map`; ``full`` and ``base`` as in :func:`solve_shapley`."""
+    xp = namespace(values, xp=xp)
+    fit, at_empty, at_delta, share = solver
+    base = base if base.ndim == 2 else base[None, :]
     delta = full - base  # (R, K)
-    last = masks[:, -1:]  # eliminate φ_M = Δ − Σ_{i<M} φ_i
-    design = masks[:, :-1] - last  # (C, M−1)
-    target = values - base - last[None, :, :] * delta[:, None, :]  # (R, C, K)
-    weighted_t = xp.permute_dims(design * weights[:, None], (1, 0))  # (M−1, C)
-    gram = weighted_t @ design  # (M−1, M−1), shared by every row
-    rhs = xp.matmul(weighted_t[None, ...], target)  # (R, M−1, K)
-    solution = xp.linalg.solve(xp.broadcast_to(gram[None, ...], (rhs.shape[0], *gram.shape)), rhs)
+    solution = (xp.matmul(fit[None, ...], values) - at_empty[None, :, None] * base[:, None, :]
+                - at_delta[None, :, None] * delta[:, None, :])  # (R, p−1, K)
     rest = delta[:, None, :] - xp.sum(solution, axis=1, keepdims=True)
-    return xp.concat([solution, rest], axis=1)
+    theta = xp.concat([solution, rest], axis=1)  # (R, p, K)
+    if share.shape[0] == share.shape[1]:
+        return theta
+    return xp.matmul(share[None, ...], theta)

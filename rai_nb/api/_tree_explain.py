@@ -1,0 +1,133 @@
+"""Exact TreeSHAP of a fitted tree model, checked against the model's own output.
+
+XGBoost, LightGBM and CatBoost explain themselves (:mod:`rai_nb.explain._native`); scikit-learn's
+trees are read into a :class:`~rai_nb.explain._forest.Forest` and go through the compiled kernel.
+Either way the input columns are matched to the model's by name, and the values must add up to
+the model's own margin before they are returned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RaiError
+from ..explain._forest import LOADERS, hist_gradient_boosting_columns, load_forest
+from ..explain._native import native_feature_names, native_library, native_shap
+from ..explain.treeshap import tree_shap
+from ._explain_inputs import numeric
+
+#: Largest |base + Σφ − margin| relative to the row's scale (1 + |margin| + Σ|φ|). The libraries
+#: accumulate in float32 (XGBoost) or print thresholds rounded; our kernel works in float64.
+_TOLERANCE = {"xgboost": 1e-5, "lightgbm": 1e-6, "catboost": 1e-6, None: 1e-8}
+
+
+def is_tree_model(model) -> bool:
+    """True when TreeSHAP can explain ``model`` exactly (its library's routine, or our kernel)."""
+    return native_library(model) is not None or type(model).__name__ in LOADERS
+
+
+def tree_explain(model, frame: pd.DataFrame, *, interactions: bool = False):
+    """SHAP values ``(rows, features, outputs)`` (or interaction values) and base values.
+
+    ``frame`` holds the model's input columns, in any order; they are matched by name.
+    """
+    frame = match_columns(model, frame)
+    library = native_library(model)
+    if library is not None:
+        values, base, margin = native_shap(model, frame, interactions=interactions)
+    else:
+        forest = load_forest(model)
+        values, base = tree_shap(forest, _forest_input(model, frame), interactions=interactions)
+        margin = _margin(model, frame)
+    _check_additivity(model, values, base, margin, _TOLERANCE[library])
+    return values, base
+
+
+def fitted_names(model) -> list[str] | None:
+    """The column names ``model`` was fitted with, in its order; None when it has none."""
+    if native_library(model) is not None:
+        return native_feature_names(model)
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def match_columns(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s columns in the model's order, by name; RaiError naming missing/extra ones.
+
+    A model fitted without names takes the columns by position, so only their count is checked.
+    """
+    names = fitted_names(model)
+    if names is None:
+        expected = getattr(model, "n_features_in_", None)
+        if expected is not None and frame.shape[1] != expected:
+            raise RaiError(f"X has {frame.shape[1]} columns but the model was fitted on "
+                           f"{expected}")
+        return frame
+    columns = [str(c) for c in frame.columns]
+    missing = [n for n in names if n not in columns]
+    extra = [c for c in columns if c not in set(names)]
+    if missing or extra:
+        parts = ([f"missing {_listed(missing)}"] if missing else []) + (
+            [f"not fitted on {_listed(extra)}"] if extra else [])
+        raise RaiError(f"X does not have the model's columns: {'; '.join(parts)} (the model was "
+                       f"fitted on {len(names)} columns)")
+    renamed = frame.set_axis(columns, axis=1)
+    return renamed if columns == names else renamed[names]
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _forest_input(model, frame: pd.DataFrame) -> np.ndarray:
+    """The float matrix the forest's splits read, in the model's column order."""
+    if getattr(model, "_preprocessor", None) is not None:  # HistGradientBoosting categories
+        encoded = np.asarray(model._preprocess_X(frame, reset=False), dtype=np.float64)
+        out = np.empty_like(encoded)
+        out[:, hist_gradient_boosting_columns(model)] = encoded
+        return out
+    return numeric(frame)
+
+
+def _model_input(model, frame: pd.DataFrame):
+    """What the model's own methods take: the frame if it was fitted with names, else arrays."""
+    return frame if hasattr(model, "feature_names_in_") else frame.to_numpy()
+
+
+def _margin(model, frame: pd.DataFrame) -> np.ndarray:
+    """The model's own raw output ``(rows, outputs)``: what its trees add up to."""
+    name = type(model).__name__
+    inputs = _model_input(model, frame)
+    try:
+        if name == "IsolationForest":
+            from sklearn.ensemble._iforest import _average_path_length
+
+            scale = _average_path_length([model._max_samples])[0]
+            raw = -np.log2(-model.score_samples(inputs)) * scale
+        elif name.startswith("HistGradientBoosting"):
+            raw = model._raw_predict(inputs)
+        elif name.startswith("GradientBoosting") and hasattr(model, "decision_function"):
+            raw = model.decision_function(inputs)
+        elif hasattr(model, "predict_proba"):
+            raw = model.predict_proba(inputs)
+        else:
+            raw = model.predict(inputs)
+    except Exception as error:  # the user's model failed on these rows
+        raise RaiError(f"the model failed to predict: {type(error).__name__}: {error}") from error
+    return np.asarray(raw, dtype=np.float64).reshape(len(frame), -1)
+
+
+def _check_additivity(model, values, base, margin, tolerance: float) -> None:
+    """RaiError unless ``base + Σ values == margin`` on every row, to ``tolerance``."""
+    axes = tuple(range(1, values.ndim - 1))
+    total = base + values.sum(axis=axes)
+    scale = 1 + np.abs(margin) + np.abs(values).sum(axis=axes)
+    gap = np.abs(total - margin) / scale
+    if gap.size and not gap.max() <= tolerance:
+        row = int(np.unravel_index(np.nanargmax(np.nan_to_num(gap, nan=np.inf)), gap.shape)[0])
+        raise RaiError(
+            f"the SHAP values of {type(model).__name__} do not add up to its own output (gap "
+            f"{np.abs(total - margin)[row].max():.3g} on row {row}): this model is not explained "
+            "exactly, so no values are returned; use method='kernel' for sampled KernelSHAP")

@@ -12,7 +12,7 @@ from ..explain.linear import linear_shap
 from ._explain_inputs import as_frame, numeric
 from ._kernel_explain import kernel_shap
 from ._pipeline_features import input_columns
-from ._tree_explain import is_tree_model, match_columns, tree_explain
+from ._tree_explain import fitted_names, is_tree_model, match_columns, tree_explain
 
 METHODS = ("auto", "tree", "linear", "kernel")
 #: Final estimators whose ``coef_``/``intercept_`` define the (margin) output exactly.
@@ -78,7 +78,8 @@ def explain(model, X, *, background=None, method: str = "auto", interactions: bo
     if features not in FEATURE_VIEWS:
         raise RaiError(BAD_OPTION.format(argument="features", allowed=FEATURE_VIEWS,
                                          value=features))
-    frame = as_frame(X)
+    frame = match_columns(model, _named(model, as_frame(X),
+                                        positional=not isinstance(X, pd.DataFrame)))
     method = explainer_for(model) if method == "auto" else method
     if interactions and method != "tree":
         raise RaiError(f"interactions=True needs TreeSHAP; method={method!r} has no interaction "
@@ -99,6 +100,17 @@ def explain(model, X, *, background=None, method: str = "auto", interactions: bo
         values = _grouped(values, groups, frame.shape[1], interactions)
         names, (data, display) = [str(c) for c in frame.columns], _input_data(frame)
     return _explanation(values, base, data, names, display)
+
+
+def _named(model, frame: pd.DataFrame, *, positional: bool) -> pd.DataFrame:
+    """An array's columns take the names the model was fitted with (arrays carry no names, so
+    they are read by position, as the model itself reads them)."""
+    names = fitted_names(model)
+    if not positional or names is None:
+        return frame
+    if frame.shape[1] != len(names):
+        raise RaiError(f"X has {frame.shape[1]} columns but the model was fitted on {len(names)}")
+    return frame.set_axis(names, axis=1)
 
 
 #: How a pipeline's attributions are labelled (see ``explain``).

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RaiError
-from ..explain._forest import LOADERS, hist_gradient_boosting_columns, load_forest
+from ..explain._forest import hist_gradient_boosting_columns, load_forest
+from ..explain._forest import is_tree_model as is_forest
 from ..explain._native import native_feature_names, native_library, native_shap
 from ..explain.treeshap import tree_shap
 from ._explain_inputs import numeric
@@ -24,7 +25,7 @@ _TOLERANCE = {"xgboost": 1e-5, "lightgbm": 1e-6, "catboost": 1e-6, None: 1e-8}
 
 def is_tree_model(model) -> bool:
     """True when TreeSHAP can explain ``model`` exactly (its library's routine, or our kernel)."""
-    return native_library(model) is not None or type(model).__name__ in LOADERS
+    return native_library(model) is not None or is_forest(model)
 
 
 def tree_explain(model, frame: pd.DataFrame, *, interactions: bool = False):
@@ -84,7 +85,8 @@ def _listed(names: list[str]) -> str:
 def _forest_input(model, frame: pd.DataFrame) -> np.ndarray:
     """The float matrix the forest's splits read, in the model's column order."""
     if getattr(model, "_preprocessor", None) is not None:  # HistGradientBoosting categories
-        encoded = np.asarray(model._preprocess_X(frame, reset=False), dtype=np.float64)
+        encoded = np.asarray(model._preprocess_X(_model_input(model, frame), reset=False),
+                             dtype=np.float64)
         out = np.empty_like(encoded)
         out[:, hist_gradient_boosting_columns(model)] = encoded
         return out

@@ -232,15 +232,23 @@ LOADERS = {
 }
 
 
+def _loader(model):
+    """The loader of ``model``'s class or of the scikit-learn class it derives from."""
+    for cls in type(model).__mro__:
+        if cls.__name__ in LOADERS and cls.__module__.startswith("sklearn."):
+            return LOADERS[cls.__name__]
+    return None
+
+
 def is_tree_model(model) -> bool:
     """True when :func:`load_forest` can read ``model``."""
-    return type(model).__name__ in LOADERS
+    return _loader(model) is not None
 
 
 def load_forest(model) -> Forest:
     """The :class:`Forest` of a fitted tree model; :class:`RaiError` if it is not fitted."""
     name = type(model).__name__
-    loader = LOADERS.get(name)
+    loader = _loader(model)
     if loader is None:
         raise RaiError(f"TreeSHAP cannot read a {name}; use method='kernel'")
     try:

@@ -115,7 +115,11 @@ class RaiMagics(Magics):
     @argument("model", help="fitted model in the notebook")
     @argument("data", help="rows to explain")
     @argument("--background", help="background rows (KernelSHAP, linear SHAP)")
-    @argument("--method", default="auto", help="auto, tree, linear or kernel")
+    @argument("--method", default="auto", help="auto (exact: tree or linear), tree, linear or "
+              "kernel (sampled, for any model)")
+    @argument("--interactions", action="store_true", help="SHAP interaction values (TreeSHAP)")
+    @argument("--features", default="auto", help="pipelines: input (the data's columns), model "
+              "(the final estimator's features) or auto")
     @argument("--out", help="also bind the result to this name")
     @line_magic
     @_user_errors_as_usage
@@ -123,7 +127,8 @@ class RaiMagics(Magics):
         """SHAP values of a model on some rows, as a shap.Explanation."""
         args = parse_argstring(self.explain, line)
         result = api.explain(self._value(args.model), self._value(args.data),
-                             background=self._value(args.background), method=args.method)
+                             background=self._value(args.background), method=args.method,
+                             interactions=args.interactions, features=args.features)
         self._publish("explain", result, args.out)
 
     @magic_arguments()

@@ -17,7 +17,8 @@ def shell(ipython_shell):
     ip = ipython_shell
     compas = rai_nb.load_compas()[[*FEATURES, "race", "sex", "two_year_recid"]]
     model = LogisticRegression().fit(compas[FEATURES], compas["two_year_recid"])
-    ip.user_ns.update(df=compas, clf=model, train=compas.iloc[:3000], test=compas.iloc[3000:])
+    ip.user_ns.update(df=compas, clf=model, train=compas.iloc[:3000], test=compas.iloc[3000:],
+                      FEATURES=FEATURES)
     yield ip
     ip.run_line_magic("rai_config", "backend=auto")
 
@@ -85,3 +86,16 @@ def test_rai_config_changes_backend(shell, capsys):
     shell.run_line_magic("rai_config", "backend=numpy chunk_rows=5000")
     assert rai_nb.get_config().chunk_rows == 5000 and "numpy" in capsys.readouterr().out
     shell.run_line_magic("rai_config", f"chunk_rows={rai_nb.backend.Config().chunk_rows}")
+
+
+def test_explain_magic_takes_tree_options(shell):
+    from sklearn.ensemble import RandomForestClassifier
+
+    df = shell.user_ns["df"]
+    shell.user_ns["forest"] = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0) \
+        .fit(df[FEATURES], df["two_year_recid"])
+    shell.run_line_magic("explain", 'forest "df[FEATURES][:20]" --interactions --out pairs')
+    assert shell.user_ns["pairs"].values.shape == (20, 2, 2, 2)
+    with pytest.raises(UsageError, match="no exact explainer for object"):
+        shell.user_ns["thing"] = object()
+        shell.run_line_magic("explain", 'thing "df[FEATURES][:5]"')

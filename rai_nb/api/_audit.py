@@ -130,7 +130,8 @@ def _errors(data, target, labels) -> np.ndarray:
 
 def _explain(model, rows, features, sensitive) -> dict:
     """SHAP values of the sampled ``rows``, their mean magnitudes and the gaps between groups."""
-    explanation = explain(model, rows[features], nsamples=512, progress=False)
+    method = "kernel" if uses_kernel(model) else "auto"  # sampled only where nothing is exact
+    explanation = explain(model, rows[features], method=method, nsamples=512, progress=False)
     names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
     return {"explanation": explanation, "importance": _importance(explanation),
             "group_importance": group_attributions(explanation, rows[names])}

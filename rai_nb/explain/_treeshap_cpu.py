@@ -26,76 +26,32 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, inline="always")
-def _goes_left(x, node, feature, threshold, default_left, category_set, left_categories,
-               known_categories):
-    """The forest's own routing rule at ``node`` (numeric threshold, or category set)."""
-    value = x[feature[node]]
-    if np.isnan(value):
-        return default_left[node]
-    chosen = category_set[node]
-    if chosen < 0:
-        return value <= threshold[node]
-    if value < 0.0 or value >= 32.0 * left_categories.shape[1]:
-        return default_left[node]  # outside every category: treated as missing
+@nb.njit(cache=True)
+def _category_goes_left(value, chosen, missing_left, left_categories, known_categories):
+    """Routing at a categorical split: the category set, unseen categories as missing."""
+    if np.isnan(value) or value < 0.0 or value >= 32.0 * left_categories.shape[1]:
+        return missing_left
     code = int(value)
     word, bit = code >> 5, code & 31
     if (left_categories[chosen, word] >> bit) & 1:
         return True
     if (known_categories[chosen, word] >> bit) & 1:
         return False
-    return default_left[node]  # a category unseen in training: treated as missing
-
-
-@nb.njit(cache=True)
-def _decide(x, left, feature, threshold, default_left, category_set, left_categories,
-            known_categories, decision):
-    for node in range(len(left)):
-        if left[node] >= 0:
-            decision[node] = _goes_left(x, node, feature, threshold, default_left, category_set,
-                                        left_categories, known_categories)
+    return missing_left
 
 
 @nb.njit(cache=True, inline="always")
-def _one_fractions(p, element_start, zero_fraction, split_start, split_node, split_left,
-                   decision, one):
-    """Fill ``one`` for path ``p``; False when a factor is identically 0 (skip the path).
-
-    Branch-free on the data (which way a row goes is unpredictable, so branches would miss)."""
-    first = element_start[p]
-    vanishes = False
-    for e in range(first, element_start[p + 1]):
-        follows = True
-        for s in range(split_start[e], split_start[e + 1]):
-            follows &= decision[split_node[s]] == split_left[s]
-        one[e - first] = follows
-        vanishes |= (not follows) & (zero_fraction[e] == 0.0)
-    return not vanishes
-
-
-@nb.njit(cache=True, inline="always")
-def _factor_products(first, m, one, zero_fraction, nodes, n_nodes, products):
-    """``products[q] = Π_k g_k(t_q)`` over the path's elements."""
-    for q in range(n_nodes):
-        total = 1.0
-        for i in range(m):
-            z = zero_fraction[first + i]
-            total *= z + (one[i] - z) * nodes[q]
-        products[q] = total
-
-
-@nb.njit(cache=True, inline="always")
-def _path_phi(first, m, one, zero_fraction, nodes, weights, cold_powers, hot, factors, prefix,
+def _path_phi(first, m, one, zero_fraction, jacobi_nodes, jacobi_weights, hot, factors, prefix,
               phi):
-    """φ per element of one path (before the leaf value), in O(m + h·q) for h followed
+    """φ per element of one path (before the leaf value), in O(m + h²) for h followed
     elements.
 
     With ``N`` the elements the row does not follow (``o = 0``, factor ``z (1 − t)``), ``H``
     the others (factor ``h_k = z_k + (1 − z_k) t``) and ``Z = Π_N z``, every ``i ∈ N`` gets the
-    same ``−Z ∫ (1−t)^{|N|−1} Π_H h``, and ``i ∈ H`` gets ``(1 − z_i) Z ∫ (1−t)^{|N|} Π_{H∖i} h``
-    (prefix and suffix products over ``H``, no division).
+    same ``−Z ∫ (1−t)^{|N|−1} Π_H h``, and ``i ∈ H`` gets ``(1 − z_i) Z ∫ (1−t)^{|N|} Π_{H∖i} h``:
+    Gauss–Jacobi rules for the weight ``(1−t)^a`` integrate those with ⌈(h+1)/2⌉ and ⌈h/2⌉
+    points; prefix and suffix products over ``H`` avoid any division.
     """
-    n_q = (m + 1) // 2
     n_hot, cold_product = 0, 1.0
     for i in range(m):  # branch-free compaction of the followed elements
         follows = one[i]
@@ -103,106 +59,209 @@ def _path_phi(first, m, one, zero_fraction, nodes, weights, cold_powers, hot, fa
         n_hot += int(follows)
         cold_product *= follows + (1.0 - follows) * zero_fraction[first + i]
     n_cold = m - n_hot
+    if n_cold > 0:
+        n_q = (n_hot + 2) // 2
+        nodes, weights = jacobi_nodes[n_cold - 1, n_q], jacobi_weights[n_cold - 1, n_q]
+        integral = 0.0
+        for q in range(n_q):
+            product = weights[q]
+            for h in range(n_hot):
+                z = zero_fraction[first + hot[h]]
+                product *= z + (1.0 - z) * nodes[q]
+            integral += product
+        for i in range(m):
+            phi[i] = -cold_product * integral
+    if n_hot == 0:
+        return
+    n_q = (n_hot + 1) // 2
+    nodes, weights = jacobi_nodes[n_cold, n_q], jacobi_weights[n_cold, n_q]
     for h in range(n_hot):
         z = zero_fraction[first + hot[h]]
         for q in range(n_q):
             factors[h, q] = z + (1.0 - z) * nodes[q]
     for q in range(n_q):
         prefix[0, q] = 1.0
-    for h in range(n_hot):
+    for h in range(n_hot - 1):
         for q in range(n_q):
             prefix[h + 1, q] = prefix[h, q] * factors[h, q]
-    if n_cold > 0:
-        integral = 0.0
-        for q in range(n_q):
-            integral += weights[q] * cold_powers[n_cold - 1, q] * prefix[n_hot, q]
-        for i in range(m):
-            phi[i] = -cold_product * integral
-    suffix = prefix[n_hot + 1]  # a spare row holds the running suffix products
+    spare = n_hot  # a spare row of ``prefix`` holds the running (weighted) suffix products
     for q in range(n_q):
-        suffix[q] = 1.0
+        prefix[spare, q] = weights[q]
     for h in range(n_hot - 1, -1, -1):
         integral = 0.0
         for q in range(n_q):
-            integral += weights[q] * cold_powers[n_cold, q] * prefix[h, q] * suffix[q]
-            suffix[q] *= factors[h, q]
+            integral += prefix[h, q] * prefix[spare, q]
+            prefix[spare, q] *= factors[h, q]
         i = hot[h]
         phi[i] = (1.0 - zero_fraction[first + i]) * cold_product * integral
 
 
 @nb.njit(parallel=True, cache=True)
-def shap_values(X, left, feature, threshold, default_left, category_set, left_categories,
-                known_categories, element_start, element_feature, zero_fraction, split_start,
-                split_node, split_left, value, quad_nodes, quad_weights, quad_cold, out):
-    """Add every path's φ to ``out`` (rows, features, outputs), rows in parallel."""
+def decide_all(XT, left, feature, threshold, default_left, category_set, left_categories,
+               known_categories, decision):
+    """``decision[node, r]``: does row r go left at ``node`` (``XT`` is features × rows), nodes
+    in parallel and rows in a branch-free inner loop."""
+    n_rows = XT.shape[1]
+    for node in nb.prange(len(left)):
+        if left[node] < 0:
+            continue
+        x, out = XT[feature[node]], decision[node]
+        threshold_, missing_left, chosen = threshold[node], default_left[node], category_set[node]
+        if chosen < 0:
+            for r in range(n_rows):
+                out[r] = (x[r] <= threshold_) | (np.isnan(x[r]) & missing_left)
+        else:
+            for r in range(n_rows):
+                out[r] = _category_goes_left(x[r], chosen, missing_left, left_categories,
+                                             known_categories)
+
+
+@nb.njit(cache=True)
+def _patterns(first, m, split_start, split_node, split_left, decision, follows, bits):
+    """``bits[r]``: which of the path's elements row r follows (element i ↦ bit i), for
+    paths of at most 62 elements; vectorised over rows."""
+    bits[:] = 0
+    for i in range(m):
+        e = first + i
+        follows[:] = True
+        for s in range(split_start[e], split_start[e + 1]):
+            went, goes = split_left[s], decision[split_node[s]]
+            for r in range(len(follows)):
+                follows[r] &= goes[r] == went
+        for r in range(len(follows)):
+            bits[r] |= np.int64(follows[r]) << i
+
+
+@nb.njit(cache=True)
+def _row_one(first, m, r, split_start, split_node, split_left, decision, one):
+    """The one fractions of one row on one path (paths too long for bit patterns)."""
+    for i in range(m):
+        e = first + i
+        follows = True
+        for s in range(split_start[e], split_start[e + 1]):
+            follows &= decision[split_node[s], r] == split_left[s]
+        one[i] = follows
+
+
+@nb.njit(parallel=True, cache=True)
+def shap_values(decision, element_start, element_feature, zero_fraction, split_start,
+                split_node, split_left, value, jacobi_nodes, jacobi_weights, cache_elements,
+                out):
+    """Add every path's φ to ``out`` (blocks, rows, features, outputs): paths in parallel
+    blocks, each adding to its own ``out[block]``.
+
+    A path's φ depends on a row only through its pattern (the elements it follows), so a path
+    with at most ``cache_elements`` elements computes φ once per pattern that occurs among the
+    rows and reuses it (the idea of Yang's Fast TreeSHAP, arXiv:2109.09847).
+    """
+    n_blocks, n_rows = out.shape[0], decision.shape[1]
     n_paths, n_outputs = value.shape
-    max_m = quad_nodes.shape[0] - 1
-    width = quad_nodes.shape[1]
-    for r in nb.prange(X.shape[0]):
-        decision = np.empty(len(left), np.bool_)
-        _decide(X[r], left, feature, threshold, default_left, category_set, left_categories,
-                known_categories, decision)
+    max_m = jacobi_nodes.shape[0] - 1
+    width = jacobi_nodes.shape[2]
+    for block in nb.prange(n_blocks):
+        mine = out[block]
+        follows = np.empty(n_rows, np.bool_)
+        bits = np.empty(n_rows, np.int64)
         one = np.empty(max_m + 1)
         phi = np.empty(max_m + 1)
         hot = np.empty(max_m + 1, np.int64)
         factors = np.empty((max_m + 1, width))
         prefix = np.empty((max_m + 2, width))
-        for p in range(n_paths):
+        cached = np.empty((1 << cache_elements) * max(cache_elements, 1))
+        known = np.empty(1 << cache_elements, np.bool_)
+        for p in range(block * n_paths // n_blocks, (block + 1) * n_paths // n_blocks):
             first, m = element_start[p], element_start[p + 1] - element_start[p]
-            if m == 0 or not _one_fractions(p, element_start, zero_fraction, split_start,
-                                            split_node, split_left, decision, one):
+            if m == 0:
                 continue
-            _path_phi(first, m, one, zero_fraction, quad_nodes[m], quad_weights[m],
-                      quad_cold[m], hot, factors, prefix, phi)
-            for i in range(m):
-                f = element_feature[first + i]
-                for k in range(n_outputs):
-                    out[r, f, k] += phi[i] * value[p, k]
+            reuse = m <= cache_elements
+            if m <= 62:
+                _patterns(first, m, split_start, split_node, split_left, decision, follows, bits)
+            if reuse:
+                known[:1 << m] = False
+            for r in range(n_rows):
+                at = bits[r] * m
+                if reuse and known[bits[r]]:
+                    for i in range(m):
+                        phi[i] = cached[at + i]
+                else:
+                    if m <= 62:
+                        for i in range(m):
+                            one[i] = (bits[r] >> i) & 1
+                    else:
+                        _row_one(first, m, r, split_start, split_node, split_left, decision, one)
+                    _path_phi(first, m, one, zero_fraction, jacobi_nodes, jacobi_weights, hot,
+                              factors, prefix, phi)
+                    if reuse:
+                        known[bits[r]] = True
+                        for i in range(m):
+                            cached[at + i] = phi[i]
+                for i in range(m):
+                    f = element_feature[first + i]
+                    for k in range(n_outputs):
+                        mine[r, f, k] += phi[i] * value[p, k]
+
+
+@nb.njit(cache=True, inline="always")
+def _path_interactions(first, m, one, zero_fraction, nodes, weights, products, factor, pairs):
+    """Φ of one path (before the leaf value): ``pairs[i, j]`` for i ≠ j and the main effects
+    ``Φ_ii = φ_i − Σ_j Φ_ij`` on the diagonal (Gauss–Legendre, ⌈m/2⌉ points). The caller has
+    skipped paths with a vanishing factor, so no division is by zero."""
+    n_q = (m + 1) // 2
+    for q in range(n_q):
+        total = 1.0
+        for i in range(m):
+            z = zero_fraction[first + i]
+            total *= z + (one[i] - z) * nodes[q]
+        products[q] = total
+    for i in range(m):
+        zi = zero_fraction[first + i]
+        for q in range(n_q):
+            factor[q] = products[q] / (zi + (one[i] - zi) * nodes[q])
+        main = 0.0
+        for q in range(n_q):
+            main += weights[q] * factor[q]
+        main *= one[i] - zi
+        for j in range(m):
+            if j == i:
+                continue
+            zj = zero_fraction[first + j]
+            integral = 0.0
+            for q in range(n_q):
+                integral += weights[q] * factor[q] / (zj + (one[j] - zj) * nodes[q])
+            pairs[i, j] = 0.5 * (one[i] - zi) * (one[j] - zj) * integral
+            main -= pairs[i, j]
+        pairs[i, i] = main
 
 
 @nb.njit(parallel=True, cache=True)
-def shap_interactions(X, left, feature, threshold, default_left, category_set, left_categories,
-                      known_categories, element_start, element_feature, zero_fraction,
-                      split_start, split_node, split_left, value, quad_nodes, quad_weights, quad_cold,
-                      out):
-    """Add every path's Φ to ``out`` (rows, features, features, outputs), rows in parallel."""
+def shap_interactions(decision, element_start, element_feature, zero_fraction, split_start,
+                      split_node, split_left, value, quad_nodes, quad_weights, out):
+    """Add every path's Φ to ``out`` (blocks, rows, features, features, outputs): paths in
+    parallel blocks, each adding to its own ``out[block]``."""
+    n_blocks, n_rows = out.shape[0], decision.shape[1]
     n_paths, n_outputs = value.shape
+    max_m = quad_nodes.shape[0] - 1
     width = quad_nodes.shape[1]
-    for r in nb.prange(X.shape[0]):
-        decision = np.empty(len(left), np.bool_)
-        _decide(X[r], left, feature, threshold, default_left, category_set, left_categories,
-                known_categories, decision)
-        one = np.empty(quad_nodes.shape[0])
+    for block in nb.prange(n_blocks):
+        mine = out[block]
+        one = np.empty(max_m + 1)
         products = np.empty(width)
         factor = np.empty(width)
-        for p in range(n_paths):
+        pairs = np.empty((max_m + 1, max_m + 1))
+        for p in range(block * n_paths // n_blocks, (block + 1) * n_paths // n_blocks):
             first, m = element_start[p], element_start[p + 1] - element_start[p]
-            if m == 0 or not _one_fractions(p, element_start, zero_fraction, split_start,
-                                            split_node, split_left, decision, one):
-                continue
-            n_q = (m + 1) // 2
-            nodes, weights = quad_nodes[m], quad_weights[m]
-            _factor_products(first, m, one, zero_fraction, nodes, n_q, products)
-            for i in range(m):
-                zi = zero_fraction[first + i]
-                fi = element_feature[first + i]
-                for q in range(n_q):
-                    factor[q] = products[q] / (zi + (one[i] - zi) * nodes[q])
-                phi = 0.0
-                for q in range(n_q):
-                    phi += weights[q] * factor[q]
-                phi *= one[i] - zi
-                for j in range(m):
-                    if j == i:
-                        continue
-                    zj = zero_fraction[first + j]
-                    integral = 0.0
-                    for q in range(n_q):
-                        integral += weights[q] * factor[q] / (zj + (one[j] - zj) * nodes[q])
-                    pair = 0.5 * (one[i] - zi) * (one[j] - zj) * integral
-                    fj = element_feature[first + j]
-                    for k in range(n_outputs):
-                        out[r, fi, fj, k] += pair * value[p, k]
-                    phi -= pair
-                for k in range(n_outputs):
-                    out[r, fi, fi, k] += phi * value[p, k]
+            for r in range(n_rows):
+                _row_one(first, m, r, split_start, split_node, split_left, decision, one)
+                vanishes = False
+                for i in range(m):
+                    vanishes |= (one[i] == 0.0) & (zero_fraction[first + i] == 0.0)
+                if m == 0 or vanishes:
+                    continue
+                _path_interactions(first, m, one, zero_fraction, quad_nodes[m], quad_weights[m],
+                                   products, factor, pairs)
+                for i in range(m):
+                    fi = element_feature[first + i]
+                    for j in range(m):
+                        fj = element_feature[first + j]
+                        for k in range(n_outputs):
+                            mine[r, fi, fj, k] += pairs[i, j] * value[p, k]

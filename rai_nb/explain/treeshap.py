@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numba
 import numpy as np
 
 from ..backend import get_config
@@ -17,21 +18,32 @@ from ._paths import Paths, decompose
 
 
 @lru_cache(maxsize=8)
-def quadrature(max_elements: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gauss–Legendre rules on [0, 1] for paths of up to ``max_elements`` elements.
-
-    Row ``m`` of ``nodes``/``weights`` (shape (max + 1, ⌈max/2⌉), zero-padded) holds the ⌈m/2⌉
-    points that integrate a polynomial of degree m − 1 exactly; ``cold[m, n, q]`` is
-    ``(1 − nodes[m, q])ⁿ``, the factor of ``n`` elements a row does not follow.
-    """
+def legendre_rules(max_elements: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Legendre nodes and weights on [0, 1]: row ``m`` (of shape (max + 1, ⌈max/2⌉),
+    zero-padded) holds the ⌈m/2⌉ points that integrate a polynomial of degree m − 1 exactly."""
     width = max(1, (max_elements + 1) // 2)
     nodes, weights = np.zeros((max_elements + 1, width)), np.zeros((max_elements + 1, width))
     for m in range(1, max_elements + 1):
         x, w = np.polynomial.legendre.leggauss((m + 1) // 2)
         nodes[m, :len(x)], weights[m, :len(w)] = (x + 1) / 2, w / 2
-    powers = np.arange(max_elements + 1)[None, :, None]
-    cold = (1.0 - nodes[:, None, :]) ** powers
-    return nodes, weights, np.ascontiguousarray(cold)
+    return nodes, weights
+
+
+@lru_cache(maxsize=8)
+def jacobi_rules(max_elements: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Jacobi rules for ``∫₀¹ (1−t)^a f(t) dt``: ``[a, n]`` holds the ``n`` nodes and
+    weights (zero-padded) exact for polynomials ``f`` of degree < 2n, for a ≤ max_elements and
+    n ≤ ⌈(max_elements + 1)/2⌉; shapes (max + 1, n_max + 1, n_max)."""
+    from scipy.special import roots_jacobi
+
+    width = max(1, (max_elements + 2) // 2)
+    nodes = np.zeros((max_elements + 1, width + 1, width))
+    weights = np.zeros_like(nodes)
+    for a in range(max_elements + 1):
+        for n in range(1, width + 1):
+            x, w = roots_jacobi(n, a, 0)  # weight (1 − x)^a on [−1, 1]
+            nodes[a, n, :n], weights[a, n, :n] = (x + 1) / 2, w / 2.0 ** (a + 1)
+    return nodes, weights
 
 
 def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
@@ -62,22 +74,46 @@ def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
     X = np.asarray(X, dtype=np.float64)
     if forest.float32:
         X = X.astype(np.float32).astype(np.float64)
-    rules = quadrature(int(paths.size.max(initial=0)))
-    kernel = _treeshap_cpu.shap_interactions if interactions else _treeshap_cpu.shap_values
+    longest = int(paths.size.max(initial=0))
     shape = (forest.n_features,) * (2 if interactions else 1)
+    n_blocks = 2 * numba.get_num_threads()  # blocks of paths, each with its own output
+    step = max(1, min(get_config().chunk_rows, _DECISIONS // max(1, len(forest.left)),
+                      _OUTPUT // (n_blocks * int(np.prod(shape)) * forest.n_outputs)))
     chunks = []
-    step = max(1, get_config().chunk_rows)
     for start in range(0, len(X), step):
-        rows = np.ascontiguousarray(X[start:start + step])
-        out = np.zeros((len(rows), *shape, forest.n_outputs))
-        kernel(rows, *_node_arrays(forest), *_path_arrays(paths), *rules, out)
-        chunks.append(out)
+        decision = _decisions(forest, X[start:start + step])
+        out = np.zeros((n_blocks, decision.shape[1], *shape, forest.n_outputs))
+        if interactions:
+            _treeshap_cpu.shap_interactions(decision, *_path_arrays(paths),
+                                            *legendre_rules(longest), out)
+        else:
+            cache = int(min(_CACHE_ELEMENTS, np.log2(max(4 * decision.shape[1], 1))))
+            _treeshap_cpu.shap_values(decision, *_path_arrays(paths), *jacobi_rules(longest),
+                                      cache, out)
+        chunks.append(out.sum(axis=0))
     values = np.concatenate(chunks) if chunks else np.zeros((0, *shape, forest.n_outputs))
     return values, forest.base + paths.expected_value()
 
 
+#: Bounds per chunk of rows: node decisions (bytes) and per-block outputs (float64 entries);
+#: longest path whose φ is reused per pattern of followed elements.
+_DECISIONS = 1 << 27
+_OUTPUT = 1 << 25
+_CACHE_ELEMENTS = 16
+
+
+def _decisions(forest: Forest, rows: np.ndarray) -> np.ndarray:
+    """``decision[node, r]``: does row r go left at the node (nodes × rows)."""
+    from . import _treeshap_cpu
+
+    features_by_rows = np.ascontiguousarray(rows.T)
+    decision = np.zeros((len(forest.left), rows.shape[0]), bool)
+    _treeshap_cpu.decide_all(features_by_rows, *_node_arrays(forest), decision)
+    return decision
+
+
 def _node_arrays(forest: Forest) -> tuple:
-    return (forest.left, forest.feature, forest.threshold, forest.default_left,
+    return (forest.left, np.maximum(forest.feature, 0), forest.threshold, forest.default_left,
             forest.category_set, forest.left_categories, forest.known_categories)
 
 

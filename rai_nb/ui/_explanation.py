@@ -30,6 +30,7 @@ class ExplanationPanel(widgets.VBox):
 
     def __init__(self, explanation, importance: pd.Series | None = None,
                  group_importance: pd.DataFrame | None = None):
+        pairs = _strongest_pairs(explanation) if is_interaction(explanation) else None
         self.explanation = _plottable(explanation)
         self.names = list(self.explanation.feature_names)
         self.importance = importance if importance is not None else _importance(
@@ -45,6 +46,12 @@ class ExplanationPanel(widgets.VBox):
                  _image(plots.importance_figure(self.importance)),
                  widgets.HTML(_html.wrap("<h4>Beeswarm</h4>")), self._beeswarm(),
                  widgets.HTML(_html.wrap("<h4>Dependence</h4>")), self.feature, self.dependence]
+        if pairs is not None:
+            parts.append(widgets.HTML(_html.wrap(
+                "<h4>Strongest interactions</h4>",
+                _html.paragraph("Mean |SHAP interaction value| of each pair of features (both "
+                                "halves, Φᵢⱼ + Φⱼᵢ), largest first."),
+                _html.table(pairs))))
         if group_importance is not None:
             parts.append(widgets.HTML(_gap_table(group_importance)))
         super().__init__(parts)
@@ -65,22 +72,50 @@ def _image(figure) -> widgets.Image:
     return widgets.Image(value=plots.png(figure), format="png")
 
 
-def _plottable(explanation):
-    """What shap's plots draw: one output (the last, the positive class) and feature names.
+def is_interaction(explanation) -> bool:
+    """SHAP interaction values carry two feature axes: two more than their base values."""
+    return np.ndim(explanation.values) - np.ndim(explanation.base_values) == 2
 
-    A new Explanation when names are missing, so the caller's object is left as it was.
+
+def _strongest_pairs(explanation, top: int = 10) -> pd.DataFrame:
+    values = np.abs(np.asarray(explanation.values, dtype=np.float64))
+    if values.ndim == 4:
+        values = values[..., -1]
+    strength = 2 * values.mean(axis=0)
+    names = _names(explanation, strength.shape[0])
+    i, j = np.triu_indices(len(names), k=1)
+    order = np.argsort(-strength[i, j], kind="stable")[:top]
+    return pd.DataFrame({"feature": [names[a] for a in i[order]],
+                         "with": [names[b] for b in j[order]],
+                         "mean |interaction|": strength[i, j][order]})
+
+
+def _names(explanation, count: int) -> list:
+    names = explanation.feature_names
+    return list(names) if names is not None else [f"feature {k}" for k in range(count)]
+
+
+def _plottable(explanation):
+    """What shap's plots draw: one output (the last, the positive class), SHAP values (an
+    interaction explanation's rows summed) and feature names.
+
+    A new Explanation when anything changes, so the caller's object is left as it was.
     """
+    import shap
+
+    if is_interaction(explanation):
+        explanation = shap.Explanation(
+            values=np.asarray(explanation.values).sum(axis=2),
+            base_values=explanation.base_values, data=explanation.data,
+            display_data=explanation.display_data, feature_names=explanation.feature_names)
     if np.ndim(explanation.values) == 3:
         explanation = explanation[..., -1]
     if explanation.feature_names is not None:
         return explanation
-    import shap
-
-    count = np.shape(explanation.values)[1]
     return shap.Explanation(
         values=explanation.values, base_values=explanation.base_values, data=explanation.data,
         display_data=explanation.display_data,
-        feature_names=[f"feature {i}" for i in range(count)])
+        feature_names=_names(explanation, np.shape(explanation.values)[1]))
 
 
 def _importance(explanation, names: list) -> pd.Series:

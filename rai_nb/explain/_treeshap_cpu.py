@@ -235,30 +235,55 @@ def _path_interactions(first, m, one, zero_fraction, nodes, weights, products, f
 
 @nb.njit(parallel=True, cache=True)
 def shap_interactions(decision, element_start, element_feature, zero_fraction, split_start,
-                      split_node, split_left, value, quad_nodes, quad_weights, out):
+                      split_node, split_left, value, quad_nodes, quad_weights, cache_elements,
+                      out):
     """Add every path's Φ to ``out`` (blocks, rows, features, features, outputs): paths in
-    parallel blocks, each adding to its own ``out[block]``."""
+    parallel blocks, each adding to its own ``out[block]``; Φ reused per pattern of followed
+    elements as in :func:`shap_values`."""
     n_blocks, n_rows = out.shape[0], decision.shape[1]
     n_paths, n_outputs = value.shape
     max_m = quad_nodes.shape[0] - 1
     width = quad_nodes.shape[1]
     for block in nb.prange(n_blocks):
         mine = out[block]
+        follows = np.empty(n_rows, np.bool_)
+        bits = np.empty(n_rows, np.int64)
         one = np.empty(max_m + 1)
         products = np.empty(width)
         factor = np.empty(width)
         pairs = np.empty((max_m + 1, max_m + 1))
+        side = max(cache_elements, 1)
+        cached = np.empty((1 << cache_elements, side, side))
+        known = np.empty(1 << cache_elements, np.bool_)
         for p in range(block * n_paths // n_blocks, (block + 1) * n_paths // n_blocks):
             first, m = element_start[p], element_start[p + 1] - element_start[p]
+            if m == 0:
+                continue
+            reuse = m <= cache_elements
+            if m <= 62:
+                _patterns(first, m, split_start, split_node, split_left, decision, follows, bits)
+            if reuse:
+                known[:1 << m] = False
             for r in range(n_rows):
-                _row_one(first, m, r, split_start, split_node, split_left, decision, one)
-                vanishes = False
-                for i in range(m):
-                    vanishes |= (one[i] == 0.0) & (zero_fraction[first + i] == 0.0)
-                if m == 0 or vanishes:
-                    continue
-                _path_interactions(first, m, one, zero_fraction, quad_nodes[m], quad_weights[m],
-                                   products, factor, pairs)
+                if reuse and known[bits[r]]:
+                    pairs[:m, :m] = cached[bits[r], :m, :m]
+                else:
+                    if m <= 62:
+                        for i in range(m):
+                            one[i] = (bits[r] >> i) & 1
+                    else:
+                        _row_one(first, m, r, split_start, split_node, split_left, decision, one)
+                    vanishes = False
+                    for i in range(m):
+                        vanishes |= (one[i] == 0.0) & (zero_fraction[first + i] == 0.0)
+                    if vanishes:
+                        pairs[:m, :m] = 0.0
+                    else:
+                        _path_interactions(first, m, one, zero_fraction, quad_nodes[m],
+                                           quad_weights[m], products, factor, pairs)
+                    if reuse:
+                        known[bits[r]] = True
+                        cached[bits[r], :m, :m] = pairs[:m, :m]
                 for i in range(m):
                     fi = element_feature[first + i]
                     for j in range(m):

@@ -8,24 +8,32 @@ therefore a game of the ``d ≤ M`` features that differ only, worth ``f(x) − 
 (efficiency), and whose empty and full coalitions are the already known ``f(b)`` and ``f(x)``.
 Tabular data repeat values a lot (zeros, the most common category), so ``d`` is usually well
 below ``M`` and the ``2^d − 2`` inner coalitions of many pairs are few enough to enumerate:
-those pairs are exact, with each synthetic row evaluated once. This is the deduplication of
-identical masked rows, taken to its conclusion; shap's KernelExplainer only drops features that
+those pairs are exact, each distinct masked row evaluated once. This is the deduplication of
+identical masked rows taken to its end; shap's KernelExplainer only drops the features that
 equal *every* background row.
 
-Pairs with more inner coalitions than the budget get KernelSHAP on their ``d`` features:
-whole coalition sizes enumerated from both ends while the budget covers them and the rest drawn
-by Shapley-kernel weight in complementary (antithetic) pairs, which Covert & Lee (AISTATS 2021,
-"Improving KernelSHAP: Practical Shapley Value Estimation via Linear Regression") show removes
-most of the variance of the estimator. Pairs with the same ``d`` share one coalition design in
-their own feature order, each pair's features shuffled independently so that the sampling errors
-of a row's pairs do not line up; one weighted least-squares matrix then serves every such pair
-and one batched solve gives all their values.
+The budget is shared by all pairs (:func:`budget_level`): what the small, enumerated pairs do
+not need goes to the pairs with many differing features, which get KernelSHAP on their ``d``
+features with three refinements:
+
+* coalitions by size strata, the smallest and largest sizes enumerated as shap does, the rest
+  drawn without replacement in proportion to the kernel's mass and always with their
+  complement (paired/antithetic sampling, Covert & Lee, AISTATS 2021, "Improving KernelSHAP:
+  Practical Shapley Value Estimation via Linear Regression");
+* a fit with interactions of up to three features where the coalitions support it, whose exact
+  Shapley values replace KernelSHAP's additive fit (:func:`shapley_map`, the regression
+  adjustment of Witter et al., 2025, with KernelSHAP-IQ's regression, Fumagalli et al., 2024):
+  only the part of the game beyond those interactions is left to sampling error;
+* pairs with the same ``d`` share one coalition design in their own feature order, each pair's
+  features shuffled independently so that the sampling errors of a row's pairs do not line up;
+  one linear map from worths to values (a single weighted least-squares solve) serves them all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
+from functools import lru_cache
+from itertools import chain, combinations
 from math import comb
 
 import numpy as np
@@ -56,11 +64,15 @@ def kernel_weight(n_features: int, size: np.ndarray) -> np.ndarray:
 def coalitions(n_features: int, n_samples: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Coalition masks ``(C, M)`` (bool) and their regression weights ``(C,)``.
 
-    Sizes ``s`` and ``M − s`` share the kernel weight of ``s``; going from the smallest size up,
-    a size pair whose share of the budget covers all of its coalitions is enumerated, and the
-    remaining budget is drawn at random in complementary pairs (Covert & Lee, AISTATS 2021),
-    duplicates adding weight. With ``n_samples ≥ 2^M − 2`` every coalition is enumerated, giving
-    exact Shapley values.
+    Coalitions come in strata of sizes ``{s, M − s}`` holding the Shapley kernel's mass of those
+    sizes. Going from the smallest size up, a stratum whose share of the budget covers all of its
+    coalitions is enumerated (as shap's KernelExplainer does). The rest of the budget is split
+    over the remaining strata in proportion to their mass (stratified sampling, largest
+    remainders) and each stratum draws that many distinct coalitions uniformly without
+    replacement, every one with its complement (paired, antithetic sampling: Covert & Lee,
+    AISTATS 2021, "Improving KernelSHAP"). A coalition's weight is its stratum's mass over the
+    stratum's count, so no budget is spent on repeats. With ``n_samples ≥ 2^M − 2`` every
+    coalition is enumerated, giving exact Shapley values.
 
     Parameters
     ----------
@@ -85,10 +97,10 @@ def coalitions(n_features: int, n_samples: int, rng) -> tuple[np.ndarray, np.nda
         return every, kernel_weight(m, every.sum(axis=1))
     half = m // 2  # = ceil((M − 1) / 2): sizes 1..half with their complements cover all
     paired = (m - 1) // 2  # sizes whose complement is a different size
-    size_weight = np.array([(m - 1) / (s * (m - s)) for s in range(1, half + 1)])
-    size_weight[:paired] *= 2
-    size_weight /= size_weight.sum()
-    masks, weights, left, remaining = [], [], n_samples, size_weight.copy()
+    mass = np.array([(m - 1) / (s * (m - s)) for s in range(1, half + 1)])
+    mass[:paired] *= 2  # the stratum {s, M − s}
+    mass /= mass.sum()
+    masks, weights, left, remaining = [], [], n_samples, mass.copy()
     full = 0
     for s in range(1, half + 1):
         count = comb(m, s) * (2 if s <= paired else 1)
@@ -98,37 +110,74 @@ def coalitions(n_features: int, n_samples: int, rng) -> tuple[np.ndarray, np.nda
         left -= count
         if remaining[s - 1] < 1:
             remaining /= 1 - remaining[s - 1]
-        share = size_weight[s - 1] / count
+        share = mass[s - 1] / count
         for size in ({s, m - s} if s <= paired else {s}):
             block = _all_of_size(m, size)
             masks.append(block)
             weights.append(np.full(len(block), share))
-    if full < half and left > 0:
-        drawn, counts = _sample_pairs(m, size_weight, full, paired, left, rng)
-        masks.append(drawn)
-        weights.append(counts * size_weight[full:].sum() / counts.sum())
+    if full < half and left >= 2:
+        sizes = np.arange(full + 1, half + 1)
+        available = np.array([min(comb(m, int(s)) // (1 if s <= paired else 2), 2**40)
+                              for s in sizes], dtype=np.int64)
+        draws = _allocate(left // 2, mass[full:], available)
+        for size, stratum, k, total in zip(sizes, mass[full:], draws, available):
+            if k:
+                drawn = _distinct_subsets(m, int(size), int(k), int(total), rng)
+                masks.append(np.concatenate([drawn, ~drawn]))
+                weights.append(np.full(2 * k, stratum / (2 * k)))
     if not masks:
         return np.zeros((0, m), bool), np.zeros(0)
     return np.concatenate(masks), np.concatenate(weights)
 
 
+@lru_cache(maxsize=256)
 def _all_of_size(m: int, size: int) -> np.ndarray:
-    out = np.zeros((comb(m, size), m), bool)
-    for row, chosen in enumerate(combinations(range(m), size)):
-        out[row, list(chosen)] = True
+    """Every ``size``-subset of ``m`` features as a read-only (C(m, size), m) bool matrix."""
+    count = comb(m, size)
+    chosen = np.fromiter(chain.from_iterable(combinations(range(m), size)), dtype=np.intp,
+                         count=count * size).reshape(count, size)
+    out = np.zeros((count, m), bool)
+    np.put_along_axis(out, chosen, True, axis=1)
+    out.flags.writeable = False
     return out
 
 
-def _sample_pairs(m, size_weight, full, paired, budget, rng):
-    """Random coalitions of the sizes not enumerated, with complements; duplicates merge."""
-    probabilities = size_weight[full:].copy()
-    probabilities[: max(paired - full, 0)] /= 2  # each such draw also adds its complement
-    probabilities /= probabilities.sum()
-    sizes = full + 1 + rng.choice(len(probabilities), size=budget, p=probabilities)
-    masks = rng.random((budget, m)).argsort(axis=1) < sizes[:, None]
-    pairs = np.concatenate([masks, ~masks[sizes <= paired]])[:budget]
-    unique, counts = np.unique(pairs, axis=0, return_counts=True)
-    return unique, counts.astype(np.float64)
+def _allocate(total: int, share: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Integers ``≤ cap`` summing to ``min(total, Σ cap)``, proportional to ``share`` where the
+    caps allow (the excess of capped strata goes to the others), by largest remainders."""
+    out = np.zeros(len(share), dtype=np.int64)
+    free = np.ones(len(share), bool)
+    total = min(total, int(cap.sum()))
+    while total > out.sum() and free.any():
+        want = share * free / (share * free).sum() * (total - out[~free].sum())
+        over = free & (want >= cap)
+        if over.any():
+            out[over], free[over] = cap[over], False
+            continue
+        out[free] = np.floor(want[free])
+        order = np.argsort(-(want - out) * free, kind="stable")
+        out[order[: total - out.sum()]] += 1
+        break
+    return out
+
+
+def _distinct_subsets(m: int, size: int, k: int, total: int, rng) -> np.ndarray:
+    """``k`` distinct ``size``-subsets of ``m`` features, uniformly without replacement; for
+    ``size = M / 2`` only those holding feature 0 (``total`` = how many there are), so that a
+    subset and its complement are never both drawn."""
+    canonical = 2 * size == m
+    if total <= 20_000:  # few enough to list: choose among them
+        every = _all_of_size(m, size)
+        if canonical:
+            every = every[every[:, 0]]
+        return every[rng.choice(len(every), size=k, replace=False)]
+    found = np.zeros((0, m), bool)
+    while len(found) < k:
+        draws = rng.random((2 * k, m)).argsort(axis=1) < size
+        if canonical:
+            draws = np.where(draws[:, :1], draws, ~draws)
+        found = np.unique(np.concatenate([found, draws]), axis=0)
+    return found[rng.choice(len(found), size=k, replace=False)]
 
 
 @dataclass(frozen=True)
@@ -173,9 +222,10 @@ def pair_groups(differ: np.ndarray, n_samples: int, rng) -> list[PairGroup]:
         Whether explained row ``r`` and background row ``b`` hold different values of feature
         ``j`` (two missing values count as equal).
     n_samples : int
-        Most coalitions (model calls) per pair, raised to ``2 d`` where smaller (complementary
-        pairs determine one direction each, ``d − 1`` are free); a pair whose ``2^d − 2``
-        inner coalitions fit gets them all.
+        Coalitions (model calls) per pair on average: pairs whose ``2^d − 2`` inner coalitions
+        fit under the level of :func:`budget_level` are enumerated (exact), the others get
+        that level, and never fewer than ``2 d`` (each complementary pair of coalitions pins
+        one direction of the ``d − 1`` free values).
     rng : numpy.random.Generator
         Source of sampled coalitions and of each sampled pair's feature order.
 
@@ -187,6 +237,7 @@ def pair_groups(differ: np.ndarray, n_samples: int, rng) -> list[PairGroup]:
     """
     m = differ.shape[-1]
     count = differ.sum(axis=-1)
+    level = budget_level(count[count >= 2], n_samples)
     groups = []
     for d in range(2, m + 1):
         rows, background = np.nonzero(count == d)
@@ -194,16 +245,55 @@ def pair_groups(differ: np.ndarray, n_samples: int, rng) -> list[PairGroup]:
             continue
         own = differ[rows, background]  # (P, M)
         positions = np.argsort(~own, axis=1, kind="stable")[:, :d]  # the differing features
-        exact = max(n_samples, 2 * d) >= 2**d - 2
+        budget = max(int(level), 2 * d)
+        exact = budget >= 2**d - 2
         if not exact:
             positions = rng.permuted(positions, axis=1)
         inverse = np.full((len(rows), m), d, dtype=np.intp)
         np.put_along_axis(inverse, positions, np.arange(d)[None, :], axis=1)
-        masks, weights = coalitions(d, max(n_samples, 2 * d), rng)
+        masks, weights = coalitions(d, budget, rng)
         order = 1 if exact else fit_order(d, len(masks))
         groups.append(PairGroup(rows, background, inverse, masks, weights, exact, order,
                                 shapley_map(masks, weights, order=order, xp=np)))
     return groups
+
+
+
+#: A pair gets at most this many times the mean budget.
+SHARE_LIMIT = 16
+
+
+def budget_level(features: np.ndarray, n_samples: int) -> float:
+    """The per-pair coalition count ``λ`` that spends ``n_samples`` per pair on average.
+
+    A pair with ``d`` differing features needs at most ``2^d − 2`` coalitions; the ones that
+    fit under ``λ`` are exact and what they leave unspent goes to the others, so that
+    ``Σ min(2^d − 2, λ) = n_samples × pairs`` (water filling), with ``λ`` at most
+    ``SHARE_LIMIT × n_samples``. Sampling error comes from the pairs with many differing
+    features, so they get the budget the small ones do not need.
+
+    Parameters
+    ----------
+    features : numpy.ndarray of int
+        Each pair's count ``d ≥ 2`` of differing features.
+    n_samples : int
+        The mean budget per pair.
+
+    Returns
+    -------
+    float
+        ``n_samples ≤ λ ≤ SHARE_LIMIT × n_samples``; the largest cap when every pair fits
+        under that limit.
+    """
+    if not len(features):
+        return float(n_samples)
+    caps = np.sort(np.exp2(features.astype(np.float64)) - 2)
+    total = float(n_samples) * len(caps)
+    before = np.concatenate([[0.0], np.cumsum(caps)[:-1]])  # Σ of the caps below each one
+    level = (total - before) / (len(caps) - np.arange(len(caps)))
+    above = np.nonzero(caps >= level)[0]
+    level = float(caps[-1]) if not len(above) else float(max(level[above[0]], n_samples))
+    return min(level, SHARE_LIMIT * n_samples)
 
 
 #: Sampled designs fit interactions up to this order ...
@@ -212,11 +302,18 @@ MAX_ORDER = 3
 PER_TERM = 1.2
 
 
+#: ... and hold at most this many terms (the fit costs coalitions × terms²).
+MAX_TERMS = 500
+
+
 def fit_order(n_features: int, n_coalitions: int) -> int:
-    """The highest interaction order (≤ ``MAX_ORDER``) with ``PER_TERM`` coalitions per term."""
+    """The highest interaction order (≤ ``MAX_ORDER``) with ``PER_TERM`` coalitions per term
+    and at most ``MAX_TERMS`` terms."""
     order = 1
-    while order < min(MAX_ORDER, n_features - 1) and n_coalitions >= PER_TERM * sum(
-            comb(n_features, k) for k in range(1, order + 2)):
+    while order < min(MAX_ORDER, n_features - 1):
+        terms = sum(comb(n_features, k) for k in range(1, order + 2))
+        if terms > MAX_TERMS or n_coalitions < PER_TERM * terms:
+            break
         order += 1
     return order
 
@@ -336,7 +433,7 @@ def shapley_map(masks, weights, *, order: int = 1, xp=None) -> tuple:
     Returns
     -------
     tuple of arrays
-        ``(fit, at_empty, at_delta, share)``, for :func:`apply_shapley_map`.
+        ``(A (M, C), a (M,), g (M,))`` for :func:`apply_shapley_map`.
     """
     xp = namespace(weights, xp=xp)
     dtype = weights.dtype
@@ -350,25 +447,36 @@ def shapley_map(masks, weights, *, order: int = 1, xp=None) -> tuple:
     last = design[:, -1]  # eliminated by the constraint: θ_p = Δ − Σ_{k<p} θ_k
     reduced = design[:, :-1] - last[:, None]  # (C, p−1)
     weighted_t = xp.permute_dims(reduced * weights[:, None], (1, 0))  # (p−1, C)
-    # A pseudo-inverse: equal to the solve when the design has full rank.
-    fit = xp.linalg.pinv(weighted_t @ reduced) @ weighted_t  # (p−1, C)
-    at_empty = xp.sum(fit, axis=1)  # the fit of a constant 1 worth
-    at_delta = xp.sum(fit * last[None, :], axis=1)
+    gram = weighted_t @ reduced  # (p−1, p−1)
+    # φ = share θ with θ = (θ', Δ − Σθ'): φ = S θ' + share_p Δ, S = share' − share_p 1ᵀ
     share = xp.asarray((terms / size[:, None]).T, dtype=dtype)  # (M, p): θ_T / |T|
-    return fit, at_empty, at_delta, share
+    folded = share[:, :-1] - share[:, -1:]  # (M, p−1)
+    # The pseudo-inverse by the symmetric eigendecomposition: the solve when the design has
+    # full rank, the least-norm fit when it has not (then some interactions stay at 0).
+    eigenvalues, vectors = xp.linalg.eigh(gram)
+    keep = eigenvalues > xp.max(eigenvalues) * gram.shape[0] * float(np.finfo(np.float64).eps)
+    inverse = xp.where(keep, 1 / xp.where(keep, eigenvalues, 1), 0)
+    left = vectors @ ((xp.permute_dims(vectors, (1, 0)) @ xp.permute_dims(folded, (1, 0)))
+                      * inverse[:, None])  # gram⁺ Sᵀ, (p−1, M)
+    fit = xp.permute_dims(left, (1, 0)) @ weighted_t  # (M, C)
+    at_empty = xp.sum(fit, axis=1)  # the fit of a constant worth 1
+    at_delta = share[:, -1] - xp.sum(fit * last[None, :], axis=1)
+    return fit, at_empty, at_delta
 
 
 def apply_shapley_map(solver: tuple, values, full, base, *, xp=None):
     """Shapley values ``(rows, M, outputs)`` from worths ``(rows, C, outputs)`` by a
-    :func:`shapley_map`; ``full`` and ``base`` as in :func:`solve_shapley`."""
+    :func:`shapley_map`; ``full`` and ``base`` as in :func:`solve_shapley`.
+
+    ``φ = A v − a ⊗ v(∅) + g ⊗ (v(N) − v(∅))``, where ``A``'s columns and ``a`` sum to 0 and
+    ``g`` to 1 over the features, so ``Σ φ = v(N) − v(∅)`` to rounding.
+    """
     xp = namespace(values, xp=xp)
-    fit, at_empty, at_delta, share = solver
+    fit, at_empty, at_delta = solver
     base = base if base.ndim == 2 else base[None, :]
     delta = full - base  # (R, K)
-    solution = (xp.matmul(fit[None, ...], values) - at_empty[None, :, None] * base[:, None, :]
-                - at_delta[None, :, None] * delta[:, None, :])  # (R, p−1, K)
-    rest = delta[:, None, :] - xp.sum(solution, axis=1, keepdims=True)
-    theta = xp.concat([solution, rest], axis=1)  # (R, p, K)
-    if share.shape[0] == share.shape[1]:
-        return theta
-    return xp.matmul(share[None, ...], theta)
+    r, c, k = values.shape
+    stacked = xp.reshape(xp.permute_dims(values, (1, 0, 2)), (c, r * k))  # one product for all
+    fitted = xp.permute_dims(xp.reshape(fit @ stacked, (fit.shape[0], r, k)), (1, 0, 2))
+    return (fitted - at_empty[None, :, None] * base[:, None, :]
+            + at_delta[None, :, None] * delta[:, None, :])

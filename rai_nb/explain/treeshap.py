@@ -83,13 +83,14 @@ def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
     for start in range(0, len(X), step):
         decision = _decisions(forest, X[start:start + step])
         out = np.zeros((n_blocks, decision.shape[1], *shape, forest.n_outputs))
+        reuse = int(np.log2(max(4 * decision.shape[1], 1)))  # patterns ≤ 4 × rows
         if interactions:
             _treeshap_cpu.shap_interactions(decision, *_path_arrays(paths),
-                                            *legendre_rules(longest), out)
+                                            *legendre_rules(longest),
+                                            min(_CACHE_ELEMENTS_INTERACTIONS, reuse), out)
         else:
-            cache = int(min(_CACHE_ELEMENTS, np.log2(max(4 * decision.shape[1], 1))))
             _treeshap_cpu.shap_values(decision, *_path_arrays(paths), *jacobi_rules(longest),
-                                      cache, out)
+                                      min(_CACHE_ELEMENTS, reuse), out)
         chunks.append(out.sum(axis=0))
     values = np.concatenate(chunks) if chunks else np.zeros((0, *shape, forest.n_outputs))
     return values, forest.base + paths.expected_value()
@@ -100,6 +101,7 @@ def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
 _DECISIONS = 1 << 27
 _OUTPUT = 1 << 25
 _CACHE_ELEMENTS = 16
+_CACHE_ELEMENTS_INTERACTIONS = 12
 
 
 def _decisions(forest: Forest, rows: np.ndarray) -> np.ndarray:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,7 +17,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import rai_nb
-from rai_nb.explain.kernel import coalitions, solve_shapley
 
 shap = pytest.importorskip("shap")
 xgboost = pytest.importorskip("xgboost")
@@ -47,75 +43,6 @@ def test_linear_shap_equals_shap_linear_explainer(adult):
     expected = shap.LinearExplainer(pipe[-1], masker)(transformed[:100])
     np.testing.assert_allclose(ours.values, expected.values, atol=1e-10)
     np.testing.assert_allclose(ours.base_values, expected.base_values, atol=1e-10)
-
-
-def exact_shapley(predict, x, background):
-    """Shapley values of the background-mean value function, every coalition in one call."""
-    m = len(x)
-    masks = np.array(list(itertools.product([False, True], repeat=m)))
-    rows = np.where(masks[:, None, :], x, background[None, :, :]).reshape(-1, m)
-    values = predict(rows).reshape(len(masks), len(background), -1).mean(axis=1)
-    index = {mask.tobytes(): k for k, mask in enumerate(masks)}
-    phi = np.zeros((m, values.shape[1]))
-    for mask, value in zip(masks, values):
-        size = int(mask.sum())
-        for i in np.flatnonzero(~mask):
-            with_i = mask.copy()
-            with_i[i] = True
-            weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
-            phi[i] += weight * (values[index[with_i.tobytes()]] - value)
-    return phi
-
-
-def named(model, X):
-    """``predict_proba`` on arrays, given the column names the model was fitted with."""
-    return lambda rows: model.predict_proba(pd.DataFrame(rows, columns=X.columns))
-
-
-def test_kernel_shap_is_exact_when_every_coalition_fits(adult):
-    X, y = adult
-    X = X.fillna(0)
-    model = GradientBoostingClassifier(n_estimators=10).fit(X, y)
-    background = X[:8]
-    ours = rai_nb.explain(model, X[:3], background=background, method="kernel", progress=False)
-    for row in range(3):
-        expected = exact_shapley(named(model, X), X.to_numpy()[row], background.to_numpy())
-        np.testing.assert_allclose(ours.values[row], expected, atol=1e-10)
-
-
-def test_kernel_shap_within_sampling_error_of_shap(adult):
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(30, 12)), columns=[f"f{i}" for i in range(12)])
-    weights = rng.normal(size=12)
-    model = LogisticRegression().fit(X, (X.to_numpy() @ weights > 0).astype(int))
-    background = X[:5]
-    ours = rai_nb.explain(model, X[:4], background=background, method="kernel", nsamples=600,
-                          progress=False)
-    exact = np.stack([exact_shapley(named(model, X), X.to_numpy()[r], background.to_numpy())
-                      for r in range(4)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theirs = np.asarray(shap.KernelExplainer(model.predict_proba, background).shap_values(
-            X[:4], nsamples=600, silent=True))
-    ours_error = np.abs(ours.values - exact).mean()
-    assert ours_error < 0.01 and ours_error < 3 * np.abs(theirs - exact).mean() + 1e-3
-
-
-def test_coalitions_cover_all_when_budget_allows():
-    masks, weights = coalitions(5, 100, np.random.default_rng(0))
-    assert len(masks) == 30 and len({m.tobytes() for m in masks}) == 30 and (weights > 0).all()
-    sampled, _ = coalitions(12, 500, np.random.default_rng(0))
-    assert len(sampled) <= 500 and (sampled.sum(axis=1) > 0).all()
-    assert (sampled.sum(axis=1) < 12).all()
-
-
-def test_solver_is_exact_for_linear_value_functions():
-    rng = np.random.default_rng(1)
-    masks, weights = coalitions(6, 2000, rng)
-    effect = rng.normal(size=(3, 6, 1))
-    values = np.einsum("cm,rmk->rck", masks.astype(float), effect)
-    phi = solve_shapley(masks, weights, values, effect.sum(axis=1), np.zeros(1))
-    np.testing.assert_allclose(phi, effect, atol=1e-10)
 
 
 def test_group_attributions_gap(adult):

@@ -90,6 +90,10 @@ def kernel_shap(model, frame, background, *, nsamples, batch_rows, random_state,
     names : list of str
     """
     predict = _predictor(model)
+    if frame.columns.has_duplicates:
+        duplicated = sorted(map(str, set(frame.columns[frame.columns.duplicated()])))
+        raise RaiError(f"X has duplicate column names {duplicated}; KernelSHAP masks columns "
+                       "by name")
     m = frame.shape[1]
     budget = _options(nsamples, batch_rows, m)
     reference, weights = _background(frame, background, random_state)
@@ -101,21 +105,42 @@ def kernel_shap(model, frame, background, *, nsamples, batch_rows, random_state,
     pooled = {name: _pooled(frame[name], reference[name]) for name in frame.columns}
     differ = _differ(pooled, len(frame))
     values = _single_feature_pairs(differ, at_x, at_b, weights)
-    calls = _calls(pair_groups(differ, budget, rng), batch_rows)
+    with _small_linear_algebra():
+        calls = _calls(pair_groups(differ, budget, rng), batch_rows)
     with progress_bar(total=len(calls), desc="KernelSHAP", enabled=progress and len(calls) > 1) \
             as bar:
         for pieces in calls:
             sources = [_sources(group, chunk, len(frame)) for group, chunk in pieces]
-            outputs = _call(predict, _gather(pooled, np.concatenate(sources), frame.columns))
+            outputs = _call(predict, _gather(pooled, np.concatenate(sources), frame.dtypes))
             ends = np.cumsum([len(source) for source in sources])[:-1]
-            for (group, chunk), out in zip(pieces, np.split(outputs, ends)):
-                rows, reference_rows = group.rows[chunk], group.background[chunk]
-                local = apply_shapley_map(group.solver, out.reshape(len(rows), len(group.masks), -1),
-                                          at_x[rows], at_b[reference_rows])
-                values = add_pair_values(values, local, rows, group.inverse[chunk],
-                                         weights[reference_rows])
+            with _small_linear_algebra():
+                values = _add_pieces(values, pieces, np.split(outputs, ends), at_x, at_b, weights)
             bar.update()
     return values, base, frame.to_numpy(), list(map(str, frame.columns))
+
+
+def _add_pieces(values, pieces, outputs, at_x, at_b, weights):
+    """Each piece's pairs' values from its model outputs, added to the rows' totals."""
+    for (group, chunk), out in zip(pieces, outputs):
+        rows, reference_rows = group.rows[chunk], group.background[chunk]
+        local = apply_shapley_map(group.solver, out.reshape(len(rows), len(group.masks), -1),
+                                  at_x[rows], at_b[reference_rows])
+        values = add_pair_values(values, local, rows, group.inverse[chunk],
+                                 weights[reference_rows])
+    return values
+
+
+_CONTROLLER = []
+
+
+def _small_linear_algebra():
+    """BLAS on one thread: the solves and products here are small (≤ a few hundred wide), and
+    waking BLAS threads costs more than it gains (much more on a busy machine)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _calls(groups, batch_rows: int) -> list[list]:
@@ -177,10 +202,12 @@ def _single_feature_pairs(differ, at_x, at_b, weights) -> np.ndarray:
     return np.einsum("rbm,rbk,b->rmk", one.astype(np.float64), gap, weights)
 
 
-def _gather(pooled: dict, source: np.ndarray, columns) -> pd.DataFrame:
-    """Masked rows: column ``j`` of synthetic row ``i`` is ``pooled[j][source[i, j]]``."""
-    return pd.DataFrame({name: pooled[name].take(source[:, j])
-                         for j, name in enumerate(columns)}, columns=columns)
+def _gather(pooled: dict, source: np.ndarray, dtypes: pd.Series) -> pd.DataFrame:
+    """Masked rows: column ``j`` of synthetic row ``i`` is ``pooled[j][source[i, j]]``, in the
+    column's own dtype (object columns stay object, not pandas' inferred strings)."""
+    return pd.DataFrame({name: pd.Series(pooled[name].take(source[:, j]), dtype=dtypes[name],
+                                         copy=False)
+                         for j, name in enumerate(dtypes.index)}, columns=dtypes.index)
 
 
 def _call(predict, frame):

@@ -1,4 +1,4 @@
-"""Compiled path-dependent TreeSHAP on the CPU (numba, rows in parallel).
+"""Compiled path-dependent TreeSHAP on the CPU (numba, paths in parallel blocks).
 
 For one path with elements ``M`` (``|M| = m``), zero fractions ``z`` and one fractions
 ``o ∈ {0, 1}`` of a row, Lundberg et al. (Nature Machine Intelligence, 2020) give
@@ -25,75 +25,11 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from . import _treeshap_scalar as scalar
 
-@nb.njit(cache=True)
-def _category_goes_left(value, chosen, missing_left, left_categories, known_categories):
-    """Routing at a categorical split: the category set, unseen categories as missing."""
-    if np.isnan(value) or value < 0.0 or value >= 32.0 * left_categories.shape[1]:
-        return missing_left
-    code = int(value)
-    word, bit = code >> 5, code & 31
-    if (left_categories[chosen, word] >> bit) & 1:
-        return True
-    if (known_categories[chosen, word] >> bit) & 1:
-        return False
-    return missing_left
-
-
-@nb.njit(cache=True, inline="always")
-def _path_phi(first, m, one, zero_fraction, jacobi_nodes, jacobi_weights, hot, factors, prefix,
-              phi):
-    """φ per element of one path (before the leaf value), in O(m + h²) for h followed
-    elements.
-
-    With ``N`` the elements the row does not follow (``o = 0``, factor ``z (1 − t)``), ``H``
-    the others (factor ``h_k = z_k + (1 − z_k) t``) and ``Z = Π_N z``, every ``i ∈ N`` gets the
-    same ``−Z ∫ (1−t)^{|N|−1} Π_H h``, and ``i ∈ H`` gets ``(1 − z_i) Z ∫ (1−t)^{|N|} Π_{H∖i} h``:
-    Gauss–Jacobi rules for the weight ``(1−t)^a`` integrate those with ⌈(h+1)/2⌉ and ⌈h/2⌉
-    points; prefix and suffix products over ``H`` avoid any division.
-    """
-    n_hot, cold_product = 0, 1.0
-    for i in range(m):  # branch-free compaction of the followed elements
-        follows = one[i]
-        hot[n_hot] = i
-        n_hot += int(follows)
-        cold_product *= follows + (1.0 - follows) * zero_fraction[first + i]
-    n_cold = m - n_hot
-    if n_cold > 0:
-        n_q = (n_hot + 2) // 2
-        nodes, weights = jacobi_nodes[n_cold - 1, n_q], jacobi_weights[n_cold - 1, n_q]
-        integral = 0.0
-        for q in range(n_q):
-            product = weights[q]
-            for h in range(n_hot):
-                z = zero_fraction[first + hot[h]]
-                product *= z + (1.0 - z) * nodes[q]
-            integral += product
-        for i in range(m):
-            phi[i] = -cold_product * integral
-    if n_hot == 0:
-        return
-    n_q = (n_hot + 1) // 2
-    nodes, weights = jacobi_nodes[n_cold, n_q], jacobi_weights[n_cold, n_q]
-    for h in range(n_hot):
-        z = zero_fraction[first + hot[h]]
-        for q in range(n_q):
-            factors[h, q] = z + (1.0 - z) * nodes[q]
-    for q in range(n_q):
-        prefix[0, q] = 1.0
-    for h in range(n_hot - 1):
-        for q in range(n_q):
-            prefix[h + 1, q] = prefix[h, q] * factors[h, q]
-    spare = n_hot  # a spare row of ``prefix`` holds the running (weighted) suffix products
-    for q in range(n_q):
-        prefix[spare, q] = weights[q]
-    for h in range(n_hot - 1, -1, -1):
-        integral = 0.0
-        for q in range(n_q):
-            integral += prefix[h, q] * prefix[spare, q]
-            prefix[spare, q] *= factors[h, q]
-        i = hot[h]
-        phi[i] = (1.0 - zero_fraction[first + i]) * cold_product * integral
+_goes_left = nb.njit(cache=True, inline="always")(scalar.goes_left)
+_path_phi = nb.njit(cache=True, inline="always")(scalar.path_phi)
+_row_one = nb.njit(cache=True)(scalar.row_one)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -106,14 +42,9 @@ def decide_all(XT, left, feature, threshold, default_left, category_set, left_ca
         if left[node] < 0:
             continue
         x, out = XT[feature[node]], decision[node]
-        threshold_, missing_left, chosen = threshold[node], default_left[node], category_set[node]
-        if chosen < 0:
-            for r in range(n_rows):
-                out[r] = (x[r] <= threshold_) | (np.isnan(x[r]) & missing_left)
-        else:
-            for r in range(n_rows):
-                out[r] = _category_goes_left(x[r], chosen, missing_left, left_categories,
-                                             known_categories)
+        for r in range(n_rows):
+            out[r] = _goes_left(x[r], threshold[node], category_set[node], default_left[node],
+                                left_categories, known_categories)
 
 
 @nb.njit(cache=True)
@@ -130,17 +61,6 @@ def _patterns(first, m, split_start, split_node, split_left, decision, follows, 
                 follows[r] &= goes[r] == went
         for r in range(len(follows)):
             bits[r] |= np.int64(follows[r]) << i
-
-
-@nb.njit(cache=True)
-def _row_one(first, m, r, split_start, split_node, split_left, decision, one):
-    """The one fractions of one row on one path (paths too long for bit patterns)."""
-    for i in range(m):
-        e = first + i
-        follows = True
-        for s in range(split_start[e], split_start[e + 1]):
-            follows &= decision[split_node[s], r] == split_left[s]
-        one[i] = follows
 
 
 @nb.njit(parallel=True, cache=True)

@@ -11,8 +11,10 @@ from functools import lru_cache
 
 import numba
 import numpy as np
+from array_api_compat import is_cupy_namespace
 
-from ..backend import get_config
+from ..backend import choose_namespace, get_config
+from ..errors import BAD_OPTION, RaiError
 from ._forest import Forest
 from ._paths import Paths, decompose
 
@@ -47,7 +49,7 @@ def jacobi_rules(max_elements: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
-              paths: Paths | None = None) -> tuple[np.ndarray, np.ndarray]:
+              paths: Paths | None = None, device: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """SHAP values of ``forest`` on the rows ``X`` and its expected value.
 
     Parameters
@@ -59,6 +61,9 @@ def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
         Return SHAP interaction values instead.
     paths : Paths, optional
         ``decompose(forest)``, when the caller already has it.
+    device : {"auto", "cpu", "cuda"}
+        Where the kernel runs; ``"auto"`` follows :func:`rai_nb.config` (the GPU for large
+        work when CuPy sees a device). Interaction values are computed on the CPU.
 
     Returns
     -------
@@ -75,6 +80,8 @@ def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
     if forest.float32:
         X = X.astype(np.float32).astype(np.float64)
     longest = int(paths.size.max(initial=0))
+    if not interactions and _on_gpu(device, len(X) * len(paths.value)):
+        return _cuda_shap(forest, paths, X, longest), forest.base + paths.expected_value()
     shape = (forest.n_features,) * (2 if interactions else 1)
     n_blocks = 2 * numba.get_num_threads()  # blocks of paths, each with its own output
     step = max(1, min(get_config().chunk_rows, _DECISIONS // max(1, len(forest.left)),
@@ -102,6 +109,40 @@ _DECISIONS = 1 << 27
 _OUTPUT = 1 << 25
 _CACHE_ELEMENTS = 16
 _CACHE_ELEMENTS_INTERACTIONS = 12
+
+
+#: Row × path pairs of TreeSHAP that weigh like one row of a counting kernel, for ``auto``'s
+#: ``gpu_min_rows`` threshold.
+_PAIRS_PER_ROW = 100
+
+
+def _on_gpu(device: str, pairs: int) -> bool:
+    if device not in ("auto", "cpu", "cuda"):
+        raise RaiError(BAD_OPTION.format(argument="device", allowed=("auto", "cpu", "cuda"),
+                                         value=device))
+    if device == "auto":
+        return is_cupy_namespace(choose_namespace(pairs // _PAIRS_PER_ROW))
+    return device == "cuda"
+
+
+def _cuda_shap(forest: Forest, paths: Paths, X: np.ndarray, longest: int) -> np.ndarray:
+    """SHAP values on the GPU, in chunks of rows that bound the device's decision table."""
+    try:
+        from . import _treeshap_cuda
+    except Exception as error:  # numba's CUDA target or toolkit missing
+        raise RaiError("TreeSHAP on the GPU needs numba's CUDA target: pip install "
+                       f"'rai_nb[gpu]' ({type(error).__name__}: {error})") from error
+    if longest > _treeshap_cuda.MAX_ELEMENTS:
+        raise RaiError(f"a path of this forest splits on {longest} distinct features, more than "
+                       f"the GPU kernel's {_treeshap_cuda.MAX_ELEMENTS}; use "
+                       "rai_nb.config(backend='numpy')")
+    step = max(1, _DECISIONS // max(1, len(forest.left)))
+    return np.concatenate([
+        _treeshap_cuda.shap_values(_node_arrays(forest), _path_arrays(paths),
+                                   jacobi_rules(longest), X[start:start + step],
+                                   forest.n_features)
+        for start in range(0, len(X), step)]) if len(X) else np.zeros(
+            (0, forest.n_features, forest.n_outputs))
 
 
 def _decisions(forest: Forest, rows: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from ._forest import Forest
@@ -46,56 +47,72 @@ class Paths:
 
 
 def decompose(forest: Forest) -> Paths:
-    """All root-to-leaf paths of ``forest``, splits grouped by feature."""
+    """All root-to-leaf paths of ``forest``, splits grouped by feature (compiled: a default
+    random forest has about a million paths)."""
     n = len(forest.feature)
     parent = np.full(n, -1)
     inner = np.flatnonzero(forest.left >= 0)
     parent[forest.left[inner]] = inner
     parent[forest.right[inner]] = inner
     leaves = np.flatnonzero(forest.left < 0)
-    node, went_left, ratio = _splits_above(forest, parent, leaves)
-    return _group(forest, leaves, node, went_left, ratio)
+    depth = np.zeros(len(leaves), np.int64)
+    n_elements = np.zeros(len(leaves), np.int64)
+    _count(parent, forest.feature, leaves, depth, n_elements)
+    element_start = np.r_[0, np.cumsum(n_elements)].astype(np.int64)
+    split_offset = np.r_[0, np.cumsum(depth)].astype(np.int64)
+    element_feature = np.empty(element_start[-1], np.int64)
+    zero_fraction = np.empty(element_start[-1])
+    split_start = np.empty(element_start[-1] + 1, np.int64)
+    split_start[-1] = split_offset[-1]
+    split_node = np.empty(split_offset[-1], np.int64)
+    split_left = np.empty(split_offset[-1], bool)
+    _fill(parent, forest.left, forest.feature, forest.cover, leaves, element_start, split_offset,
+          element_feature, zero_fraction, split_start, split_node, split_left)
+    return Paths(element_start=element_start, element_feature=element_feature,
+                 zero_fraction=zero_fraction, split_start=split_start, split_node=split_node,
+                 split_left=split_left, value=forest.value[leaves])
 
 
-def _splits_above(forest: Forest, parent: np.ndarray, leaves: np.ndarray):
-    """Per leaf (rows), the splits above it (columns, deepest first), node -1 as padding."""
-    nodes, lefts, ratios = [], [], []
-    child = leaves
-    while True:
-        up = parent[child]
-        alive = up >= 0
-        if not alive.any():
-            break
-        safe = np.where(alive, up, 0)
-        nodes.append(np.where(alive, up, -1))
-        lefts.append(forest.left[safe] == child)
-        ratios.append(np.divide(forest.cover[child], forest.cover[safe],
-                                out=np.zeros(len(child)), where=forest.cover[safe] > 0))
-        child = np.where(alive, up, child)
-    if not nodes:
-        empty = np.zeros((len(leaves), 0))
-        return empty.astype(np.int64), empty.astype(bool), empty
-    return np.stack(nodes, axis=1), np.stack(lefts, axis=1), np.stack(ratios, axis=1)
+@nb.njit(parallel=True, cache=True)
+def _count(parent, feature, leaves, depth, n_elements):
+    """Per leaf: the splits above it and how many distinct features they use."""
+    for k in nb.prange(len(leaves)):
+        node, d = leaves[k], 0
+        while parent[node] >= 0:
+            node = parent[node]
+            d += 1
+        features = np.empty(d, np.int64)
+        node, d = leaves[k], 0
+        while parent[node] >= 0:
+            node = parent[node]
+            features[d] = feature[node]
+            d += 1
+        depth[k], n_elements[k] = d, len(np.unique(features))
 
 
-def _group(forest: Forest, leaves, node, went_left, ratio) -> Paths:
-    """Sort each path's splits by feature; runs of one feature form an element."""
-    real = node >= 0
-    feature = np.where(real, forest.feature[np.maximum(node, 0)], np.iinfo(np.int64).max)
-    path = np.broadcast_to(np.arange(len(leaves))[:, None], node.shape)
-    order = np.lexsort((feature.ravel(), path.ravel()))
-    order = order[real.ravel()[order]]
-    path, feature = path.ravel()[order], feature.ravel()[order]
-    starts = np.r_[True, (path[1:] != path[:-1]) | (feature[1:] != feature[:-1])] if len(
-        order) else np.zeros(0, bool)
-    first = np.flatnonzero(starts)
-    element_path = path[first]
-    return Paths(
-        element_start=np.searchsorted(element_path, np.arange(len(leaves) + 1)).astype(np.int64),
-        element_feature=feature[first].astype(np.int64),
-        zero_fraction=np.multiply.reduceat(ratio.ravel()[order], first) if len(first) else
-        np.zeros(0),
-        split_start=np.r_[first, len(order)].astype(np.int64),
-        split_node=node.ravel()[order].astype(np.int64),
-        split_left=went_left.ravel()[order],
-        value=forest.value[leaves])
+@nb.njit(parallel=True, cache=True)
+def _fill(parent, left, feature, cover, leaves, element_start, split_offset, element_feature,
+          zero_fraction, split_start, split_node, split_left):
+    """Write each leaf's elements (by feature) and their splits (node, goes left)."""
+    for k in nb.prange(len(leaves)):
+        d = split_offset[k + 1] - split_offset[k]
+        nodes = np.empty(d, np.int64)
+        lefts = np.empty(d, np.bool_)
+        ratios = np.empty(d)
+        child, i = leaves[k], 0
+        while parent[child] >= 0:
+            up = parent[child]
+            nodes[i], lefts[i] = up, left[up] == child
+            ratios[i] = cover[child] / cover[up] if cover[up] > 0 else 0.0
+            child, i = up, i + 1
+        order = np.argsort(feature[nodes], kind="mergesort")
+        e, s = element_start[k] - 1, split_offset[k]
+        for j in range(d):
+            split = order[j]
+            f = feature[nodes[split]]
+            if j == 0 or f != feature[nodes[order[j - 1]]]:
+                e += 1
+                element_feature[e], zero_fraction[e], split_start[e] = f, 1.0, s
+            zero_fraction[e] *= ratios[split]
+            split_node[s], split_left[s] = nodes[split], lefts[split]
+            s += 1

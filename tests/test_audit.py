@@ -135,3 +135,34 @@ def test_missing_model_features_are_named(model, compas):
         rai_nb.audit(model, compas.drop(columns="priors_count"), target="two_year_recid",
                      sensitive="race", explain=False, progress=False)
     assert np.array_equal(model.feature_names_in_, FEATURES)
+
+
+def test_audit_explains_a_model_without_an_exact_explainer_by_kernel_shap(compas):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=15).fit(compas[FEATURES], compas["two_year_recid"])
+    result = rai_nb.audit(knn, compas.iloc[:400], target="two_year_recid", sensitive=["race"],
+                          features=FEATURES, sample=8, n_boot=0, progress=False)
+    values = result.explanation.values
+    assert values.shape[:2] == (8, len(FEATURES))
+    rows = compas.iloc[:400].sample(n=8, random_state=0)[FEATURES]
+    output = knn.predict_proba(rows)
+    np.testing.assert_allclose(values.sum(axis=1) + result.explanation.base_values, output,
+                               atol=1e-9)  # KernelSHAP's efficiency constraint
+
+
+def test_audit_of_a_one_hot_pipeline_ranks_the_users_columns(compas):
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    columns = [*FEATURES, "sex"]
+    pipe = make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["sex"]),
+                                remainder="passthrough"),
+        HistGradientBoostingClassifier(max_iter=20, random_state=0),
+    ).fit(compas[columns], compas["two_year_recid"])
+    result = rai_nb.audit(pipe, compas, target="two_year_recid", sensitive=["race"],
+                          features=columns, sample=100, n_boot=0, progress=False)
+    assert set(result.importance.index) == set(columns)
+    assert result.explanation.feature_names == columns

@@ -177,24 +177,33 @@ def brute_force_shapley(value_function, n_features):
     return phi
 
 
-def sklearn_nodes(tree, scale=1.0, leaf_value=None):
+def sklearn_nodes(tree, scale=1.0):
+    """A scikit-learn tree's routing, written from its documented rules: ``x <= threshold`` in
+    float32, a missing value going where ``missing_go_to_left`` says."""
     t = tree.tree_
+
+    def goes_left(node, x):
+        value = np.float32(x[t.feature[node]])
+        if np.isnan(value):
+            return bool(t.missing_go_to_left[node])
+        return value <= t.threshold[node]
 
     def nodes(node):
         left, right = t.children_left[node], t.children_right[node]
-        out = (leaf_value(node) if leaf_value else t.value[node, 0, 0]) * scale
-        feature, threshold = t.feature[node], t.threshold[node]
-        return (left < 0, out, (left, right), lambda x: np.float32(x[feature]) <= threshold,
-                feature, (t.weighted_n_node_samples[node], t.weighted_n_node_samples[left],
-                          t.weighted_n_node_samples[right]))
+        return (left < 0, t.value[node, 0, 0] * scale, (left, right),
+                lambda x: goes_left(node, x), t.feature[node],
+                (t.weighted_n_node_samples[node], t.weighted_n_node_samples[left],
+                 t.weighted_n_node_samples[right]))
     return nodes
 
 
-@settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), depth=st.integers(1, 6), n_features=st.integers(1, 4))
-def test_tiny_trees_equal_brute_force_shapley(seed, depth, n_features):
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), depth=st.integers(1, 6), n_features=st.integers(1, 4),
+       missing=st.sampled_from([0.0, 0.2]))
+def test_tiny_trees_equal_brute_force_shapley(seed, depth, n_features, missing):
     rng = np.random.default_rng(seed)
     X = np.round(rng.normal(size=(60, n_features)), 1)  # ties exercise the <= threshold side
+    X[rng.random(X.shape) < missing] = np.nan  # missing values follow each split's own side
     tree = DecisionTreeRegressor(max_depth=depth, random_state=seed).fit(X, rng.normal(size=60))
     values, base = tree_shap(load_forest(tree), X[:5])
     nodes = sklearn_nodes(tree)
@@ -409,3 +418,36 @@ def test_tree_shap_is_the_same_in_tiny_chunks(numeric):
     with rai_nb.config_context(chunk_rows=7):
         chunked = rai_nb.explain(model, X[:30]).values
     np.testing.assert_allclose(chunked, whole, atol=0)
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm", "catboost"])
+def test_library_models_explain_themselves_by_name(numeric, library):
+    module = pytest.importorskip(library)
+    X, with_nan, y = numeric
+    make = {"xgboost": lambda: module.XGBClassifier(n_estimators=20, max_depth=4),
+            "lightgbm": lambda: module.LGBMClassifier(n_estimators=20, verbose=-1),
+            "catboost": lambda: module.CatBoostClassifier(iterations=20, depth=4, verbose=0,
+                                                          allow_writing_files=False)}[library]
+    model = make().fit(with_nan, y)
+    straight = rai_nb.explain(model, with_nan[:50])
+    shuffled = rai_nb.explain(model, with_nan[with_nan.columns[::-1]][:50])
+    np.testing.assert_allclose(shuffled.values, straight.values, atol=0)
+    expected, _ = shap_reference(model, with_nan[:50])
+    np.testing.assert_allclose(straight.values, expected.reshape(straight.values.shape),
+                               atol=1e-6)
+    with pytest.raises(rai_nb.RaiError, match="missing 'age'"):
+        rai_nb.explain(model, with_nan.drop(columns="age")[:5])
+
+
+def test_pipeline_ending_in_xgboost_is_explained_in_the_users_columns(one_hot_pipeline):
+    xgboost = pytest.importorskip("xgboost")
+    pipe, X = one_hot_pipeline
+    from sklearn.base import clone
+
+    booster_pipe = clone(pipe).set_params(histgradientboostingclassifier=xgboost.XGBClassifier(
+        n_estimators=20, max_depth=4)).fit(X, pipe.classes_[pipe.predict(X).astype(int)])
+    explained = rai_nb.explain(booster_pipe, X[:40])
+    assert explained.feature_names == list(X.columns)
+    margin = booster_pipe[-1].predict(booster_pipe[:-1].transform(X[:40]), output_margin=True)
+    np.testing.assert_allclose(explained.values.sum(axis=1) + explained.base_values, margin,
+                               atol=1e-5)

@@ -51,8 +51,10 @@ def explain(model, X, *, background=None, method: str = "auto", interactions: bo
         ``"model"`` keeps the final estimator's features; ``"auto"`` is ``"input"`` when every
         feature comes from one column, else ``"model"``.
     nsamples : int or "auto"
-        KernelSHAP coalitions per row (``2 M + 2048`` by default, as shap); with
-        ``nsamples ≥ 2^M − 2`` every coalition is used and the values are exact.
+        KernelSHAP: mean coalitions (model calls) per (row, background row) pair, ``2 M + 2048``
+        by default as in shap; a row costs at most ``nsamples × len(background)`` calls, and a
+        pair that differs in few features is enumerated exactly. ``nsamples ≥ 2^M − 2`` gives
+        exact Shapley values.
     batch_rows : int
         Largest number of synthetic rows in one model call (KernelSHAP).
 

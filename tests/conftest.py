@@ -49,3 +49,16 @@ def client():
     with distributed.Client(cluster) as dask_client:
         yield dask_client
     cluster.close()
+
+
+#: Numeric columns of UCI Adult the explanation tests fit their models on.
+ADULT_NUMERIC = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
+
+
+@pytest.fixture(scope="session")
+def adult_numeric():
+    """2,000 rows of Adult's numeric columns (float, no NaN) and the income labels."""
+    import rai_nb
+
+    frame = rai_nb.load_adult(split="test").sample(2000, random_state=0)
+    return frame[ADULT_NUMERIC].astype(float).reset_index(drop=True), frame["income"].to_numpy()

@@ -26,11 +26,11 @@ FEATURES = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_w
 
 
 @pytest.fixture(scope="module")
-def adult():
-    frame = rai_nb.load_adult(split="test").sample(2000, random_state=0)
-    X = frame[FEATURES].astype(float).reset_index(drop=True)
+def adult(adult_numeric):
+    X, y = adult_numeric
+    X = X.copy()
     X.loc[::17, "hours_per_week"] = np.nan  # missing values follow each model's default
-    return X, frame["income"].to_numpy()
+    return X, y
 
 
 def test_linear_shap_equals_shap_linear_explainer(adult):

@@ -27,14 +27,11 @@ from rai_nb.explain.kernel import (
 
 shap = pytest.importorskip("shap")
 
-FEATURES = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
 
 
 @pytest.fixture(scope="module")
-def adult():
-    frame = rai_nb.load_adult(split="test").sample(2000, random_state=0)
-    X = frame[FEATURES].astype(float).reset_index(drop=True)
-    return X, frame["income"].to_numpy()
+def adult(adult_numeric):
+    return adult_numeric
 
 
 def exact_shapley(predict, x, background):

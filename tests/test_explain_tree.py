@@ -48,9 +48,8 @@ def adult():
 
 
 @pytest.fixture(scope="module")
-def numeric(adult):
-    X, y = adult
-    X = X[NUMERIC].astype(float)
+def numeric(adult_numeric):
+    X, y = adult_numeric
     with_nan = X.copy()
     with_nan.loc[::17, "hours_per_week"] = np.nan
     return X, with_nan, y

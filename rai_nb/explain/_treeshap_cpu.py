@@ -63,6 +63,28 @@ def _patterns(first, m, split_start, split_node, split_left, decision, follows, 
             bits[r] |= np.int64(follows[r]) << i
 
 
+@nb.njit(cache=True, inline="always")
+def _start_path(first, m, cache_elements, split_start, split_node, split_left, decision,
+                follows, bits, known):
+    """Patterns of every row on a path; clear its φ cache. True when φ is reused."""
+    if m <= 62:
+        _patterns(first, m, split_start, split_node, split_left, decision, follows, bits)
+    reuse = m <= cache_elements
+    if reuse:
+        known[:1 << m] = False
+    return reuse
+
+
+@nb.njit(cache=True, inline="always")
+def _ones(first, m, r, bits, split_start, split_node, split_left, decision, one):
+    """Row r's one fractions on the path: from its pattern, or (long paths) its decisions."""
+    if m <= 62:
+        for i in range(m):
+            one[i] = (bits[r] >> i) & 1
+    else:
+        _row_one(first, m, r, split_start, split_node, split_left, decision, one)
+
+
 @nb.njit(parallel=True, cache=True)
 def shap_values(decision, element_start, element_feature, zero_fraction, split_start,
                 split_node, split_left, value, jacobi_nodes, jacobi_weights, cache_elements,
@@ -93,22 +115,15 @@ def shap_values(decision, element_start, element_feature, zero_fraction, split_s
             first, m = element_start[p], element_start[p + 1] - element_start[p]
             if m == 0:
                 continue
-            reuse = m <= cache_elements
-            if m <= 62:
-                _patterns(first, m, split_start, split_node, split_left, decision, follows, bits)
-            if reuse:
-                known[:1 << m] = False
+            reuse = _start_path(first, m, cache_elements, split_start, split_node, split_left,
+                                decision, follows, bits, known)
             for r in range(n_rows):
                 at = bits[r] * m
                 if reuse and known[bits[r]]:
                     for i in range(m):
                         phi[i] = cached[at + i]
                 else:
-                    if m <= 62:
-                        for i in range(m):
-                            one[i] = (bits[r] >> i) & 1
-                    else:
-                        _row_one(first, m, r, split_start, split_node, split_left, decision, one)
+                    _ones(first, m, r, bits, split_start, split_node, split_left, decision, one)
                     _path_phi(first, m, one, zero_fraction, jacobi_nodes, jacobi_weights, hot,
                               factors, prefix, phi)
                     if reuse:
@@ -179,20 +194,13 @@ def shap_interactions(decision, element_start, element_feature, zero_fraction, s
             first, m = element_start[p], element_start[p + 1] - element_start[p]
             if m == 0:
                 continue
-            reuse = m <= cache_elements
-            if m <= 62:
-                _patterns(first, m, split_start, split_node, split_left, decision, follows, bits)
-            if reuse:
-                known[:1 << m] = False
+            reuse = _start_path(first, m, cache_elements, split_start, split_node, split_left,
+                                decision, follows, bits, known)
             for r in range(n_rows):
                 if reuse and known[bits[r]]:
                     pairs[:m, :m] = cached[bits[r], :m, :m]
                 else:
-                    if m <= 62:
-                        for i in range(m):
-                            one[i] = (bits[r] >> i) & 1
-                    else:
-                        _row_one(first, m, r, split_start, split_node, split_left, decision, one)
+                    _ones(first, m, r, bits, split_start, split_node, split_left, decision, one)
                     vanishes = False
                     for i in range(m):
                         vanishes |= (one[i] == 0.0) & (zero_fraction[first + i] == 0.0)

@@ -22,8 +22,9 @@ def as_frame(X) -> pd.DataFrame:
 
 
 def numeric(frame: pd.DataFrame) -> np.ndarray:
-    bad = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c])
-                                            or pd.api.types.is_bool_dtype(frame[c]))]
+    """The frame as a float matrix (NaN for missing); RaiError naming a non-numeric column."""
+    bad = [c for c, dtype in frame.dtypes.items() if not (pd.api.types.is_numeric_dtype(dtype)
+                                                          or pd.api.types.is_bool_dtype(dtype))]
     if bad:
         raise RaiError(f"column {bad[0]!r} of X is not numeric; tree and linear SHAP need the "
                        "model's numeric inputs (encode categories first, or use method='kernel')")

@@ -83,7 +83,7 @@ def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
     if not interactions and _on_gpu(device, len(X) * len(paths.value)):
         return _cuda_shap(forest, paths, X, longest), forest.base + paths.expected_value()
     shape = (forest.n_features,) * (2 if interactions else 1)
-    n_blocks = 2 * numba.get_num_threads()  # blocks of paths, each with its own output
+    n_blocks = numba.get_num_threads()  # blocks of paths, each with its own output
     step = max(1, min(get_config().chunk_rows, _DECISIONS // max(1, len(forest.left)),
                       _OUTPUT // (n_blocks * int(np.prod(shape)) * forest.n_outputs)))
     chunks = []

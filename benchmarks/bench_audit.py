@@ -64,7 +64,8 @@ def main():
     columns = [c for c in train.columns if c != "income"]
     text = [c for c in columns if str(train[c].dtype) in ("category", "object")]
     pipe = make_pipeline(make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), text), remainder="passthrough"),
+        (OneHotEncoder(handle_unknown="ignore", sparse_output=False), text),
+        remainder="passthrough"),
         HistGradientBoostingClassifier(random_state=0)).fit(train[columns], train["income"])
     timed_audit(f"HistGradientBoosting default, one-hot pipeline "
                 f"({len(pipe[:-1].get_feature_names_out())} features)", pipe, test, columns,

@@ -450,3 +450,18 @@ def test_pipeline_ending_in_xgboost_is_explained_in_the_users_columns(one_hot_pi
     margin = booster_pipe[-1].predict(booster_pipe[:-1].transform(X[:40]), output_margin=True)
     np.testing.assert_allclose(explained.values.sum(axis=1) + explained.base_values, margin,
                                atol=1e-5)
+
+
+def test_a_refitted_or_grown_model_is_read_again(numeric):
+    X, _, y = numeric
+    model = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0, warm_start=True)
+    first = rai_nb.explain(model.fit(X, y), X[:20]).values
+    np.testing.assert_allclose(rai_nb.explain(model, X[:20]).values, first, atol=0)
+    model.set_params(n_estimators=6).fit(X, y)  # warm start: estimators_ grows in place
+    grown = rai_nb.explain(model, X[:20])
+    np.testing.assert_allclose(grown.values.sum(axis=1) + grown.base_values,
+                               model.predict_proba(X[:20]), atol=1e-9)
+    model.set_params(warm_start=False, max_depth=5).fit(X[["age", "education_num"]], y)
+    refitted = rai_nb.explain(model, X[["age", "education_num"]][:20])  # fewer columns now
+    np.testing.assert_allclose(refitted.values.sum(axis=1) + refitted.base_values,
+                               model.predict_proba(X[["age", "education_num"]][:20]), atol=1e-9)

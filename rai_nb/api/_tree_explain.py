@@ -8,6 +8,9 @@ the model's own margin before they are returned.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +18,7 @@ from ..errors import RaiError
 from ..explain._forest import hist_gradient_boosting_columns, load_forest
 from ..explain._forest import is_tree_model as is_forest
 from ..explain._native import native_feature_names, native_library, native_shap
+from ..explain._paths import decompose
 from ..explain.treeshap import tree_shap
 from ._explain_inputs import numeric
 
@@ -37,12 +41,41 @@ def tree_explain(model, frame: pd.DataFrame, *, interactions: bool = False):
     library = native_library(model)
     if library is not None:
         values, base, margin = native_shap(model, frame, interactions=interactions)
-    else:
-        forest = load_forest(model)
-        values, base = tree_shap(forest, _forest_input(model, frame), interactions=interactions)
-        margin = _margin(model, frame)
-    _check_additivity(model, values, base, margin, _TOLERANCE[library])
+        _check_additivity(model, values, base, margin, _TOLERANCE[library])
+        return values, base
+    inputs, margin = _forest_input(model, frame), _margin(model, frame)
+    forest, paths = _read(model)
+    values, base = tree_shap(forest, inputs, interactions=interactions, paths=paths)
+    _check_additivity(model, values, base, margin, _TOLERANCE[None])
     return values, base
+
+
+#: The forest and paths read from each fitted model object, kept while the model lives and its
+#: fitted trees are the same objects, so that explaining it again skips reading it (as a shap
+#: TreeExplainer object does). A refit replaces the trees, and the margin check stands behind.
+_READ: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _read(model):
+    """The model's forest and paths, read once per fitted state of the model object."""
+    fitted = tuple(getattr(model, name, None) for name in _FITTED)
+    try:
+        kept = _READ.get(model)
+    except TypeError:  # neither weakly referable nor hashable: read every time
+        kept = None
+    if kept is not None and all(a is b for a, b in zip(kept[0], fitted)) and kept[1] == len(
+            fitted[0] if hasattr(fitted[0], "__len__") else ()):
+        return kept[2]
+    forest = load_forest(model)
+    read = (forest, decompose(forest))
+    with contextlib.suppress(TypeError):
+        _READ[model] = (fitted, len(fitted[0] if hasattr(fitted[0], "__len__") else ()), read)
+    return read
+
+
+#: The fitted attributes that a refit replaces (kept by reference, so compared by identity);
+#: warm-started forests grow ``estimators_`` in place, so its length is compared too.
+_FITTED = ("estimators_", "_predictors", "tree_", "init_")
 
 
 def fitted_names(model) -> list[str] | None:
@@ -121,13 +154,19 @@ def _margin(model, frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(raw, dtype=np.float64).reshape(len(frame), -1)
 
 
-def _check_additivity(model, values, base, margin, tolerance: float) -> None:
-    """RaiError unless ``base + Σ values == margin`` on every row, to ``tolerance``."""
+def _gaps(values, base, margin) -> np.ndarray:
+    """|base + Σ values − margin| relative to each row's scale (1 + |margin| + Σ|values|)."""
     axes = tuple(range(1, values.ndim - 1))
     total = base + values.sum(axis=axes)
     scale = 1 + np.abs(margin) + np.abs(values).sum(axis=axes)
-    gap = np.abs(total - margin) / scale
+    return np.abs(total - margin) / scale
+
+
+def _check_additivity(model, values, base, margin, tolerance: float) -> None:
+    """RaiError unless ``base + Σ values == margin`` on every row, to ``tolerance``."""
+    gap = _gaps(values, base, margin)
     if gap.size and not gap.max() <= tolerance:
+        total = base + values.sum(axis=tuple(range(1, values.ndim - 1)))
         row = int(np.unravel_index(np.nanargmax(np.nan_to_num(gap, nan=np.inf)), gap.shape)[0])
         raise RaiError(
             f"the SHAP values of {type(model).__name__} do not add up to its own output (gap "

@@ -302,6 +302,8 @@ def test_hist_gradient_boosting_categorical_splits_equal_brute_force():
             path_dependent_value(t, x, s) for t in trees), 3)
         np.testing.assert_allclose(ours.values[row], phi[[1, 0, 2]], atol=1e-9)  # user order
     assert ours.feature_names == ["num", "colour", "size"]
+    assert ours.data.dtype == np.float64  # category codes colour shap's plots
+    assert list(ours.display_data[2:4, 1]) == list(rows["colour"][2:4])  # the values shown
 
 
 def test_hist_gradient_boosting_unknown_category_code_adds_up():

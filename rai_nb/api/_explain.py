@@ -96,7 +96,7 @@ def explain(model, X, *, background=None, method: str = "auto", interactions: bo
         values, base = _tree(model, transformed, interactions)
     else:
         values, base = _linear(model, transformed, frame, background)
-    data, display = transformed.to_numpy(), None
+    data, display = _input_data(transformed)
     groups = _feature_groups(model, frame, features)
     if groups is not None:
         values = _grouped(values, groups, frame.shape[1], interactions)
@@ -184,9 +184,12 @@ def _grouped(values: np.ndarray, groups: np.ndarray, n_inputs: int,
     return np.einsum("rik,ia->rak", values, onehot, optimize=True)
 
 
-def _input_data(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The user's values as shap plots take them: numbers (category codes for text) to colour
-    by, and the values themselves to display."""
+def _input_data(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """The values as shap plots take them: numbers (category codes for text) to colour by,
+    and, where some column is not numeric, the values themselves to display."""
+    if all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+           for t in frame.dtypes):
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan), None
     coded = {}
     for name in frame.columns:
         column = frame[name]

@@ -221,3 +221,16 @@ def test_ks_and_wasserstein_from_pieces_refine_heavy_bins(monkeypatch):
     assert passes > 2
     assert ks == pytest.approx(stats.ks_2samp(a, b).statistic, abs=1e-15)
     assert w == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-12)
+
+
+@pytest.mark.parametrize("n1, n2, shift", [(200, 150, 1.0), (300, 400, 1.5), (500, 500, 2.5),
+                                           (1000, 3000, 0.6), (37, 1000, 2.0)])
+def test_exact_ks_tail_keeps_its_digits_far_below_one_in_a_million(n1, n2, shift):
+    """The exact tail is summed over first exits, not taken as 1 − P(inside), so p-values of
+    1e-16 … 1e-146 keep their relative precision (scipy's exact method as reference)."""
+    rng = np.random.default_rng(n1 + n2)
+    a, b = rng.normal(size=n1), rng.normal(shift, size=n2)
+    expected = stats.ks_2samp(a, b, method="exact")
+    assert expected.pvalue < 1e-12
+    got = kd.ks_pvalue(expected.statistic, n1, n2, method="exact")
+    assert got == pytest.approx(expected.pvalue, rel=1e-9)

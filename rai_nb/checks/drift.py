@@ -119,11 +119,14 @@ def ks_pvalue(d: float, n1: int, n2: int, *, method: str = "auto") -> float:
 
 
 def _ks_exact_pvalue(d: float, n1: int, n2: int) -> float:
-    """1 − P(a uniformly random lattice path from (0,0) to (n1,n2) keeps |i/n1 − j/n2| < d).
+    """P(a uniformly random lattice path from (0,0) to (n1,n2) leaves |i/n1 − j/n2| < d).
 
-    ``d`` is first rounded to the lattice (a multiple of 1/lcm). Row ``i`` of the path counts is
-    the cumulative sum of row ``i−1`` over the allowed band; rows are rescaled to stay finite and
-    the scale is kept as a log.
+    Computed as the tail itself, never as 1 − P(inside) (which loses every digit below ~1e-16):
+    a path that leaves the band does so at one first point ``p``, so the tail is
+    Σ_p A(p)·C(p → end) / C(all), where A(p) counts paths that stay inside until they step onto
+    ``p`` (Hodges 1958's first-passage decomposition). ``d`` is first rounded to the lattice (a
+    multiple of 1/lcm). Row ``i`` of the inside counts is the cumulative sum of row ``i−1``
+    over the allowed band; rows are rescaled to stay finite and the scale is kept as a log.
     """
     if n1 > n2:
         n1, n2 = n2, n1
@@ -134,21 +137,45 @@ def _ks_exact_pvalue(d: float, n1: int, n2: int) -> float:
         return 1.0
     bound = h * g  # inside ⇔ |i·n2 − j·n1| < h·g
     j = np.arange(n2 + 1)
-    row = np.where(j * n1 < bound, 1.0, 0.0)
-    log_scale = 0.0
+    log_all = _log_paths(n1, n2)
+    band = j * n1 < bound
+    row = np.where(band, 1.0, 0.0)
+    log_scale, terms = 0.0, [_exits_along(row, band, 0, n1, n2, 0.0, log_all)]
     for i in range(1, n1 + 1):
         band = np.abs(i * n2 - j * n1) < bound
+        upward = np.flatnonzero(~band & (row > 0))  # step up from inside onto the boundary
+        terms.append(np.log(row[upward]) + log_scale + _log_paths(n1 - i, n2 - upward)
+                     - log_all)
         row = np.where(band, np.cumsum(np.where(band, row, 0.0)), 0.0)
         peak = row.max()
         if peak == 0:
-            return 1.0
+            break
         row /= peak
         log_scale += math.log(peak)
-    if row[-1] == 0:
-        return 1.0
-    log_paths = math.log(row[-1]) + log_scale
-    log_all = math.lgamma(n1 + n2 + 1) - math.lgamma(n1 + 1) - math.lgamma(n2 + 1)
-    return float(np.clip(1.0 - math.exp(log_paths - log_all), 0.0, 1.0))
+        terms.append(_exits_along(row, band, i, n1, n2, log_scale, log_all))
+    logs = np.concatenate(terms)
+    if len(logs) == 0:
+        return 0.0
+    top = logs.max()
+    return float(np.clip(math.exp(top) * np.exp(logs - top).sum(), 0.0, 1.0))
+
+
+def _exits_along(row, band, i: int, n1: int, n2: int, log_scale: float, log_all: float):
+    """Log-probabilities of first exits by a step right from row ``i``'s last inside point."""
+    inside = np.flatnonzero(band & (row > 0))
+    if len(inside) == 0 or inside[-1] + 1 > n2 or band[inside[-1] + 1]:
+        return np.zeros(0)
+    last = inside[-1]
+    return np.array([math.log(row[last]) + log_scale + _log_paths(n1 - i, n2 - last - 1)
+                     - log_all])
+
+
+def _log_paths(right, up):
+    """log C(right + up, right): lattice paths with ``right`` and ``up`` steps (vectorised)."""
+    from scipy.special import gammaln
+
+    return gammaln(np.asarray(right) + np.asarray(up) + 1.0) - gammaln(
+        np.asarray(right) + 1.0) - gammaln(np.asarray(up) + 1.0)
 
 
 def wasserstein_distance(a_sorted, b_sorted, *, xp=None) -> float:

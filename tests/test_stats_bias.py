@@ -191,3 +191,18 @@ def test_bootstrap_interval_coverage_on_simulated_data():
         low, high = percentile_interval(rates, 0.95)
         hits += bool(low[0] <= true_rate <= high[0])
     assert 0.90 <= hits / trials <= 0.99
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, max_side=12),
+                  elements=st.one_of(st.floats(-5, 5), st.just(np.nan), st.just(np.inf))),
+       st.sampled_from([0.8, 0.9, 0.95]))
+def test_percentile_interval_equals_numpy_nanpercentile(replicates, ci):
+    """Vectorised over cells, with NaN and ±inf replicates ignored, as nanpercentile does."""
+    low, high = percentile_interval(replicates, ci)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells
+        expected = np.nanpercentile(np.where(np.isinf(replicates), np.nan, replicates),
+                                    [(1 - ci) * 50, 100 - (1 - ci) * 50], axis=0)
+    np.testing.assert_allclose(low, expected[0], atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(high, expected[1], atol=1e-12, equal_nan=True)

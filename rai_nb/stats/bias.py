@@ -8,8 +8,6 @@ bootstrap replicates go through the same code.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from . import clarify
@@ -126,10 +124,28 @@ def bootstrap_replicates(tensor, *, n_boot: int, random_state=None) -> np.ndarra
 
 
 def percentile_interval(replicates: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper percentile bounds over axis 0, ignoring undefined (NaN) replicates."""
-    tail = (1 - ci) / 2 * 100
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN, by design
-        finite = np.where(np.isinf(replicates), np.nan, replicates)
-        low, high = np.nanpercentile(finite, [tail, 100 - tail], axis=0)
-    return low, high
+    """Lower and upper percentile bounds over axis 0, ignoring undefined (NaN, ±inf) replicates.
+
+    NumPy's default (linear) percentile of each cell's defined replicates, for every cell at
+    once: one sort along the replicate axis, then interpolation between order statistics (a
+    per-cell ``nanpercentile`` loops over cells in Python: minutes at 100k groups).
+    """
+    tail = (1 - ci) / 2
+    finite = np.where(np.isfinite(replicates), replicates, np.nan)
+    ordered = np.sort(finite, axis=0)  # NaN last
+    count = np.isfinite(finite).sum(axis=0)
+    return _order_statistic(ordered, count, tail), _order_statistic(ordered, count, 1 - tail)
+
+
+def _order_statistic(ordered: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """The linear-interpolation ``q`` quantile of the first ``count`` values along axis 0."""
+    position = np.maximum(count - 1, 0) * q
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, np.maximum(count - 1, 0))
+    low = np.take_along_axis(ordered, below[None, ...], axis=0)[0]
+    high = np.take_along_axis(ordered, above[None, ...], axis=0)[0]
+    fraction = position - below
+    with np.errstate(invalid="ignore"):
+        value = np.where(fraction >= 0.5, high - (high - low) * (1 - fraction),
+                         low + (high - low) * fraction)
+    return np.where(count > 0, value, np.nan)

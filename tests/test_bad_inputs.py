@@ -128,6 +128,14 @@ CORRECT = {
     "all predictions negative": lambda: bias(data=frame(pred=0)),
     "huge k": lambda: rai_nb.slices(frame(), errors="score", k=10_000, max_l=2),
     "all-zero losses": lambda: rai_nb.slices(frame(), errors=np.zeros(N)),
+    "all-NaN column, validate": lambda: rai_nb.validate(frame(x2=np.nan), target="y"),
+    "all-NaN column, validate with reference": lambda: rai_nb.validate(
+        frame(x2=np.nan), reference=frame(), target="y", sensitive="sex"),
+    "only an all-NaN feature": lambda: rai_nb.validate(frame()[["y"]].assign(x=np.nan),
+                                                       target="y"),
+    "all-NaN column, audit": lambda: rai_nb.audit(MODEL, frame(race=np.nan), target="y",
+                                                  sensitive="sex", features=["x1", "x2"],
+                                                  n_boot=0, progress=False),
 }
 
 

@@ -70,3 +70,12 @@ def test_condition_parser_rejects_garbage():
         ("DI", "<", 0.8), ("overall.accuracy", ">=", 0.7)]
     with pytest.raises(rai_nb.RaiError, match="cannot read"):
         parse_conditions("DI is low")
+
+
+def test_validate_a_file_with_an_empty_column(files):
+    empty = files / "empty_column.csv"
+    rai_nb.load_compas()[[*FEATURES, "two_year_recid"]].assign(notes="").to_csv(empty, index=False)
+    done = rai_nb_cli("validate", empty, "--target", "two_year_recid", "--fail-on-severity",
+                      "never")
+    assert done.returncode == 0, done.stderr
+    assert "notes" in done.stdout

@@ -129,6 +129,9 @@ def _label_errors(ctx) -> Check:
     if classes.size < 2 or counts.min() < _FOLDS:
         return Check("label_errors", "pass", (), "too few rows per class to fit out-of-fold models")
     probabilities = _out_of_fold(ctx, numeric, codes, y)
+    if probabilities is None:
+        return Check("label_errors", "pass", (), "no feature column has a value to fit "
+                     "out-of-fold models on")
     issue, confidence, _ = kl.label_issues(ctx.device(probabilities), ctx.device(y),
                                            n_classes=classes.size, xp=ctx.xp)
     share = issue.mean()
@@ -143,8 +146,10 @@ def _label_errors(ctx) -> Check:
                  "out-of-fold model finds very unlikely", details)
 
 
-def _out_of_fold(ctx, numeric: np.ndarray, codes: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Class probabilities of each row from gradient-boosted trees fitted on the other folds."""
+def _out_of_fold(ctx, numeric: np.ndarray, codes: np.ndarray, y: np.ndarray):
+    """Class probabilities of each row from gradient-boosted trees fitted on the other folds;
+    None when no column has a value (an all-missing column carries nothing, and
+    HistGradientBoosting cannot bin it)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from threadpoolctl import threadpool_limits
@@ -156,6 +161,10 @@ def _out_of_fold(ctx, numeric: np.ndarray, codes: np.ndarray, y: np.ndarray) -> 
     small = np.array([len(ctx.cur.levels[j]) < 255 for j in cat_pos], dtype=bool)
     matrix = np.concatenate([numeric, codes]).T
     mask = np.concatenate([np.zeros(numeric.shape[0], bool), small])
+    informative = ~np.isnan(matrix).all(axis=0)
+    if not informative.any():
+        return None
+    matrix, mask = matrix[:, informative], mask[informative]
     model = HistGradientBoostingClassifier(max_iter=50, categorical_features=mask,
                                            random_state=0)
     folds = StratifiedKFold(_FOLDS, shuffle=True, random_state=0)

@@ -168,3 +168,33 @@ def test_polars_input_names_the_argument():
     for call in calls:
         with pytest.raises(rai_nb.RaiError, match="pandas DataFrame"):
             call()
+
+
+class ColumnPredictions:
+    """A Keras-style model: predict returns (n, 1)."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return (np.asarray(X)[:, :1] > 0).astype(int)
+
+
+class ShortPredictions(ColumnPredictions):
+    def predict(self, X):
+        return np.zeros(len(X) - 1, int)
+
+
+def test_keras_style_column_predictions_are_one_per_row():
+    data = frame()
+    result = rai_nb.audit(ColumnPredictions(), data, target="y", sensitive="sex",
+                          features=["x1", "x2"], explain=False, n_boot=0, progress=False)
+    expected = rai_nb.bias(data.assign(p=(data["x1"] > 0).astype(int)), target="y",
+                           prediction="p", sensitive="sex")
+    pd.testing.assert_frame_equal(result.bias.by_group, expected.by_group)
+
+
+def test_predictions_of_the_wrong_length_are_refused():
+    with pytest.raises(rai_nb.RaiError, match=r"predict returned shape \(199,\) for 200 rows"):
+        rai_nb.audit(ShortPredictions(), frame(), target="y", sensitive="sex",
+                     features=["x1", "x2"], explain=False, n_boot=0, progress=False)

@@ -35,9 +35,24 @@ def predict(model, features: pd.DataFrame, *, positive_label=None):
     except Exception as error:  # the model's own failure, e.g. NotFittedError or bad columns
         raise RaiError(f"model {type(model).__name__} failed to predict: "
                        f"{type(error).__name__}: {error}") from error
+    labels = _one_column(labels, len(features), "predict")
     proba = None if proba is None else np.asarray(proba)
-    if proba is None or proba.ndim != 2 or proba.shape[1] != 2:
+    if proba is not None and (proba.ndim != 2 or len(proba) != len(features)):
+        raise RaiError(f"model {type(model).__name__}.predict_proba returned shape {proba.shape} "
+                       f"for {len(features)} rows; expected (rows, classes)")
+    if proba is None or proba.shape[1] != 2:
         return labels, None  # no probabilities, or multi-class: audit predicted labels only
     classes = list(getattr(model, "classes_", [0, 1]))
     column = classes.index(positive_label) if positive_label in classes else 1
     return labels, proba[:, column]
+
+
+def _one_column(values: np.ndarray, n_rows: int, method: str) -> np.ndarray:
+    """Predictions as one value per row: (n,) as is, (n, 1) (Keras style) flattened; any
+    other shape is refused before it can broadcast against the labels."""
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.shape != (n_rows,):
+        raise RaiError(f"the model's {method} returned shape {values.shape} for {n_rows} rows; "
+                       "expected one prediction per row")
+    return values

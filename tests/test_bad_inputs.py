@@ -198,3 +198,10 @@ def test_predictions_of_the_wrong_length_are_refused():
     with pytest.raises(rai_nb.RaiError, match=r"predict returned shape \(199,\) for 200 rows"):
         rai_nb.audit(ShortPredictions(), frame(), target="y", sensitive="sex",
                      features=["x1", "x2"], explain=False, n_boot=0, progress=False)
+
+
+def test_slices_refuse_predictions_in_other_labels_than_the_target():
+    data = frame()
+    model = LogisticRegression().fit(data[["x1", "x2"]], np.where(data["y"] == 1, "yes", "no"))
+    with pytest.raises(rai_nb.RaiError, match=r"values \['no', 'yes'\] that never occur in target"):
+        rai_nb.slices(data, model=model, target="y", features=["sex", "race"])

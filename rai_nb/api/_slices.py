@@ -14,7 +14,7 @@ from ..frame import (
     encode_slice_features,
     is_dask_frame,
 )
-from ..frame._bias import encode_binary
+from ..frame._bias import check_same_classes, encode_binary
 from ..results import SliceResult
 from ..stats.significance import (
     alpha_investing,
@@ -206,6 +206,8 @@ def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop
                  else column_values(data, prediction, argument="prediction")[1])
     if len(predicted) != len(y):
         raise RaiError(f"model.predict returned {len(predicted)} rows for {len(y)}")
+    check_same_classes("prediction" if model is not None else prediction, predicted,
+                       target_name, y)
     if loss == "error":
         return (predicted.to_numpy() != y.to_numpy()).astype(np.float64), None, "error"
     return _rate_loss(loss, target_name, y, predicted, positive_label, require_rows)

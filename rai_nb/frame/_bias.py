@@ -90,7 +90,7 @@ def encode_bias_inputs(
     y_pred = None
     if prediction is not None:
         pred_name, pred_values = column_values(data, prediction, argument="prediction")
-        _check_same_classes(pred_name, pred_values, target_name, target_values)
+        check_same_classes(pred_name, pred_values, target_name, target_values)
         y_pred, _ = encode_binary(pred_name, pred_values, positive_label, argument="prediction")
     elif y_score is not None:
         y_pred = (y_score >= threshold).astype(np.int8)
@@ -154,7 +154,8 @@ def _some_values(values: pd.Series) -> list[str]:
     return sorted(map(str, pd.unique(values)))[:10]
 
 
-def _check_same_classes(pred_name, pred_values, target_name, target_values) -> None:
+def check_same_classes(pred_name, pred_values, target_name, target_values) -> None:
+    """RaiError when predictions hold labels the target never has (scores, or another coding)."""
     if is_implicit_binary(pred_values) and is_implicit_binary(target_values):
         return
     unknown = set(pd.unique(pred_values.dropna())) - set(pd.unique(target_values))

@@ -56,6 +56,8 @@ BIAS_ERRORS = {
     "bad n_boot": (lambda: bias(n_boot=-3), "n_boot"),
     "bad ci": (lambda: bias(ci=0), "ci must"),
     "empty sensitive list": (lambda: bias(sensitive=[]), "at least one"),
+    "sensitive as a set": (lambda: bias(sensitive={"sex", "race"}), "is a set.*list"),
+    "boolean n_boot": (lambda: bias(n_boot=True), "n_boot must be a non-negative integer"),
     "duplicate column names": (lambda: bias(data=frame().rename(columns={"race": "sex"})),
                                "more than once"),
 }
@@ -98,6 +100,15 @@ OTHER_ERRORS = {
                                  "failed to predict: RuntimeError"),
     "audit: no predict": (lambda: rai_nb.audit(object(), frame(), target="y", sensitive="sex",
                                                progress=False), "predict method"),
+    "audit: sample=0": (lambda: rai_nb.audit(MODEL, frame(), target="y", sensitive="sex",
+                                             features=["x1", "x2"], sample=0, progress=False),
+                        "sample .rows explained. must be a positive integer"),
+    "audit: card not a dict": (lambda: rai_nb.audit(
+        MODEL, frame(), target="y", sensitive="sex", features=["x1", "x2"], card=["a"],
+        explain=False, progress=False), "card must be a dict"),
+    "audit: boolean n_boot": (lambda: rai_nb.audit(
+        MODEL, frame(), target="y", sensitive="sex", features=["x1", "x2"], n_boot=True,
+        explain=False, progress=False), "n_boot must be"),
     "flip test: regressor labels": (lambda: rai_nb.flip_test(
         LinearRegression().fit(frame()[["x1", "x2"]], frame()["score"]), frame(),
         sensitive="sex", features=["x1", "x2"]), "binary classifier"),
@@ -128,6 +139,7 @@ CORRECT = {
     "all predictions negative": lambda: bias(data=frame(pred=0)),
     "huge k": lambda: rai_nb.slices(frame(), errors="score", k=10_000, max_l=2),
     "all-zero losses": lambda: rai_nb.slices(frame(), errors=np.zeros(N)),
+    "sensitive as a pandas Index": lambda: bias(sensitive=frame()[["sex", "race"]].columns),
     "all-NaN column, validate": lambda: rai_nb.validate(frame(x2=np.nan), target="y"),
     "all-NaN column, validate with reference": lambda: rai_nb.validate(
         frame(x2=np.nan), reference=frame(), target="y", sensitive="sex"),

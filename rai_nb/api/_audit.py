@@ -80,6 +80,13 @@ def audit(
         raise RaiError(f"data must be a pandas DataFrame (or a Dask one), got {type(data).__name__}")
     if not lazy and len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
+    if explain and (isinstance(sample, bool) or not isinstance(sample, (int, np.integer))
+                    or sample < 1):
+        raise RaiError(f"sample (rows explained) must be a positive integer, got {sample!r}; "
+                       "pass explain=False to skip explanations")
+    if card is not None and not isinstance(card, dict):
+        raise RaiError(f"card must be a dict of model-card fields (name, intended_use, …), got "
+                       f"{type(card).__name__}")
     features = model_features(model, data, target, features)
     with progress_bar(total=len(_STEPS), desc="rai_nb audit", enabled=progress) as bar:
         bar.set_postfix_str("predictions")

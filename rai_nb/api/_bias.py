@@ -79,7 +79,7 @@ def bias(
     >>> float(result.disparities["demographic_parity_difference"])
     0.5
     """
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise RaiError(f"n_boot must be a non-negative integer, got {n_boot!r}")
     if not 0 < ci < 1:
         raise RaiError(f"ci must lie strictly between 0 and 1, got {ci!r}")

@@ -177,9 +177,12 @@ def encode_score(name, values: pd.Series) -> np.ndarray:
 
 def facet_specs(sensitive) -> list[tuple[object, float | None]]:
     """Normalise ``sensitive`` (a name, a list of names, or {name: threshold}) to pairs."""
+    if isinstance(sensitive, (set, frozenset)):
+        raise RaiError("sensitive is a set, whose order is not fixed; pass a list of column "
+                       "names")
     if isinstance(sensitive, dict):
         specs = list(sensitive.items())
-    elif isinstance(sensitive, (list, tuple)):
+    elif isinstance(sensitive, (list, tuple, pd.Index)):
         specs = [(name, None) for name in sensitive]
     else:
         specs = [(sensitive, None)]

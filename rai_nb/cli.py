@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import RaiError
+from .render import printable
 
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*(-?[\d.]+(?:e-?\d+)?)\s*$")
@@ -124,7 +125,8 @@ def run_audit(args) -> int:
                    reference=read_table(args.reference) if args.reference else None,
                    positive_label=parse_scalar(args.positive_label), explain=not args.no_explain,
                    progress=False)
-    print(result.to_markdown() if args.verbose else result.findings().to_string(index=False))
+    print(printable(result.to_markdown() if args.verbose
+                    else result.findings().to_string(index=False)))
     files = {"report.html": result.to_html(), "report.json": result.to_json(),
              "MODEL_CARD.md": result.card.to_markdown()}
     _write(args.out, files)
@@ -137,7 +139,7 @@ def run_validate(args) -> int:
     result = validate(read_table(args.data),
                       reference=read_table(args.reference) if args.reference else None,
                       target=args.target, sensitive=split_names(args.sensitive))
-    print(result.checks.to_string())
+    print(printable(result.checks.to_string()))
     _write(args.out, {"validation.html": result.to_html(), "validation.json": result.to_json()})
     levels = {"fail": ("fail",), "warn": ("fail", "warn"), "never": ()}[args.fail_on_severity]
     bad = result.checks[result.checks["severity"].isin(levels)]
@@ -149,7 +151,7 @@ def run_drift(args) -> int:
 
     result = drift(read_table(args.reference), read_table(args.current),
                    columns=split_names(args.columns), target=args.target)
-    print(result.columns.to_string())
+    print(printable(result.columns.to_string()))
     _write(args.out, {"drift.html": result.to_html(), "drift.json": result.to_json()})
     drifted = result.drifted if args.fail_on_drift else []
     return _verdict([f"{name} drifted" for name in drifted])
@@ -157,7 +159,7 @@ def run_drift(args) -> int:
 
 def _verdict(failures: list[str]) -> int:
     for line in failures:
-        print(f"FAILED: {line}", file=sys.stderr)
+        print(printable(f"FAILED: {line}"), file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except RaiError as error:
-        print(f"rai-nb: error: {error}", file=sys.stderr)
+        print(printable(f"rai-nb: error: {error}"), file=sys.stderr)
         return 2
 
 

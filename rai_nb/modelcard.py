@@ -11,6 +11,7 @@ import datetime as _dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -208,7 +209,8 @@ def _issues_text(audit) -> str:
 
 
 def _save_figures(audit, folder: Path, base: Path) -> dict:
-    """PNG charts of the audit next to the card; section title → image links."""
+    """PNG charts of the audit next to the card; section title → image links, relative and
+    percent-encoded (a file name cannot close the link or name another scheme)."""
     if audit is None:
         return {}
     from .ui.plots import importance_figure, metric_figure
@@ -224,7 +226,7 @@ def _save_figures(audit, folder: Path, base: Path) -> dict:
         for name, alt, figure in items:
             figure.savefig(folder / name, dpi=110, bbox_inches="tight")
             links.setdefault(title, []).append(
-                {"path": (folder / name).relative_to(base).as_posix(), "alt": alt})
+                {"path": quote((folder / name).relative_to(base).as_posix()), "alt": alt})
     return links
 
 

@@ -199,17 +199,36 @@ def _html_table(table: pd.DataFrame, notes: dict[str, str], marks: dict | None =
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
+#: Every character a markdown renderer may take as a line break (CR, LS, PS, VT, FF, NEL).
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+#: Line starts that open a block once inline syntax is escaped: indentation (code blocks),
+#: a setext heading underline (===) and an ordered list item (1. or 1)).
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+_SETEXT = re.compile(r"^=", re.MULTILINE)
+_ORDERED = re.compile(r"^(\d+)([.)])", re.MULTILINE)
 
 
 def md_escape(text, *, keep_lines: bool = False) -> str:
     """Escape markdown syntax and raw HTML in user-controlled text.
 
-    Line breaks become spaces (table cells, headings) unless ``keep_lines`` (paragraphs).
+    Every kind of line break becomes a newline; line breaks become spaces (table cells,
+    headings) unless ``keep_lines`` (paragraphs), where lines lose their indentation and a
+    line start that would open a block (``===``, ``1.``) is escaped.
     """
-    text = html.escape(str(text), quote=False)
+    text = _LINE_BREAKS.sub("\n", html.escape(str(text), quote=False))
     if not keep_lines:
-        text = text.replace("\n", " ")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+        return _MD_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+    text = _MD_SPECIAL.sub(r"\\\1", _INDENT.sub("", text))
+    return _ORDERED.sub(r"\1\\\2", _SETEXT.sub(r"\\=", text))
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (ANSI escapes, carriage returns) shown as ``\\xNN``,
+    so data cannot move the cursor or recolour a terminal or CI log."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def to_markdown(title: str, sections: list[Section], *, level: int = 2) -> str:

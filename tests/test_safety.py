@@ -109,3 +109,51 @@ def test_hostile_text_is_escaped_everywhere(hostile, name):
     markdown = result.to_markdown()
     assert "<script" not in markdown and "<img" not in markdown
     assert "](javascript" not in markdown
+
+
+def test_markdown_line_breaks_and_block_syntax_cannot_reshape_a_report():
+    """A carriage return (or U+2028) in a group name cannot split a table row, and narrative
+    text cannot become a heading, a code block or a list (rendered with mistune)."""
+    mistune = pytest.importorskip("mistune")
+    rng = np.random.default_rng(1)
+    groups = ["a\rb", "c\u2028d", "e\r\nf", "g"]
+    data = pd.DataFrame({"group": rng.choice(groups, 400), "y": rng.integers(0, 2, 400),
+                         "pred": rng.integers(0, 2, 400)})
+    result = rai_nb.bias(data, target="y", prediction="pred", sensitive="group")
+    page = mistune.html(result.to_markdown())
+    assert page.count("<tr>") == sum(len(s.table) + 1 for s in result.sections()
+                                     if s.table is not None)
+    card = rai_nb.modelcard.ModelCard({"name": "card", "caveats": "Heading\n===\n    code\n"
+                                       "1. listed\n2) listed"}).to_markdown()
+    rendered = mistune.html(card)
+    caveats = rendered[rendered.index("Heading"):]
+    assert "<h1>" not in caveats and "<pre>" not in caveats and "<ol>" not in caveats
+
+
+def test_model_card_file_names_cannot_inject_links(tmp_path, world):
+    import re
+
+    audit = rai_nb.audit(world["clf"], world["test"], target="two_year_recid", sensitive="race",
+                         n_boot=0, sample=20, progress=False)
+    path = audit.card.save(tmp_path / "x) [click me](javascript:alert(9)+a.md")
+    text = path.read_text(encoding="utf-8")
+    targets = re.findall(r"!\[[^\]]*\]\(([^)]*)\)", text)
+    assert targets and all(t.startswith("x%29%20%5Bclick%20me%5D%28javascript%3Aalert%289%29")
+                           and t.endswith(".png") for t in targets)
+    assert "](javascript" not in text
+    assert (tmp_path / "x) [click me](javascript:alert(9)+a_files" / "selection_rate.png").exists()
+
+
+def test_cli_shows_control_characters_from_data_escaped(tmp_path):
+    import subprocess
+    import sys
+
+    data = pd.DataFrame({"\x1b[31mnote\x1b[0m": [f"id{i}" for i in range(100)],  # id-like
+                         "y": [0, 1] * 50, "x": np.arange(100.0)})
+    data.to_csv(tmp_path / "data.csv", index=False)
+    done = subprocess.run([sys.executable, "-m", "rai_nb.cli", "validate", tmp_path / "data.csv",
+                           "--target", "y", "--fail-on-severity", "never"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout + done.stderr
+    assert "\\x1b[31mnote" in done.stdout  # shown, escaped

@@ -217,3 +217,14 @@ def test_slices_refuse_predictions_in_other_labels_than_the_target():
     model = LogisticRegression().fit(data[["x1", "x2"]], np.where(data["y"] == 1, "yes", "no"))
     with pytest.raises(rai_nb.RaiError, match=r"values \['no', 'yes'\] that never occur in target"):
         rai_nb.slices(data, model=model, target="y", features=["sex", "race"])
+
+
+def test_audit_slices_over_the_models_inputs_and_sensitive_columns_only():
+    data = frame(customer_id=[f"c{i}" for i in range(N)], note=RNG.choice(["u", "v"], N))
+    with rai_nb.config_context(max_groups=100):
+        result = rai_nb.audit(MODEL, data, target="y", sensitive="sex", features=["x1", "x2"],
+                              explain=False, n_boot=0, progress=False)
+    # An ID outside the features used to stop the audit (too many groups); now it is left out,
+    # and so is every other column the model does not take.
+    sliced = {column for predicates in result.slices.top["predicates"] for column in predicates}
+    assert sliced <= {"x1", "x2", "sex"}

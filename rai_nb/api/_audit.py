@@ -57,7 +57,8 @@ def audit(
         The favourable outcome, when labels are not 0/1.
     features : list of str, optional
         Columns the model takes; default ``model.feature_names_in_`` when it has them, else
-        every column but the target.
+        every column but the target. Problem slices are searched over these and the sensitive
+        columns (text columns with more than ``max_groups`` distinct values, IDs, left out).
     explain : bool, default True
         Compute SHAP values on a sample of ``sample`` rows.
     n_boot : int, default 200
@@ -104,7 +105,8 @@ def audit(
                         positive_label=positive_label, n_boot=n_boot, random_state=random_state)
         bar.update()
         problem = slices(frame.drop(columns=derived), errors=errors, k=10, max_l=2,
-                         min_sup=max(30, n_rows // 100))
+                         min_sup=max(30, n_rows // 100),
+                         features=_slice_columns(frame, features, sensitive, lazy))
         bar.update()
         checks = validate(data, reference=reference, target=target, sensitive=sensitive,
                           positive_label=positive_label, random_state=random_state)
@@ -122,6 +124,20 @@ def audit(
         result = _with_card(result, ModelCard(dict(card or {}), audit=result))
         bar.update()
     return result
+
+
+def _slice_columns(frame, features: list, sensitive, lazy: bool) -> list:
+    """The model's inputs and the sensitive columns: where problem slices are searched. Text
+    columns with more distinct values than ``max_groups`` (identifiers) are left out."""
+    from ..backend import get_config
+
+    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    columns = list(dict.fromkeys([*features, *(n for n in names if n in frame.columns)]))
+    if lazy:
+        return columns
+    limit = get_config().max_groups
+    return [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])
+            or frame[c].nunique(dropna=False) <= limit]
 
 
 def _with_card(result: AuditResult, card) -> AuditResult:

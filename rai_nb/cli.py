@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import math
 import operator
 import re
 import sys
@@ -24,26 +25,53 @@ from .errors import RaiError
 from .render import printable
 
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
-_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*(-?[\d.]+(?:e-?\d+)?)\s*$")
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
 
 
 def read_table(path: str) -> pd.DataFrame:
-    """A DataFrame from a .csv or .parquet file."""
+    """A DataFrame from a .csv (UTF-8, else Latin-1) or .parquet file; RaiError naming the
+    file when it is missing, a folder, empty or not what its name says."""
     suffix = Path(path).suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise RaiError(f"data files must be .csv or .parquet, got {path!r}")
-    if not Path(path).exists():
-        raise RaiError(f"no such file: {path!r}")
-    return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    _existing_file(path)
+    try:
+        if suffix != ".csv":
+            return pd.read_parquet(path)
+        try:
+            return pd.read_csv(path)
+        except UnicodeDecodeError:  # spreadsheets often export Latin-1 (Windows-1252)
+            return pd.read_csv(path, encoding="latin-1")
+    except pd.errors.EmptyDataError:
+        raise RaiError(f"{path!r} is empty: no columns to read") from None
+    except (pd.errors.ParserError, ValueError, OSError) as error:
+        kind = "CSV" if suffix == ".csv" else "Parquet"
+        raise RaiError(f"{path!r} is not a readable {kind} file: "
+                       f"{_first_line(error)}") from None
 
 
 def read_model(path: str):
     """A model saved with pickle or joblib (only load files you trust: unpickling runs code)."""
-    if not Path(path).exists():
-        raise RaiError(f"no such file: {path!r}")
+    _existing_file(path)
     import joblib
 
-    return joblib.load(path)
+    try:
+        return joblib.load(path)
+    except Exception as error:  # any unpickling failure: truncated, not a pickle, wrong class
+        raise RaiError(f"{path!r} is not a readable pickle/joblib model file: "
+                       f"{type(error).__name__}: {_first_line(error)}") from None
+
+
+def _existing_file(path: str) -> None:
+    if not Path(path).exists():
+        raise RaiError(f"no such file: {path!r}")
+    if not Path(path).is_file():
+        raise RaiError(f"{path!r} is a folder, not a file")
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def parse_conditions(text: str | None) -> list[tuple[str, str, float]]:
@@ -55,7 +83,13 @@ def parse_conditions(text: str | None) -> list[tuple[str, str, float]]:
         match = _CONDITION.match(part)
         if not match:
             raise RaiError(f"--fail-on: cannot read {part.strip()!r}; write NAME<VALUE or NAME>VALUE")
-        conditions.append((match[1], match[2], float(match[3])))
+        try:
+            limit = float(match[3])
+        except ValueError:
+            limit = math.nan
+        if not math.isfinite(limit):
+            raise RaiError(f"--fail-on: {part.strip()!r} needs a finite number after {match[2]}")
+        conditions.append((match[1], match[2], limit))
     return conditions
 
 
@@ -93,6 +127,8 @@ def _write(out: str | None, files: dict[str, str]) -> None:
     if not out:
         return
     folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise RaiError(f"--out {out!r} is a file; give a folder for the reports")
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")

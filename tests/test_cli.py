@@ -79,3 +79,50 @@ def test_validate_a_file_with_an_empty_column(files):
                       "never")
     assert done.returncode == 0, done.stderr
     assert "notes" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    (folder / "empty.csv").write_text("")
+    (folder / "corrupt.csv").write_text('a,b\n1,"x\n')
+    (folder / "fake.parquet").write_text("a,b\n1,2\n")
+    (folder / "model.pkl").write_text("not a pickle")
+    (folder / "folder.csv").mkdir()
+    (folder / "report.txt").write_text("")
+    (folder / "latin.csv").write_bytes("café,y\n1,0\n2,1\n3,0\n4,1\n".encode("latin-1"))
+    joblib.dump(LogisticRegression(), folder / "whole.joblib")
+    (folder / "truncated.joblib").write_bytes((folder / "whole.joblib").read_bytes()[:40])
+    return folder
+
+
+BAD_CALLS = {
+    "empty CSV": (["validate", "empty.csv"], "is empty"),
+    "corrupt CSV": (["validate", "corrupt.csv"], "not a readable CSV file"),
+    "CSV named .parquet": (["validate", "fake.parquet"], "not a readable Parquet file"),
+    "a folder": (["validate", "folder.csv"], "is a folder"),
+    "model not a pickle": (["audit", "latin.csv", "--model", "model.pkl", "--target", "y",
+                            "--sensitive", "y"], "not a readable pickle/joblib model file"),
+    "truncated joblib": (["audit", "latin.csv", "--model", "truncated.joblib", "--target", "y",
+                          "--sensitive", "y"], "not a readable pickle/joblib model file"),
+    "out is a file": (["validate", "latin.csv", "--out", "report.txt"], "is a file"),
+    "garbage threshold": (["audit", "latin.csv", "--model", "whole.joblib", "--target", "y",
+                           "--sensitive", "y", "--fail-on", "DI<.5.5"], "finite number"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CALLS, ids=list(BAD_CALLS))
+def test_bad_files_end_in_one_line_and_exit_2(bad_files, case):
+    args, message = BAD_CALLS[case]
+    done = subprocess.run([sys.executable, "-m", "rai_nb.cli", *args], cwd=bad_files,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and message in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+
+
+def test_latin_1_csv_is_read(bad_files):
+    done = subprocess.run([sys.executable, "-m", "rai_nb.cli", "validate", "latin.csv",
+                           "--fail-on-severity", "never"], cwd=bad_files, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr

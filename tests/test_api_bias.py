@@ -265,3 +265,12 @@ def test_import_stays_light():
             "; print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_bootstrap_intervals_are_the_same_on_every_run_by_default():
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"s": rng.choice(["a", "b"], 500), "y": rng.integers(0, 2, 500),
+                         "p": rng.integers(0, 2, 500)})
+    first = rai_nb.bias(data, target="y", prediction="p", sensitive="s", n_boot=30)
+    again = rai_nb.bias(data, target="y", prediction="p", sensitive="s", n_boot=30)
+    pd.testing.assert_frame_equal(first.intervals, again.intervals)

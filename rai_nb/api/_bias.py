@@ -34,7 +34,7 @@ def bias(
     threshold: float = 0.5,
     n_boot: int = 0,
     ci: float = 0.95,
-    random_state=None,
+    random_state=0,
 ) -> BiasResult:
     """Group fairness metrics of labels and predictions over sensitive groups.
 
@@ -62,8 +62,9 @@ def bias(
         Bootstrap resamples for percentile intervals (0: none).
     ci : float, default 0.95
         Coverage of the intervals.
-    random_state : int or numpy.random.Generator, optional
-        Seed of the bootstrap.
+    random_state : int, numpy.random.Generator or None, default 0
+        Seed of the bootstrap: fixed by default, so the same data gives the same intervals on
+        every run (as fairlearn's ``random_state``); None draws a fresh seed.
 
     Returns
     -------

@@ -106,6 +106,12 @@ OTHER_ERRORS = {
     "audit: card not a dict": (lambda: rai_nb.audit(
         MODEL, frame(), target="y", sensitive="sex", features=["x1", "x2"], card=["a"],
         explain=False, progress=False), "card must be a dict"),
+    "validate: list cells": (lambda: rai_nb.validate(frame(tags=[[1, 2]] * N), target="y"),
+                             "'tags' holds list cells"),
+    "drift: dict cells": (lambda: rai_nb.drift(frame(meta=[{"a": 1}] * N), frame()),
+                          "'meta' holds dict cells"),
+    "slices: list cells": (lambda: rai_nb.slices(frame(tags=[[1]] * N), errors="score"),
+                           "features column 'tags' holds list cells"),
     "audit: boolean n_boot": (lambda: rai_nb.audit(
         MODEL, frame(), target="y", sensitive="sex", features=["x1", "x2"], n_boot=True,
         explain=False, progress=False), "n_boot must be"),
@@ -140,6 +146,15 @@ CORRECT = {
     "huge k": lambda: rai_nb.slices(frame(), errors="score", k=10_000, max_l=2),
     "all-zero losses": lambda: rai_nb.slices(frame(), errors=np.zeros(N)),
     "sensitive as a pandas Index": lambda: bias(sensitive=frame()[["sex", "race"]].columns),
+    "time-zone aware datetimes, validate": lambda: rai_nb.validate(
+        frame(when=pd.date_range("2024-01-01", periods=N, freq="h", tz="Europe/Paris")),
+        reference=frame(when=pd.date_range("2024-01-01", periods=N, freq="h", tz="UTC")),
+        target="y"),
+    "time-zone aware datetimes, drift": lambda: rai_nb.drift(
+        frame(when=pd.date_range("2024-01-01", periods=N, freq="D", tz="UTC")),
+        frame(when=pd.date_range("2024-03-01", periods=N, freq="D", tz="UTC"))),
+    "time-zone aware datetimes, slices": lambda: rai_nb.slices(
+        frame(when=pd.date_range("2024-01-01", periods=N, freq="h", tz="UTC")), errors="score"),
     "all-NaN column, validate": lambda: rai_nb.validate(frame(x2=np.nan), target="y"),
     "all-NaN column, validate with reference": lambda: rai_nb.validate(
         frame(x2=np.nan), reference=frame(), target="y", sensitive="sex"),

@@ -61,6 +61,7 @@ def encode_categorical(name, values: pd.Series, *, argument: str) -> EncodedColu
         try:
             codes, levels = pd.factorize(values, sort=True)
         except TypeError:  # mixed types that do not sort: keep first-seen order
+            require_hashable(name, values, argument)
             codes, levels = pd.factorize(values, sort=False)
     limit = get_config().max_groups
     if len(levels) > limit:
@@ -135,3 +136,18 @@ def combine_columns(columns: list[EncodedColumn]) -> EncodedColumn:
         raise RaiError(TOO_MANY_GROUPS.format(argument="sensitive", column=names, count=len(levels),
                                               limit=limit))
     return EncodedColumn(tuple(c.name for c in columns), codes.astype(np.int64), levels)
+
+
+def require_hashable(name, values: pd.Series, argument: str) -> None:
+    """RaiError naming the column when its cells are lists, dicts or sets (they cannot be
+    counted, compared or grouped as values)."""
+    if not pd.api.types.is_object_dtype(values.dtype):
+        return
+    try:
+        pd.unique(values)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in values.head(1000)
+                        if isinstance(v, (list, dict, set))})
+        raise RaiError(f"{argument} column {name!r} holds {'/'.join(kinds) or 'unhashable'} "
+                       "cells, which cannot be counted or grouped; convert them to strings "
+                       "or leave the column out") from None

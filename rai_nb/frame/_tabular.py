@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EMPTY_DATA, MISSING_COLUMN, RaiError
+from ._columns import require_hashable
 
 _MIXED = frozenset({"mixed", "mixed-integer", "mixed-integer-float"})
 
@@ -154,6 +155,7 @@ def infer_schema(name, values: pd.Series) -> ColumnSchema:
         or pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
     mixed = ()
     if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(values, skipna=True) in _MIXED:
+        require_hashable(name, values, "data")  # lists and dicts infer as mixed
         mixed = tuple(sorted({type(v).__name__ for v in pd.unique(values.dropna())}))
     return ColumnSchema(name, "numeric" if numeric else "categorical", str(dtype), mixed)
 
@@ -185,7 +187,10 @@ def _encode(frame, names, schema, vocab: dict) -> EncodedTable:
 
 
 def numeric_values(values: pd.Series) -> np.ndarray:
-    """float64 copy; datetimes and timedeltas in seconds; NaN where missing or non-finite."""
+    """float64 copy; datetimes (time-zone aware ones in UTC) and timedeltas in seconds; NaN
+    where missing or non-finite."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert(None)
     if pd.api.types.is_datetime64_any_dtype(values.dtype) or \
             pd.api.types.is_timedelta64_dtype(values.dtype):
         stamps = values.to_numpy()

@@ -410,3 +410,39 @@ def test_menu_opens_the_tutorial(lab, page):
     tutorial = nbformat.read(notebooks / "rai_nb_tutorial.ipynb", as_version=4)
     nbformat.validate(tutorial)
     assert any(c.source.startswith("%load_ext rai_nb\n%audit ") for c in tutorial.cells)
+
+
+def test_hostile_reports_never_break_the_notebook(lab, page, screenshots):
+    """Keys named like object properties render; a malformed report shows a readable box; the
+    notebook's other cells stay visible either way."""
+    import copy
+
+    base, notebooks, report = lab
+    hostile = copy.deepcopy(report)
+    bias = next(p for p in hostile["parts"] if p["kind"] == "bias")
+    table = _section(bias, "Metrics by group")["table"]
+    table["columns"][:3] = ["constructor", "__proto__", "toString"]
+    table["rows"][0]["index"] = ["hasOwnProperty"]
+    broken = copy.deepcopy(report)
+    broken["sections"][0]["table"]["rows"][0] = None
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Cell before the reports"),
+        nbformat.v4.new_code_cell("", outputs=[
+            nbformat.v4.new_output("display_data", data={REPORT_MIME: hostile}),
+            nbformat.v4.new_output("display_data", data={REPORT_MIME: broken})]),
+        nbformat.v4.new_markdown_cell("Cell after the reports"),
+    ])
+    nbformat.write(notebook, notebooks / "hostile.ipynb")
+    _open(page, base, "hostile.ipynb")
+    page.locator(".jp-Dialog").get_by_role("button", name="No Kernel").click()
+    rendered = page.locator(".jp-RenderedMarkdown p")
+    rendered.filter(has_text="Cell after the reports").wait_for()
+    assert rendered.filter(has_text="Cell before the reports").is_visible()
+    reports = page.locator(".rai-nb-report")
+    reports.nth(1).wait_for()
+    assert "rai-nb-error" not in (reports.nth(0).get_attribute("class") or "")
+    reports.nth(0).get_by_role("tab", name="Fairness").click()
+    headers = reports.nth(0).locator(".rai-nb-tabpanel[data-kind=bias] thead th").all_text_contents()
+    assert {"constructor", "__proto__", "toString"} <= set(headers)
+    assert reports.nth(1).text_content().startswith("Cannot show this rai_nb report: ")
+    page.screenshot(path=str(screenshots / "hostile_reports.png"), full_page=True)

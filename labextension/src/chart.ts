@@ -37,8 +37,9 @@ export function barChart(
   title: string
 ): SVGSVGElement {
   const finite = values.map(v => (Number.isFinite(v) ? v : 0));
-  const low = Math.min(0, ...finite);
-  const high = Math.max(0, ...finite);
+  // A reduction, not Math.min(...finite): spreading a long array overflows the call stack.
+  const low = finite.reduce((a, b) => Math.min(a, b), 0);
+  const high = finite.reduce((a, b) => Math.max(a, b), 0);
   const span = high - low || 1;
   const x = (v: number): number =>
     LABEL_WIDTH + (PLOT_WIDTH * (v - low)) / span;

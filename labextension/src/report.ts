@@ -13,6 +13,7 @@ import {
   Report,
   ReportSection,
   ReportTable,
+  own,
   reportProblem
 } from './types';
 
@@ -55,13 +56,25 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 export function renderReport(value: unknown): HTMLElement {
   const problem = reportProblem(value);
   if (problem !== null) {
-    return el(
-      'div',
-      'rai-nb-report rai-nb-error',
-      `Cannot show this rai_nb report: ${problem}.`
-    );
+    return errorBox(problem);
   }
-  const report = value as Report;
+  try {
+    return renderValidReport(value as Report);
+  } catch (error) {
+    // Whatever slipped past the checks, the notebook must still show its other cells.
+    return errorBox(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function errorBox(problem: string): HTMLElement {
+  return el(
+    'div',
+    'rai-nb-report rai-nb-error',
+    `Cannot show this rai_nb report: ${problem}.`
+  );
+}
+
+function renderValidReport(report: Report): HTMLElement {
   const root = el('div', 'rai-nb-report');
   root.dataset.kind = report.kind;
   renderedReports.set(root, report);
@@ -76,7 +89,7 @@ export function renderReport(value: unknown): HTMLElement {
 }
 
 function partTab(part: Report): [string, Report] {
-  return [PART_LABELS[part.kind] ?? part.title, part];
+  return [own(PART_LABELS, part.kind) ?? part.title, part];
 }
 
 function header(report: Report): HTMLElement {
@@ -299,14 +312,15 @@ export class SortableTable {
       this.addHeader(
         head,
         formatLabel(column),
-        notes[String(column)],
+        own(notes, String(column)),
         'rai-nb-value',
         j
       );
     });
-    this.marked = table.columns.map(
-      column => new Set(marks[String(column)] ?? [])
-    );
+    this.marked = table.columns.map(column => {
+      const rows = own(marks, String(column));
+      return new Set(Array.isArray(rows) ? rows : []);
+    });
     this.body = element.createTBody();
     this.order = table.rows.map((_, i) => i);
     this.node.appendChild(element);

@@ -7,6 +7,9 @@
 /** MIME type of a rai_nb report in a notebook output. */
 export const REPORT_MIME = 'application/vnd.rai-nb.report+json';
 
+/** Most bars one chart draws; rai_nb itself never emits more than a few hundred. */
+export const MAX_BARS = 5000;
+
 /** The newest report layout this extension understands. */
 export const REPORT_VERSION = 1;
 
@@ -45,6 +48,21 @@ export interface Report {
   parts?: Report[];
 }
 
+/**
+ * `record[key]` when `record` itself holds `key`, else undefined: report keys are user text,
+ * and a column named `constructor` or `__proto__` must not reach `Object.prototype`.
+ */
+export function own<T>(
+  record: { [key: string]: T } | undefined,
+  key: string
+): T | undefined {
+  return record !== undefined &&
+    record !== null &&
+    Object.prototype.hasOwnProperty.call(record, key)
+    ? record[key]
+    : undefined;
+}
+
 function isObject(value: unknown): value is { [key: string]: unknown } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -73,9 +91,36 @@ export function reportProblem(value: unknown): string | null {
       if (
         !isObject(table) ||
         !Array.isArray(table.columns) ||
-        !Array.isArray(table.rows)
+        !Array.isArray(table.rows) ||
+        !Array.isArray(table.index_names) ||
+        !table.rows.every(
+          row =>
+            isObject(row) &&
+            Array.isArray(row.index) &&
+            Array.isArray(row.values)
+        )
       ) {
         return `the table of section "${section.title}" is malformed`;
+      }
+    }
+    const bars = section.bars;
+    if (bars !== null && bars !== undefined) {
+      if (
+        !isObject(bars) ||
+        !Array.isArray(bars.labels) ||
+        !Array.isArray(bars.values) ||
+        bars.labels.length !== bars.values.length
+      ) {
+        return `the chart of section "${section.title}" is malformed`;
+      }
+      if (bars.values.length > MAX_BARS) {
+        return `the chart of section "${section.title}" has ${bars.values.length} bars (at most ${MAX_BARS} are drawn)`;
+      }
+    }
+    for (const field of ['notes', 'marks']) {
+      const value = section[field];
+      if (value !== undefined && value !== null && !isObject(value)) {
+        return `the ${field} of section "${section.title}" are malformed`;
       }
     }
   }

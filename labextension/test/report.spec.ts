@@ -384,3 +384,55 @@ describe('commands and renderer registration', () => {
     );
   });
 });
+
+describe('hostile and malformed reports', () => {
+  const propertyNames = [
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty'
+  ];
+
+  function hostileReport(): Report {
+    const report = fixture('bias');
+    const metrics = section(report, 'Metrics by group');
+    const table = metrics.table!;
+    table.columns = table.columns.map((c, j) =>
+      j < propertyNames.length ? propertyNames[j] : c
+    );
+    table.rows[0].index = ['constructor'];
+    report.kind = 'constructor';
+    return report;
+  }
+
+  it('renders columns, categories and kinds named like object properties', () => {
+    const root = renderReport(hostileReport());
+    expect(root.classList.contains('rai-nb-error')).toBe(false);
+    const headers = texts(
+      sectionNode(root, 'Metrics by group').querySelectorAll('thead th')
+    );
+    for (const name of propertyNames) {
+      expect(headers).toContain(name);
+    }
+  });
+
+  it('shows a readable box for a null row, a bad chart or marks that are not lists', () => {
+    const nullRow = fixture('bias');
+    (section(nullRow, 'Metrics by group').table!.rows as unknown[])[0] = null;
+    const longChart = fixture('bias');
+    const withBars = longChart.sections.find(s => s.bars)!;
+    withBars.bars!.labels = Array.from({ length: 200000 }, (_, i) => `g${i}`);
+    withBars.bars!.values = Array.from({ length: 200000 }, (_, i) => i);
+    const badMarks = fixture('bias');
+    const marked = badMarks.sections.find(s => s.table)!;
+    marked.marks = {
+      [String(marked.table!.columns[0])]: 5 as unknown as number[]
+    };
+    for (const report of [nullRow, longChart]) {
+      const root = renderReport(report);
+      expect(root.classList.contains('rai-nb-error')).toBe(true);
+      expect(root.textContent).toMatch(/^Cannot show this rai_nb report: /);
+    }
+    expect(() => renderReport(badMarks)).not.toThrow();
+  });
+});

@@ -8,12 +8,14 @@ import warnings
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial.distance import cdist, jensenshannon
 
+import rai_nb
 from rai_nb.backend import to_device
 from rai_nb.checks import drift as kd
 from rai_nb.checks.mmd import mmd_test
@@ -234,3 +236,24 @@ def test_exact_ks_tail_keeps_its_digits_far_below_one_in_a_million(n1, n2, shift
     assert expected.pvalue < 1e-12
     got = kd.ks_pvalue(expected.statistic, n1, n2, method="exact")
     assert got == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_changed_kind_vanished_column_and_missingness_are_drift():
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"code": rng.integers(0, 5, 600), "emptied": rng.normal(size=600),
+                        "gone": rng.normal(size=600), "sparse": rng.normal(size=600),
+                        "steady": rng.normal(size=600)})
+    cur = pd.DataFrame({"code": rng.integers(0, 5, 500).astype(str), "emptied": np.nan,
+                        "sparse": np.where(rng.random(500) < 0.3, np.nan, rng.normal(size=500)),
+                        "steady": rng.normal(size=500)})
+    table = rai_nb.drift(ref, cur).columns
+    assert table.loc["code", "method"] == "kind_change" and table.loc["code", "drifted"]
+    assert table.loc["gone", "method"] == "vanished" and table.loc["gone", "drifted"]
+    for name, share in (("emptied", 1.0), ("sparse", 0.3)):
+        assert table.loc[name, "method"] == "missingness" and table.loc[name, "drifted"]
+        assert table.loc[name, "statistic"] == pytest.approx(share, abs=0.05)
+        expected = stats.chi2_contingency(
+            [[0, 600], [round(table.loc[name, "missing_current"] * 500),
+                        500 - round(table.loc[name, "missing_current"] * 500)]])
+        assert table.loc[name, "missing_pvalue"] == pytest.approx(expected.pvalue, rel=1e-9)
+    assert not table.loc["steady", "drifted"]

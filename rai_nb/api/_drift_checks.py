@@ -12,7 +12,8 @@ from ._validation_context import _simple
 
 _DRIFT_COLUMNS = ["role", "kind", "method", "statistic", "threshold", "p_value", "drifted", "ks",
                   "ks_pvalue", "wasserstein", "wasserstein_norm", "chi2", "chi2_pvalue",
-                  "jensen_shannon", "psi", "missing_reference", "missing_current"]
+                  "jensen_shannon", "psi", "missing_reference", "missing_current",
+                  "missing_pvalue"]
 
 
 def _decide(method: str, stats, thresholds) -> tuple[float, float, float, bool]:
@@ -53,12 +54,39 @@ def _drift_table(ctx) -> pd.DataFrame:
                       "missing_current": cur[0] / ctx.cur.n_rows,
                       **dict(zip(["statistic", "p_value", "threshold", "drifted"],
                                  _decide(method, stats, ctx.thresholds)))}
+    for row in rows.values():
+        _missingness(row, ctx.ref.n_rows, ctx.cur.n_rows, ctx.thresholds)
+    rows.update(_schema_rows(ctx.changes))
     frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=_DRIFT_COLUMNS)
     frame["role"] = [ctx.roles.get(n, "feature") for n in frame.index]
     frame["method"] = frame["method"].fillna("none")
     frame["drifted"] = frame["drifted"].astype("boolean").fillna(False).astype(bool)
     frame.index.name = "column"
     return frame
+
+
+def _missingness(row: dict, n_ref: int, n_cur: int, thresholds: dict) -> None:
+    """A jump in a column's missing share is drift too: at least ``drift_missing_share`` and
+    significant (χ² on missing × table, 2 × 2). It decides where the values' own test did not
+    drift or could not run (a column now empty)."""
+    alpha = thresholds["drift_pvalue"]
+    missing = np.round([row["missing_reference"] * n_ref, row["missing_current"] * n_cur])
+    present = np.array([n_ref, n_cur]) - missing
+    _, p, _ = kd.chi2_homogeneity([missing[0], present[0]], [missing[1], present[1]])
+    row["missing_pvalue"] = p
+    jump = row["missing_current"] - row["missing_reference"]
+    if p < alpha and abs(jump) >= thresholds["drift_missing_share"] and not row.get("drifted"):
+        row.update(method="missingness", statistic=jump, p_value=p, threshold=alpha,
+                   drifted=True)
+
+
+def _schema_rows(changes) -> dict:
+    """A column whose kind changed (numbers became text…) or that vanished has drifted."""
+    rows = {name: {"kind": f"{before} → {after}", "method": "kind_change", "drifted": True}
+            for name, (before, after) in changes.kind_changes.items()}
+    rows.update({name: {"kind": "missing", "method": "vanished", "drifted": True,
+                        "missing_current": 1.0} for name in changes.missing})
+    return rows
 
 
 def _mmd(ctx) -> dict | None:

@@ -184,8 +184,11 @@ def validate(
     - Drift: as Evidently's defaults — with at most ``drift_small_rows`` = 1000 reference rows,
       KS (numeric) or χ² (categorical) p < ``drift_pvalue`` = 0.05; above, Wasserstein distance
       divided by the reference standard deviation, or Jensen–Shannon distance, ≥
-      ``drift_distance`` = 0.1 (tests on large samples flag negligible shifts). The ``drift``
-      check warns when a feature drifted and fails when ≥ ``drift_share`` = 50 % did.
+      ``drift_distance`` = 0.1 (tests on large samples flag negligible shifts). A column's
+      missing share that moves by ≥ ``drift_missing_share`` = 5 points (χ² p < ``drift_pvalue``),
+      a column whose kind changed (numbers to text) and a vanished column have drifted too.
+      The ``drift`` check warns when a feature drifted and fails when ≥ ``drift_share`` = 50 %
+      did.
       ``multivariate_drift`` warns when the MMD permutation p < ``mmd_pvalue`` = 0.05.
 
     Dask: either frame may be a ``dask.dataframe.DataFrame`` (a pandas one beside it is

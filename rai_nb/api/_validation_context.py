@@ -39,6 +39,7 @@ THRESHOLDS = {
     "drift_pvalue": 0.05,
     "drift_distance": 0.1,
     "drift_psi": 0.2,
+    "drift_missing_share": 0.05,  # smallest change of a column's missing share that is drift
     "drift_small_rows": 1000,
     "drift_share": 0.5,
     "mmd_pvalue": 0.05,

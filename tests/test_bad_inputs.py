@@ -106,6 +106,9 @@ OTHER_ERRORS = {
     "audit: card not a dict": (lambda: rai_nb.audit(
         MODEL, frame(), target="y", sensitive="sex", features=["x1", "x2"], card=["a"],
         explain=False, progress=False), "card must be a dict"),
+    "validate: MultiIndex columns": (lambda: rai_nb.validate(frame().set_axis(
+        pd.MultiIndex.from_tuples([(c, "v") for c in frame().columns]), axis=1)),
+        "MultiIndex .tuple. column names; flatten them"),
     "validate: list cells": (lambda: rai_nb.validate(frame(tags=[[1, 2]] * N), target="y"),
                              "'tags' holds list cells"),
     "drift: dict cells": (lambda: rai_nb.drift(frame(meta=[{"a": 1}] * N), frame()),

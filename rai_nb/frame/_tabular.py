@@ -125,6 +125,9 @@ def _check_frame(frame, argument: str) -> None:
         raise RaiError(f"{argument} must be a pandas DataFrame, got {type(frame).__name__}")
     if len(frame) == 0:
         raise RaiError(EMPTY_DATA.format(argument=argument))
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise RaiError(f"{argument} has MultiIndex (tuple) column names; flatten them first, "
+                       "e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]")
     if frame.columns.has_duplicates:
         dup = frame.columns[frame.columns.duplicated()][0]
         raise RaiError(f"{argument}: column {dup!r} appears more than once")

@@ -62,3 +62,19 @@ def adult_numeric():
 
     frame = rai_nb.load_adult(split="test").sample(2000, random_state=0)
     return frame[ADULT_NUMERIC].astype(float).reset_index(drop=True), frame["income"].to_numpy()
+
+
+@pytest.fixture(scope="session")
+def schema_drift_frames():
+    """A reference and a current frame where one column changed kind (numbers to text), one
+    vanished, one is now empty, one lost 30 % of its values and one is unchanged."""
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"code": rng.integers(0, 5, 600), "emptied": rng.normal(size=600),
+                        "gone": rng.normal(size=600), "sparse": rng.normal(size=600),
+                        "steady": rng.normal(size=600)})
+    cur = pd.DataFrame({"code": rng.integers(0, 5, 500).astype(str), "emptied": np.nan,
+                        "sparse": np.where(rng.random(500) < 0.3, np.nan, rng.normal(size=500)),
+                        "steady": rng.normal(size=500)})
+    return ref, cur

@@ -8,7 +8,6 @@ import warnings
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -238,14 +237,8 @@ def test_exact_ks_tail_keeps_its_digits_far_below_one_in_a_million(n1, n2, shift
     assert got == pytest.approx(expected.pvalue, rel=1e-9)
 
 
-def test_changed_kind_vanished_column_and_missingness_are_drift():
-    rng = np.random.default_rng(3)
-    ref = pd.DataFrame({"code": rng.integers(0, 5, 600), "emptied": rng.normal(size=600),
-                        "gone": rng.normal(size=600), "sparse": rng.normal(size=600),
-                        "steady": rng.normal(size=600)})
-    cur = pd.DataFrame({"code": rng.integers(0, 5, 500).astype(str), "emptied": np.nan,
-                        "sparse": np.where(rng.random(500) < 0.3, np.nan, rng.normal(size=500)),
-                        "steady": rng.normal(size=500)})
+def test_changed_kind_vanished_column_and_missingness_are_drift(schema_drift_frames):
+    ref, cur = schema_drift_frames
     table = rai_nb.drift(ref, cur).columns
     assert table.loc["code", "method"] == "kind_change" and table.loc["code", "drifted"]
     assert table.loc["gone", "method"] == "vanished" and table.loc["gone", "drifted"]

@@ -196,21 +196,10 @@ def test_bad_dask_drift_inputs_raise_rai_error():
         rai_nb.drift(a, a[a["x1"] > 5])
 
 
-def test_schema_and_missingness_drift_equal_pandas(client):
+def test_schema_and_missingness_drift_equal_pandas(client, schema_drift_frames):
     import dask.dataframe as dd
 
-    ref, cur = _schema_drift_frames()
+    ref, cur = schema_drift_frames
     got = rai_nb.drift(dd.from_pandas(ref, npartitions=3), dd.from_pandas(cur, npartitions=2))
     assert_same_drift(got, rai_nb.drift(ref, cur))
     assert set(got.drifted) >= {"code", "emptied", "gone", "sparse"}
-
-
-def _schema_drift_frames():
-    rng = np.random.default_rng(3)
-    ref = pd.DataFrame({"code": rng.integers(0, 5, 600), "emptied": rng.normal(size=600),
-                        "gone": rng.normal(size=600), "sparse": rng.normal(size=600),
-                        "steady": rng.normal(size=600)})
-    cur = pd.DataFrame({"code": rng.integers(0, 5, 500).astype(str), "emptied": np.nan,
-                        "sparse": np.where(rng.random(500) < 0.3, np.nan, rng.normal(size=500)),
-                        "steady": rng.normal(size=500)})
-    return ref, cur

@@ -90,18 +90,17 @@ def explain(model, X, *, background=None, method: str = "auto", interactions: bo
         values, base, data, names = kernel_shap(model, frame, background, nsamples=nsamples,
                                                 batch_rows=batch_rows, random_state=random_state,
                                                 progress=progress)
-        return _explanation(values, base, data, names)
+        return _explanation(values, base, data, None, names)
     transformed, names = _preprocessed(model, frame)
     if method == "tree":
         values, base = _tree(model, transformed, interactions)
     else:
         values, base = _linear(model, transformed, frame, background)
-    data, display = _input_data(transformed)
     groups = _feature_groups(model, frame, features)
     if groups is not None:
         values = _grouped(values, groups, frame.shape[1], interactions)
-        names, (data, display) = [str(c) for c in frame.columns], _input_data(frame)
-    return _explanation(values, base, data, names, display)
+        names, transformed = [str(c) for c in frame.columns], frame
+    return _explanation(values, base, *_input_data(transformed), names)
 
 
 def _named(model, frame: pd.DataFrame, *, positional: bool) -> pd.DataFrame:
@@ -228,7 +227,7 @@ def _linear(model, transformed: pd.DataFrame, frame: pd.DataFrame, background):
     return to_host(values), to_host(base)
 
 
-def _explanation(values, base, data, names, display=None):
+def _explanation(values, base, data, display, names):
     """A ``shap.Explanation``; a single output loses its output axis, as in shap."""
     import shap
 

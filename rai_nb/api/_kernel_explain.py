@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import RaiError
 from ..explain.kernel import add_pair_values, apply_shapley_map, pair_groups, spread_masks
 from ._explain_inputs import as_frame, numeric
+from ._model import call_model
 from ._progress import progress_bar
 
 
@@ -99,8 +100,8 @@ def kernel_shap(model, frame, background, *, nsamples, batch_rows, random_state,
     reference, weights = _background(frame, background, random_state)
     reference = _like(reference, frame)
     rng = np.random.default_rng(random_state)
-    at_x = _call(predict, frame)  # (R, K): the full coalitions
-    at_b = _call(predict, reference)  # (B, K): the empty ones
+    at_x = call_model(predict, frame)  # (R, K): the full coalitions
+    at_b = call_model(predict, reference)  # (B, K): the empty ones
     base = weights @ at_b
     pooled = {name: _pooled(frame[name], reference[name]) for name in frame.columns}
     differ = _differ(pooled, len(frame))
@@ -111,7 +112,7 @@ def kernel_shap(model, frame, background, *, nsamples, batch_rows, random_state,
             as bar:
         for pieces in calls:
             sources = [_sources(group, chunk, len(frame)) for group, chunk in pieces]
-            outputs = _call(predict, _gather(pooled, np.concatenate(sources), frame.dtypes))
+            outputs = call_model(predict, _gather(pooled, np.concatenate(sources), frame.dtypes))
             ends = np.cumsum([len(source) for source in sources])[:-1]
             with _small_linear_algebra():
                 values = _add_pieces(values, pieces, np.split(outputs, ends), at_x, at_b, weights)
@@ -208,10 +209,3 @@ def _gather(pooled: dict, source: np.ndarray, dtypes: pd.Series) -> pd.DataFrame
     return pd.DataFrame({name: pd.Series(pooled[name].take(source[:, j]), dtype=dtypes[name],
                                          copy=False)
                          for j, name in enumerate(dtypes.index)}, columns=dtypes.index)
-
-
-def _call(predict, frame):
-    try:
-        return predict(frame)
-    except Exception as error:  # the model's own failure, e.g. NotFittedError
-        raise RaiError(f"the model failed to predict: {type(error).__name__}: {error}") from error

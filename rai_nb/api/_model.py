@@ -20,6 +20,15 @@ def model_features(model, data, target, features=None) -> list:
     return list(names)
 
 
+def call_model(method, inputs):
+    """``method(inputs)`` with the model's own failure (NotFittedError, bad columns…) turned
+    into a RaiError saying so."""
+    try:
+        return method(inputs)
+    except Exception as error:  # the user's model, not rai_nb, failed on these rows
+        raise RaiError(f"the model failed to predict: {type(error).__name__}: {error}") from error
+
+
 def predict(model, features: pd.DataFrame, *, positive_label=None):
     """The model's predicted labels and, for a binary classifier, its positive-class score.
 

@@ -204,8 +204,6 @@ def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop
         return _log_loss(model, features, target_name, y), None, "log_loss"
     predicted = (pd.Series(predict(model, features)[0]) if model is not None
                  else column_values(data, prediction, argument="prediction")[1])
-    if len(predicted) != len(y):
-        raise RaiError(f"model.predict returned {len(predicted)} rows for {len(y)}")
     check_same_classes("prediction" if model is not None else prediction, predicted,
                        target_name, y)
     if loss == "error":

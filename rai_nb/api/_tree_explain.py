@@ -21,6 +21,7 @@ from ..explain._native import native_feature_names, native_library, native_shap
 from ..explain._paths import decompose
 from ..explain.treeshap import tree_shap
 from ._explain_inputs import numeric
+from ._model import call_model
 
 #: Largest |base + Σφ − margin| relative to the row's scale (1 + |margin| + Σ|φ|). The libraries
 #: accumulate in float32 (XGBoost) or print thresholds rounded; our kernel works in float64.
@@ -59,17 +60,17 @@ _READ: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _read(model):
     """The model's forest and paths, read once per fitted state of the model object."""
     fitted = tuple(getattr(model, name, None) for name in _FITTED)
+    grown = len(fitted[0]) if hasattr(fitted[0], "__len__") else 0
     try:
         kept = _READ.get(model)
     except TypeError:  # neither weakly referable nor hashable: read every time
         kept = None
-    if kept is not None and all(a is b for a, b in zip(kept[0], fitted)) and kept[1] == len(
-            fitted[0] if hasattr(fitted[0], "__len__") else ()):
+    if kept is not None and kept[1] == grown and all(a is b for a, b in zip(kept[0], fitted)):
         return kept[2]
     forest = load_forest(model)
     read = (forest, decompose(forest))
     with contextlib.suppress(TypeError):
-        _READ[model] = (fitted, len(fitted[0] if hasattr(fitted[0], "__len__") else ()), read)
+        _READ[model] = (fitted, grown, read)
     return read
 
 
@@ -133,25 +134,23 @@ def _model_input(model, frame: pd.DataFrame):
 
 def _margin(model, frame: pd.DataFrame) -> np.ndarray:
     """The model's own raw output ``(rows, outputs)``: what its trees add up to."""
-    name = type(model).__name__
-    inputs = _model_input(model, frame)
-    try:
-        if name == "IsolationForest":
-            from sklearn.ensemble._iforest import _average_path_length
-
-            scale = _average_path_length([model._max_samples])[0]
-            raw = -np.log2(-model.score_samples(inputs)) * scale
-        elif name.startswith("HistGradientBoosting"):
-            raw = model._raw_predict(inputs)
-        elif name.startswith("GradientBoosting") and hasattr(model, "decision_function"):
-            raw = model.decision_function(inputs)
-        elif hasattr(model, "predict_proba"):
-            raw = model.predict_proba(inputs)
-        else:
-            raw = model.predict(inputs)
-    except Exception as error:  # the user's model failed on these rows
-        raise RaiError(f"the model failed to predict: {type(error).__name__}: {error}") from error
+    raw = call_model(_raw_output(model), _model_input(model, frame))
     return np.asarray(raw, dtype=np.float64).reshape(len(frame), -1)
+
+
+def _raw_output(model):
+    """The model method whose output its trees add up to."""
+    name = type(model).__name__
+    if name == "IsolationForest":
+        from sklearn.ensemble._iforest import _average_path_length
+
+        scale = _average_path_length([model._max_samples])[0]
+        return lambda inputs: -np.log2(-model.score_samples(inputs)) * scale
+    if name.startswith("HistGradientBoosting"):
+        return model._raw_predict
+    if name.startswith("GradientBoosting") and hasattr(model, "decision_function"):
+        return model.decision_function
+    return model.predict_proba if hasattr(model, "predict_proba") else model.predict
 
 
 def _gaps(values, base, margin) -> np.ndarray:

@@ -33,11 +33,9 @@ class Forest:
     default_left: np.ndarray
     cover: np.ndarray
     value: np.ndarray
-    roots: np.ndarray
     base: np.ndarray
     n_features: int
     float32: bool
-    output: str
     category_set: np.ndarray
     left_categories: np.ndarray
     known_categories: np.ndarray
@@ -47,7 +45,7 @@ class Forest:
         return self.value.shape[1]
 
 
-def _concat(trees: list[dict], *, base, n_features: int, float32: bool, output: str,
+def _concat(trees: list[dict], *, base, n_features: int, float32: bool,
             left_categories=None, known_categories=None) -> Forest:
     """Stack per-tree node arrays into one Forest with global node ids."""
     no_sets = np.zeros((0, 8), np.uint32)
@@ -61,8 +59,8 @@ def _concat(trees: list[dict], *, base, n_features: int, float32: bool, output: 
         default_left=np.concatenate([t["default_left"] for t in trees]).astype(bool),
         cover=np.concatenate([t["cover"] for t in trees]).astype(np.float64),
         value=np.concatenate([t["value"] for t in trees]).astype(np.float64),
-        roots=offsets.astype(np.int64), base=np.atleast_1d(np.asarray(base, dtype=np.float64)),
-        n_features=n_features, float32=float32, output=output,
+        base=np.atleast_1d(np.asarray(base, dtype=np.float64)),
+        n_features=n_features, float32=float32,
         category_set=np.concatenate([t.get("category_set", np.full(len(t["feature"]), -1))
                                      for t in trees]).astype(np.int64),
         left_categories=no_sets if left_categories is None else left_categories,
@@ -88,9 +86,8 @@ def _single_or_bagged(model) -> Forest:
     estimators = getattr(model, "estimators_", [model])
     scale = 1.0 / len(estimators)
     trees = [_sklearn_tree(e.tree_, scale) for e in estimators]
-    output = "probability" if hasattr(model, "classes_") else "raw"
     return _concat(trees, base=np.zeros(trees[0]["value"].shape[1]),
-                   n_features=model.n_features_in_, float32=True, output=output)
+                   n_features=model.n_features_in_, float32=True)
 
 
 def _isolation_forest(model) -> Forest:
@@ -104,8 +101,7 @@ def _isolation_forest(model) -> Forest:
         node = _sklearn_tree(tree.tree_, scale, features)
         node["value"] = ((depth + rest - 1.0) * scale)[:, None]
         trees.append(node)
-    return _concat(trees, base=np.zeros(1), n_features=model.n_features_in_, float32=True,
-                   output="isolation_depth")
+    return _concat(trees, base=np.zeros(1), n_features=model.n_features_in_, float32=True)
 
 
 def _gradient_boosting(model) -> Forest:
@@ -118,7 +114,7 @@ def _gradient_boosting(model) -> Forest:
             trees.append({**tree, "value": _in_column(tree["value"][:, 0], k, n_outputs)})
     init_trees, base = _gb_init(model, n_outputs)
     return _concat(trees + init_trees, base=base, n_features=model.n_features_in_,
-                   float32=True, output="raw" if n_outputs == 1 else "log_odds")
+                   float32=True)
 
 
 def _in_column(value: np.ndarray, k: int, n_outputs: int) -> np.ndarray:
@@ -198,7 +194,6 @@ def _hist_gradient_boosting(model) -> Forest:
     base = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1)
     sets = lambda blocks: np.ascontiguousarray(np.concatenate(blocks).astype(np.uint32))  # noqa: E731
     return _concat(trees, base=base, n_features=model.n_features_in_, float32=False,
-                   output="raw" if n_outputs == 1 else "log_odds",
                    left_categories=sets(lefts), known_categories=sets(knowns))
 
 

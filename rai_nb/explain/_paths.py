@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 from ._forest import Forest
@@ -49,6 +48,8 @@ class Paths:
 def decompose(forest: Forest) -> Paths:
     """All root-to-leaf paths of ``forest``, splits grouped by feature (compiled: a default
     random forest has about a million paths)."""
+    from ._treeshap_cpu import count_path_splits, fill_paths  # numba loads on first use
+
     n = len(forest.feature)
     parent = np.full(n, -1)
     inner = np.flatnonzero(forest.left >= 0)
@@ -57,7 +58,7 @@ def decompose(forest: Forest) -> Paths:
     leaves = np.flatnonzero(forest.left < 0)
     depth = np.zeros(len(leaves), np.int64)
     n_elements = np.zeros(len(leaves), np.int64)
-    _count(parent, forest.feature, leaves, depth, n_elements)
+    count_path_splits(parent, forest.feature, leaves, depth, n_elements)
     element_start = np.r_[0, np.cumsum(n_elements)].astype(np.int64)
     split_offset = np.r_[0, np.cumsum(depth)].astype(np.int64)
     element_feature = np.empty(element_start[-1], np.int64)
@@ -66,53 +67,8 @@ def decompose(forest: Forest) -> Paths:
     split_start[-1] = split_offset[-1]
     split_node = np.empty(split_offset[-1], np.int64)
     split_left = np.empty(split_offset[-1], bool)
-    _fill(parent, forest.left, forest.feature, forest.cover, leaves, element_start, split_offset,
-          element_feature, zero_fraction, split_start, split_node, split_left)
+    fill_paths(parent, forest.left, forest.feature, forest.cover, leaves, element_start,
+               split_offset, element_feature, zero_fraction, split_start, split_node, split_left)
     return Paths(element_start=element_start, element_feature=element_feature,
                  zero_fraction=zero_fraction, split_start=split_start, split_node=split_node,
                  split_left=split_left, value=forest.value[leaves])
-
-
-@nb.njit(parallel=True, cache=True)
-def _count(parent, feature, leaves, depth, n_elements):
-    """Per leaf: the splits above it and how many distinct features they use."""
-    for k in nb.prange(len(leaves)):
-        node, d = leaves[k], 0
-        while parent[node] >= 0:
-            node = parent[node]
-            d += 1
-        features = np.empty(d, np.int64)
-        node, d = leaves[k], 0
-        while parent[node] >= 0:
-            node = parent[node]
-            features[d] = feature[node]
-            d += 1
-        depth[k], n_elements[k] = d, len(np.unique(features))
-
-
-@nb.njit(parallel=True, cache=True)
-def _fill(parent, left, feature, cover, leaves, element_start, split_offset, element_feature,
-          zero_fraction, split_start, split_node, split_left):
-    """Write each leaf's elements (by feature) and their splits (node, goes left)."""
-    for k in nb.prange(len(leaves)):
-        d = split_offset[k + 1] - split_offset[k]
-        nodes = np.empty(d, np.int64)
-        lefts = np.empty(d, np.bool_)
-        ratios = np.empty(d)
-        child, i = leaves[k], 0
-        while parent[child] >= 0:
-            up = parent[child]
-            nodes[i], lefts[i] = up, left[up] == child
-            ratios[i] = cover[child] / cover[up] if cover[up] > 0 else 0.0
-            child, i = up, i + 1
-        order = np.argsort(feature[nodes], kind="mergesort")
-        e, s = element_start[k] - 1, split_offset[k]
-        for j in range(d):
-            split = order[j]
-            f = feature[nodes[split]]
-            if j == 0 or f != feature[nodes[order[j - 1]]]:
-                e += 1
-                element_feature[e], zero_fraction[e], split_start[e] = f, 1.0, s
-            zero_fraction[e] *= ratios[split]
-            split_node[s], split_left[s] = nodes[split], lefts[split]
-            s += 1

@@ -32,6 +32,55 @@ _path_phi = nb.njit(cache=True, inline="always")(scalar.path_phi)
 _row_one = nb.njit(cache=True)(scalar.row_one)
 
 
+# --- the paths of a forest (used by :func:`._paths.decompose`) ----------------------------
+
+@nb.njit(parallel=True, cache=True)
+def count_path_splits(parent, feature, leaves, depth, n_elements):
+    """Per leaf: the splits above it and how many distinct features they use."""
+    for k in nb.prange(len(leaves)):
+        node, d = leaves[k], 0
+        while parent[node] >= 0:
+            node = parent[node]
+            d += 1
+        features = np.empty(d, np.int64)
+        node, d = leaves[k], 0
+        while parent[node] >= 0:
+            node = parent[node]
+            features[d] = feature[node]
+            d += 1
+        depth[k], n_elements[k] = d, len(np.unique(features))
+
+
+@nb.njit(parallel=True, cache=True)
+def fill_paths(parent, left, feature, cover, leaves, element_start, split_offset,
+               element_feature, zero_fraction, split_start, split_node, split_left):
+    """Write each leaf's elements (by feature) and their splits (node, goes left)."""
+    for k in nb.prange(len(leaves)):
+        d = split_offset[k + 1] - split_offset[k]
+        nodes = np.empty(d, np.int64)
+        lefts = np.empty(d, np.bool_)
+        ratios = np.empty(d)
+        child, i = leaves[k], 0
+        while parent[child] >= 0:
+            up = parent[child]
+            nodes[i], lefts[i] = up, left[up] == child
+            ratios[i] = cover[child] / cover[up] if cover[up] > 0 else 0.0
+            child, i = up, i + 1
+        order = np.argsort(feature[nodes], kind="mergesort")
+        e, s = element_start[k] - 1, split_offset[k]
+        for j in range(d):
+            split = order[j]
+            f = feature[nodes[split]]
+            if j == 0 or f != feature[nodes[order[j - 1]]]:
+                e += 1
+                element_feature[e], zero_fraction[e], split_start[e] = f, 1.0, s
+            zero_fraction[e] *= ratios[split]
+            split_node[s], split_left[s] = nodes[split], lefts[split]
+            s += 1
+
+
+# --- SHAP values ----------------------------------------------------------------------------
+
 @nb.njit(parallel=True, cache=True)
 def decide_all(XT, left, feature, threshold, default_left, category_set, left_categories,
                known_categories, decision):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numba
 import numpy as np
 from array_api_compat import is_cupy_namespace
 
@@ -73,6 +72,8 @@ def tree_shap(forest: Forest, X: np.ndarray, *, interactions: bool = False,
         interactions over their last feature axis gives the SHAP values).
     base : ndarray of shape (outputs,)
     """
+    import numba
+
     from . import _treeshap_cpu
 
     paths = decompose(forest) if paths is None else paths

@@ -9,7 +9,7 @@ import pandas as pd
 from ..backend import choose_namespace, to_device, to_host
 from ..errors import BAD_OPTION, RaiError
 from ..explain.linear import linear_shap
-from ._explain_inputs import as_frame, numeric
+from ._explain_inputs import as_frame, is_number, numeric
 from ._kernel_explain import kernel_shap
 from ._pipeline_features import input_columns
 from ._tree_explain import fitted_names, is_tree_model, match_columns, tree_explain
@@ -186,13 +186,12 @@ def _grouped(values: np.ndarray, groups: np.ndarray, n_inputs: int,
 def _input_data(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
     """The values as shap plots take them: numbers (category codes for text) to colour by,
     and, where some column is not numeric, the values themselves to display."""
-    if all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
-           for t in frame.dtypes):
-        return frame.to_numpy(dtype=np.float64, na_value=np.nan), None
+    if all(is_number(t) for t in frame.dtypes):
+        return numeric(frame), None
     coded = {}
     for name in frame.columns:
         column = frame[name]
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        if is_number(column.dtype):
             coded[name] = column.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             codes = pd.Categorical(column).codes.astype(np.float64)

@@ -21,10 +21,14 @@ def as_frame(X) -> pd.DataFrame:
     return frame
 
 
+def is_number(dtype) -> bool:
+    """Numbers and booleans: what models read as floats."""
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
 def numeric(frame: pd.DataFrame) -> np.ndarray:
     """The frame as a float matrix (NaN for missing); RaiError naming a non-numeric column."""
-    bad = [c for c, dtype in frame.dtypes.items() if not (pd.api.types.is_numeric_dtype(dtype)
-                                                          or pd.api.types.is_bool_dtype(dtype))]
+    bad = [c for c, dtype in frame.dtypes.items() if not is_number(dtype)]
     if bad:
         raise RaiError(f"column {bad[0]!r} of X is not numeric; tree and linear SHAP need the "
                        "model's numeric inputs (encode categories first, or use method='kernel')")

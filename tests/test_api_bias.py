@@ -133,7 +133,7 @@ def test_clarify_equals_smclarify(dataset, target, facet, strata, smclarify_repo
 def test_numeric_facet_threshold_equals_smclarify(compas, smclarify_report):
     frame = compas[["age", "two_year_recid", "pred"]].copy()
     frame["age"] = frame["age"].astype(float)  # smclarify treats low-cardinality ints as categories
-    result = rai_nb.bias(frame, target="two_year_recid", prediction="pred", sensitive={"age": 40})
+    result = rai_nb.bias(frame, target="two_year_recid", prediction="pred", sensitive={"age": 40.0})
     facet = result.clarify.loc[("age", "> 40")]
     for stage in (None, "pred"):
         report = smclarify_report(frame, "age", "two_year_recid", prediction=stage, values=[40])
@@ -235,7 +235,7 @@ def test_bad_inputs_raise_rai_error(override, message):
     n = 20
     frame = pd.DataFrame({"y": [0, 1] * 10, "pred": [1, 1] * 10, "g": list("ab") * 10,
                           "y_nan": [0, 1, np.nan] + [1] * 17, "p_nan": [np.nan] + [1] * 19,
-                          "one": [1] * n, "const": ["x"] * n, "id": range(n),
+                          "one": [1] * n, "const": ["x"] * n, "id": [f"c{i}" for i in range(n)],
                           "score": np.linspace(0, 1, n), "bad_score": np.linspace(0, 2, n)})
     arguments = dict(target="y", prediction="pred", sensitive="g") | override
     with rai_nb.config_context(max_groups=10), pytest.raises(rai_nb.RaiError, match=message):

@@ -28,7 +28,7 @@ def adult():
 
 CASES = [
     dict(sensitive=["sex", "race"]),
-    dict(sensitive={"age": 40}),
+    dict(sensitive={"age": 40.0}),
     dict(sensitive="race", group_variable="relationship"),
 ]
 

@@ -1,4 +1,4 @@
-"""``rai_nb.bias``: group fairness metrics from one pass of confusion counts."""
+"""``rai_nb.bias``: group fairness metrics from one pass of sufficient statistics."""
 
 from __future__ import annotations
 
@@ -10,16 +10,7 @@ import pandas as pd
 from ..errors import RaiError
 from ..frame import EncodedColumn, encode_bias_inputs, is_dask_frame
 from ..results import BiasResult
-from ..stats.bias import (
-    DISPARITIES,
-    bias_statistics,
-    bootstrap_replicates,
-    clarify_names,
-    facet_onehots,
-    percentile_interval,
-)
-from ..stats.counts import confusion_counts, score_histograms
-from ..stats.group_metrics import GROUP_METRICS, expected_calibration_error
+from ._bias_tables import bias_tables
 
 
 def bias(
@@ -30,8 +21,12 @@ def bias(
     prediction=None,
     score=None,
     positive_label=None,
+    task=None,
+    sample_weight=None,
     group_variable=None,
     threshold: float = 0.5,
+    label_threshold: float | None = None,
+    min_group_size: int = 30,
     n_boot: int = 0,
     ci: float = 0.95,
     random_state=0,
@@ -44,22 +39,41 @@ def bias(
         The rows to audit. Never modified. A Dask frame is counted partition by partition by
         Dask's own scheduler and gives the same result as the pandas path.
     target : str or array-like
-        Column name (or values) of the true labels.
+        Column name (or values) of the true labels, classes or quantities.
     sensitive : str, list of str, or dict
         Sensitive column(s). Several columns give intersectional groups in ``by_group`` and
-        one facet per value in ``clarify``. A dict ``{column: threshold}`` splits a numeric
-        column into ``<= threshold`` and ``> threshold`` (``None`` keeps it categorical).
+        one facet per value in ``clarify``. A dict maps a column to how it is grouped: an int
+        ``n`` for ``n`` quantile bins, a list of bin edges, a float threshold (Clarify's
+        ``<= t`` and ``> t``) or None for one group per value. A numeric column with more
+        than 10 distinct values, named without a cut, is binned into 4 quantile groups; the
+        result says so.
     prediction : str or array-like, optional
-        Predicted labels, in the same classes as ``target``.
+        Predictions, in the same classes (or units) as ``target``.
     score : str or array-like, optional
-        Predicted probability of the positive class; adds ``ece`` per group, and gives
-        ``prediction = score >= threshold`` when no prediction is passed.
+        Binary tasks: predicted probability of the positive class; adds ``ece`` per group,
+        and gives ``prediction = score >= threshold`` when no prediction is passed.
     positive_label : scalar or list, optional
-        The favourable outcome(s). Needed unless labels are 0/1, -1/1 or booleans.
+        Binary tasks: the favourable outcome(s). Needed unless labels are 0/1, -1/1 or
+        booleans.
+    task : {"binary", "multiclass", "regression"}, optional
+        Default: inferred from the target (two values: binary; numbers with fractional parts
+        or many distinct values: regression; 3+ classes: multiclass) and said in the result.
+    sample_weight : str or array-like, optional
+        Row weights: every metric is weighted as scikit-learn's ``sample_weight`` (fairlearn's
+        ``MetricFrame`` with ``sample_params``); ``count`` stays the number of rows.
     group_variable : str or array-like, optional
         Strata for Clarify's conditional demographic disparity (CDDL, CDDPL).
+    threshold : float, default 0.5
+        Score threshold for the predicted label when only ``score`` is given.
+    label_threshold : float, optional
+        Regression: Clarify's metrics on ``target > label_threshold`` (and prediction >
+        threshold) as the favourable outcome, as Clarify does for a continuous label.
+    min_group_size : int, default 30
+        Groups with fewer rows are flagged and never decide a finding (the metrics themselves
+        cover every group, as fairlearn's do).
     n_boot : int, default 0
-        Bootstrap resamples for percentile intervals (0: none).
+        Bootstrap resamples for percentile intervals (0: none). Classification resamples the
+        count tensor (multinomial); regression draws Poisson(1) row weights.
     ci : float, default 0.95
         Coverage of the intervals.
     random_state : int, numpy.random.Generator or None, default 0
@@ -84,120 +98,165 @@ def bias(
         raise RaiError(f"n_boot must be a non-negative integer, got {n_boot!r}")
     if not 0 < ci < 1:
         raise RaiError(f"ci must lie strictly between 0 and 1, got {ci!r}")
+    if (isinstance(min_group_size, bool) or not isinstance(min_group_size, (int, np.integer))
+            or min_group_size < 1):
+        raise RaiError(f"min_group_size must be a positive integer, got {min_group_size!r}")
+    if label_threshold is not None and not np.isfinite(_number(label_threshold)):
+        raise RaiError(f"label_threshold must be a finite number, got {label_threshold!r}")
     options = dict(target=target, sensitive=sensitive, prediction=prediction, score=score,
-                   positive_label=positive_label, group_variable=group_variable,
-                   threshold=threshold)
+                   positive_label=positive_label, task=task, sample_weight=sample_weight,
+                   group_variable=group_variable, threshold=threshold)
+    seed = bootstrap_seed(random_state)
+    draws = dict(label_threshold=label_threshold, n_boot=int(n_boot), seed=seed)
     if is_dask_frame(data):
         from ._dask import dask_bias_counts
 
-        counts = dask_bias_counts(data, **options)
+        counts = dask_bias_counts(data, options=options, **draws)
     else:
-        counts = bias_counts(encode_bias_inputs(data, **options))
-    return _result(counts, n_boot=n_boot, ci=ci, random_state=random_state)
+        counts = bias_counts(encode_bias_inputs(data, **options), **draws)
+    tables = bias_tables(counts, n_boot=int(n_boot), ci=ci, seed=seed)
+    return BiasResult(
+        task=counts.task, task_inferred=counts.task_inferred, target=counts.target,
+        positive_label=counts.positive_label, classes=counts.classes,
+        sensitive=tuple(f.name for f in counts.facets), has_predictions=counts.predicted,
+        weighted=counts.weighted,
+        counts=None if counts.tensor is None else counts.tensor.sum(axis=1), n_boot=int(n_boot), ci=ci,
+        min_group_size=int(min_group_size), label_threshold=label_threshold,
+        binned={f.name: text for f, cut in zip(counts.facets, counts.cuts)
+                if (text := cut.describe(f.name)) is not None},
+        **tables)
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def bootstrap_seed(random_state) -> int:
+    """An integer seed for the bootstrap from ``random_state`` (int, Generator or None)."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63))
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        raise RaiError(f"random_state must be an int, a numpy Generator or None, got "
+                       f"{random_state!r}")
+    return int(random_state)
 
 
 @dataclass(frozen=True)
 class BiasCounts:
     """The sufficient statistics of a bias audit and the labels of their axes.
 
-    ``tensor[g, s, y, ŷ]`` counts rows per group, stratum and labels; ``histograms`` are
-    ``score_histograms`` per group (or None without scores).
+    ``rows[g]`` counts rows per group. Classification: ``tensor[g, s, y, ŷ]`` sums rows (or
+    weights) per group, stratum of the group variable and class; ``histograms`` are
+    ``score_histograms`` per group. Regression: ``sums`` per group (see
+    :func:`rai_nb.stats.regression.regression_sums`), the KS and Wasserstein ``gaps`` of each
+    group's predictions to all rows (a partition keeps its exact ``distribution`` instead,
+    to be merged), Poisson bootstrap replicates of both, and with a ``label_threshold``
+    the binary ``tensor`` of ``target > t`` and ``prediction > t`` for Clarify's metrics.
     """
 
-    tensor: np.ndarray
+    task: str
+    task_inferred: bool
+    rows: np.ndarray
+    tensor: np.ndarray | None
     histograms: np.ndarray | None
+    sums: np.ndarray | None
+    distribution: object | None
+    gaps: tuple | None
+    replicate_sums: np.ndarray | None
+    replicate_gaps: tuple | None
     facets: tuple
+    cuts: tuple
     groups: EncodedColumn
     group_variable: EncodedColumn | None
     target: object
     positive_label: object
+    classes: tuple
     predicted: bool
+    weighted: bool
+    shift: float = 0.0
 
 
-def bias_counts(inputs) -> BiasCounts:
-    """One pass over encoded rows: the count tensor (and score histograms)."""
+def bias_counts(inputs, *, label_threshold=None, n_boot: int = 0, seed: int = 0,
+                offset: int | None = None, shift: float | None = None) -> BiasCounts:
+    """One pass over encoded rows: the sufficient statistics of ``inputs.target.task``.
+
+    A partition of a larger data set passes ``offset`` (the global position of its first
+    row) and ``shift`` (the target's weighted mean over the whole data), so it draws the same
+    bootstrap weights and sums as the whole would.
+    """
+    from ..stats.counts import confusion_counts, score_histograms
+
     n_groups = inputs.groups.n_levels
     n_strata = inputs.group_variable.n_levels if inputs.group_variable is not None else 1
-    tensor = confusion_counts(inputs.group_codes, inputs.y_true, inputs.y_pred,
-                              n_groups=n_groups * n_strata, xp=inputs.xp)
+    task, xp = inputs.target.task, inputs.xp
+    regression = task == "regression"
+    n_classes = 2 if task != "multiclass" else len(inputs.target.classes)
+    y_true, y_pred = inputs.y_true, inputs.y_pred
+    if regression:
+        shift = _weighted_mean(y_true, inputs.weights, xp) if shift is None else shift
+        if label_threshold is not None:
+            y_true = y_true > label_threshold
+            y_pred = None if y_pred is None else y_pred > label_threshold
+    tensor = None
+    if not regression or label_threshold is not None:
+        tensor = confusion_counts(inputs.group_codes, y_true, y_pred,
+                                  n_groups=n_groups * n_strata, n_classes=n_classes,
+                                  weights=inputs.weights, xp=xp)
+        tensor = tensor.reshape(n_groups, n_strata, n_classes, n_classes)
     histograms = None
     if inputs.y_score is not None:
-        histograms = score_histograms(inputs.group_codes, inputs.y_true, inputs.y_score,
-                                      n_groups=n_groups * n_strata, xp=inputs.xp)
+        histograms = score_histograms(inputs.group_codes, y_true, inputs.y_score,
+                                      n_groups=n_groups * n_strata, xp=xp)
         histograms = histograms.reshape(3, n_groups, n_strata, -1).sum(axis=2)
+    regression_parts = (_regression_parts(inputs, n_boot=n_boot, seed=seed, offset=offset,
+                                          shift=shift) if regression else {})
+    rows = (tensor.sum(axis=(1, 2, 3)).astype(np.int64)
+            if tensor is not None and inputs.weights is None
+            else np.bincount(np.asarray(inputs.groups.codes), minlength=n_groups))
     return BiasCounts(
-        tensor=tensor.reshape(n_groups, n_strata, 2, 2), histograms=histograms,
-        facets=inputs.facets, groups=inputs.groups, group_variable=inputs.group_variable,
-        target=inputs.target, positive_label=inputs.positive_label,
-        predicted=inputs.y_pred is not None)
+        task=task, task_inferred=inputs.target.inferred, rows=rows, tensor=tensor,
+        histograms=histograms, facets=inputs.facets, cuts=inputs.cuts, groups=inputs.groups,
+        group_variable=inputs.group_variable, target=inputs.target.name,
+        positive_label=inputs.target.positive_label, classes=inputs.target.classes,
+        predicted=inputs.y_pred is not None, weighted=inputs.weights is not None,
+        shift=float(shift or 0.0), **{"sums": None, "distribution": None, "gaps": None,
+                                      "replicate_sums": None, "replicate_gaps": None,
+                                      **regression_parts})
 
 
-def _result(counts: BiasCounts, *, n_boot: int, ci: float, random_state) -> BiasResult:
-    tensor, predicted = counts.tensor, counts.predicted
-    onehots = facet_onehots(_facet_codes_of_groups(counts), [f.n_levels for f in counts.facets])
-    stats = bias_statistics(tensor, onehots, predicted=predicted)
-    tables = _tables(counts, stats, predicted, stratified=tensor.shape[1] > 1)
-    if counts.histograms is not None:
-        tables["by_group"]["ece"] = expected_calibration_error(counts.histograms)
-        tables["overall"]["ece"] = float(expected_calibration_error(counts.histograms.sum(axis=1)))
+def _regression_parts(inputs, *, n_boot, seed, offset, shift) -> dict:
+    from ..stats import regression as reg
+
+    n_groups, xp = inputs.groups.n_levels, inputs.xp
+    codes = inputs.group_codes
+    if inputs.group_variable is not None:  # regression sums are per group, not per stratum
+        codes = codes // inputs.group_variable.n_levels
+    y_pred = inputs.y_pred if inputs.y_pred is not None else inputs.y_true
+    parts = {"sums": reg.regression_sums(codes, inputs.y_true, y_pred, inputs.weights,
+                                         n_groups=n_groups, shift=shift, xp=xp)}
+    if inputs.y_pred is not None:
+        distribution = reg.prediction_distribution(codes, inputs.y_pred, inputs.weights,
+                                                   n_groups=n_groups)
+        if offset is None:
+            parts["gaps"] = reg.distribution_gaps(distribution)
+        else:
+            parts["distribution"] = distribution
     if n_boot:
-        replicates = bootstrap_replicates(tensor, n_boot=n_boot, random_state=random_state)
-        tables["intervals"] = _interval_table(
-            stats, bias_statistics(replicates, onehots, predicted=predicted), ci, tables, predicted)
-    return BiasResult(
-        target=counts.target, positive_label=counts.positive_label,
-        sensitive=tuple(f.name for f in counts.facets), has_predictions=predicted,
-        counts=tensor.sum(axis=1), n_boot=int(n_boot), ci=ci, **tables)
+        sums, ks, wasserstein = reg.poisson_bootstrap(
+            codes, inputs.y_true, y_pred, inputs.weights, n_groups=n_groups, shift=shift,
+            n_boot=n_boot, seed=seed, offset=offset or 0)
+        parts["replicate_sums"] = sums
+        if inputs.y_pred is not None and offset is None:  # a partition's gaps are not the whole's
+            parts["replicate_gaps"] = (ks, wasserstein)
+    return parts
 
 
-def _tables(inputs, stats, predicted: bool, *, stratified: bool) -> dict:
-    """The point estimates as labelled pandas objects."""
-    by_group = pd.DataFrame(stats["by_group"], index=_group_index(inputs),
-                            columns=list(GROUP_METRICS))
-    by_group["count"] = by_group["count"].astype(np.int64)
-    facet_index = pd.MultiIndex.from_tuples(
-        [(f.name, level) for f in inputs.facets for level in f.levels], names=["sensitive", "facet"])
-    disparities = pd.Series(stats["disparities"], index=list(DISPARITIES), name="disparity")
-    return {
-        "by_group": by_group,
-        "overall": pd.Series(stats["overall"], index=list(GROUP_METRICS), name="overall"),
-        "clarify": pd.DataFrame(stats["clarify"], index=facet_index,
-                                columns=clarify_names(predicted, stratified)),
-        "disparities": disparities if predicted else disparities.iloc[:0],
-    }
-
-
-def _facet_codes_of_groups(inputs) -> list[np.ndarray]:
-    """For each sensitive column, the level code of every intersection group."""
-    positions = [{level: i for i, level in enumerate(f.levels)} for f in inputs.facets]
-    return [np.array([lookup[group[j]] for group in inputs.groups.levels], dtype=np.int64)
-            for j, lookup in enumerate(positions)]
-
-
-def _group_index(inputs) -> pd.Index:
-    names = [f.name for f in inputs.facets]
-    if len(names) == 1:
-        return pd.Index([g[0] for g in inputs.groups.levels], name=names[0])
-    return pd.MultiIndex.from_tuples(list(inputs.groups.levels), names=names)
-
-
-def _interval_table(stats, replicates, ci, tables, predicted) -> pd.DataFrame:
-    """Long table (table, row, metric) → estimate, lower, upper."""
-    blocks = [
-        ("by_group", [str(g) if not isinstance(g, tuple) else " · ".join(map(str, g))
-                      for g in tables["by_group"].index], list(GROUP_METRICS)),
-        ("clarify", [f"{c} = {v}" for c, v in tables["clarify"].index],
-         list(tables["clarify"].columns)),
-    ]
-    if predicted:
-        blocks.append(("disparities", ["all groups"], list(DISPARITIES)))
-    frames = []
-    for key, rows, metrics in blocks:
-        estimate = np.asarray(stats[key]).reshape(len(rows), len(metrics))
-        low, high = percentile_interval(np.asarray(replicates[key]).reshape(
-            -1, len(rows), len(metrics)), ci)
-        index = pd.MultiIndex.from_product([[key], rows, metrics], names=["table", "row", "metric"])
-        frames.append(pd.DataFrame({"estimate": estimate.ravel(), "lower": low.ravel(),
-                                    "upper": high.ravel()}, index=index))
-    table = pd.concat(frames)
-    return table.drop(index="count", level="metric", errors="ignore")
+def _weighted_mean(values, weights, xp) -> float:
+    if weights is None:
+        return float(xp.mean(values))
+    return float(xp.sum(values * weights) / xp.sum(weights))

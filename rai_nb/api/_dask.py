@@ -6,6 +6,7 @@ pandas audit of the same rows.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -19,43 +20,74 @@ from ..frame import (
     level_tuple,
     require_column_names,
 )
-from ..frame._bias import encode_binary, facet_specs
+from ..frame._bias import encode_binary
+from ..frame._bins import facet_specs, resolve_cut
+from ..frame._task import encode_target
+from ..stats.regression import distribution_gaps, merge_distributions
 
 
-def dask_bias_counts(data, *, target, sensitive, prediction, score, positive_label,
-                     group_variable, threshold):
-    """:class:`BiasCounts` of a Dask DataFrame (see :func:`rai_nb.bias`)."""
+def dask_bias_counts(data, *, options: dict, label_threshold, n_boot: int, seed: int):
+    """:class:`BiasCounts` of a Dask DataFrame (see :func:`rai_nb.bias` for ``options``)."""
     import dask
 
-    from ._bias import BiasCounts, bias_counts
+    from ._bias import bias_counts
 
-    specs = facet_specs(sensitive)
+    target, weight = options["target"], options["sample_weight"]
+    specs = facet_specs(options["sensitive"])
     require_column_names(data, target=target, sensitive=[n for n, _ in specs],
-                         prediction=prediction, score=score, group_variable=group_variable)
-    # One pass collects the target's classes and every level column's values.
-    arguments = {name: "sensitive" for name, cut in specs if cut is None}
-    if group_variable is not None:
-        arguments[group_variable] = "group_variable"
-    distinct = dict(zip([target, *arguments], distinct_values(data, [target, *arguments])))
-    positive = positive_of(target, distinct[target], positive_label)
-    levels = {name: level_tuple(name, distinct[name], argument=argument)
-              for name, argument in arguments.items()}
-    options = dict(target=target, sensitive=sensitive, prediction=prediction, score=score,
-                   positive_label=positive, group_variable=group_variable, threshold=threshold,
-                   levels=levels)
-    # One real row gives the shapes and labels of every partition's counts.
-    template = bias_counts(encode_bias_inputs(data.head(1, npartitions=-1), **options))
-    count = partial(_partition_counts, options=options, template=template)
-    parts = [dask.delayed(count)(part) for part in data.to_delayed()]
-    tensor, histograms = dask.compute(dask.delayed(_add)(parts))[0]
-    present = tensor.sum(axis=(1, 2, 3)) > 0
+                         prediction=options["prediction"], score=options["score"],
+                         group_variable=options["group_variable"], sample_weight=weight)
+    levels = _levels(data, specs, options)
+    # The checks that need every row (two classes, the positive label present) run on the
+    # target's distinct values.
+    whole = encode_target(target, pd.Series(levels.pop(("distinct", target))),
+                          task=options["task"], positive_label=options["positive_label"])
+    resolved = dict(options, task=whole.task, positive_label=whole.positive_label)
+    if whole.task == "multiclass":
+        levels[target] = whole.classes
+    shift = _target_mean(data, target, weight) if whole.task == "regression" else None
+    offsets = np.concatenate([[0], np.cumsum(data.map_partitions(len).compute().to_numpy())])
+    draws = dict(label_threshold=label_threshold, n_boot=n_boot, seed=seed, shift=shift)
+    # One real row gives the shapes and labels of every partition's statistics.
+    template = bias_counts(encode_bias_inputs(data.head(1, npartitions=-1), **resolved,
+                                              levels=levels), **dict(draws, n_boot=0))
+    count = partial(_partition_counts, options=dict(resolved, levels=levels), draws=draws,
+                    template=template)
+    parts = [dask.delayed(count)(part, offset) for part, offset in
+             zip(data.to_delayed(), offsets[:-1].tolist())]
+    total = dask.compute(dask.delayed(_add)(parts))[0]
+    present = total["rows"] > 0
     groups = EncodedColumn(template.groups.name, np.empty(0, np.int64),
                            tuple(g for g, seen in zip(template.groups.levels, present) if seen))
     _check_facets_present(template.facets, groups)
-    return BiasCounts(
-        tensor=tensor[present], histograms=None if histograms is None else histograms[:, present],
-        facets=template.facets, groups=groups, group_variable=template.group_variable,
-        target=target, positive_label=positive, predicted=template.predicted)
+    distribution = total.pop("distribution")
+    if distribution is not None:
+        total["gaps"] = distribution_gaps(distribution)
+    kept = {key: None if value is None else np.compress(present, value, axis=_GROUP_AXIS.get(key, 0))
+            for key, value in total.items()}
+    return replace(template, groups=groups, task_inferred=whole.inferred, **kept)
+
+
+def _levels(data, specs, options) -> dict:
+    """Levels every partition must share: the target's distinct values (under key
+    ``("distinct", target)``), each categorical column's levels and each binned column's cut
+    (under ``("cut", name)``)."""
+    target, group_variable = options["target"], options["group_variable"]
+    columns = [name for name, _ in specs] + ([group_variable] if group_variable else [])
+    distinct = dict(zip([target, *columns], distinct_values(data, [target, *columns])))
+    levels = {("distinct", target): distinct[target]}
+    for name, cut in specs:
+        values = distinct[name]
+        spec = resolve_cut(name, cut, lambda n=name: data[n].value_counts().compute(),
+                           data[name].dtype)
+        if spec.kind == "levels":
+            levels[name] = level_tuple(name, values, argument="sensitive")
+        else:
+            levels[("cut", name)] = spec
+    if group_variable is not None:
+        levels[group_variable] = level_tuple(group_variable, distinct[group_variable],
+                                             argument="group_variable")
+    return levels
 
 
 def positive_of(target, values, positive_label):
@@ -67,20 +99,44 @@ def positive_of(target, values, positive_label):
     return positive
 
 
-def _partition_counts(part: pd.DataFrame, *, options, template):
+def _target_mean(data, target, weight) -> float:
+    y = data[target].astype("float64")
+    if weight is None:
+        return float(y.mean().compute())
+    w = data[weight].astype("float64")
+    return float(((y * w).sum() / w.sum()).compute())
+
+
+def _partition_counts(part: pd.DataFrame, offset: int, *, options, draws, template) -> dict:
     if len(part) == 0:
-        hist = template.histograms
-        return np.zeros_like(template.tensor), None if hist is None else np.zeros_like(hist)
+        return {key: None for key in _ADDED}
     from ._bias import bias_counts
 
-    counts = bias_counts(encode_bias_inputs(part, **options))
-    return counts.tensor, counts.histograms
+    counts = bias_counts(encode_bias_inputs(part, **options), offset=int(offset), **draws)
+    return {key: getattr(counts, key) for key in _ADDED}
 
 
-def _add(parts):
-    tensors, histograms = zip(*parts)
-    total = np.sum(tensors, axis=0)
-    return total, None if histograms[0] is None else np.sum(histograms, axis=0)
+#: The statistics that partitions add up (the prediction distributions merge).
+_ADDED = ("rows", "tensor", "histograms", "sums", "replicate_sums", "distribution")
+
+
+def _add(parts: list[dict]) -> dict:
+
+    total = {}
+    for key in _ADDED:
+        values = [p[key] for p in parts if p[key] is not None]
+        if not values:
+            total[key] = None
+        elif key == "distribution":
+            total[key] = merge_distributions(values)
+        else:
+            total[key] = np.sum(values, axis=0)
+    return total
+
+
+#: The group axis of each statistic: groups no partition saw are dropped (a partition's
+#: encoding covers every combination of levels).
+_GROUP_AXIS = {"histograms": 1, "replicate_sums": 1, "gaps": 1}
 
 
 def _check_facets_present(facets, groups) -> None:

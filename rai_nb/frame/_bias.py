@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 import numpy as np
@@ -14,11 +14,11 @@ from ..errors import (
     EMPTY_DATA,
     NAN_VALUES,
     NEED_POSITIVE,
-    ONE_CLASS,
     ONE_FACET,
     UNKNOWN_POSITIVE,
     RaiError,
 )
+from ._bins import Cut, encode_bins, facet_specs, resolve_cut
 from ._columns import (
     EncodedColumn,
     column_values,
@@ -28,27 +28,34 @@ from ._columns import (
     encode_with_levels,
     product_columns,
 )
+from ._task import EncodedTarget, class_codes, encode_target, regression_values
 
 
 @dataclass(frozen=True)
 class BiasInputs:
     """Everything the bias kernels need, encoded.
 
-    ``y_true``, ``y_pred`` (0/1), ``y_score`` and ``group_codes`` live in namespace ``xp``;
-    ``facets``, ``groups`` and ``group_variable`` keep the host-side labels of each code.
+    ``y_true`` and ``y_pred`` are 0/1 (binary), class codes (multiclass) or floats
+    (regression); they, ``y_score``, ``weights`` and ``group_codes`` live in namespace ``xp``;
+    ``facets``, ``groups`` and ``group_variable`` keep the host-side labels of each code and
+    ``cuts`` how each sensitive column became groups.
     """
 
     xp: ModuleType
     n_rows: int
-    target: object
-    positive_label: object
-    y_true: object
+    target: EncodedTarget
     y_pred: object | None
     y_score: object | None
+    weights: object | None
     facets: tuple[EncodedColumn, ...]
+    cuts: tuple[Cut, ...]
     groups: EncodedColumn
     group_variable: EncodedColumn | None
     group_codes: object
+
+    @property
+    def y_true(self):
+        return self.target.values
 
 
 def encode_bias_inputs(
@@ -59,6 +66,8 @@ def encode_bias_inputs(
     prediction=None,
     score=None,
     positive_label=None,
+    task=None,
+    sample_weight=None,
     group_variable=None,
     threshold: float = 0.5,
     levels: dict | None = None,
@@ -68,34 +77,31 @@ def encode_bias_inputs(
     ``prediction`` defaults to ``score >= threshold`` when only a score is given.
 
     ``levels`` encodes one partition of a larger data set: it maps each categorical sensitive
-    column and the group variable to its levels over the whole data set. Groups then cover
-    every combination of levels, observed here or not, so partitions' counts add up; checks
-    that need the whole data set (two classes, two facet values) are left to the caller, who
-    also passes the resolved ``positive_label``.
+    column, the group variable and (for a multiclass target) the target to its levels over
+    the whole data set, and each binned column to its :class:`Cut`. Groups then cover every
+    combination of levels, observed here or not, so partitions' counts add up; checks that
+    need the whole data set (two classes, two facet values) are left to the caller, who also
+    passes the resolved ``task`` and ``positive_label``.
     """
     if not isinstance(data, pd.DataFrame):
         raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
-    target_name, target_values = column_values(data, target, argument="target")
     whole = levels is None
-    y_true, positive = encode_binary(target_name, target_values, positive_label, argument="target",
-                                     require_positive=whole)
-    if whole and y_true.min() == y_true.max():
-        raise RaiError(ONE_CLASS.format(argument="target", column=target_name,
-                                        value=positive if y_true[0] else "not " + repr(positive)))
-    y_score = None
-    if score is not None:
-        y_score = encode_score(*column_values(data, score, argument="score"))
+    target_name, target_values = column_values(data, target, argument="target")
+    encoded = encode_target(target_name, target_values, task=task, positive_label=positive_label,
+                            classes=None if whole else levels.get(target_name),
+                            require_all=whole)
+    y_score = _encode_score(data, score, encoded)
     y_pred = None
     if prediction is not None:
-        pred_name, pred_values = column_values(data, prediction, argument="prediction")
-        check_same_classes(pred_name, pred_values, target_name, target_values)
-        y_pred, _ = encode_binary(pred_name, pred_values, positive_label, argument="prediction")
+        y_pred = encode_prediction(encoded, *column_values(data, prediction, argument="prediction"),
+                                   target_values)
     elif y_score is not None:
         y_pred = (y_score >= threshold).astype(np.int8)
 
-    facets = tuple(_encode_facet(data, name, cut, levels) for name, cut in facet_specs(sensitive))
+    specs = facet_specs(sensitive)
+    facets, cuts = zip(*(_encode_facet(data, name, cut, levels) for name, cut in specs))
     groups = combine_columns(list(facets)) if whole else product_columns(list(facets))
     gv = None
     group_codes = groups.codes
@@ -105,14 +111,54 @@ def encode_bias_inputs(
               encode_with_levels(name, values, levels[name], argument="group_variable"))
         group_codes = groups.codes * gv.n_levels + gv.codes
 
-    on_device = any(is_on_device(a) for a in (target, prediction, score))
+    weights = None if sample_weight is None else encode_weights(
+        *column_values(data, sample_weight, argument="sample_weight"), require_positive=whole)
+    on_device = any(is_on_device(a) for a in (target, prediction, score, sample_weight))
     xp = choose_namespace(len(data), on_device=on_device)
     move = lambda a: None if a is None else to_device(a, xp)  # noqa: E731
+    encoded = replace(encoded, values=move(encoded.values))
     return BiasInputs(
-        xp=xp, n_rows=len(data), target=target_name, positive_label=positive,
-        y_true=move(y_true), y_pred=move(y_pred), y_score=move(y_score),
-        facets=facets, groups=groups, group_variable=gv, group_codes=move(group_codes),
+        xp=xp, n_rows=len(data), target=encoded, y_pred=move(y_pred), y_score=move(y_score),
+        weights=move(weights), facets=facets, cuts=cuts, groups=groups, group_variable=gv,
+        group_codes=move(group_codes),
     )
+
+
+def encode_prediction(target: EncodedTarget, name, values: pd.Series, target_values):
+    """Predictions in the target's encoding (0/1, class codes or floats)."""
+    if target.task == "regression":
+        return regression_values(name, values, "prediction")
+    check_same_classes(name, values, target.name, target_values)
+    if target.task == "multiclass":
+        return class_codes(name, values, target.classes, argument="prediction")[0]
+    return encode_binary(name, values, target.positive_label, argument="prediction")[0]
+
+
+def _encode_score(data, score, target: EncodedTarget):
+    if score is None:
+        return None
+    if target.task != "binary":
+        raise RaiError(f"score= holds the probability of a positive class, which a {target.task} "
+                       "target has not; pass prediction= instead")
+    return encode_score(*column_values(data, score, argument="score"))
+
+
+def encode_weights(name, values: pd.Series, *, require_positive: bool = True) -> np.ndarray:
+    """Sample weights as float64: finite, non-negative and (over the whole data) not all zero."""
+    if not (pd.api.types.is_numeric_dtype(values.dtype)
+            and not pd.api.types.is_bool_dtype(values.dtype)):
+        raise RaiError(f"sample_weight ({name!r}) must hold numbers, got {values.dtype}")
+    weights = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(weights)
+    if bad.any():
+        raise RaiError(NAN_VALUES.format(argument="sample_weight", column=name,
+                                         count=int(bad.sum())))
+    if (weights < 0).any():
+        raise RaiError(f"sample_weight ({name!r}) has {int((weights < 0).sum())} negative "
+                       "value(s); weights must be >= 0")
+    if require_positive and not (weights > 0).any():
+        raise RaiError(f"sample_weight ({name!r}) is zero on every row")
+    return weights
 
 
 def encode_binary(name, values: pd.Series, positive_label, *, argument: str,
@@ -175,30 +221,21 @@ def encode_score(name, values: pd.Series) -> np.ndarray:
     return scores
 
 
-def facet_specs(sensitive) -> list[tuple[object, float | None]]:
-    """Normalise ``sensitive`` (a name, a list of names, or {name: threshold}) to pairs."""
-    if isinstance(sensitive, (set, frozenset)):
-        raise RaiError("sensitive is a set, whose order is not fixed; pass a list of column "
-                       "names")
-    if isinstance(sensitive, dict):
-        specs = list(sensitive.items())
-    elif isinstance(sensitive, (list, tuple, pd.Index)):
-        specs = [(name, None) for name in sensitive]
-    else:
-        specs = [(sensitive, None)]
-    if not specs:
-        raise RaiError("sensitive must name at least one column")
-    return specs
-
-
-def _encode_facet(data: pd.DataFrame, spec, cut, levels: dict | None) -> EncodedColumn:
+def _encode_facet(data: pd.DataFrame, spec, cut, levels: dict | None):
+    """A sensitive column's codes and the :class:`Cut` that made them."""
     name, values = column_values(data, spec, argument="sensitive")
-    if cut is not None:
-        column = encode_threshold(name, values, cut, argument="sensitive")
+    if levels is not None:
+        resolved = levels.get(("cut", name), Cut("levels"))
+    else:
+        resolved = resolve_cut(name, cut, values.value_counts, values.dtype)
+    if resolved.kind == "threshold":
+        column = encode_threshold(name, values, resolved.value, argument="sensitive")
+    elif resolved.kind == "edges":
+        column = encode_bins(name, values, resolved.value, argument="sensitive")
     elif levels is not None:
-        return encode_with_levels(name, values, levels[name], argument="sensitive")
+        return encode_with_levels(name, values, levels[name], argument="sensitive"), resolved
     else:
         column = encode_categorical(name, values, argument="sensitive")
     if levels is None and (column.n_levels < 2 or np.all(column.codes == column.codes[0])):
-        raise RaiError(ONE_FACET.format(column=name, value=values.iloc[0]))
-    return column
+        raise RaiError(ONE_FACET.format(column=name, value=column.levels[column.codes[0]]))
+    return column, resolved

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -24,22 +24,40 @@ class BiasResult(Result):
 
     Attributes
     ----------
+    task : str
+        ``binary``, ``multiclass`` or ``regression``; ``task_inferred`` says whether it was
+        inferred from the target rather than passed.
     by_group : pandas.DataFrame
         One row per observed group (intersection of the sensitive columns), fairlearn metric
-        names as columns.
+        names as columns: the binary rates; accuracy, balanced accuracy and macro F1
+        (multiclass); mean target, prediction, error, MAE, RMSE, R² and the predictions'
+        KS / Wasserstein distance to all rows (regression). ``count`` is the number of rows.
     overall : pandas.Series
         The same metrics on all rows.
+    by_class : pandas.DataFrame or None
+        Multiclass: one-vs-rest selection rate, TPR, FPR and precision per (group, class).
     clarify : pandas.DataFrame
-        SageMaker Clarify metrics, indexed by (sensitive column, facet value); each facet is
-        compared with all other rows. Post-training metrics only when predictions were given.
+        SageMaker Clarify metrics, indexed by (sensitive column, facet value) — and by class
+        first for a multiclass target (one-vs-rest); each facet is compared with all other
+        rows. Post-training metrics only when predictions were given; for regression only
+        with a ``label_threshold``.
     disparities : pandas.Series
-        Demographic parity, equalized odds and equal opportunity differences and ratios
-        (fairlearn's definitions, ``between_groups``).
+        Binary: demographic parity, equalized odds and equal opportunity differences and
+        ratios (fairlearn's definitions, ``between_groups``); multiclass: the same at the
+        worst class (each class in ``class_disparities``); regression: the gap and ratio of
+        each group metric, bounded group loss and statistical parity (KS, Wasserstein).
+    class_disparities : pandas.DataFrame or None
+        Multiclass: the binary disparities of each class, one-vs-rest.
     intervals : pandas.DataFrame or None
         Bootstrap percentile intervals (``estimate``, ``lower``, ``upper``) for every value
         above, indexed by (table, row, metric); None when ``n_boot=0``.
-    counts : numpy.ndarray
-        Confusion counts ``[group, y_true, y_pred]`` behind every number.
+    counts : numpy.ndarray or None
+        Classification: the (weighted) confusion counts ``[group, y_true, y_pred]`` behind
+        every number; None for regression.
+    binned : dict
+        For each sensitive column that was binned, a sentence with its edges.
+    min_group_size : int
+        Groups with fewer rows are listed by :meth:`small_groups` and never decide a finding.
     """
 
     kind: ClassVar[str] = "bias"
@@ -48,7 +66,7 @@ class BiasResult(Result):
     positive_label: object
     sensitive: tuple
     has_predictions: bool
-    counts: np.ndarray
+    counts: np.ndarray | None
     by_group: pd.DataFrame
     overall: pd.Series
     clarify: pd.DataFrame
@@ -56,11 +74,47 @@ class BiasResult(Result):
     intervals: pd.DataFrame | None = None
     n_boot: int = 0
     ci: float = 0.95
+    task: str = "binary"
+    task_inferred: bool = False
+    classes: tuple = ()
+    by_class: pd.DataFrame | None = None
+    class_disparities: pd.DataFrame | None = None
+    weighted: bool = False
+    min_group_size: int = 30
+    label_threshold: float | None = None
+    binned: dict = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows audited."""
+        return int(self.by_group["count"].sum())
+
+    def small_groups(self) -> pd.Series:
+        """Row counts of the groups below ``min_group_size``: they never decide a finding."""
+        counts = self.by_group["count"]
+        return counts[counts < self.min_group_size]
 
     @property
     def title(self) -> str:
         names = ", ".join(map(str, self.sensitive))
-        return f"Bias report: {self.target} = {self.positive_label} by {names}"
+        if self.task == "binary":
+            return f"Bias report: {self.target} = {self.positive_label} by {names}"
+        return f"Bias report ({self.task}): {self.target} by {names}"
+
+    def task_note(self) -> str:
+        """One sentence: the task, whether it was inferred, weights and binned columns."""
+        how = "inferred from the target" if self.task_inferred else "as passed"
+        parts = [f"Task: {self.task} ({how}; pass task= to change it)."]
+        if self.weighted:
+            parts.append("Metrics are weighted by sample_weight; count is rows.")
+        parts += [f"{text}." for text in self.binned.values()]
+        small = self.small_groups()
+        if len(small):
+            listed = ", ".join(f"{_row_label(g)} ({n} rows)" for g, n in small.head(5).items())
+            more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+            parts.append(f"{len(small)} group(s) under min_group_size={self.min_group_size} "
+                         f"never decide a finding: {listed}{more}.")
+        return " ".join(parts)
 
     def group_min(self) -> pd.Series:
         """Smallest value of each metric over groups."""
@@ -86,34 +140,73 @@ class BiasResult(Result):
         return pd.Series(values, index=self.by_group.columns, name=kind)
 
     def summary(self) -> dict:
-        return {"rows": int(self.counts.sum()), "groups": len(self.by_group),
+        return {"rows": self.n_rows, "groups": len(self.by_group), "task": self.task,
                 "disparities": self.disparities.to_dict()}
 
     def sections(self) -> list[Section]:
-        n_rows = int(self.counts.sum())
-        intro = (f"{n_rows:,} rows, {len(self.by_group)} groups; positive outcome: "
-                 f"{self.target} = {self.positive_label}.")
-        if not self.has_predictions:
-            intro += " No predictions were given: label-only (pre-training) metrics."
-        shown = self.by_group if self.has_predictions else self.by_group[list(LABEL_METRICS)]
+        shown = self.by_group if self.has_predictions else self.by_group[
+            [c for c in self.by_group.columns if c in (*LABEL_METRICS, "mean_target")]]
         overall = self.overall.to_frame().T[shown.columns]
         overall.index = _label_like(shown.index, "(all rows)")
-        rate = "selection_rate" if self.has_predictions else "base_rate"
-        rates = [c for c in shown.columns if c != "count"]
-        sections = [Section("Metrics by group", intro + " Highest and lowest group in bold.",
-                            pd.concat([shown, overall]), bars=shown[rate],
-                            marks=render.extremes(shown, rates))]
-        if self.has_predictions:
-            sections.append(Section("Fairness summary", "fairlearn definitions, between groups.",
+        bar = {"binary": "selection_rate" if self.has_predictions else "base_rate",
+               "multiclass": "accuracy" if self.has_predictions else "count",
+               "regression": "mean_absolute_error" if self.has_predictions else "mean_target"}
+        values = [c for c in shown.columns if c != "count"]
+        sections = [Section("Metrics by group",
+                            f"{self._intro()} {self.task_note()} Highest and lowest group in bold.",
+                            pd.concat([shown, overall]), bars=shown[bar[self.task]],
+                            marks=render.extremes(shown, values))]
+        if self.by_class is not None and self.has_predictions:
+            sections.append(Section("Metrics by class", "One-vs-rest rates of each class within "
+                                    "each group.", self.by_class,
+                                    marks=render.extremes(self.by_class, list(self.by_class))))
+        if len(self.disparities):
+            sections.append(Section("Fairness summary", self._summary_note(),
                                     self.disparities.to_frame("value")))
-        sections.append(Section("SageMaker Clarify metrics",
-                                "Each facet compared with all other rows (a − d).",
-                                self.clarify, notes=dict(DESCRIPTIONS)))
+        if self.class_disparities is not None:
+            sections.append(Section("Fairness by class", "Each class one-vs-rest, fairlearn "
+                                    "definitions between groups.", self.class_disparities))
+        if len(self.clarify):
+            sections.append(Section("SageMaker Clarify metrics", self._clarify_note(),
+                                    self.clarify, notes=dict(DESCRIPTIONS)))
         if self.intervals is not None:
-            sections.append(Section(
-                f"{self.ci:.0%} bootstrap intervals",
-                f"{self.n_boot} multinomial resamples of the count table.", self.intervals))
+            how = ("Poisson(1) row weights" if self.task == "regression"
+                   else "multinomial resamples of the count table")
+            sections.append(Section(f"{self.ci:.0%} bootstrap intervals",
+                                    f"{self.n_boot} {how}.", self.intervals))
         return sections
+
+    def _intro(self) -> str:
+        text = f"{self.n_rows:,} rows, {len(self.by_group)} groups"
+        if self.task == "binary":
+            text += f"; positive outcome: {self.target} = {self.positive_label}"
+        elif self.task == "multiclass":
+            text += f"; {len(self.classes)} classes of {self.target}"
+        if not self.has_predictions:
+            return text + ". No predictions were given: label-only (pre-training) metrics."
+        return text + "."
+
+    def _summary_note(self) -> str:
+        if self.task == "multiclass":
+            return "The worst class of each disparity (one-vs-rest), fairlearn definitions."
+        if self.task == "regression":
+            return ("Gap (max − min) and ratio (min / max) of each group metric between groups; "
+                    "bounded group loss is the largest group mean squared error; statistical "
+                    "parity is the largest KS / Wasserstein distance of a group's predictions "
+                    "to all rows (Agarwal et al. 2019).")
+        return "fairlearn definitions, between groups."
+
+    def _clarify_note(self) -> str:
+        note = "Each facet compared with all other rows (a − d)."
+        if self.task == "multiclass":
+            return note + " Per class, one-vs-rest."
+        if self.task == "regression":
+            return note + f" Favourable outcome: {self.target} > {self.label_threshold:g}."
+        return note
+
+
+def _row_label(group) -> str:
+    return " · ".join(map(str, group)) if isinstance(group, tuple) else str(group)
 
 
 def _label_like(index: pd.Index, label: str) -> pd.Index:

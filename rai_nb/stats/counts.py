@@ -11,32 +11,40 @@ import numpy as np
 from ..backend import bincount, namespace, row_chunks, to_host
 
 
-def confusion_counts(group_codes, y_true, y_pred=None, *, n_groups: int, xp=None) -> np.ndarray:
-    """Counts ``C[g, y, ŷ]`` of rows per group, true label and predicted label.
+def confusion_counts(group_codes, y_true, y_pred=None, *, n_groups: int, n_classes: int = 2,
+                     weights=None, xp=None) -> np.ndarray:
+    """Counts ``C[g, y, ŷ]`` of rows per group, true class and predicted class.
 
     Parameters
     ----------
     group_codes : array of int, shape (n,)
         Group of each row, in ``0..n_groups-1``.
-    y_true, y_pred : array of 0/1, shape (n,)
-        Labels and predictions; without ``y_pred`` every row counts as predicted 0, so
-        ``C.sum(-1)`` still holds the label counts.
+    y_true, y_pred : array of int, shape (n,)
+        Class codes in ``0..n_classes-1`` (0/1 for a binary task); without ``y_pred`` every
+        row counts as predicted class 0, so ``C.sum(-1)`` still holds the label counts.
     n_groups : int
         Number of groups (the table has a row for every group, observed or not).
+    n_classes : int, default 2
+        Number of classes.
+    weights : array of float, shape (n,), optional
+        Sample weights: each cell holds the sum of its rows' weights instead of their number.
 
     Returns
     -------
-    numpy.ndarray of int64, shape (n_groups, 2, 2)
+    numpy.ndarray, shape (n_groups, n_classes, n_classes)
+        int64 counts, or float64 sums of weights.
     """
     xp = namespace(group_codes, y_true, xp=xp)
-    total = np.zeros(n_groups * 4, dtype=np.int64)
+    size = n_groups * n_classes * n_classes
+    total = np.zeros(size, dtype=np.int64 if weights is None else np.float64)
     for rows in row_chunks(group_codes.shape[0]):
-        cell = xp.astype(group_codes[rows], xp.int64, copy=False) * 4
-        cell += xp.astype(y_true[rows], xp.int64) * 2
+        cell = xp.astype(group_codes[rows], xp.int64, copy=False) * (n_classes * n_classes)
+        cell += xp.astype(y_true[rows], xp.int64) * n_classes
         if y_pred is not None:
             cell += xp.astype(y_pred[rows], xp.int64)
-        total += to_host(bincount(cell, minlength=n_groups * 4, xp=xp))
-    return total.reshape(n_groups, 2, 2)
+        total += to_host(bincount(cell, minlength=size,
+                                  weights=None if weights is None else weights[rows], xp=xp))
+    return total.reshape(n_groups, n_classes, n_classes)
 
 
 def score_histograms(group_codes, y_true, y_score, *, n_groups: int, n_bins: int = 10,

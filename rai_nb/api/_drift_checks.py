@@ -8,6 +8,7 @@ import pandas as pd
 from ..checks import drift as kd
 from ..checks.mmd import mmd_test
 from ..results import Check, DriftResult
+from . import _row_sample as rs
 from ._validation_context import _simple
 
 _DRIFT_COLUMNS = ["role", "kind", "method", "statistic", "threshold", "p_value", "drifted", "ks",
@@ -90,7 +91,10 @@ def _schema_rows(changes) -> dict:
 
 
 def _mmd(ctx) -> dict | None:
-    """MMD test on the numeric features, standardised by the reference, on row subsamples."""
+    """MMD test on the numeric features, standardised by the reference, on row samples.
+
+    Both samples and the permutations follow ``random_state`` and the rows' contents only
+    (:mod:`._row_sample`), so the p-value does not depend on the order of the rows."""
     positions = ctx.features(ctx.cur, "numeric")
     if not ctx.options["mmd"] or not positions or min(ctx.ref.n_rows, ctx.cur.n_rows) < 2:
         return None
@@ -98,15 +102,16 @@ def _mmd(ctx) -> dict | None:
     spread[~(spread > 0)] = 1.0
     limit = ctx.options["mmd_rows"]
 
-    def standardised(table):
-        rows = np.arange(table.n_rows) if table.n_rows <= limit else \
-            np.sort(ctx.rng.choice(table.n_rows, limit, replace=False))
-        values = (ctx.numeric_rows(table, positions, rows) - centre[:, None]) / spread[:, None]
+    def standardised(table, stream):
+        rows = rs.sample_rows(ctx, table, limit, stream)
+        values = rs.in_order(lambda r: ctx.numeric_rows(table, positions, r), rows)
+        values = (values - centre[:, None]) / spread[:, None]
         return ctx.device(np.ascontiguousarray(np.nan_to_num(values, nan=0.0).T))
 
-    test = mmd_test(standardised(ctx.ref), standardised(ctx.cur),
-                    n_permutations=ctx.options["n_permutations"], random_state=ctx.rng,
-                    xp=ctx.xp)
+    test = mmd_test(standardised(ctx.ref, rs.MMD_REFERENCE),
+                    standardised(ctx.cur, rs.MMD_CURRENT),
+                    n_permutations=ctx.options["n_permutations"],
+                    random_state=rs.step_seed(ctx, rs.MMD_PERMUTATIONS), xp=ctx.xp)
     return {"statistic": test.statistic, "p_value": test.pvalue, "bandwidth": test.bandwidth,
             "n_permutations": test.n_permutations, "columns": len(positions),
             "drifted": test.pvalue < ctx.thresholds["mmd_pvalue"]}

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RaiError
-from ..frame import column_values
+from ..frame import column_values, encode_categorical
 from ..frame._bias import facet_specs
+from ..frame._sampling import canonical_order, frame_hashes
 from ..results import FlipTestResult
 from ._model import predict
 
@@ -36,6 +37,12 @@ def flip_test(model, data: pd.DataFrame, *, sensitive, features=None,
         The model's input columns (default ``model.feature_names_in_``, else every column).
     n_neighbors : int, default 5
         Neighbours of the kNN (1 when the rest has 9 rows or fewer, as Clarify).
+
+    Notes
+    -----
+    Nothing is sampled, and the result does not depend on the order of the rows: neighbours at
+    equal distance are ranked by the rows' contents (:mod:`rai_nb.frame._sampling`), and
+    facets and groups come in sorted order.
     """
     features = list(features if features is not None else
                     getattr(model, "feature_names_in_", data.columns))
@@ -51,15 +58,18 @@ def flip_test(model, data: pd.DataFrame, *, sensitive, features=None,
 def _flip_column(data, name, features, predicted, n_neighbors) -> pd.DataFrame:
     from sklearn.neighbors import KNeighborsClassifier
 
-    _, values = column_values(data, name, argument="sensitive")
+    facet = encode_categorical(*column_values(data, name, argument="sensitive"),
+                               argument="sensitive")
     numeric = [c for c in features if c != name and pd.api.types.is_numeric_dtype(data[c])]
     if not numeric:
         raise RaiError("the flip test needs numeric features besides the sensitive column")
     X = data[numeric].to_numpy(dtype=np.float64)
     positive = _positive(predicted)
+    order = neighbour_order(X, positive, facet.codes)
+    X, positive, codes = X[order], positive[order], facet.codes[order]
     rows = []
-    for facet in pd.unique(values):
-        inside = (values == facet).to_numpy()
+    for code, level in enumerate(facet.levels):
+        inside = codes == code
         if inside.all():
             continue
         k = n_neighbors if (~inside).sum() > 9 else 1
@@ -67,9 +77,19 @@ def _flip_column(data, name, features, predicted, n_neighbors) -> pd.DataFrame:
         neighbours = knn.predict(X[inside])
         ours = positive[inside]
         score = ((ours & ~neighbours).sum() - (~ours & neighbours).sum()) / inside.sum()
-        rows.append((name, facet, int(inside.sum()), float(score)))
+        rows.append((name, level, int(inside.sum()), float(score)))
     return pd.DataFrame(rows, columns=["sensitive", "facet", "count", "FT"]).set_index(
         ["sensitive", "facet"])
+
+
+def neighbour_order(X: np.ndarray, positive: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The rows' canonical order (:func:`rai_nb.frame._sampling.canonical_order`) by numeric
+    features, prediction and facet code.
+
+    A kNN takes neighbours at equal distance in the order of its training rows; fitted in this
+    order, the flip test follows the rows' contents, not their positions."""
+    return canonical_order(frame_hashes(pd.DataFrame(
+        {"codes": codes, "positive": positive, **dict(enumerate(X.T))})))
 
 
 def _positive(predicted: np.ndarray) -> np.ndarray:
@@ -80,16 +100,17 @@ def _positive(predicted: np.ndarray) -> np.ndarray:
 
 
 def _invariance(model, data, name, features, predicted) -> pd.DataFrame:
-    _, values = column_values(data, name, argument="sensitive")
-    levels = list(pd.unique(values))
+    facet = encode_categorical(*column_values(data, name, argument="sensitive"),
+                               argument="sensitive")
+    levels = list(facet.levels)
     table = pd.DataFrame(0.0, index=pd.MultiIndex.from_product([[name], levels],
                                                                names=["sensitive", "group"]),
                          columns=[f"as {level}" for level in levels])
     if name not in features:
         return table
     inputs = data[features]
-    for level in levels:
-        inside = (values == level).to_numpy()
+    for code, level in enumerate(levels):
+        inside = facet.codes == code
         for other in levels:
             if other == level:
                 continue

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..checks import leakage as kl
 from ..results import Check
+from . import _row_sample as rs
 from ._validation_context import _grade, _graded, _names
 
 #: Folds of the out-of-fold model behind ``label_errors``.
@@ -119,16 +120,18 @@ def _representation(ctx) -> Check:
 
 
 def _label_errors(ctx) -> Check:
-    """Out-of-fold confident learning on a subsample (Northcutt et al. 2021)."""
+    """Out-of-fold confident learning on a sample (Northcutt et al. 2021).
+
+    The sample, its order, the folds and the models follow ``random_state`` and the rows'
+    contents only (:mod:`._row_sample`): the flagged rows do not depend on the row order."""
     target = ctx.target
-    rows = ctx.sample(ctx.options["label_error_rows"])
-    rows = np.arange(ctx.cur.n_rows) if rows is None else rows
-    numeric, codes, labels = ctx.take(rows)
+    rows = rs.sample_rows(ctx, ctx.cur, ctx.options["label_error_rows"], rs.LABEL_ERRORS)
+    numeric, codes, labels = rs.in_order(ctx.take, rows)
     classes, y = np.unique(labels, return_inverse=True)
     counts = np.bincount(y)
     if classes.size < 2 or counts.min() < _FOLDS:
         return Check("label_errors", "pass", (), "too few rows per class to fit out-of-fold models")
-    probabilities = _out_of_fold(ctx, numeric, codes, y)
+    probabilities = _out_of_fold(ctx, numeric, codes, y, seed=rs.step_seed(ctx, rs.LABEL_ERRORS))
     if probabilities is None:
         return Check("label_errors", "pass", (), "no feature column has a value to fit "
                      "out-of-fold models on")
@@ -146,7 +149,7 @@ def _label_errors(ctx) -> Check:
                  "out-of-fold model finds very unlikely", details)
 
 
-def _out_of_fold(ctx, numeric: np.ndarray, codes: np.ndarray, y: np.ndarray):
+def _out_of_fold(ctx, numeric: np.ndarray, codes: np.ndarray, y: np.ndarray, *, seed: int):
     """Class probabilities of each row from gradient-boosted trees fitted on the other folds;
     None when no column has a value (an all-missing column carries nothing, and
     HistGradientBoosting cannot bin it)."""
@@ -166,8 +169,8 @@ def _out_of_fold(ctx, numeric: np.ndarray, codes: np.ndarray, y: np.ndarray):
         return None
     matrix, mask = matrix[:, informative], mask[informative]
     model = HistGradientBoostingClassifier(max_iter=50, categorical_features=mask,
-                                           random_state=0)
-    folds = StratifiedKFold(_FOLDS, shuffle=True, random_state=0)
+                                           random_state=seed % 2**32)
+    folds = StratifiedKFold(_FOLDS, shuffle=True, random_state=seed % 2**32)
     # A few thousand rows need no thread team; OpenMP spin-waiting on a busy machine costs 10x.
     with threadpool_limits(1, user_api="openmp"):
         return cross_val_predict(model, matrix, y, cv=folds, method="predict_proba")

@@ -1,0 +1,67 @@
+"""Row samples of a validation's tables that follow a seed and the rows' contents only.
+
+:mod:`rai_nb.frame._sampling` defines the sample; this module runs it on a ``_Context`` (one
+table in memory) or a ``_DaskContext`` (hashes counted per partition, sampled per hash bucket,
+the chosen rows' positions found per partition), so both pick the same rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks.quality import row_hashes
+from ..frame import _sampling as sampling
+
+#: Streams of the sampled steps, so each step draws independently of the others.
+MMD_REFERENCE, MMD_CURRENT, MMD_PERMUTATIONS, LABEL_ERRORS = range(4)
+
+
+def step_seed(ctx, stream: int) -> int:
+    """The seed of one sampled step: a function of ``random_state`` alone, whatever ran before."""
+    return sampling.substream(sampling.seed_of(ctx.rng), stream)
+
+
+def sample_rows(ctx, table, k: int, stream: int) -> np.ndarray:
+    """Positions of the ``k``-row sample of ``table`` (``ctx.cur`` or ``ctx.ref``; every row
+    when it has at most ``k``), in canonical order."""
+    seed = step_seed(ctx, stream)
+    if not hasattr(ctx, "cur_table"):
+        return sampling.sample_positions(_hashes(table), k, seed)
+    return _dask_sample(ctx, ctx.cur_table if table is ctx.cur else ctx.ref_table, k, seed)
+
+
+def in_order(fetch, rows: np.ndarray) -> tuple:
+    """``fetch(sorted rows)`` (arrays with rows on the last axis) in the order of ``rows``."""
+    order = np.argsort(rows, kind="stable")
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    found = fetch(rows[order])
+    return tuple(a[..., back] for a in found) if isinstance(found, tuple) else found[..., back]
+
+
+def _hashes(table) -> np.ndarray:
+    return row_hashes(table.row_keys())
+
+
+def _counted(part, encoder, n_buckets: int):
+    return sampling.count_hashes(_hashes(encoder.table(part)), n_buckets)
+
+
+def _copies(part, encoder, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hashes = _hashes(encoder.table(part))
+    rows = sampling.first_copies(hashes, chosen)
+    return rows, hashes[rows]
+
+
+def _dask_sample(ctx, table, k: int, seed: int) -> np.ndarray:
+    from ._dask_validate import _compute, _delayed
+
+    n_buckets = max(1, table.frame.npartitions)
+    counted = ctx._parts(table, _counted, n_buckets)
+    samples = [_delayed(sampling.bottom_k)([c[b] for c in counted], k, seed)
+               for b in range(n_buckets)]
+    chosen = _compute(_delayed(sampling.merge)(samples, k))
+    found = _compute(ctx._parts(table, _copies, chosen))
+    positions = np.concatenate([rows + start for (rows, _), start in zip(found, table.offsets)])
+    hashes = np.concatenate([h for _, h in found])
+    return sampling.arrange(chosen, positions, hashes)

@@ -147,8 +147,10 @@ def validate(
         Permutations and rows per sample of the multivariate MMD test.
     label_error_rows : int
         Rows sampled for the out-of-fold model behind ``label_errors``.
-    random_state : int or numpy.random.Generator
-        Seed of every subsample and permutation.
+    random_state : int or numpy.random.Generator, default 0
+        Seed of every sample and permutation (the MMD samples, the label-error sample and its
+        folds); a Generator gives the seed it was made from. The rows sampled follow the seed
+        and the rows' contents, so no result depends on the order of the rows or the index.
 
     Returns
     -------
@@ -197,9 +199,10 @@ def validate(
     statistics reduced by Dask's scheduler, and the checks finish them with the pandas path's
     code. The subsampled parts — numeric AUCs above 100,000 rows, the ``label_error_rows`` rows
     behind ``label_errors`` (its message names the sample), the ``mmd_rows`` rows per data set
-    of the MMD test — fetch the same row positions, drawn from the same seed, as the pandas path,
-    so the result equals ``validate(data.compute(), ...)`` up to the last bits of pooled
-    means and standard deviations.
+    of the MMD test — pick the rows the pandas path picks (the last two by seeded hashes of
+    the rows' contents, counted per partition), so the result equals
+    ``validate(data.compute(), ...)`` up to the last bits of pooled means and standard
+    deviations.
 
     Examples
     --------
@@ -291,7 +294,9 @@ def drift(
         Run the MMD permutation test (Gretton et al. 2012) on the numeric features.
     n_permutations, mmd_rows : int
         Permutations, and rows sampled from each data set, for MMD.
-    random_state : int or numpy.random.Generator
+    random_state : int or numpy.random.Generator, default 0
+        Seed of the MMD samples and permutations; with the rows' contents it decides which
+        rows are drawn, so the result does not depend on the order of the rows or the index.
 
     Returns
     -------

@@ -64,6 +64,9 @@ def mmd_test(x, y, *, n_permutations: int = 200, bandwidth: float | None = None,
     bandwidth : float, optional
         σ of ``k(a, b) = exp(−‖a − b‖² / 2σ²)``; default the median pairwise distance.
     random_state : int or numpy.random.Generator, optional
+        Seed of the bandwidth sample and the relabellings, which are drawn over the rows in
+        the order given: callers that want a result free of row order pass the rows in a
+        canonical order (``rai_nb.drift`` uses :mod:`rai_nb.frame._sampling`).
 
     Returns
     -------

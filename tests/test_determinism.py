@@ -149,6 +149,30 @@ def test_mmd_statistic_and_pvalue_equal_brute_force():
     assert abs(result["p_value"] - exact) <= 4 * error + 2 / 4000
 
 
+def test_mmd_statistic_is_that_of_the_content_sample():
+    """With fewer ``mmd_rows`` than rows, MMD² is the brute-force one on the bottom-k rows."""
+    from rai_nb.api import _row_sample as rs
+    from rai_nb.checks.quality import row_hashes
+    from rai_nb.frame import encode_tables
+
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame(rng.normal(size=(250, 2)), columns=["a", "b"])
+    current = pd.DataFrame(rng.normal(0.2, 1.0, size=(300, 2)), columns=["a", "b"])
+    result = rai_nb.drift(reference, current, mmd_rows=40, n_permutations=20,
+                          random_state=4).mmd
+    cur, ref, _ = encode_tables(current, reference)
+    seed = sampling.seed_of(4)
+
+    def sample(table, frame, stream):
+        rows = sampling.sample_positions(row_hashes(table.row_keys()), 40,
+                                         sampling.substream(seed, stream))
+        return ((frame.iloc[rows] - reference.mean()) / reference.std(ddof=0)).to_numpy()
+
+    expected = _unbiased_mmd2(sample(ref, reference, rs.MMD_REFERENCE),
+                              sample(cur, current, rs.MMD_CURRENT), result["bandwidth"])
+    assert result["statistic"] == pytest.approx(expected, rel=1e-9)
+
+
 def test_mmd_kernel_pvalue_equals_brute_force_on_its_order():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(5, 3)), rng.normal(0.5, 1.0, size=(6, 3))

@@ -23,6 +23,10 @@ from rai_nb.checks.mmd import mmd_test
 samples = hnp.arrays(np.float64, st.integers(1, 60),
                      elements=st.floats(-50, 50, allow_nan=False).map(lambda v: round(v, 0)))
 counts = hnp.arrays(np.int64, st.integers(2, 8), elements=st.integers(0, 40))
+# The same with infinities mixed in (NaN is missing: it never reaches the kernels).
+with_infinities = hnp.arrays(np.float64, st.integers(1, 40), elements=st.one_of(
+    st.floats(-50, 50, allow_nan=False).map(lambda v: round(v, 0)),
+    st.sampled_from([-np.inf, np.inf])))
 
 
 def brute_ks_pvalue(d, n1, n2):
@@ -52,6 +56,44 @@ def test_ks_and_wasserstein_equal_scipy(a, b):
             brute_ks_pvalue(d, a.size, b.size), abs=1e-9)
     assert kd.wasserstein_distance(a, b) == pytest.approx(stats.wasserstein_distance(a, b),
                                                           abs=1e-9)
+
+
+def shares_differ(a, b, end) -> bool:
+    return int((a == end).sum()) * b.size != int((b == end).sum()) * a.size
+
+
+@settings(max_examples=200, deadline=None)
+@given(with_infinities, with_infinities)
+def test_infinities_are_ordered_values_as_in_scipy(a, b):
+    """KS as scipy's (inf above every finite value); W1 is inf when the shares of an infinity
+    differ (scipy's answer where it does not compute inf − inf) and otherwise the finite area,
+    which moving every infinity to one far finite point does not change."""
+    a, b = np.sort(a), np.sort(b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy's note when its exact p-value count overflows
+        expected = stats.ks_2samp(a, b).statistic
+    assert kd.ks_statistic(a, b) == pytest.approx(expected, abs=1e-12)
+    w = kd.wasserstein_distance(a, b)
+    if shares_differ(a, b, -np.inf) or shares_differ(a, b, np.inf):
+        assert w == np.inf
+        pooled = np.concatenate([a, b])
+        if (pooled == -np.inf).sum() <= 1 and (pooled == np.inf).sum() <= 1:  # else inf − inf
+            assert stats.wasserstein_distance(a, b) == np.inf
+    else:
+        far = np.clip(a, -1e3, 1e3), np.clip(b, -1e3, 1e3)
+        assert w == pytest.approx(stats.wasserstein_distance(*far), abs=1e-9)
+
+
+def test_quantiles_between_infinities_are_their_limits():
+    low = np.array([1.0, -np.inf, -np.inf, -np.inf, np.inf, 1.0, -np.inf])
+    high = np.array([np.inf, 1.0, np.inf, np.inf, np.inf, 2.0, 3.0])
+    weight = np.array([0.3, 0.3, 0.3, 0.7, 0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(kd.interpolate(low, high, weight),
+                                  [np.inf, -np.inf, -np.inf, np.inf, np.inf, 1.5, -np.inf])
+    values = np.array([-np.inf, -np.inf, -np.inf, 0.0, 1.0, np.inf, np.inf, np.inf])
+    edges = kd.bin_edges(values, 4)
+    np.testing.assert_array_equal(edges, [-np.inf, 0.5, np.inf])
+    np.testing.assert_array_equal(kd.sorted_histogram(values, edges), kd.histogram(values, edges))
 
 
 @pytest.mark.parametrize("sizes", [(400, 400), (731, 509), (3000, 2500), (12000, 9000)])
@@ -126,6 +168,11 @@ def test_kernels_on_every_namespace(xp):
     cur_hist = np.bincount(np.searchsorted(edges, b), minlength=edges.size + 1)
     assert got.psi == pytest.approx(kd.psi(ref_hist, cur_hist), abs=1e-12)
     assert got.jensen_shannon == pytest.approx(jensenshannon(ref_hist, cur_hist), abs=1e-9)
+    a_inf, b_inf = np.sort(np.r_[-np.inf, a, np.inf, np.inf]), np.sort(np.r_[b, np.inf])
+    got = kd.numeric_drift(to_device(a_inf, xp), to_device(b_inf, xp), xp=xp)
+    assert got == kd.numeric_drift(a_inf, b_inf)
+    assert got.ks == pytest.approx(stats.ks_2samp(a_inf, b_inf).statistic, abs=1e-12)
+    assert got.wasserstein == np.inf and got.wasserstein_norm == np.inf
 
 
 def brute_mmd2(x, y, sigma):
@@ -187,9 +234,10 @@ def _pieces_ks_wasserstein(a_pieces, b_pieces):
                  for s in column] for column in stretches]
 
     pooled = np.concatenate(a_pieces + b_pieces)
+    finite = pooled[np.isfinite(pooled)]
+    span = (finite.min(), finite.max()) if finite.size else (np.inf, -np.inf)
     sizes = [(sum(map(len, a_pieces)), sum(map(len, b_pieces)))]
-    return ecdf.ks_and_wasserstein(summarize, finish, [(pooled.min(), pooled.max())], sizes)[0], \
-        len(passes)
+    return ecdf.ks_and_wasserstein(summarize, finish, [span], sizes)[0], len(passes)
 
 
 @settings(max_examples=150, deadline=None)
@@ -205,6 +253,22 @@ def test_ks_and_wasserstein_from_pieces_equal_the_sorted_kernel(a, b, n_pieces, 
                                             np.array_split(b, n_pieces))
     expected_ks = kd.ks_statistic(np.sort(a), np.sort(b))
     assert ks == expected_ks  # the same float: both are a gap at a completed ECDF step
+    assert w == pytest.approx(kd.wasserstein_distance(np.sort(a), np.sort(b)), rel=1e-12,
+                              abs=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(with_infinities, with_infinities, st.integers(1, 3))
+def test_ks_and_wasserstein_from_pieces_with_infinities(a, b, n_pieces):
+    """Infinities sit in the outer bins of the finite grid and give the sorted kernel's answer."""
+    from rai_nb.checks import ecdf
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in zip(("FIRST_BINS", "GATHER_LIMIT", "SPLIT"), (4, 3, 2)):
+            patch.setattr(ecdf, name, value)
+        (ks, w), _ = _pieces_ks_wasserstein(np.array_split(a, n_pieces),
+                                            np.array_split(b, n_pieces))
+    assert ks == kd.ks_statistic(np.sort(a), np.sort(b))
     assert w == pytest.approx(kd.wasserstein_distance(np.sort(a), np.sort(b)), rel=1e-12,
                               abs=1e-12)
 

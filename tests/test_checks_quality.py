@@ -6,7 +6,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats.contingency import association
 from sklearn.metrics import mutual_info_score, roc_auc_score
@@ -78,6 +78,25 @@ def test_outliers_equal_brute_force(values):
     mad = np.median(np.abs(values - median))
     z = 0.6745 * (values - median) / mad if mad > 0 else np.zeros_like(values)
     assert found.robust_z == np.sum(np.abs(z) > 3.5)
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(1, 80), elements=st.one_of(
+    st.floats(-1e3, 1e3).map(lambda v: round(v, 0)), st.sampled_from([-np.inf, np.inf]))))
+def test_outliers_with_infinities_equal_brute_force(values):
+    """±inf lie beyond any finite fence; where the quartiles and MAD are finite they equal those
+    of the sample with each infinity moved far out (order is all they depend on)."""
+    values = np.sort(values)
+    far = np.clip(values, -1e9, 1e9)
+    q1, median, q3 = np.percentile(far, [25, 50, 75])
+    mad = np.median(np.abs(far - median))
+    assume(max(abs(q1), abs(q3), mad) < 1e6)
+    found = kq.outliers(values)
+    low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+    assert found.iqr == np.sum((values < low) | (values > high))
+    deviation = np.abs(values - median)
+    expected = np.sum(0.6745 * deviation / mad > 3.5) if mad > 0 else 0
+    assert found.robust_z == expected
 
 
 @settings(max_examples=150, deadline=None)
@@ -171,7 +190,7 @@ def test_encode_tables_shares_vocabulary_and_reports_schema_changes():
     np.testing.assert_array_equal(ref_table.codes[0], [0, 1, -1, 0])
     np.testing.assert_array_equal(table.codes[0], [1, 2, 0])
     assert changes.n_reference_levels == {"c": 2}
-    np.testing.assert_array_equal(table.numeric[0], [1.5, np.nan, np.nan])  # inf is missing
+    np.testing.assert_array_equal(table.numeric[0], [1.5, np.inf, np.nan])  # inf is a value
     alone, _, _ = encode_tables(cur)
     assert alone.schema["mixed"].mixed_types == ("float", "int", "str")
     keys = alone.row_keys()

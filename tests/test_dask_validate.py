@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import ks_2samp, wasserstein_distance
 
 import rai_nb
 from rai_nb.checks import ecdf
@@ -203,3 +204,29 @@ def test_schema_and_missingness_drift_equal_pandas(client, schema_drift_frames):
     got = rai_nb.drift(dd.from_pandas(ref, npartitions=3), dd.from_pandas(cur, npartitions=2))
     assert_same_drift(got, rai_nb.drift(ref, cur))
     assert set(got.drifted) >= {"code", "emptied", "gone", "sparse"}
+
+
+def test_infinities_equal_pandas_and_scipy(client):
+    """±inf spread over partitions: drift (KS as scipy, W1 infinite or finite), the counts of
+    infinities, the range check and the outliers equal the pandas path."""
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"x": rng.normal(size=900), "y": rng.normal(size=900).round(1),
+                        "z": rng.normal(size=900)})
+    cur = pd.DataFrame({"x": rng.normal(size=700), "y": rng.normal(0.2, size=700).round(1),
+                        "z": rng.normal(size=700)})
+    cur.loc[cur.index % 3 == 0, "x"] = np.inf
+    cur.loc[:6, "y"], ref.loc[:8, "y"] = -np.inf, -np.inf  # 1 % of each: W1 stays finite
+    ref.loc[5, "z"], cur.loc[8, "z"] = np.nan, np.inf
+    options = dict(n_permutations=20, checks=["infinite_values", "out_of_range", "missing_values",
+                                              "outliers", "drift"])
+    got = rai_nb.validate(dd.from_pandas(cur, npartitions=3), reference=dd.from_pandas(
+        ref, npartitions=4), **options)
+    assert_same_validation(got, rai_nb.validate(cur, reference=ref, **options))
+    table = got.drift.columns
+    for name in ("x", "y", "z"):
+        a, b = ref[name].dropna().to_numpy(), cur[name].dropna().to_numpy()
+        assert table.loc[name, "ks"] == pytest.approx(ks_2samp(a, b).statistic, abs=1e-15)
+    assert table.loc["x", "wasserstein"] == np.inf
+    far = ref["y"].clip(-1e3).to_numpy(), cur["y"].clip(-1e3).to_numpy()
+    assert table.loc["y", "wasserstein"] == pytest.approx(wasserstein_distance(*far), rel=1e-12)
+    assert got.details["infinite_values"].loc["x", "pos_inf"] == (cur["x"] == np.inf).sum()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
@@ -189,6 +193,61 @@ def test_drift_statistics_equal_scipy_on_real_columns(adult):
             jensenshannon(counts[0], counts[1]), abs=1e-9)
     assert table.loc["income", "role"] == "target"
     assert not result.dataset_drift
+
+
+def test_infinities_are_values_counted_apart_from_missing(compas):
+    """Half of a column turned +inf: KS as scipy (0.5, not the 0.07 of treating inf as missing),
+    W1 infinite, out of the finite reference range, and counted as infinite, not missing."""
+    ref, cur = compas.iloc[:1500], compas.iloc[1500:3000].reset_index(drop=True)
+    dirty = cur.assign(age=cur["age"].astype(float).where(cur.index % 2 == 0, np.inf),
+                       priors_count=cur["priors_count"].astype(float).where(cur.index != 7, np.nan))
+    dirty.loc[3, "priors_count"] = -np.inf
+    result = run(dirty, ref, checks=["drift", "out_of_range", "missing_values", "infinite_values"])
+    drift = result.drift.columns
+    a, b = ref["age"].to_numpy(float), dirty["age"].to_numpy(float)
+    assert drift.loc["age", "ks"] == pytest.approx(stats.ks_2samp(a, b).statistic, abs=1e-12)
+    assert drift.loc["age", "ks"] > 0.5 and drift.loc["age", "drifted"]
+    assert drift.loc["age", "wasserstein"] == np.inf
+    assert drift.loc["age", "missing_current"] == 0.0
+    out = result.details["out_of_range"]
+    assert out.loc["age", "outside_rows"] >= 750 and severity(result, "out_of_range") == "fail"
+    missing = result.details["missing_values"]["missing"]
+    assert missing["age"] == 0 and missing["priors_count"] == 1
+    infinite = result.details["infinite_values"]
+    assert infinite.loc["age", ["neg_inf", "pos_inf"]].tolist() == [0, 750]
+    assert infinite.loc["priors_count", ["neg_inf", "pos_inf"]].tolist() == [1, 0]
+    assert infinite.loc["age", "reference_pos_inf"] == 0
+    assert severity(result, "infinite_values") == "fail"
+    assert "infinite\\_values" in result.to_markdown()
+
+
+cells = st.one_of(st.floats(-20, 20).map(lambda v: round(v, 0)),
+                  st.sampled_from([np.nan, np.inf, -np.inf]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(2, 40), elements=cells),
+       hnp.arrays(np.float64, st.integers(2, 40), elements=cells))
+def test_inf_and_nan_mixed_are_counted_and_ordered_as_scipy(cur, ref):
+    """NaN is missing, ±inf is a value: the counts, the range check and KS agree with NumPy and
+    scipy on the non-missing values."""
+    cur_frame, ref_frame = pd.DataFrame({"x": cur}), pd.DataFrame({"x": ref})
+    result = run(cur_frame, ref_frame, checks=["missing_values", "infinite_values",
+                                               "out_of_range", "drift"])
+    assert result.details["missing_values"].loc["x", "missing"] == np.isnan(cur).sum()
+    infinite = result.details["infinite_values"].loc["x"]
+    assert (infinite["neg_inf"], infinite["pos_inf"]) == ((cur == -np.inf).sum(),
+                                                          (cur == np.inf).sum())
+    assert (infinite["reference_neg_inf"], infinite["reference_pos_inf"]) == (
+        (ref == -np.inf).sum(), (ref == np.inf).sum())
+    a, b = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+    if a.size and b.size:
+        outside = ((b < a.min()) | (b > a.max())).sum()
+        assert result.details["out_of_range"].loc["x", "outside_rows"] == outside
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy's note when its exact count overflows
+            expected = stats.ks_2samp(a, b).statistic
+        assert result.drift.columns.loc["x", "ks"] == pytest.approx(expected, abs=1e-12)
 
 
 def test_small_samples_use_tests_and_methods_can_be_chosen(compas):

@@ -89,16 +89,22 @@ class _DaskContext(_Base):
 
     @property
     def cur_n_values(self) -> np.ndarray:
-        return self._summaries[0]["moments"][0].astype(np.int64)
+        return _n_values(self._summaries[0])
 
     @property
     def ref_n_values(self) -> np.ndarray:
-        return self._summaries[1]["moments"][0].astype(np.int64)
+        return _n_values(self._summaries[1])
+
+    def infinite_counts(self, which: str) -> np.ndarray:
+        return self._summaries[0 if which == "cur" else 1]["infinite"]
 
     def ref_range(self):
         found = self._summaries[1]
+        low, high = found["infinite"] > 0
+        lows = np.where(low, -np.inf, found["min"])
+        highs = np.where(high, np.inf, found["max"])
         empty = self.ref_n_values == 0
-        return np.where(empty, np.nan, found["min"]), np.where(empty, np.nan, found["max"])
+        return np.where(empty, np.nan, lows), np.where(empty, np.nan, highs)
 
     def ref_moments(self, positions):
         n, mean, m2 = self._summaries[1]["moments"][:, positions]
@@ -273,6 +279,11 @@ class _DaskContext(_Base):
                                                        self._local(self.cur_table, rows)))]
         found = _compute(_delayed(parts.add_associations)(graph))
         return _association_rows(self, columns, found, binary)
+
+
+def _n_values(summary: dict) -> np.ndarray:
+    """Non-missing values per numeric column: the finite ones and the infinities."""
+    return summary["moments"][0].astype(np.int64) + summary["infinite"].sum(axis=0)
 
 
 def _interpolated(lookup: dict, spots) -> np.ndarray:

@@ -15,23 +15,28 @@ from ..checks import ecdf
 from ..checks import leakage as kl
 from ..checks import quality as kq
 from ..frame._dask_tabular import Labels
-from ._validation_context import _row_hashes
+from ._validation_context import _row_hashes, finite_or_nan
 
 # --- one pass of counts ---------------------------------------------------------------------
 
 def summary(part, encoder, labels: Labels | None) -> dict:
-    """Level counts, numeric counts/ranges/moments and, with labels, the per-group counts."""
+    """Level counts, numeric counts/ranges/moments and, with labels, the per-group counts.
+
+    Moments, ``min`` and ``max`` are of the finite values; ``infinite`` counts −inf and +inf.
+    """
     table = encoder.table(part)
     out = {"levels": [np.bincount(c + 1, minlength=len(lv) + 1)
                       for c, lv in zip(table.codes, table.levels)]}
-    present = ~np.isnan(table.numeric)
-    n = present.sum(axis=1)
-    filled = np.where(present, table.numeric, 0.0)
+    finite = np.isfinite(table.numeric)
+    n = finite.sum(axis=1)
+    filled = np.where(finite, table.numeric, 0.0)
     mean = filled.sum(axis=1) / np.maximum(n, 1)
-    m2 = (np.where(present, table.numeric - mean[:, None], 0.0) ** 2).sum(axis=1)
+    m2 = (np.where(finite, filled - mean[:, None], 0.0) ** 2).sum(axis=1)
     out["moments"] = np.stack([n.astype(np.float64), mean, m2])
-    out["min"] = np.where(present, table.numeric, np.inf).min(axis=1, initial=np.inf)
-    out["max"] = np.where(present, table.numeric, -np.inf).max(axis=1, initial=-np.inf)
+    out["min"] = np.where(finite, table.numeric, np.inf).min(axis=1, initial=np.inf)
+    out["max"] = np.where(finite, table.numeric, -np.inf).max(axis=1, initial=-np.inf)
+    out["infinite"] = np.stack([(table.numeric == -np.inf).sum(axis=1),
+                                (table.numeric == np.inf).sum(axis=1)]).astype(np.int64)
     if labels is None:
         return out
     missing = np.concatenate([np.isnan(table.numeric), table.codes < 0])
@@ -222,8 +227,9 @@ def add_associations(parts: list[dict]) -> dict:
 
 
 def take(part, encoder, labels: Labels | None, rows) -> tuple:
-    """Numeric values, category codes and target codes of local rows ``rows``."""
+    """Numeric values (±inf as missing, see ``_Context.take``), category codes and target codes
+    of local rows ``rows``."""
     table = encoder.table(part)
     target = labels.target_codes(part)[rows] if labels is not None and labels.target is not None \
         else np.zeros(len(rows), dtype=np.int64)
-    return table.numeric[:, rows], table.codes[:, rows], target
+    return finite_or_nan(table.numeric[:, rows]), table.codes[:, rows], target

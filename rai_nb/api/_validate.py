@@ -32,6 +32,7 @@ from ._validation_checks import (
     _duplicates,
     _group_missingness,
     _id_like,
+    _infinite_values,
     _missing_columns,
     _missing_values,
     _mixed_types,
@@ -56,6 +57,7 @@ CHECKS = {
     "out_of_range": (_out_of_range, {"reference"}),
     "mixed_types": (_mixed_types, set()),
     "missing_values": (_missing_values, set()),
+    "infinite_values": (_infinite_values, set()),
     "group_missingness": (_group_missingness, {"sensitive"}),
     "duplicates": (_duplicates, set()),
     "conflicting_labels": (_conflicting_labels, {"target"}),
@@ -160,9 +162,14 @@ def validate(
     -----
     Default thresholds (warn, fail) and why:
 
-    - ``missing_share`` 5 % / 50 % of a column's cells; ``group_missing_gap`` 0.05 / 0.2
-      difference in missing share between sensitive groups of at least ``min_group_size`` rows
-      — missingness that depends on the group biases any imputation or row dropping.
+    - ``missing_share`` 5 % / 50 % of a column's cells (NaN, None, NaT); ``group_missing_gap``
+      0.05 / 0.2 difference in missing share between sensitive groups of at least
+      ``min_group_size`` rows — missingness that depends on the group biases any imputation or
+      row dropping.
+    - ``infinite_share`` any / 1 % of a numeric column's cells ±inf (most estimators refuse
+      them). Infinities are values elsewhere: ordered beyond every finite value in drift (KS as
+      ``scipy.stats.ks_2samp``; Wasserstein-1 is infinite when the shares of an infinity differ)
+      and outside a finite reference range in ``out_of_range``.
     - ``duplicate_share`` and ``conflict_share`` 1 % / 5 % of rows (a few duplicates occur
       naturally in census-like data, e.g. 24 of Adult's 32,561 rows).
     - ``near_constant_share`` 0.99 top-value share; ``id_distinct_share`` 0.95 distinct values

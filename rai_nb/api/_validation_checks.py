@@ -84,6 +84,19 @@ def _missing_values(ctx) -> Check:
                    what="has missing values")
 
 
+def _infinite_values(ctx) -> Check:
+    """−inf and +inf per numeric column, of the current data and of the reference when given."""
+    low, high = ctx.infinite_counts("cur")
+    frame = pd.DataFrame({"neg_inf": low, "pos_inf": high,
+                          "infinite_share": (low + high) / ctx.cur.n_rows},
+                         index=pd.Index(ctx.cur.numeric_names, name="column"))
+    if ctx.ref is not None:
+        ref_low, ref_high = ctx.infinite_counts("ref")
+        frame = frame.assign(reference_neg_inf=ref_low, reference_pos_inf=ref_high)
+    return _graded("infinite_values", frame, {"infinite_share": "infinite_share"},
+                   ctx.thresholds, what="has infinite values")
+
+
 def _group_missingness(ctx) -> Check:
     """Largest gap in a column's missing share between groups of a sensitive column."""
     min_size = ctx.thresholds["min_group_size"][0] or 1

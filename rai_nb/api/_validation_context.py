@@ -20,6 +20,7 @@ from ..results import Check
 #: Default thresholds ``(warn, fail)``; see :func:`validate` for what each measures and why.
 THRESHOLDS = {
     "missing_share": (0.05, 0.5),
+    "infinite_share": (0.0, 0.01),
     "group_missing_gap": (0.1, 0.25),
     "duplicate_share": (0.01, 0.05),
     "conflict_share": (0.01, 0.05),
@@ -248,19 +249,33 @@ class _Context(_Base):
         return self.target.codes if key == "target" else self.sensitive[key].codes
 
     def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Numeric values, category codes and target codes of the current rows ``rows``."""
-        return self.cur.numeric[:, rows], self.cur.codes[:, rows], self.target.codes[rows]
+        """Numeric values, category codes and target codes of the current rows ``rows``.
+
+        Infinities come back as missing (NaN): these rows feed models (label errors), which
+        cannot fit them.
+        """
+        return finite_or_nan(self.cur.numeric[:, rows]), self.cur.codes[:, rows], \
+            self.target.codes[rows]
 
     def numeric_rows(self, table, positions: list[int], rows: np.ndarray) -> np.ndarray:
-        """Values of numeric columns ``positions`` at ``rows`` of ``table`` (cur or ref)."""
-        return table.numeric[positions][:, rows]
+        """Values of numeric columns ``positions`` at ``rows`` of ``table`` (cur or ref), ±inf
+        as missing (these rows feed the MMD test, which standardises them)."""
+        return finite_or_nan(table.numeric[positions][:, rows])
 
     def ref_moments(self, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation of reference numeric columns (0 and 1 when empty)."""
+        """Mean and standard deviation of the finite values of reference numeric columns (0 and 1
+        when there are none)."""
         xp = self.xp
-        sorted_ = [self.ref_sorted[j] for j in positions]
-        return (np.array([float(to_host(xp.mean(s))) if s.shape[0] else 0.0 for s in sorted_]),
-                np.array([float(to_host(xp.std(s))) if s.shape[0] else 1.0 for s in sorted_]))
+        finite = [kd.infinite_ends(self.ref_sorted[j], xp)[0] for j in positions]
+        return (np.array([float(to_host(xp.mean(s))) if s.shape[0] else 0.0 for s in finite]),
+                np.array([float(to_host(xp.std(s))) if s.shape[0] else 1.0 for s in finite]))
+
+    def infinite_counts(self, which: str) -> np.ndarray:
+        """−inf and +inf values per numeric column of the current (``"cur"``) or reference
+        (``"ref"``) table, shape ``(2, columns)``."""
+        columns = self.cur_sorted if which == "cur" else self.ref_sorted
+        ends = [kd.infinite_ends(s, self.xp)[1:] for s in columns]
+        return np.array(ends, dtype=np.int64).reshape(-1, 2).T
 
     def numeric_drift(self, j: int):
         return kd.numeric_drift(self.ref_sorted[j], self.cur_sorted[j],
@@ -333,6 +348,11 @@ class _Context(_Base):
             codes = kl.bin_codes(self.device(self.cur.numeric[j]), edges, xp=self.xp)
             self.cache["bins", j] = codes, edges.size + 2
         return self.cache["bins", j]
+
+
+def finite_or_nan(values: np.ndarray) -> np.ndarray:
+    """A copy of host ``values`` with ±inf as NaN."""
+    return np.where(np.isinf(values), np.nan, values)
 
 
 def _level_counts(table, ctx) -> list[np.ndarray]:

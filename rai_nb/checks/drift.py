@@ -5,6 +5,11 @@ the Wasserstein-1 distance come from one linear merge of the two samples, and th
 reference-quantile histograms behind PSI and Jensen–Shannon from ``searchsorted`` on the
 device; categorical columns arrive as count vectors over a shared vocabulary. P-values and
 divergences are host math on the small results.
+
+Infinities are values, ordered below (−inf) or above (+inf) every finite one, as in
+``scipy.stats.ks_2samp``: they move the ECDFs, land in the outer histogram bins, and make the
+Wasserstein-1 distance infinite when the two samples hold different shares of them (the area
+between the ECDFs is then unbounded); with equal shares it is the finite area between them.
 """
 
 from __future__ import annotations
@@ -70,8 +75,31 @@ def _merged_gap(a_sorted, b_sorted, xp, *, before=(0, 0), sizes=None):
 
 
 def _ks_and_wasserstein(a_sorted, b_sorted, xp) -> tuple[float, float]:
-    values, gap = _merged_gap(a_sorted, b_sorted, xp)
-    return _gap_max_and_area(values, gap, xp)
+    """KS and W1 of two sorted samples that may hold ±inf at their ends.
+
+    The finite values are merged with the −inf counts as the ECDFs' start, so the gap just
+    after −inf (constant down to −inf) joins the KS candidates; the gap below +inf is the one
+    after the last finite value, already among them.
+    """
+    n_a, n_b = a_sorted.shape[0], b_sorted.shape[0]
+    (a, low_a, high_a), (b, low_b, high_b) = infinite_ends(a_sorted, xp), infinite_ends(b_sorted, xp)
+    ks, area = abs(low_a / n_a - low_b / n_b), 0.0
+    if a.shape[0] + b.shape[0]:
+        values, gap = _merged_gap(a, b, xp, before=(low_a, low_b), sizes=(n_a, n_b))
+        inner, area = _gap_max_and_area(values, gap, xp)
+        ks = max(ks, inner)
+    if low_a * n_b != low_b * n_a or high_a * n_b != high_b * n_a:
+        area = math.inf  # the ECDFs differ on an unbounded stretch
+    return ks, area
+
+
+def infinite_ends(sorted_values, xp):
+    """``(finite values, number of −inf, number of +inf)`` of a sorted sample."""
+    n = sorted_values.shape[0]
+    ends = to_device(np.array([-np.inf, np.inf]), xp)
+    low = int(to_host(xp.searchsorted(sorted_values, ends[:1], side="right"))[0])
+    high = n - int(to_host(xp.searchsorted(sorted_values, ends[1:], side="left"))[0])
+    return sorted_values[low:n - high], low, high
 
 
 def _gap_max_and_area(values, gap, xp) -> tuple[float, float]:
@@ -201,8 +229,20 @@ def quantile_ranks(n: int, q) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def interpolate(low_values, high_values, weight) -> np.ndarray:
-    """Linear interpolation between the order statistics of :func:`quantile_ranks`."""
-    return low_values + (high_values - low_values) * weight
+    """Linear interpolation between the order statistics of :func:`quantile_ranks`.
+
+    Between an infinite and another value it is the infinite end (the limit of the formula);
+    between −inf and +inf, the nearer one. NumPy's ``quantile`` gives NaN in some of these.
+    """
+    low, high = np.asarray(low_values, np.float64), np.asarray(high_values, np.float64)
+    weight = np.asarray(weight, np.float64)
+    finite = np.isfinite(low) & np.isfinite(high)
+    out = np.where(finite, low, 0.0) + (np.where(finite, high, 0.0) - np.where(finite, low, 0.0)) \
+        * weight
+    infinite = np.where(np.isinf(low) & ((low == high) | np.isfinite(high) | (weight < 0.5)),
+                        low, high)
+    out = np.where(finite, out, infinite)
+    return np.where(weight == 0, low, out)
 
 
 def bin_edges(ref_sorted, n_bins: int, *, xp=None) -> np.ndarray:
@@ -288,11 +328,13 @@ def numeric_drift(ref_sorted, cur_sorted, *, n_bins: int = 10, ks_method: str = 
                   xp=None) -> NumericDrift:
     """All numeric drift statistics of two sorted, non-empty samples without missing values.
 
-    PSI and Jensen–Shannon use ``n_bins`` reference-quantile bins (:func:`bin_edges`).
+    PSI and Jensen–Shannon use ``n_bins`` reference-quantile bins (:func:`bin_edges`); the
+    normed Wasserstein distance divides by the standard deviation of the finite reference values.
     """
     xp = namespace(ref_sorted, cur_sorted, xp=xp)
     d, w = _ks_and_wasserstein(ref_sorted, cur_sorted, xp)
-    std = float(to_host(xp.std(ref_sorted)))
+    finite = infinite_ends(ref_sorted, xp)[0]
+    std = float(to_host(xp.std(finite))) if finite.shape[0] else 0.0
     edges = bin_edges(ref_sorted, n_bins, xp=xp)
     return numeric_drift_from(d, w, std, sorted_histogram(ref_sorted, edges, xp=xp),
                               sorted_histogram(cur_sorted, edges, xp=xp), ks_method=ks_method)

@@ -9,6 +9,10 @@ one distinct value is exact too, and a bin whose bound on ``|g|`` does not excee
 more than :data:`GATHER_LIMIT` values are split again (another pass), the rest are finished
 from their values by :func:`rai_nb.checks.drift.stretch_ks_and_wasserstein`. The answer is the
 one a full sort would give (the same KS float; W1 up to summation order).
+
+Infinities sit in the outer bins (the grid spans the finite values): the −inf counts start the
+ECDFs, the gap just after −inf is a KS candidate, and unequal shares of either infinity make W1
+infinite, as :mod:`rai_nb.checks.drift` defines them.
 """
 
 from __future__ import annotations
@@ -32,16 +36,19 @@ MAX_ROUNDS = 8
 @dataclass(frozen=True)
 class BinSummary:
     """Per bin ``{x ≤ e₀}, (e₀, e₁], …, (e_{K−1}, e_K], {x > e_K}``: count, ``Σ (e_k − x)``
-    (0 in the end bins), smallest and largest value (±inf when empty)."""
+    (0 in the end bins), smallest and largest value (±inf when empty); and the number of
+    −inf and +inf values (also counted in the end bins)."""
 
     counts: np.ndarray
     tails: np.ndarray
     mins: np.ndarray
     maxs: np.ndarray
+    infinite: np.ndarray
 
     def __add__(self, other: BinSummary) -> BinSummary:
         return BinSummary(self.counts + other.counts, self.tails + other.tails,
-                          np.minimum(self.mins, other.mins), np.maximum(self.maxs, other.maxs))
+                          np.minimum(self.mins, other.mins), np.maximum(self.maxs, other.maxs),
+                          self.infinite + other.infinite)
 
 
 @dataclass(frozen=True)
@@ -71,11 +78,15 @@ def bin_summary(sorted_values, edges: np.ndarray, *, xp=None) -> BinSummary:
     padded = np.concatenate([values, [np.nan]])  # an empty piece still indexes safely
     mins = np.where(full, padded[np.minimum(bounds[:-1], values.size)], np.inf)
     maxs = np.where(full, padded[np.maximum(bounds[1:] - 1, 0)], -np.inf)
-    return BinSummary(counts, tails, mins, maxs)
+    infinite = np.array([np.searchsorted(values, -np.inf, side="right"),
+                         values.size - np.searchsorted(values, np.inf, side="left")])
+    return BinSummary(counts, tails, mins, maxs, infinite)
 
 
 def first_edges(low: float, high: float) -> np.ndarray:
-    """The first grid over a pooled range ``[low, high]``."""
+    """The first grid over a pooled range ``[low, high]`` of finite values (none: ``low > high``)."""
+    if not np.isfinite(low):
+        return np.zeros(1)
     return np.array([low]) if not high > low else np.linspace(low, high, FIRST_BINS + 1)
 
 
@@ -86,13 +97,16 @@ class _Resolved:
     needed: np.ndarray  # bins 1..K that must be split or gathered (boolean over all bins)
     a_cum: np.ndarray
     b_cum: np.ndarray
+    #: The samples hold different shares of −inf or of +inf: W1 is infinite.
+    unbounded: bool = False
 
 
 def _resolve(edges, a: BinSummary, b: BinSummary, sizes) -> _Resolved:
     n_a, n_b = sizes
     a_cum, b_cum = np.cumsum(a.counts), np.cumsum(b.counts)
     gap = a_cum / n_a - b_cum / n_b  # g at each edge, then after the last bin
-    ks = float(np.max(np.abs(gap)))
+    (low_a, high_a), (low_b, high_b) = a.infinite, b.infinite
+    ks = max(float(np.max(np.abs(gap))), abs(low_a / n_a - low_b / n_b))
     k = np.arange(1, edges.size)
     before, after = gap[k - 1], gap[k]
     lowest, highest = before - b.counts[k] / n_b, before + a.counts[k] / n_a
@@ -112,7 +126,8 @@ def _resolve(edges, a: BinSummary, b: BinSummary, sizes) -> _Resolved:
     area = np.where(needed, 0.0, area)
     full = np.zeros(a.counts.size, dtype=bool)
     full[k] = needed
-    return _Resolved(ks, float(area.sum()), full, a_cum, b_cum)
+    unbounded = bool(low_a * n_b != low_b * n_a or high_a * n_b != high_b * n_a)
+    return _Resolved(ks, float(area.sum()), full, a_cum, b_cum, unbounded)
 
 
 def _split(edges, a: BinSummary, b: BinSummary, big: np.ndarray) -> np.ndarray:
@@ -163,7 +178,7 @@ def ks_and_wasserstein(summarize, finish, ranges, sizes) -> list[tuple[float, fl
         ``finish(stretches)`` with one list of :class:`Stretch` per column returns, per column
         and stretch, the ``(ks, area)`` of :func:`finish_stretch` on the stretch's values.
     ranges : list of (float, float)
-        Pooled smallest and largest value of each column.
+        Pooled smallest and largest finite value of each column (``(inf, -inf)`` when none).
     sizes : list of (int, int)
         Non-missing values of each sample per column (all positive).
 
@@ -192,7 +207,8 @@ def ks_and_wasserstein(summarize, finish, ranges, sizes) -> list[tuple[float, fl
     out = []
     for i, parts in enumerate(finished):
         ks = max([resolved[i].ks] + [d for d, _ in parts])
-        out.append((ks, resolved[i].known_area + float(np.sum([w for _, w in parts]))))
+        area = resolved[i].known_area + float(np.sum([w for _, w in parts]))
+        out.append((ks, np.inf if resolved[i].unbounded else area))
     return out
 
 

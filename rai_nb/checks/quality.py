@@ -169,10 +169,12 @@ def outlier_fences(q1: float, median: float, q3: float, mad: float, *,
                    iqr_factor: float = IQR_FACTOR, robust_z: float = ROBUST_Z):
     """``((low, high), (z_low, z_high) or None)``: Tukey's fences and the modified-z band.
 
-    Values strictly outside a band are outliers; with MAD = 0 there is no z band.
+    Values strictly outside a band are outliers; with MAD = 0 (or an infinite median) there is
+    no z band.
     """
-    tukey = (q1 - iqr_factor * (q3 - q1), q3 + iqr_factor * (q3 - q1))
-    if not mad > 0:
+    spread = q3 - q1 if q3 != q1 else 0.0  # inf − inf when both quartiles are one infinity
+    tukey = (q1 - iqr_factor * spread, q3 + iqr_factor * spread)
+    if not (mad > 0 and np.isfinite(median)):
         return tukey, None
     reach = robust_z * mad / 0.6745
     return tukey, (median - reach, median + reach)
@@ -195,11 +197,18 @@ def count_outside(sorted_values, low: float, high: float, xp) -> int:
 def _median_absolute_deviation(sorted_host: np.ndarray, median: float) -> float:
     """Median of ``|x − median|`` for a sorted host sample, by selection in two sorted runs."""
     split = int(np.searchsorted(sorted_host, median, side="left"))
-    left = median - sorted_host[:split][::-1]
-    right = sorted_host[split:] - median
+    left = absolute_deviation(sorted_host[:split][::-1], median)
+    right = absolute_deviation(sorted_host[split:], median)
     n = sorted_host.size
     return median_absolute_deviation(_kth_of_two(left, right, k)
                                      for k in sorted({(n - 1) // 2, n // 2}))
+
+
+def absolute_deviation(values: np.ndarray, centre: float) -> np.ndarray:
+    """``|x − centre|`` on the host, 0 where ``x == centre`` (also an infinity equal to it)."""
+    out = np.zeros(np.shape(values))
+    np.subtract(values, centre, out=out, where=values != centre)
+    return np.abs(out)
 
 
 def _kth_of_two(a: np.ndarray, b: np.ndarray, k: int) -> float:

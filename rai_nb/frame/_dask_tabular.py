@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..checks.quality import absolute_deviation
 from ..errors import EMPTY_DATA, RaiError
 from ._columns import _is_column_key, column_values, encode_with_levels
 from ._dask import pooled
@@ -72,7 +73,7 @@ def numeric_frame(part, encoder, centres=None) -> pd.DataFrame:
     names = [n for n in encoder.names if encoder.schema[n].kind == "numeric"]
     values = {n: numeric_values(part[n]) for n in names}
     if centres is not None:
-        values = {n: np.abs(v - c) for (n, v), c in zip(values.items(), centres)}
+        values = {n: absolute_deviation(v, c) for (n, v), c in zip(values.items(), centres)}
     return pd.DataFrame(values, columns=names, index=part.index, dtype=np.float64)
 
 

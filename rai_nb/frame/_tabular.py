@@ -1,6 +1,6 @@
 """Encoding of whole tables for the data checks: typed columns, shared category vocabularies.
 
-A column is *numeric* (float64 values, NaN where missing or non-finite) or *categorical*
+A column is *numeric* (float64 values, NaN where missing, ±inf kept) or *categorical*
 (int64 codes, -1 where missing). Numbers, datetimes and timedeltas are numeric; booleans,
 categories, strings and other objects are categorical. When a reference table is given, the
 current table takes the reference's column kinds and each categorical column gets one
@@ -191,7 +191,7 @@ def _encode(frame, names, schema, vocab: dict) -> EncodedTable:
 
 def numeric_values(values: pd.Series) -> np.ndarray:
     """float64 copy; datetimes (time-zone aware ones in UTC) and timedeltas in seconds; NaN
-    where missing or non-finite."""
+    where missing (infinities stay: they are values, not gaps)."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert(None)
     if pd.api.types.is_datetime64_any_dtype(values.dtype) or \
@@ -201,9 +201,7 @@ def numeric_values(values: pd.Series) -> np.ndarray:
         out = np.where(np.isnat(out), np.nan, out.view(np.int64) / 1e9)
     else:
         out = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    out = out.astype(np.float64, copy=True)
-    out[~np.isfinite(out)] = np.nan
-    return out
+    return out.astype(np.float64, copy=True)
 
 
 def category_codes(values: pd.Series, vocabulary: tuple) -> tuple[np.ndarray, tuple]:

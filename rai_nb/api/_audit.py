@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EMPTY_DATA, RaiError
-from ..frame import column_values, is_dask_frame
+from ..frame import column_values, distinct_values, is_dask_frame, require_column_names
+from ..frame._task import check_task, infer_task
 from ..results import AuditResult
 from ._bias import bias
 from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
 from ._explain import explain, group_attributions, uses_kernel
-from ._model import model_features, predict
+from ._model import model_features, predict, prediction_errors
 from ._progress import progress_bar
 from ._slices import slices
 from ._validate import validate
@@ -28,6 +29,9 @@ def audit(
     sensitive,
     reference: pd.DataFrame | None = None,
     positive_label=None,
+    task=None,
+    sample_weight=None,
+    min_group_size: int = 30,
     features=None,
     explain: bool = True,
     sample: int = 500,
@@ -55,6 +59,13 @@ def audit(
         Training (or earlier) data: adds schema and drift checks.
     positive_label : scalar, optional
         The favourable outcome, when labels are not 0/1.
+    task : {"binary", "multiclass", "regression"}, optional
+        Default: inferred from the target (see :func:`rai_nb.bias`). Problem slices of a
+        regression search the squared error, of a classifier the 0/1 error.
+    sample_weight : str, optional
+        Column of row weights for the fairness metrics (see :func:`rai_nb.bias`).
+    min_group_size : int, default 30
+        Groups with fewer rows never decide a finding.
     features : list of str, optional
         Columns the model takes; default ``model.feature_names_in_`` when it has them, else
         every column but the target. Problem slices are searched over these and the sensitive
@@ -89,20 +100,24 @@ def audit(
         raise RaiError(f"card must be a dict of model-card fields (name, intended_use, …), got "
                        f"{type(card).__name__}")
     features = model_features(model, data, target, features)
+    task = _task(data, target, task, positive_label, lazy)
     with progress_bar(total=len(_STEPS), desc="rai_nb audit", enabled=progress) as bar:
         bar.set_postfix_str("predictions")
         if lazy:
             frame, n_rows, lengths = with_predictions(data, model, features, target=target,
-                                                      positive_label=positive_label)
+                                                      positive_label=positive_label, task=task)
             labels, score = PREDICTION, SCORE if has_score(frame) else None
             errors, derived = ERROR, [target, PREDICTION, SCORE]
         else:
             frame, n_rows = data, len(data)
             labels, score = predict(model, data[features], positive_label=positive_label)
-            errors, derived = _errors(data, target, labels), [target]
+            errors = prediction_errors(column_values(data, target, argument="target")[1], labels,
+                                       task)
+            derived = [target]
         bar.update()
         fairness = bias(frame, target=target, sensitive=sensitive, prediction=labels, score=score,
-                        positive_label=positive_label, n_boot=n_boot, random_state=random_state)
+                        positive_label=positive_label, task=task, sample_weight=sample_weight,
+                        min_group_size=min_group_size, n_boot=n_boot, random_state=random_state)
         bar.update()
         problem = slices(frame.drop(columns=derived), errors=errors, k=10, max_l=2,
                          min_sup=max(30, n_rows // 100),
@@ -146,9 +161,17 @@ def _with_card(result: AuditResult, card) -> AuditResult:
     return replace(result, card=card)
 
 
-def _errors(data, target, labels) -> np.ndarray:
-    _, truth = column_values(data, target, argument="target")
-    return (truth.to_numpy() != labels).astype(np.float64)
+def _task(data, target, task, positive_label, lazy: bool) -> str:
+    """The audit's task: ``task`` checked, or inferred from the target's values."""
+    check_task(task)
+    if task is not None:
+        return task
+    if lazy:
+        require_column_names(data, target=target)
+        values = pd.Series(distinct_values(data, [target])[0])
+    else:
+        values = column_values(data, target, argument="target")[1]
+    return infer_task(target, values, positive_label)
 
 
 def _explain(model, rows, features, sensitive) -> dict:
@@ -162,8 +185,8 @@ def _explain(model, rows, features, sensitive) -> dict:
 
 def _importance(explanation) -> pd.Series:
     values = np.abs(np.asarray(explanation.values))
-    if values.ndim == 3:  # (rows, features, outputs): the positive class
-        values = values[..., -1]
+    if values.ndim == 3:  # (rows, features, outputs): the positive class, or every class
+        values = values[..., -1] if values.shape[-1] == 2 else values.mean(axis=-1)
     means = values.mean(axis=0)
     return pd.Series(means, index=list(explanation.feature_names), name="mean |SHAP|").sort_values(
         ascending=False)

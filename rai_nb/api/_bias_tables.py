@@ -102,11 +102,14 @@ def _multiclass_statistics(tensor, onehots, predicted: bool) -> dict:
 
     by_stratum = np.asarray(tensor, dtype=np.float64)
     per_group = by_stratum.sum(axis=-3)
-    ovr = mc.one_vs_rest(by_stratum)
-    binary = bias_statistics(ovr, onehots, predicted=predicted)
-    out = {"by_group": mc.multiclass_metrics(per_group),
+    binary = bias_statistics(mc.one_vs_rest(by_stratum, group_axes=2), onehots,
+                             predicted=predicted)
+    # A group absent from a bootstrap replicate has no metrics (it never is in the data itself).
+    empty = (per_group.sum(axis=(-2, -1)) == 0)[..., None]
+    out = {"by_group": np.where(empty, np.nan, mc.multiclass_metrics(per_group)),
            "overall": mc.multiclass_metrics(per_group.sum(axis=-3)[..., None, :, :])[..., 0, :],
-           "by_class": mc.class_metrics(per_group), "clarify": binary["clarify"]}
+           "by_class": np.where(empty[..., None], np.nan, mc.class_metrics(per_group)),
+           "clarify": binary["clarify"]}
     out["class_disparities"] = binary["disparities"]
     out["disparities"] = mc.worst_disparities(binary["disparities"])
     return out

@@ -20,7 +20,7 @@ from ..frame import (
     level_tuple,
     require_column_names,
 )
-from ..frame._bias import encode_binary
+from ..frame._bias import check_same_classes, encode_binary
 from ..frame._bins import facet_specs, resolve_cut
 from ..frame._task import encode_target
 from ..stats.regression import distribution_gaps, merge_distributions
@@ -40,9 +40,13 @@ def dask_bias_counts(data, *, options: dict, label_threshold, n_boot: int, seed:
     levels = _levels(data, specs, options)
     # The checks that need every row (two classes, the positive label present) run on the
     # target's distinct values.
-    whole = encode_target(target, pd.Series(levels.pop(("distinct", target))),
+    whole_values = pd.Series(levels.pop(("distinct", target)))
+    whole = encode_target(target, whole_values,
                           task=options["task"], positive_label=options["positive_label"])
     resolved = dict(options, task=whole.task, positive_label=whole.positive_label)
+    predicted = levels.pop(("distinct", options["prediction"]), None)
+    if predicted is not None and whole.task != "regression":
+        check_same_classes(options["prediction"], predicted, target, whole_values)
     if whole.task == "multiclass":
         levels[target] = whole.classes
     shift = _target_mean(data, target, weight) if whole.task == "regression" else None
@@ -73,9 +77,13 @@ def _levels(data, specs, options) -> dict:
     ``("distinct", target)``), each categorical column's levels and each binned column's cut
     (under ``("cut", name)``)."""
     target, group_variable = options["target"], options["group_variable"]
+    prediction = options["prediction"]
     columns = [name for name, _ in specs] + ([group_variable] if group_variable else [])
+    columns += [prediction] if prediction is not None and prediction not in columns else []
     distinct = dict(zip([target, *columns], distinct_values(data, [target, *columns])))
     levels = {("distinct", target): distinct[target]}
+    if prediction is not None:
+        levels[("distinct", prediction)] = distinct[prediction]
     for name, cut in specs:
         values = distinct[name]
         spec = resolve_cut(name, cut, lambda n=name: data[n].value_counts().compute(),

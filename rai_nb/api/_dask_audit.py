@@ -13,14 +13,15 @@ import pandas as pd
 
 from ..errors import EMPTY_DATA, RaiError
 from ..frame import column_values
-from ._model import predict
+from ._model import predict, prediction_errors
 
 #: Columns added beside the user's; the prefix keeps them apart from any user column.
 PREDICTION, SCORE, ERROR = "__rai_nb_prediction", "__rai_nb_score", "__rai_nb_error"
 
 
-def with_predictions(data, model, features, *, target, positive_label):
-    """``data`` with the model's label, score and 0/1 error per row, and its number of rows."""
+def with_predictions(data, model, features, *, target, positive_label, task):
+    """``data`` with the model's prediction, score and error per row (see
+    :func:`prediction_errors`), and its number of rows."""
     import dask
     import dask.dataframe as dd
 
@@ -28,29 +29,29 @@ def with_predictions(data, model, features, *, target, positive_label):
     if taken:
         raise RaiError(f"data has column(s) {taken} that rai_nb.audit reserves for predictions")
     outputs = dask.persist(*[dask.delayed(_predict_partition)(part, model, features, target,
-                                                              positive_label)
+                                                              positive_label, task)
                              for part in data.to_delayed()])
     lengths = dask.compute([dask.delayed(len)(out) for out in outputs])[0]
     if sum(lengths) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
-    meta = _join(data._meta, _predict_meta(data, model, features, target, positive_label))
+    meta = _join(data._meta, _predict_meta(data, model, features, target, positive_label, task))
     parts = [dask.delayed(_join)(part, out) for part, out in zip(data.to_delayed(), outputs)]
     return dd.from_delayed(parts, meta=meta, verify_meta=False), int(sum(lengths)), lengths
 
 
-def _predict_partition(part, model, features, target, positive_label) -> pd.DataFrame:
+def _predict_partition(part, model, features, target, positive_label, task) -> pd.DataFrame:
     if len(part) == 0:
         return pd.DataFrame({PREDICTION: [], SCORE: [], ERROR: []})
     labels, score = predict(model, part[features], positive_label=positive_label)
     _, truth = column_values(part, target, argument="target")
     return pd.DataFrame({PREDICTION: labels,
                          SCORE: np.full(len(labels), np.nan) if score is None else score,
-                         ERROR: (truth.to_numpy() != labels).astype(np.float64)})
+                         ERROR: prediction_errors(truth, labels, task)})
 
 
-def _predict_meta(data, model, features, target, positive_label) -> pd.DataFrame:
+def _predict_meta(data, model, features, target, positive_label, task) -> pd.DataFrame:
     sample = data.head(1, npartitions=-1)
-    return _predict_partition(sample, model, features, target, positive_label).iloc[:0]
+    return _predict_partition(sample, model, features, target, positive_label, task).iloc[:0]
 
 
 def _join(part: pd.DataFrame, outputs: pd.DataFrame) -> pd.DataFrame:

@@ -243,13 +243,14 @@ def _explanation(values, base, data, display, names):
 def group_attributions(explanation, groups: pd.DataFrame) -> pd.DataFrame:
     """Mean |SHAP| per feature (rows) within each sensitive group (columns), and the gap.
 
-    ``groups`` holds the sensitive column(s) of the explained rows, in the same order; for a
-    multi-output explanation the last output (the positive class) is used. The ``gap`` column
+    ``groups`` holds the sensitive column(s) of the explained rows, in the same order; of a
+    two-output explanation the positive class (the last output) is used, of more outputs
+    (multiclass) their mean. The ``gap`` column
     is the largest minus the smallest group mean: which features drive the difference.
     """
     values = np.abs(np.asarray(explanation.values))
     if values.ndim == 3:
-        values = values[..., -1]
+        values = values[..., -1] if values.shape[-1] == 2 else values.mean(axis=-1)
     if len(groups) != len(values):
         raise RaiError(f"groups has {len(groups)} rows but the explanation has {len(values)}")
     frame = pd.DataFrame(values, columns=list(explanation.feature_names))

@@ -56,6 +56,14 @@ def predict(model, features: pd.DataFrame, *, positive_label=None):
     return labels, proba[:, column]
 
 
+def prediction_errors(truth: pd.Series, labels: np.ndarray, task: str) -> np.ndarray:
+    """Per-row loss that problem slices search: the squared error of a regression, else
+    the 0/1 error."""
+    if task == "regression":
+        return np.square(np.asarray(labels, dtype=np.float64) - truth.to_numpy(dtype=np.float64))
+    return (truth.to_numpy() != labels).astype(np.float64)
+
+
 def _one_column(values: np.ndarray, n_rows: int, method: str) -> np.ndarray:
     """Predictions as one value per row: (n,) as is, (n, 1) (Keras style) flattened; any
     other shape is refused before it can broadcast against the labels."""

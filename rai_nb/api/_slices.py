@@ -10,11 +10,13 @@ from ..errors import BAD_OPTION, EMPTY_DATA, ONE_CLASS, RaiError
 from ..frame import (
     column_values,
     describe_predicate,
+    distinct_values,
     encode_loss,
     encode_slice_features,
     is_dask_frame,
 )
 from ..frame._bias import check_same_classes, encode_binary
+from ..frame._task import check_task, infer_task, regression_values
 from ..results import SliceResult
 from ..stats.significance import (
     alpha_investing,
@@ -32,7 +34,9 @@ _RATES = {
     "false_negative_rate": (1, lambda pred: 1 - pred),
     "selection_rate": (None, lambda pred: 1 - pred),
 }
-LOSSES = ("error", "log_loss", *_RATES)
+#: Per-row losses of a regression: squared and absolute error of the prediction.
+_REGRESSION_LOSSES = {"squared_error": np.square, "absolute_error": np.abs}
+LOSSES = ("error", "log_loss", *_RATES, *_REGRESSION_LOSSES)
 FDR = ("alpha_investing", "benjamini_hochberg")
 
 
@@ -43,7 +47,8 @@ def slices(
     model=None,
     target=None,
     prediction=None,
-    loss: str = "error",
+    loss: str | None = None,
+    task=None,
     positive_label=None,
     features=None,
     bins: dict | None = None,
@@ -76,11 +81,18 @@ def slices(
         ``data`` without the target, prediction and errors columns.
     target, prediction : str or array-like, optional
         True labels, and predicted labels when no model is given.
-    loss : {"error", "log_loss", "false_positive_rate", "false_negative_rate", "selection_rate"}
-        ``error`` is the 0/1 error and ``log_loss`` the per-row cross-entropy. The fairness
+    loss : {"error", "log_loss", "false_positive_rate", "false_negative_rate", \
+"selection_rate", "squared_error", "absolute_error"}, optional
+        Default ``squared_error`` for a regression target, else ``error``. ``error`` is the
+        0/1 error (any number of classes), ``log_loss`` the per-row cross-entropy (of the
+        true class, for any number of classes), ``squared_error`` / ``absolute_error`` those
+        of a regression's prediction. The fairness
         objectives search for the slices whose rate is worst against the rest: the highest
         false-positive rate (rows with negative label), the highest false-negative rate (rows
         with positive label), or the lowest selection rate (the loss is ``1 - ŷ``).
+    task : {"binary", "multiclass", "regression"}, optional
+        Default: inferred from the target as in :func:`rai_nb.bias`; it picks the default loss
+        and refuses losses that do not apply (a 0/1 error of a quantity).
     positive_label : scalar, optional
         The favourable class for the fairness objectives (needed unless labels are 0/1).
     features : list of str, optional
@@ -108,6 +120,8 @@ def slices(
     >>> result.top[["slice", "size", "mean_loss"]].values.tolist()
     [['city = a', 2, 1.0]]
     """
+    loss = _resolve_loss(data, loss, task=task, target=target, errors=errors,
+                         positive_label=positive_label)
     _check_options(data, loss=loss, alpha=alpha, k=k, max_l=max_l, min_sup=min_sup,
                    significance=significance, fdr=fdr)
     used = [c for c in (errors, target, prediction) if isinstance(c, str)]
@@ -139,6 +153,28 @@ def slices(
     total = np.array([len(centred), centred.sum(), (centred**2).sum()])
     return slice_result(search, encoded.columns, moments, total, loss=name, data=data,
                         **dict(settings, min_sup=support))
+
+
+def _resolve_loss(data, loss, *, task, target, errors, positive_label) -> str:
+    """The loss to search with: the task's default, or ``loss`` checked against the task."""
+    check_task(task)
+    if loss is not None and loss not in LOSSES:
+        raise RaiError(BAD_OPTION.format(argument="loss", allowed=LOSSES, value=loss))
+    if errors is not None or target is None:
+        return loss or "error"
+    if task is None and not (isinstance(data, pd.DataFrame) and len(data) == 0):
+        values = (distinct_values(data, [target])[0] if is_dask_frame(data)
+                  else column_values(data, target, argument="target")[1])
+        task = infer_task(target, pd.Series(values), positive_label)
+    regression = task == "regression"
+    if loss is None:
+        return "squared_error" if regression else "error"
+    if regression != (loss in _REGRESSION_LOSSES):
+        wanted = ("squared_error or absolute_error" if regression
+                  else "error, log_loss or a rate")
+        raise RaiError(f"loss={loss!r} does not apply to a {task} target ({target!r}); "
+                       f"pass loss= {wanted}, or task= if the task was inferred wrongly")
+    return loss
 
 
 def min_support(min_sup, n_rows: int) -> int:
@@ -198,6 +234,12 @@ def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop
         raise RaiError(f"target ({target_name!r}) has {int(y.isna().sum())} missing value(s)")
     features = data[model_features(model, data.drop(columns=[c for c in drop if c in data.columns]),
                                    target_name)] if model is not None else None
+    if loss in _REGRESSION_LOSSES:
+        predicted = (predict(model, features)[0] if model is not None
+                     else column_values(data, prediction, argument="prediction")[1])
+        truth = regression_values(target_name, y, "target")
+        gap = regression_values("prediction", pd.Series(predicted), "prediction") - truth
+        return _REGRESSION_LOSSES[loss](gap), None, loss
     if loss == "log_loss":
         if model is None:
             raise RaiError("loss='log_loss' needs model= (with predict_proba), not prediction=")

@@ -95,8 +95,10 @@ def encode_bias_inputs(
     y_score = _encode_score(data, score, encoded)
     y_pred = None
     if prediction is not None:
-        y_pred = encode_prediction(encoded, *column_values(data, prediction, argument="prediction"),
-                                   target_values)
+        pred_name, pred_values = column_values(data, prediction, argument="prediction")
+        if whole and encoded.task != "regression":  # a partition may lack some classes
+            check_same_classes(pred_name, pred_values, target_name, target_values)
+        y_pred = encode_prediction(encoded, pred_name, pred_values)
     elif y_score is not None:
         y_pred = (y_score >= threshold).astype(np.int8)
 
@@ -124,11 +126,10 @@ def encode_bias_inputs(
     )
 
 
-def encode_prediction(target: EncodedTarget, name, values: pd.Series, target_values):
+def encode_prediction(target: EncodedTarget, name, values: pd.Series):
     """Predictions in the target's encoding (0/1, class codes or floats)."""
     if target.task == "regression":
         return regression_values(name, values, "prediction")
-    check_same_classes(name, values, target.name, target_values)
     if target.task == "multiclass":
         return class_codes(name, values, target.classes, argument="prediction")[0]
     return encode_binary(name, values, target.positive_label, argument="prediction")[0]

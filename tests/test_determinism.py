@@ -152,7 +152,6 @@ def test_mmd_statistic_and_pvalue_equal_brute_force():
 def test_mmd_statistic_is_that_of_the_content_sample():
     """With fewer ``mmd_rows`` than rows, MMD² is the brute-force one on the bottom-k rows."""
     from rai_nb.api import _row_sample as rs
-    from rai_nb.checks.quality import row_hashes
     from rai_nb.frame import encode_tables
 
     rng = np.random.default_rng(3)
@@ -164,7 +163,7 @@ def test_mmd_statistic_is_that_of_the_content_sample():
     seed = sampling.seed_of(4)
 
     def sample(table, frame, stream):
-        rows = sampling.sample_positions(row_hashes(table.row_keys()), 40,
+        rows = sampling.sample_positions(rs._hashes(table, {}), 40,
                                          sampling.substream(seed, stream))
         return ((frame.iloc[rows] - reference.mean()) / reference.std(ddof=0)).to_numpy()
 

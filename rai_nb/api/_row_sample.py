@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks.quality import row_hashes
+from ..backend import to_host
 from ..frame import _sampling as sampling
+from ._validation_context import _row_hashes
 
 #: Streams of the sampled steps, so each step draws independently of the others.
 MMD_REFERENCE, MMD_CURRENT, MMD_PERMUTATIONS, LABEL_ERRORS = range(4)
@@ -25,9 +26,11 @@ def sample_rows(ctx, table, k: int, stream: int) -> np.ndarray:
     """Positions of the ``k``-row sample of ``table`` (``ctx.cur`` or ``ctx.ref``; every row
     when it has at most ``k``), in canonical order."""
     seed = step_seed(ctx, stream)
-    if not hasattr(ctx, "cur_table"):
-        return sampling.sample_positions(_hashes(table), k, seed)
-    return _dask_sample(ctx, ctx.cur_table if table is ctx.cur else ctx.ref_table, k, seed)
+    if hasattr(ctx, "cur_table"):
+        return _dask_sample(ctx, ctx.cur_table if table is ctx.cur else ctx.ref_table, k, seed)
+    # The current table's hashes are the duplicates check's, computed once.
+    hashes = ctx.row_hash if table is ctx.cur else _hashes(table, ctx.roles, ctx.xp)
+    return sampling.sample_positions(to_host(hashes), k, seed)
 
 
 def in_order(fetch, rows: np.ndarray) -> tuple:
@@ -39,16 +42,17 @@ def in_order(fetch, rows: np.ndarray) -> tuple:
     return tuple(a[..., back] for a in found) if isinstance(found, tuple) else found[..., back]
 
 
-def _hashes(table) -> np.ndarray:
-    return row_hashes(table.row_keys())
+def _hashes(table, roles, xp=np):
+    """Each row's hash, as ``_Context.row_hash`` (which the pandas current table reuses)."""
+    return _row_hashes(table.row_keys(), table.names, roles, xp)[1]
 
 
-def _counted(part, encoder, n_buckets: int):
-    return sampling.count_hashes(_hashes(encoder.table(part)), n_buckets)
+def _counted(part, encoder, roles, n_buckets: int):
+    return sampling.count_hashes(_hashes(encoder.table(part), roles), n_buckets)
 
 
-def _copies(part, encoder, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    hashes = _hashes(encoder.table(part))
+def _copies(part, encoder, roles, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hashes = _hashes(encoder.table(part), roles)
     rows = sampling.first_copies(hashes, chosen)
     return rows, hashes[rows]
 
@@ -57,11 +61,11 @@ def _dask_sample(ctx, table, k: int, seed: int) -> np.ndarray:
     from ._dask_validate import _compute, _delayed
 
     n_buckets = max(1, table.frame.npartitions)
-    counted = ctx._parts(table, _counted, n_buckets)
+    counted = ctx._parts(table, _counted, ctx.roles, n_buckets)
     samples = [_delayed(sampling.bottom_k)([c[b] for c in counted], k, seed)
                for b in range(n_buckets)]
     chosen = _compute(_delayed(sampling.merge)(samples, k))
-    found = _compute(ctx._parts(table, _copies, chosen))
+    found = _compute(ctx._parts(table, _copies, ctx.roles, chosen))
     positions = np.concatenate([rows + start for (rows, _), start in zip(found, table.offsets)])
     hashes = np.concatenate([h for _, h in found])
     return sampling.arrange(chosen, positions, hashes)

@@ -55,6 +55,8 @@ def frame_hashes(frame: pd.DataFrame) -> np.ndarray:
 def count_hashes(hashes: np.ndarray, n_buckets: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     """Distinct hashes and their counts, split into ``n_buckets`` buckets by hash."""
     distinct, counts = np.unique(np.asarray(hashes, dtype=np.uint64), return_counts=True)
+    if n_buckets == 1:
+        return [(distinct, counts)]
     bucket = distinct % np.uint64(n_buckets)
     return [(distinct[bucket == b], counts[bucket == b]) for b in range(n_buckets)]
 
@@ -66,10 +68,13 @@ def bottom_k(counted: list[tuple[np.ndarray, np.ndarray]], k: int,
     ``counted`` holds every count of the hashes it names (pieces of one bucket from all
     partitions); the counts of a hash add up.
     """
-    hashes = np.concatenate([h for h, _ in counted]).astype(np.uint64)
-    distinct, inverse = np.unique(hashes, return_inverse=True)
-    totals = np.bincount(inverse, weights=np.concatenate([c for _, c in counted]),
-                         minlength=distinct.size).astype(np.int64)
+    if len(counted) == 1:  # one partition: its hashes are distinct already
+        distinct, totals = counted[0]
+    else:
+        distinct, inverse = np.unique(np.concatenate([h for h, _ in counted]),
+                                      return_inverse=True)
+        totals = np.bincount(inverse, weights=np.concatenate([c for _, c in counted]),
+                             minlength=distinct.size).astype(np.int64)
     copy_of = np.repeat(distinct, totals)
     copy = np.arange(copy_of.size) - np.repeat(np.cumsum(totals) - totals, totals)
     keys = row_hashes(np.stack([copy_of.view(np.int64), copy,

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .errors import RaiError
 from .render import printable
+from .results._bias import clarify_row_label
 
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
@@ -115,7 +116,7 @@ def _values_named(bias, name: str) -> dict:
         return {None: float(bias.disparities[name])}
     if name in bias.clarify.columns:
         column = bias.clarify[name].dropna()
-        return {f"{c} = {v}": float(x) for (c, v), x in column.items()}
+        return {clarify_row_label(key): float(x) for key, x in column.items()}
     if name.startswith("overall.") and name[8:] in bias.overall.index:
         return {None: float(bias.overall[name[8:]])}
     known = [*bias.disparities.index, *bias.clarify.columns,
@@ -159,8 +160,9 @@ def run_audit(args) -> int:
     result = audit(read_model(args.model), read_table(args.data), target=args.target,
                    sensitive=split_names(args.sensitive),
                    reference=read_table(args.reference) if args.reference else None,
-                   positive_label=parse_scalar(args.positive_label), explain=not args.no_explain,
-                   progress=False)
+                   positive_label=parse_scalar(args.positive_label), task=args.task,
+                   sample_weight=args.sample_weight, min_group_size=args.min_group_size,
+                   explain=not args.no_explain, progress=False)
     print(printable(result.to_markdown() if args.verbose
                     else result.findings().to_string(index=False)))
     files = {"report.html": result.to_html(), "report.json": result.to_json(),
@@ -209,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--sensitive", required=True, help="comma-separated columns")
     audit.add_argument("--reference", help="training data file, for drift and schema checks")
     audit.add_argument("--positive-label")
+    audit.add_argument("--task", choices=("binary", "multiclass", "regression"),
+                       help="default: inferred from the target")
+    audit.add_argument("--sample-weight", help="column of row weights")
+    audit.add_argument("--min-group-size", type=int, default=30,
+                       help="groups with fewer rows never decide a finding (default 30)")
     audit.add_argument("--no-explain", action="store_true")
     audit.add_argument("--out", help="folder for report.html, report.json and MODEL_CARD.md")
     audit.add_argument("--fail-on", help='e.g. "DI<0.8,equalized_odds_difference>0.1"')

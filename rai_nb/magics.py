@@ -72,6 +72,10 @@ class RaiMagics(Magics):
     @argument("--sensitive", required=True, help="comma-separated sensitive columns")
     @argument("--reference", help="training DataFrame for drift and schema checks")
     @argument("--positive-label", help="favourable outcome when labels are not 0/1")
+    @argument("--task", help="binary, multiclass or regression (default: inferred)")
+    @argument("--sample-weight", help="column of row weights")
+    @argument("--min-group-size", type=int, default=30,
+              help="groups with fewer rows never decide a finding (default 30)")
     @argument("--no-explain", action="store_true", help="skip SHAP explanations")
     @argument("--sample", type=int, default=500, help="rows explained with SHAP (default 500)")
     @argument("--n-boot", type=int, default=200, help="bootstrap resamples for intervals")
@@ -84,16 +88,19 @@ class RaiMagics(Magics):
         result = api.audit(
             self._value(args.model), self._value(args.data), target=args.target,
             sensitive=split_names(args.sensitive), reference=self._value(args.reference),
-            positive_label=parse_scalar(args.positive_label), explain=not args.no_explain,
-            sample=args.sample, n_boot=args.n_boot)
+            positive_label=parse_scalar(args.positive_label), task=args.task,
+            sample_weight=args.sample_weight, min_group_size=args.min_group_size,
+            explain=not args.no_explain, sample=args.sample, n_boot=args.n_boot)
         self._publish("audit", result, args.out)
 
     @magic_arguments()
     @argument("objects", nargs="+", help="MODEL DATA, or DATA alone with --errors")
     @argument("--target", help="column of true labels (with a model)")
     @argument("--errors", help="column of per-row losses (without a model)")
-    @argument("--by", default="error", help="loss: error, log_loss, false_positive_rate, "
-              "false_negative_rate or selection_rate")
+    @argument("--by", help="loss: error, log_loss, false_positive_rate, false_negative_rate, "
+              "selection_rate, squared_error or absolute_error (default: squared_error for a "
+              "regression, else error)")
+    @argument("--task", help="binary, multiclass or regression (default: inferred)")
     @argument("--min-support", type=_support, default=10,
               help="smallest slice size: a row count, or a fraction of the rows below 1")
     @argument("--k", type=int, default=10, help="number of slices")
@@ -107,7 +114,8 @@ class RaiMagics(Magics):
         args = parse_argstring(self.slices, line)
         model, data = self._model_and_data(args.objects)
         result = api.slices(data, model=model, target=args.target, errors=args.errors,
-                            loss=args.by, min_sup=args.min_support, k=args.k, max_l=args.max_l,
+                            loss=args.by, task=args.task, min_sup=args.min_support, k=args.k,
+                            max_l=args.max_l,
                             positive_label=parse_scalar(args.positive_label))
         self._publish("slices", result, args.out)
 

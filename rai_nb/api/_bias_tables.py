@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..results._bias import clarify_row_label
 from ..stats.bias import (
     DISPARITIES,
     bias_statistics,
@@ -209,8 +210,7 @@ def _block(key, rows, metrics, point, reps, source, columns=None):
 
 
 def _clarify_block(clarify, point, reps):
-    rows = [" · ".join(map(str, key[:-2])) + (" · " if len(key) > 2 else "")
-            + f"{key[-2]} = {key[-1]}" for key in clarify.index]
+    rows = [clarify_row_label(key) for key in clarify.index]
     metrics = list(clarify.columns)
     return ("clarify", rows, metrics, np.asarray(point).reshape(len(rows), len(metrics)),
             np.asarray(reps).reshape(-1, len(rows), len(metrics)))

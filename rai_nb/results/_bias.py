@@ -209,6 +209,13 @@ def _row_label(group) -> str:
     return " · ".join(map(str, group)) if isinstance(group, tuple) else str(group)
 
 
+def clarify_row_label(key: tuple) -> str:
+    """The label of a Clarify row, ``(class,) sensitive, facet``, as the intervals name it:
+    ``"sex = F"`` or ``"2 · sex = F"``."""
+    *classes, column, facet = key
+    return "".join(f"{c} · " for c in classes) + f"{column} = {facet}"
+
+
 def _label_like(index: pd.Index, label: str) -> pd.Index:
     """A one-row index with the names (and number of levels) of ``index``."""
     if index.nlevels > 1:

@@ -8,7 +8,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 import rai_nb
@@ -52,10 +53,56 @@ def test_findings_are_graded_worst_first(result):
     assert list(findings.columns) == ["area", "severity", "finding", "value"]
     order = findings["severity"].map({"fail": 0, "warn": 1, "pass": 2})
     assert order.is_monotonic_increasing
-    ratio = result.bias.disparities["demographic_parity_ratio"]
+    groups = result.bias.by_group
+    large = groups[groups["count"] >= result.bias.min_group_size]["selection_rate"]
+    ratio = large.min() / large.max()
     row = findings[findings["finding"].str.startswith("demographic parity ratio")].iloc[0]
-    assert row["value"] == ratio and row["severity"] == ("fail" if ratio < 0.6 else
-                                                         "warn" if ratio < 0.8 else "pass")
+    assert row["value"] == pytest.approx(ratio, rel=1e-12)
+    assert row["severity"] == ("fail" if ratio < 0.6 else "warn" if ratio < 0.8 else "pass")
+    low, high = large.idxmin(), large.idxmax()
+    assert f"for {low} ({groups.loc[low, 'count']:,} rows)" in row["finding"]
+    assert f"for {high} ({groups.loc[high, 'count']:,} rows)" in row["finding"]
+    assert "warn below 0.8, fail below 0.6" in row["finding"]
+
+
+def test_a_small_group_never_decides_a_finding(model, compas):
+    """COMPAS has races of a handful of rows; with them a 1-row group would set the ratio."""
+    counts = compas["race"].value_counts()
+    assert counts.min() < 30
+    audit = rai_nb.audit(model, compas, target="two_year_recid", sensitive="race",
+                         features=FEATURES, explain=False, n_boot=20, progress=False)
+    decisive = audit.bias.decisive.loc["demographic_parity_ratio"]
+    assert decisive["low_rows"] >= 30 and decisive["high_rows"] >= 30
+    text = audit.findings()["finding"]
+    assert text.str.contains("under min_group_size=30 never decide a finding").any()
+    for name in counts[counts < 30].index:
+        assert text.str.contains(f"{name} ({counts[name]} rows)", regex=False).any()
+
+
+@pytest.mark.parametrize("value,lower,upper,expected", [
+    (0.906, 0.794, 0.95, "warn"),   # inside the limit, but the interval reaches past it
+    (0.906, 0.85, 0.95, "pass"),
+    (0.7, 0.65, 0.75, "warn"),
+    (0.55, 0.5, 0.7, "fail"),
+    (float("nan"), float("nan"), float("nan"), "warn"),  # no two large groups: not graded
+])
+def test_grading_uses_the_interval(result, value, lower, upper, expected):
+    from rai_nb.results._audit import _disparity_finding
+
+    row = result.bias.decisive.loc["demographic_parity_ratio"].copy()
+    row["value"], row["lower"], row["upper"] = value, lower, upper
+    severity = _disparity_finding("demographic_parity_ratio", row, result.bias)[1]
+    assert severity == expected
+
+
+def test_the_sensitive_column_as_a_model_input_is_a_finding(compas):
+    frame = compas.assign(is_black=(compas["race"] == "African-American").astype(int))
+    model = LogisticRegression(max_iter=500).fit(frame[[*FEATURES, "is_black"]],
+                                                 frame["two_year_recid"])
+    audit = rai_nb.audit(model, frame, target="two_year_recid", sensitive="is_black",
+                         explain=False, n_boot=0, progress=False)
+    text = audit.findings()["finding"]
+    assert text.str.contains("sensitive column 'is_black' is a model input").any()
 
 
 def test_report_bundle_nests_every_part(result):
@@ -166,3 +213,46 @@ def test_audit_of_a_one_hot_pipeline_ranks_the_users_columns(compas):
                           features=columns, sample=100, n_boot=0, progress=False)
     assert set(result.importance.index) == set(columns)
     assert result.explanation.feature_names == columns
+
+
+@pytest.fixture(scope="module")
+def adult_tasks():
+    """Bundled Adult rows with a 3-class target (education level) and a regression target."""
+    adult = rai_nb.load_adult(split="test").sample(6000, random_state=0).reset_index(drop=True)
+    level = pd.cut(adult["education_num"], [0, 9, 12, 16], labels=["school", "college",
+                                                                    "degree"]).astype(str)
+    return adult.assign(level=level)
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_audit_of_other_tasks_end_to_end(adult_tasks, task, tmp_path):
+    frame = adult_tasks
+    target = "level" if task == "multiclass" else "hours_per_week"
+    features = ["age", "capital_gain", "capital_loss"] + (
+        ["hours_per_week"] if task == "multiclass" else ["education_num"])
+    estimator = (HistGradientBoostingClassifier if task == "multiclass"
+                 else HistGradientBoostingRegressor)(max_iter=20, random_state=0)
+    model = estimator.fit(frame[features], frame[target])
+    audit = rai_nb.audit(model, frame, target=target, sensitive=["sex"], features=features,
+                         n_boot=30, sample=50, progress=False)
+    assert audit.bias.task == task and audit.bias.task_inferred
+    findings = audit.findings()
+    assert findings["finding"].str.contains(f"Task: {task} (inferred", regex=False).any()
+    expected = rai_nb.bias(frame, target=target, sensitive="sex",
+                           prediction=model.predict(frame[features]))
+    pd.testing.assert_frame_equal(audit.bias.by_group, expected.by_group)
+    if task == "regression":
+        errors = (model.predict(frame[features]) - frame[target]) ** 2
+        assert audit.slices.average_loss == pytest.approx(errors.mean(), rel=1e-12)
+        assert findings["finding"].str.startswith("statistical parity ks").any()
+    else:
+        assert set(audit.bias.classes) == {"school", "college", "degree"}
+        assert findings["finding"].str.contains("(class ", regex=False).any()
+    html = audit.to_html()
+    assert "Metrics by group" in html and "positive outcome" not in html
+    assert ("Metrics by class" in html) == (task == "multiclass")
+    assert audit.card.to_markdown()
+    from rai_nb.ui import panel_for
+
+    panel_for(audit)
+    assert audit.importance is not None and len(audit.importance) == len(features)

@@ -126,3 +126,19 @@ def test_latin_1_csv_is_read(bad_files):
                            "--fail-on-severity", "never"], cwd=bad_files, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_fail_on_gates_a_regression_metric(tmp_path):
+    from sklearn.linear_model import Ridge
+
+    adult = rai_nb.load_adult(split="test").head(3000)[["age", "education_num", "sex",
+                                                         "hours_per_week"]]
+    model = Ridge().fit(adult[["age", "education_num"]], adult["hours_per_week"])
+    joblib.dump(model, tmp_path / "ridge.joblib")
+    adult.to_csv(tmp_path / "hours.csv", index=False)
+    base = ["audit", tmp_path / "hours.csv", "--model", tmp_path / "ridge.joblib", "--target",
+            "hours_per_week", "--sensitive", "sex", "--no-explain", "--task", "regression"]
+    failing = rai_nb_cli(*base, "--fail-on", "mean_absolute_error_difference>0.01")
+    assert failing.returncode == 1, failing.stderr
+    assert "FAILED: mean_absolute_error_difference" in failing.stderr
+    assert rai_nb_cli(*base, "--fail-on", "statistical_parity_ks>1").returncode == 0

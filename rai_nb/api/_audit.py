@@ -100,7 +100,7 @@ def audit(
         raise RaiError(f"card must be a dict of model-card fields (name, intended_use, …), got "
                        f"{type(card).__name__}")
     features = model_features(model, data, target, features)
-    task = _task(data, target, task, positive_label, lazy)
+    given, task = task, _task(data, target, task, positive_label, lazy)
     with progress_bar(total=len(_STEPS), desc="rai_nb audit", enabled=progress) as bar:
         bar.set_postfix_str("predictions")
         if lazy:
@@ -116,7 +116,7 @@ def audit(
             derived = [target]
         bar.update()
         fairness = bias(frame, target=target, sensitive=sensitive, prediction=labels, score=score,
-                        positive_label=positive_label, task=task, sample_weight=sample_weight,
+                        positive_label=positive_label, task=given, sample_weight=sample_weight,
                         min_group_size=min_group_size, n_boot=n_boot, random_state=random_state)
         bar.update()
         problem = slices(frame.drop(columns=derived), errors=errors, k=10, max_l=2,
@@ -134,8 +134,11 @@ def audit(
                     else data.sample(n=n, random_state=random_state))
             explained = _explain(model, rows, features, sensitive)
         bar.update()
+        names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
         result = AuditResult(model_name=type(model).__name__, n_rows=n_rows, bias=fairness,
-                             slices=problem, validation=checks, **explained)
+                             slices=problem, validation=checks,
+                             sensitive_inputs=tuple(n for n in names if n in features),
+                             **explained)
         result = _with_card(result, ModelCard(dict(card or {}), audit=result))
         bar.update()
     return result

@@ -114,7 +114,8 @@ def bias(
         counts = dask_bias_counts(data, options=options, **draws)
     else:
         counts = bias_counts(encode_bias_inputs(data, **options), **draws)
-    tables = bias_tables(counts, n_boot=int(n_boot), ci=ci, seed=seed)
+    tables = bias_tables(counts, n_boot=int(n_boot), ci=ci, seed=seed,
+                         min_group_size=int(min_group_size))
     return BiasResult(
         task=counts.task, task_inferred=counts.task_inferred, target=counts.target,
         positive_label=counts.positive_label, classes=counts.classes,

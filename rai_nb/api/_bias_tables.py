@@ -19,20 +19,24 @@ from ..stats.bias import (
     percentile_interval,
 )
 from ..stats.group_metrics import GROUP_METRICS, expected_calibration_error
+from ._bias_decisive import decisive_table
 
 #: Replicates per batch of statistics, so (replicates × groups × classes²) stays small.
 _BATCH_CELLS = 20_000_000
 
 
-def bias_tables(counts, *, n_boot: int, ci: float, seed: int) -> dict:
+def bias_tables(counts, *, n_boot: int, ci: float, seed: int, min_group_size: int) -> dict:
     """Keyword arguments of :class:`BiasResult` holding tables: by_group, overall, clarify,
-    disparities, by_class, class_disparities and intervals."""
+    disparities, by_class, class_disparities, decisive and intervals."""
     build = {"binary": _binary, "multiclass": _multiclass, "regression": _regression}[counts.task]
     onehots = facet_onehots(_facet_codes_of_groups(counts), [f.n_levels for f in counts.facets])
-    tables, blocks = build(counts, onehots, n_boot, seed)
+    tables, blocks, spread = build(counts, onehots, n_boot, seed)
     tables.setdefault("by_class", None)
     tables.setdefault("class_disparities", None)
     tables["intervals"] = _interval_table(blocks, ci) if n_boot else None
+    tables["decisive"] = None if spread is None else decisive_table(
+        counts.task, *spread, counts.rows, [_row_label(g) for g in _group_index(counts)],
+        min_group_size=min_group_size, ci=ci, classes=counts.classes)
     return tables
 
 
@@ -58,7 +62,8 @@ def _binary(counts, onehots, n_boot, seed):
                   _clarify_block(tables["clarify"], stats["clarify"], reps["clarify"])]
         if predicted:
             blocks.append(_summary_block(stats["disparities"], reps["disparities"]))
-    return tables, blocks
+    spread = (list(GROUP_METRICS), stats["by_group"], reps["by_group"] if n_boot else None)
+    return tables, blocks, spread if predicted else None
 
 
 def _multiclass(counts, onehots, n_boot, seed):
@@ -82,7 +87,7 @@ def _multiclass(counts, onehots, n_boot, seed):
                                                 index=pd.Index(classes, name="class"),
                                                 columns=list(DISPARITIES)) if predicted else None,
               "disparities": _disparity_series(point["disparities"] if predicted else None)}
-    blocks = []
+    blocks, reps = [], None
     if n_boot:
         reps = _batched(lambda t: _multiclass_statistics(t, onehots, predicted),
                         _replicates(counts, n_boot, seed))
@@ -93,7 +98,9 @@ def _multiclass(counts, onehots, n_boot, seed):
                   _clarify_block(clarify, point["clarify"], reps["clarify"])]
         if predicted:
             blocks.append(_summary_block(point["disparities"], reps["disparities"]))
-    return tables, blocks
+    spread = (list(GROUP_METRICS), point["class_by_group"],
+              None if reps is None else reps["class_by_group"])
+    return tables, blocks, spread if predicted else None
 
 
 def _multiclass_statistics(tensor, onehots, predicted: bool) -> dict:
@@ -112,6 +119,7 @@ def _multiclass_statistics(tensor, onehots, predicted: bool) -> dict:
            "by_class": np.where(empty[..., None], np.nan, mc.class_metrics(per_group)),
            "clarify": binary["clarify"]}
     out["class_disparities"] = binary["disparities"]
+    out["class_by_group"] = binary["by_group"]  # one-vs-rest rates: what the findings compare
     out["disparities"] = mc.worst_disparities(binary["disparities"])
     return out
 
@@ -136,7 +144,7 @@ def _regression(counts, onehots, n_boot, seed):
               "disparities": pd.Series(point["disparities"], index=list(reg.REGRESSION_DISPARITIES),
                                        name="disparity") if predicted else
               pd.Series(dtype=np.float64, name="disparity")}
-    blocks = []
+    blocks, reps = [], None
     if n_boot:
         reps = _regression_statistics(counts.replicate_sums, counts.replicate_gaps, predicted)
         rows = [_row_label(g) for g in groups]
@@ -149,7 +157,8 @@ def _regression(counts, onehots, n_boot, seed):
             replicated = bias_statistics(_replicates(counts, n_boot, seed), onehots,
                                          predicted=predicted)
             blocks.append(_clarify_block(clarify, binary["clarify"], replicated["clarify"]))
-    return tables, blocks
+    spread = (names, point["by_group"], None if reps is None else reps["by_group"])
+    return tables, blocks, spread if predicted else None
 
 
 def _regression_columns(predicted: bool) -> list[str]:

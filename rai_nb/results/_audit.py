@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from .. import render
@@ -20,8 +21,12 @@ FINDING_LIMITS = {
     "demographic_parity_ratio": (0.8, 0.6),
     "equalized_odds_difference": (0.1, 0.2),
     "equal_opportunity_difference": (0.1, 0.2),
+    # Regression: a tenth of the rows' predictions shifted between a group and all rows, and
+    # the four-fifths rule applied to the groups' mean absolute errors.
+    "statistical_parity_ks": (0.1, 0.2),
+    "mean_absolute_error_ratio": (0.8, 0.6),
 }
-_LOWER_IS_WORSE = {"demographic_parity_ratio"}
+_LOWER_IS_WORSE = {"demographic_parity_ratio", "mean_absolute_error_ratio"}
 SEVERITY_ORDER = {"fail": 0, "warn": 1, "pass": 2}
 
 
@@ -45,6 +50,8 @@ class AuditResult(Result):
         The SHAP values behind ``importance`` (for shap's plots; not part of the report).
     card : ModelCard or None
         The model card filled from this audit.
+    sensitive_inputs : tuple
+        Sensitive columns that the model takes as inputs (each is a finding).
     """
 
     kind: ClassVar[str] = "audit"
@@ -58,6 +65,7 @@ class AuditResult(Result):
     group_importance: pd.DataFrame | None = None
     explanation: object = field(default=None, compare=False)
     card: object = field(default=None, compare=False)
+    sensitive_inputs: tuple = ()
 
     @property
     def title(self) -> str:
@@ -69,8 +77,12 @@ class AuditResult(Result):
 
     def findings(self) -> pd.DataFrame:
         """One row per headline finding: ``area``, ``severity``, ``finding`` and ``value``."""
-        rows = [_disparity_finding(name, self.bias.disparities[name])
-                for name in FINDING_LIMITS if name in self.bias.disparities.index]
+        rows = [("fairness", "pass", self.bias.task_note(), float("nan"))]
+        if self.bias.decisive is not None:
+            rows += [_disparity_finding(name, row, self.bias)
+                     for name, row in self.bias.decisive.iterrows()]
+        rows += [("fairness", "warn", f"sensitive column {name!r} is a model input: the model "
+                  "can use it directly", float("nan")) for name in self.sensitive_inputs]
         if self.slices is not None:
             rows.append(_slice_finding(self.slices))
         if self.validation is not None:
@@ -125,13 +137,48 @@ class AuditResult(Result):
         return self.parts() + ([self.card] if self.card is not None else [])
 
 
-def _disparity_finding(name: str, value: float) -> tuple:
+def _disparity_finding(name: str, row: pd.Series, bias: BiasResult) -> tuple:
+    """A fairness finding graded on its value and its interval: a value inside the limits
+    whose interval reaches past the warn limit is a warn, not a pass."""
     warn, fail = FINDING_LIMITS[name]
-    if name in _LOWER_IS_WORSE:
-        severity = "fail" if value < fail else "warn" if value < warn else "pass"
+    lower_is_worse = name in _LOWER_IS_WORSE
+    beyond = (lambda v, limit: v < limit) if lower_is_worse else (lambda v, limit: v > limit)
+    value = row["value"]
+    worst_end = row["lower"] if lower_is_worse else row["upper"]
+    if np.isnan(value):
+        severity = "warn"
+    elif beyond(value, fail):
+        severity = "fail"
+    elif beyond(value, warn) or (np.isfinite(worst_end) and beyond(worst_end, warn)):
+        severity = "warn"
     else:
-        severity = "fail" if value > fail else "warn" if value > warn else "pass"
-    return ("fairness", severity, f"{name.replace('_', ' ')} = {render.format_value(value)}", value)
+        severity = "pass"
+    side = "below" if lower_is_worse else "above"
+    limits = f"warn {side} {warn:g}, fail {side} {fail:g}"
+    return ("fairness", severity, f"{_finding_text(name, row, bias)}; {limits}", float(value))
+
+
+def _finding_text(name: str, row: pd.Series, bias: BiasResult) -> str:
+    title = name.replace("_", " ") + ("" if row["class"] is None else f" (class {row['class']})")
+    if np.isnan(row["value"]):
+        return (f"{title}: no two groups have {bias.min_group_size} rows or more "
+                "(min_group_size), so it is not graded")
+    text = f"{title} = {render.format_value(row['value'])}"
+    if np.isfinite(row["lower"]):
+        text += (f" ({bias.ci:.0%} interval {render.format_value(row['lower'])} to "
+                 f"{render.format_value(row['upper'])})")
+    metric = row["metric"].replace("_", " ")
+    high = f"{render.format_value(row['high_value'])} for {row['high_group']} " \
+           f"({row['high_rows']:,} rows)"
+    if row["high_group"] == row["low_group"]:
+        text += f": {metric} {high} against all rows"
+    else:
+        text += (f": {metric} {render.format_value(row['low_value'])} for {row['low_group']} "
+                 f"({row['low_rows']:,} rows) vs {high}")
+    small = len(bias.small_groups())
+    if small:
+        text += f"; {small} group(s) under {bias.min_group_size} rows left out"
+    return text
 
 
 def _slice_finding(result: SliceResult) -> tuple:

@@ -58,6 +58,10 @@ class BiasResult(Result):
         For each sensitive column that was binned, a sentence with its edges.
     min_group_size : int
         Groups with fewer rows are listed by :meth:`small_groups` and never decide a finding.
+    decisive : pandas.DataFrame or None
+        What the findings grade: each headline disparity among the groups of at least
+        ``min_group_size`` rows (``value``, its bootstrap ``lower``/``upper``), the metric and
+        class behind it and the groups at each end with their values and rows.
     """
 
     kind: ClassVar[str] = "bias"
@@ -83,6 +87,7 @@ class BiasResult(Result):
     min_group_size: int = 30
     label_threshold: float | None = None
     binned: dict = field(default_factory=dict)
+    decisive: pd.DataFrame | None = None
 
     @property
     def n_rows(self) -> int:

@@ -97,8 +97,9 @@ def parse_conditions(text: str | None) -> list[tuple[str, str, float]]:
 def crossed(result, conditions) -> list[str]:
     """The conditions an audit's numbers meet (each a failure), as readable lines.
 
-    A name is a fairness disparity (``demographic_parity_ratio``…), a Clarify metric checked on
-    every facet (``DI``…), or ``overall.<metric>``.
+    A name is a fairness disparity (``demographic_parity_ratio``…; those the findings grade
+    are taken among groups of ``min_group_size`` rows or more, as the findings take them), a
+    Clarify metric checked on every facet (``DI``…), or ``overall.<metric>``.
     """
     bias = result.bias
     failures = []
@@ -112,6 +113,8 @@ def crossed(result, conditions) -> list[str]:
 
 
 def _values_named(bias, name: str) -> dict:
+    if bias.decisive is not None and name in bias.decisive.index:  # as the findings grade it
+        return {None: float(bias.decisive.loc[name, "value"])}
     if name in bias.disparities.index:
         return {None: float(bias.disparities[name])}
     if name in bias.clarify.columns:

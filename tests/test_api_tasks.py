@@ -21,6 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import rai_nb
+from rai_nb.frame import predicate_mask
 from rai_nb.stats.bias import DISPARITIES
 
 TOL = dict(rtol=1e-12, atol=1e-12)
@@ -314,3 +315,35 @@ def test_dask_equals_pandas_for_new_tasks(wine, diabetes, task):
     kept = ~table.index.get_level_values("metric").str.startswith("prediction_")
     pd.testing.assert_frame_equal(lazy.intervals.xs("by_group", level="table")[kept],
                                   table[kept], rtol=1e-12)
+
+
+def test_slices_of_a_regression_search_its_squared_error(diabetes):
+    features = ["sex", "bmi", "bp", "age", "s5"]
+    result = rai_nb.slices(diabetes, target="progression", prediction="pred",
+                           features=features, k=3, max_l=2, min_sup=20)
+    assert result.loss == "squared_error"
+    errors = (diabetes["pred"] - diabetes["progression"]) ** 2
+    assert result.average_loss == pytest.approx(errors.mean(), rel=1e-12)
+    assert len(result.top), "the worst slices of a linear fit on diabetes are found"
+    for _, top in result.top.iterrows():
+        rows = predicate_mask(diabetes, top["predicates"])
+        assert top["size"] == rows.sum()
+        assert top["mean_loss"] == pytest.approx(errors[rows].mean(), rel=1e-9)
+    absolute = rai_nb.slices(diabetes, target="progression", prediction="pred",
+                             features=features, loss="absolute_error", k=3, min_sup=20)
+    assert absolute.average_loss == pytest.approx(errors.pow(0.5).mean(), rel=1e-12)
+    with pytest.raises(rai_nb.RaiError, match="does not apply to a regression"):
+        rai_nb.slices(diabetes, target="progression", prediction="pred", loss="error")
+
+
+def test_slices_of_a_multiclass_model_per_class_and_overall(wine):
+    overall = rai_nb.slices(wine, target="cultivar", prediction="pred", features=["site"],
+                            k=3, max_l=1, min_sup=5)
+    errors = (wine["pred"] != wine["cultivar"]).astype(float)
+    assert overall.loss == "error" and overall.average_loss == pytest.approx(errors.mean())
+    one_class = rai_nb.slices(wine, target="cultivar", prediction="pred", features=["site"],
+                              loss="false_negative_rate", positive_label=1, k=3, max_l=1,
+                              min_sup=5)
+    rows = wine["cultivar"] == 1
+    missed = (wine.loc[rows, "pred"] != 1).mean()
+    assert one_class.average_loss == pytest.approx(missed)

@@ -26,7 +26,27 @@ DETAIL_FIELDS = {"version": "Version", "date": "Date", "type": "Model type", "ow
 NARRATIVE_FIELDS = ("description", "intended_use", "intended_users", "out_of_scope_uses", "factors",
                     "metrics", "training_data", "evaluation_data", "ethical_considerations",
                     "caveats", "recommendations")
-KEY_METRICS = ["count", "selection_rate", "accuracy", "true_positive_rate", "false_positive_rate"]
+#: The per-group metrics a card's table shows, per task.
+KEY_METRICS = {
+    "binary": ["count", "selection_rate", "accuracy", "true_positive_rate", "false_positive_rate"],
+    "multiclass": ["count", "accuracy", "balanced_accuracy", "macro_f1"],
+    "regression": ["count", "mean_target", "mean_prediction", "mean_absolute_error",
+                   "root_mean_squared_error", "r2"],
+}
+#: The "Metrics" sentence of a card, per task.
+_METRICS_TEXT = {
+    "binary": "Per-group selection rate, accuracy, true and false positive rates (fairlearn "
+              "definitions), demographic parity and equalized odds differences and ratios, and "
+              "SageMaker Clarify's bias metrics for each facet against the rest.",
+    "multiclass": "Per-group accuracy, balanced accuracy and macro F1; demographic parity and "
+                  "equalized odds differences and ratios of each class one-vs-rest (fairlearn "
+                  "definitions) and their worst class; SageMaker Clarify's bias metrics per "
+                  "class for each facet against the rest.",
+    "regression": "Per-group mean target and prediction, mean absolute error, root mean squared "
+                  "error and R²; the gap and ratio of each between groups, bounded group loss "
+                  "and statistical parity of the predictions (Kolmogorov–Smirnov and "
+                  "Wasserstein distances, Agarwal et al. 2019).",
+}
 _MISSING = "Not provided."
 
 
@@ -147,12 +167,14 @@ def _factors(audit) -> str:
 def _metrics_text(audit) -> str:
     if audit is None:
         return _MISSING
-    text = ("Per-group selection rate, accuracy, true and false positive rates (fairlearn "
-            "definitions), demographic parity and equalized odds differences and ratios, and "
-            "SageMaker Clarify's bias metrics for each facet against the rest.")
-    if audit.bias.intervals is not None:
-        text += (f" Intervals are {audit.bias.ci:.0%} bootstrap percentile intervals from "
-                 f"{audit.bias.n_boot} resamples.")
+    bias = audit.bias
+    text = _METRICS_TEXT[bias.task]
+    if bias.task == "regression" and len(bias.clarify):
+        text += (f" SageMaker Clarify's bias metrics with {bias.target} > "
+                 f"{bias.label_threshold:g} as the favourable outcome.")
+    if bias.intervals is not None:
+        text += (f" Intervals are {bias.ci:.0%} bootstrap percentile intervals from "
+                 f"{bias.n_boot} resamples.")
     return text
 
 
@@ -160,18 +182,29 @@ def _evaluation_text(audit) -> str:
     if audit is None:
         return _MISSING
     bias = audit.bias
-    rate = float(bias.overall["base_rate"])
-    return (f"{audit.n_rows:,} rows; {rate:.1%} have {bias.target} = {bias.positive_label}.")
+    text, weighted = f"{audit.n_rows:,} rows", " (weighted)" if bias.weighted else ""
+    if bias.task == "regression":
+        return text + f"; mean {bias.target}{weighted} {float(bias.overall['mean_target']):.4g}."
+    if bias.task == "binary":
+        rate = float(bias.overall["base_rate"])
+        return text + f"; {rate:.1%}{weighted} have {bias.target} = {bias.positive_label}."
+    shares = bias.counts.sum(axis=(0, 2)) / bias.counts.sum()  # counts[group, y, ŷ]
+    listed = ", ".join(f"{c} ({share:.1%})" for c, share in zip(bias.classes, shares))
+    return text + f"; {bias.target} has {len(bias.classes)} classes{weighted}: {listed}."
 
 
 def _quantitative(audit) -> list[Section]:
     if audit is None:
         return [Section("Quantitative analyses", "No audit attached.")]
     bias = audit.bias
-    sections = [Section("Quantitative analyses", "Metrics by group.", _with_intervals(bias))]
+    sections = [Section("Quantitative analyses", f"Metrics by group. {bias.task_note()}",
+                        _with_intervals(bias))]
     if len(bias.disparities):
-        sections.append(Section("Disparities", "fairlearn definitions, between groups.",
+        sections.append(Section("Disparities", bias._summary_note(),
                                 bias.disparities.to_frame("value")))
+    if bias.class_disparities is not None:
+        sections.append(Section("Disparities by class", "Each class one-vs-rest, fairlearn "
+                                "definitions between groups.", bias.class_disparities))
     if audit.slices is not None and len(audit.slices.top):
         top = audit.slices.top
         shown = top[top["significant"]] if top["significant"].any() else top.head(3)
@@ -185,15 +218,16 @@ def _quantitative(audit) -> list[Section]:
 
 
 def _with_intervals(bias) -> pd.DataFrame:
-    table = bias.by_group[KEY_METRICS].copy()
+    """The task's key metrics per group, as "estimate [lower, upper]" when intervals exist."""
+    table = bias.by_group[[m for m in KEY_METRICS[bias.task] if m in bias.by_group]].copy()
     if bias.intervals is None:
         return table
     cells = bias.intervals.xs("by_group", level="table")
-    for metric in KEY_METRICS[1:]:
-        rows = [" · ".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in table.index]
-        bounds = cells.xs(metric, level="metric").reindex(rows)
+    rows = [" · ".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in table.index]
+    for metric in table.columns.intersection(cells.index.unique("metric")):
+        found = cells.xs(metric, level="metric").reindex(rows)
         table[metric] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
-                         zip(table[metric], bounds["lower"], bounds["upper"])]
+                         zip(table[metric], found["lower"], found["upper"])]
     return table
 
 
@@ -213,11 +247,15 @@ def _save_figures(audit, folder: Path, base: Path) -> dict:
     percent-encoded (a file name cannot close the link or name another scheme)."""
     if audit is None:
         return {}
-    from .ui.plots import importance_figure, metric_figure
+    from .ui.plots import chart_metrics, importance_figure, metric_figure
 
     folder.mkdir(parents=True, exist_ok=True)
-    figures = {"Quantitative analyses": [("selection_rate.png", "Selection rate by group",
-                                          metric_figure(audit.bias, "selection_rate"))]}
+    figures = {}
+    metric = chart_metrics(audit.bias)[1]
+    if metric is not None:
+        figures["Quantitative analyses"] = [(f"{metric}.png",
+                                             f"{metric.replace('_', ' ').capitalize()} by group",
+                                             metric_figure(audit.bias, metric))]
     if audit.importance is not None:
         figures["Most influential features"] = [("importance.png", "Mean |SHAP| per feature",
                                                  importance_figure(audit.importance))]

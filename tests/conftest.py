@@ -78,3 +78,41 @@ def schema_drift_frames():
                         "sparse": np.where(rng.random(500) < 0.3, np.nan, rng.normal(size=500)),
                         "steady": rng.normal(size=500)})
     return ref, cur
+
+
+@pytest.fixture(scope="session")
+def wine_audit():
+    """An audit of a 3-class model (wine cultivars, 4 features, fitted on half the rows) over a
+    random three-level sensitive column, with bootstrap intervals and a model card."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import rai_nb
+
+    frame = load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})
+    features = ["alcohol", "malic_acid", "ash", "magnesium"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200))
+    model.fit(frame[features].iloc[::2], frame["cultivar"].iloc[::2])
+    frame["site"] = np.random.default_rng(1).choice(["north", "south", "coast"], len(frame))
+    return rai_nb.audit(model, frame, target="cultivar", sensitive="site", features=features,
+                        explain=False, n_boot=20, progress=False, card={"name": "Cultivars"})
+
+
+@pytest.fixture(scope="session")
+def diabetes_audit():
+    """An audit of a Ridge regression (diabetes progression, fitted on half the rows) by sex,
+    with bootstrap intervals and a model card."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    import rai_nb
+
+    data = load_diabetes(as_frame=True, scaled=False)
+    frame = data.frame.rename(columns={"target": "progression"})
+    features = [c for c in data.feature_names if c != "sex"]
+    model = Ridge().fit(frame[features].iloc[::2], frame["progression"].iloc[::2])
+    frame["sex"] = frame["sex"].map({1.0: "F", 2.0: "M"})
+    return rai_nb.audit(model, frame, target="progression", sensitive="sex", features=features,
+                        explain=False, n_boot=20, progress=False, card={"name": "Progression"})

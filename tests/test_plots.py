@@ -34,18 +34,42 @@ def _reference(axes) -> float:
     return line.get_xdata()[0]
 
 
-def test_metric_bars_and_error_bars_are_the_estimates_and_intervals(bias_result):
-    figure = plots.metric_figure(bias_result, "false_positive_rate")
-    axes, bars = _bars(figure)
-    values = bias_result.by_group["false_positive_rate"]
+def _check_metric_bars(bias, metric: str):
+    """Bars are the per-group estimates, error bars their intervals, the line the overall."""
+    axes, bars = _bars(plots.metric_figure(bias, metric))
+    values = bias.by_group[metric]
     np.testing.assert_allclose([b.get_width() for b in bars], values)
     assert [t.get_text() for t in axes.get_yticklabels()] == list(values.index)
-    bounds = bias_result.intervals.xs(("by_group", "false_positive_rate"),
-                                      level=("table", "metric")).reindex(values.index)
+    bounds = bias.intervals.xs(("by_group", metric),
+                               level=("table", "metric")).reindex(values.index)
     (segments,) = [c for c in axes.collections if len(c.get_segments()) == len(values)]
     ends = np.array([[s[0][0], s[1][0]] for s in segments.get_segments()])
-    np.testing.assert_allclose(ends, bounds[["lower", "upper"]].to_numpy(), atol=1e-12)
-    assert _reference(axes) == pytest.approx(bias_result.overall["false_positive_rate"])
+    np.testing.assert_allclose(ends, bounds[["lower", "upper"]].to_numpy(), rtol=1e-12,
+                               atol=1e-12)
+    assert _reference(axes) == pytest.approx(bias.overall[metric])
+
+
+def test_metric_bars_and_error_bars_are_the_estimates_and_intervals(bias_result):
+    _check_metric_bars(bias_result, "false_positive_rate")
+
+
+@pytest.mark.parametrize(("audit", "first"), [("wine_audit", "accuracy"),
+                                              ("diabetes_audit", "mean_absolute_error")])
+def test_each_task_charts_its_own_metrics(request, audit, first):
+    bias = request.getfixturevalue(audit).bias
+    metrics, shown = plots.chart_metrics(bias)
+    assert shown == first and metrics == list(bias.by_group.columns.drop("count"))
+    for metric in metrics:
+        _check_metric_bars(bias, metric)
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    (np.tile([0, 1], 150), (["base_rate"], "base_rate")),
+    (np.tile([0, 1, 2], 100), ([], None)),
+    (np.linspace(0.0, 1.0, 300), (["mean_target"], "mean_target"))])
+def test_label_only_chart_metrics(target, expected):
+    data = pd.DataFrame({"g": np.repeat(["a", "b"], 150), "y": target})
+    assert plots.chart_metrics(rai_nb.bias(data, target="y", sensitive="g")) == expected
 
 
 def test_metric_bars_without_intervals(bias_result):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -229,6 +230,132 @@ def test_bias_panel_without_predictions_or_intervals(compas):
     np.testing.assert_allclose(shown["base_rate"].iloc[:-1].map(number),
                                labels_only.by_group["base_rate"], atol=5e-5)
     assert not any("Fairness summary" in v for v in html_values(panel))
+
+
+# --- fairness of multiclass and regression models -----------------------------------------
+
+def _table_after(panel, heading: str) -> pd.DataFrame:
+    return frame(next(t for v in html_values(panel) if f"<h4>{heading}</h4>" in v
+                      for t in tables(v)))
+
+
+def test_multiclass_panel_shows_metrics_by_group_and_by_class(wine_audit):
+    bias = wine_audit.bias
+    panel = panels.BiasPanel(bias)
+    shown = frame(tables(panel.table.value)[0])
+    assert list(shown.columns) == ["site", "count", "accuracy", "balanced_accuracy", "macro_f1"]
+    assert panel.metric.options == ("accuracy", "balanced_accuracy", "macro_f1")
+    assert panel.metric.value == "accuracy" and panel.chart.value[:4] == b"\x89PNG"
+    for metric in ("accuracy", "macro_f1"):
+        np.testing.assert_allclose(shown[metric].iloc[:-1].map(number), bias.by_group[metric],
+                                   atol=5e-5)
+    intro = html_values(panel)[0]
+    assert html.escape(bias.task_note()) in intro and "3 classes of cultivar" in intro
+    by_class = _table_after(panel, "Metrics by class")
+    assert list(by_class.columns) == ["site", "class", *bias.by_class.columns]
+    sites = list(bias.by_group.index)
+    assert list(zip(by_class["class"], by_class["site"])) == [
+        (str(c), g) for c in bias.classes for g in sites]  # the groups of a class side by side
+    bounds = bias.intervals.xs("by_class", level="table")
+    for _, row in by_class.iterrows():
+        for metric in bias.by_class.columns:
+            key = (row["site"], int(row["class"]))
+            assert number(row[metric]) == pytest.approx(bias.by_class.loc[key, metric], abs=5e-5)
+            expected = bounds.loc[(f"{key[0]} · {key[1]}", metric), ["lower", "upper"]]
+            np.testing.assert_allclose(interval(row[metric]), expected.to_numpy(), atol=5e-4)
+    per_class = _table_after(panel, "Fairness by class").set_index("class")
+    np.testing.assert_allclose(per_class.map(number), bias.class_disparities, atol=5e-5)
+
+
+def test_multiclass_clarify_rows_are_per_class_with_intervals(wine_audit):
+    bias = wine_audit.bias
+    clarify = next(t for v in html_values(panels.BiasPanel(bias)) if "Clarify" in v
+                   for t in tables(v))
+    assert len(clarify) - 1 == len(bias.clarify)
+    header = [text for text, _ in clarify[0]]
+    row = next(r for r in clarify[1:] if (r[0][0], r[2][0]) == ("1", "north"))
+    cell = dict(zip(header, row))["DPPL"]
+    assert number(cell[0]) == pytest.approx(bias.clarify.loc[(1, "site", "north"), "DPPL"],
+                                            abs=5e-5)
+    bound = bias.intervals.loc[("clarify", "1 · site = north", "DPPL")]
+    assert cell[1]["title"] == f"95% interval [{bound['lower']:.3f}, {bound['upper']:.3f}]"
+
+
+def test_regression_panel_shows_errors_disparities_and_no_clarify(diabetes_audit):
+    from rai_nb.stats.regression import REGRESSION_DISPARITIES
+
+    bias = diabetes_audit.bias
+    panel = panels.BiasPanel(bias)
+    shown = frame(tables(panel.table.value)[0])
+    groups = bias.by_group
+    assert list(shown.columns) == ["sex", *groups.columns] and groups.columns[0] == "count"
+    assert panel.metric.value == "mean_absolute_error" and panel.chart.value[:4] == b"\x89PNG"
+    bounds = bias.intervals.xs("by_group", level="table")
+    for position, group in enumerate(groups.index):
+        for metric in groups.columns.drop("count"):
+            cell = shown.loc[position, metric]
+            assert number(cell) == pytest.approx(groups.loc[group, metric], rel=1e-4, abs=5e-5)
+            np.testing.assert_allclose(interval(cell), bounds.loc[(group, metric)][
+                ["lower", "upper"]].to_numpy(), atol=5e-4)
+    rows = tables(panel.table.value)[0][1:]
+    marked = {attrs.get("title"): row[0][0] for row in rows for _, attrs in row
+              if attrs.get("title")}
+    assert marked["best mean_error"] == groups["mean_error"].abs().idxmin()  # closest to zero
+    assert marked["worst mean_absolute_error"] == groups["mean_absolute_error"].idxmax()
+    assert marked["worst r2"] == groups["r2"].idxmin()
+    assert marked["highest mean_target"] == groups["mean_target"].idxmax()
+    summary = _table_after(panel, "Fairness summary").set_index("")
+    assert list(summary.index) == list(REGRESSION_DISPARITIES)
+    for name, value in bias.disparities.items():
+        bound = bias.intervals.loc[("disparities", "all groups", name)]
+        np.testing.assert_allclose(summary.loc[name, ["value", "lower", "upper"]].map(number),
+                                   [value, bound["lower"], bound["upper"]], rtol=1e-4, atol=5e-5)
+    clarify = next(v for v in html_values(panel) if "Clarify" in v)
+    assert "label_threshold=" in clarify and not tables(clarify)
+
+
+def test_regression_with_a_label_threshold_shows_clarify():
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame({"g": rng.choice(["a", "b"], 400), "y": rng.normal(size=400)})
+    data["p"] = data["y"] + rng.normal(scale=0.5, size=400)
+    result = rai_nb.bias(data, target="y", prediction="p", sensitive="g", label_threshold=0.0)
+    clarify = next(t for v in html_values(panels.BiasPanel(result)) if "Clarify" in v
+                   for t in tables(v))
+    assert len(clarify) - 1 == len(result.clarify) == 2
+
+
+def test_label_only_multiclass_panel_has_no_chart():
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"g": rng.choice(["a", "b"], 300), "y": rng.integers(0, 3, 300)})
+    panel = panels.BiasPanel(rai_nb.bias(data, target="y", sensitive="g"))
+    assert panel.metric.options == () and panel.chart not in panel.children
+    assert list(frame(tables(panel.table.value)[0]).columns) == ["g", "count"]
+
+
+def test_no_view_of_a_non_binary_audit_speaks_of_a_positive_outcome(wine_audit, diabetes_audit):
+    for audit in (wine_audit, diabetes_audit):
+        bundle = audit._repr_mimebundle_()
+        texts = [*html_values(ui.panel_for(audit).build_all()), bundle["text/html"],
+                 bundle["text/markdown"], json.dumps(bundle[REPORT_MIME]),
+                 audit.card.to_markdown(), audit.card.to_html()]
+        assert not any("positive outcome" in text for text in texts)
+
+
+def test_static_renderings_hold_the_task_tables(wine_audit, diabetes_audit):
+    from rai_nb.stats.regression import REGRESSION_DISPARITIES
+
+    multiclass, regression = wine_audit.bias, diabetes_audit.bias
+    report = multiclass._repr_mimebundle_()[REPORT_MIME]
+    by_class = next(s for s in report["sections"] if s["title"] == "Metrics by class")["table"]
+    assert by_class["columns"] == list(multiclass.by_class.columns)
+    assert len(by_class["rows"]) == len(multiclass.by_class)
+    assert "Metrics by class" in multiclass.to_html() and "Metrics by class" in (
+        multiclass.to_markdown())
+    report = regression._repr_mimebundle_()[REPORT_MIME]
+    summary = next(s for s in report["sections"] if s["title"] == "Fairness summary")["table"]
+    assert [row["index"][0] for row in summary["rows"]] == list(REGRESSION_DISPARITIES)
+    assert "statistical_parity_wasserstein" in regression.to_html()
+    assert "statistical\\_parity\\_wasserstein" in regression.to_markdown()
 
 
 # --- slices -------------------------------------------------------------------------------

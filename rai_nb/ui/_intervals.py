@@ -19,3 +19,9 @@ def bounds(intervals: pd.DataFrame | None, table: str, rows: list[str]):
         return None
     block = intervals.xs(table, level="table")
     return tuple(block[side].unstack("metric").reindex(rows) for side in ("lower", "upper"))
+
+
+def clarify_labels(index: pd.Index) -> list[str]:
+    """The ``row`` labels of the ``clarify`` intervals: "column = facet", led by "class · "
+    when the table is per class (multiclass)."""
+    return [" · ".join([*map(str, key[:-2]), f"{key[-2]} = {key[-1]}"]) for key in index]

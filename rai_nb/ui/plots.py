@@ -31,6 +31,23 @@ def _text(labels) -> list[str]:
     return [str(label).replace("$", r"\$") for label in labels]
 
 
+def group_columns(bias) -> list[str]:
+    """The ``by_group`` columns the static report shows (label-only ones without predictions)."""
+    return list(_groups_section(bias).table.columns)
+
+
+def chart_metrics(bias) -> tuple[list[str], str | None]:
+    """The per-group metrics a chart can show, and the one the report charts (None: none)."""
+    section = _groups_section(bias)
+    metrics = [c for c in section.table.columns if c != "count"]
+    first = section.bars.name if section.bars.name in metrics else next(iter(metrics), None)
+    return metrics, first
+
+
+def _groups_section(bias):
+    return next(s for s in bias.sections() if s.title == "Metrics by group")
+
+
 def metric_figure(bias, metric: str):
     """Horizontal bars of one per-group metric, with bootstrap error bars when present."""
     values = bias.by_group[metric].to_numpy(dtype=np.float64)

@@ -1,4 +1,5 @@
-"""Write the sample reports the jest tests render, from real rai_nb results on COMPAS.
+"""Write the sample reports the jest tests render, from real rai_nb results on COMPAS (and on
+scikit-learn's wine and diabetes sets for the multiclass and regression reports).
 
 Run from the repository root after a change to the report JSON:
 ``.venv/bin/python labextension/test/make_fixtures.py``.
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import rai_nb
 from rai_nb import render
@@ -36,7 +41,26 @@ def reports() -> dict[str, dict]:
             "validation": audit.validation.to_dict(), "model_card": audit.card.to_dict(),
             "audit": audit.to_dict(), "hostile": hostile_report(),
             "card_markdown": markdown_case(audit.card),
-            "hostile_card_markdown": markdown_case(ModelCard({"name": HOSTILE, "intended_use": HOSTILE}))}
+            "hostile_card_markdown": markdown_case(ModelCard({"name": HOSTILE, "intended_use": HOSTILE})),
+            **task_reports()}
+
+
+def task_reports() -> dict[str, dict]:
+    """Bias reports of a 3-class model (wine) and of a regression (diabetes), with intervals."""
+    wine = load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})
+    features = ["alcohol", "malic_acid", "ash", "magnesium"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200))
+    model.fit(wine[features].iloc[::2], wine["cultivar"].iloc[::2])
+    wine = wine.assign(pred=model.predict(wine[features]),
+                       site=np.random.default_rng(1).choice(["north", "south", "coast"], len(wine)))
+    diabetes = load_diabetes(as_frame=True, scaled=False).frame.rename(columns={"target": "progression"})
+    features = [c for c in diabetes.columns if c not in ("sex", "progression")]
+    ridge = Ridge().fit(diabetes[features].iloc[::2], diabetes["progression"].iloc[::2])
+    diabetes = diabetes.assign(pred=ridge.predict(diabetes[features]),
+                               sex=diabetes["sex"].map({1.0: "F", 2.0: "M"}))
+    common = {"prediction": "pred", "n_boot": 20, "random_state": 0}
+    return {"multiclass": rai_nb.bias(wine, target="cultivar", sensitive="site", **common).to_dict(),
+            "regression": rai_nb.bias(diabetes, target="progression", sensitive="sex", **common).to_dict()}
 
 
 def hostile_report() -> dict:

@@ -213,6 +213,61 @@ describe('bias report', () => {
   });
 });
 
+describe.each([
+  ['multiclass', 'Metrics by class', 'accuracy'],
+  ['regression', 'Fairness summary', 'mean_absolute_error']
+])('%s bias report', (name, title, charted) => {
+  const report = fixture(name);
+  const root = renderReport(report);
+
+  it('renders every section without an error', () => {
+    expect(root.classList).not.toContain('rai-nb-error');
+    expect(texts(root.querySelectorAll('.rai-nb-section-title'))).toEqual(
+      report.sections.map(s => s.title)
+    );
+    expect(root.textContent).not.toContain('positive outcome');
+  });
+
+  it(`shows the ${title} table the JSON holds`, () => {
+    const table = section(report, title).table!;
+    expect(table.rows.length).toBeGreaterThan(0);
+    expect(bodyRows(sectionNode(root, title))).toEqual(
+      table.rows.map(expectedRow)
+    );
+  });
+
+  it(`charts ${charted} by group`, () => {
+    const bars = section(report, 'Metrics by group').bars!;
+    expect(bars.label).toBe(charted);
+    const chart = sectionNode(root, 'Metrics by group').querySelector(
+      'svg.rai-nb-bars'
+    )!;
+    expect(texts(chart.querySelectorAll('.rai-nb-bar-value'))).toEqual(
+      bars.values.map(formatCell)
+    );
+  });
+});
+
+it('shows one-vs-rest rates per group and class for a multiclass report', () => {
+  const table = section(fixture('multiclass'), 'Metrics by class').table!;
+  expect(table.index_names).toEqual(['site', 'class']);
+  expect(table.columns).toEqual([
+    'selection_rate',
+    'true_positive_rate',
+    'false_positive_rate',
+    'precision'
+  ]);
+  expect(table.rows).toHaveLength(9);
+});
+
+it('shows the regression disparities of a regression report', () => {
+  const table = section(fixture('regression'), 'Fairness summary').table!;
+  const names = table.rows.map(r => r.index[0]);
+  expect(names).toContain('mean_absolute_error_difference');
+  expect(names).toContain('bounded_group_loss');
+  expect(names).toContain('statistical_parity_wasserstein');
+});
+
 describe('other result types', () => {
   it('shows slices with their chart and significance', () => {
     const report = fixture('slices');

@@ -205,3 +205,206 @@ def test_every_level_reads_back_its_rows(values, n_bins):
     column = encode_feature("v", series, n_bins)
     for code, level in enumerate(column.levels):
         np.testing.assert_array_equal(level_mask(series, level), column.codes == code)
+
+
+#: Slice statistics that must not depend on whether a row is weighted w or repeated w times.
+_SAME = ["level", "size", "mean_loss", "rest_loss", "score", "effect_size", "p_value"]
+
+
+def fixed_bins(frame, columns):
+    """Quantile edges of the original rows, so a repeated frame is binned the same way."""
+    return {c: np.unique(np.quantile(frame[c], np.linspace(0, 1, 6))) for c in columns}
+
+
+def assert_same_as_repeated(weighted, repeated, weights, defined=None):
+    """``defined``: the rows the loss is defined on (default: all)."""
+    defined = np.ones(len(weights), dtype=bool) if defined is None else defined
+    assert weighted.top["predicates"].tolist() == repeated.top["predicates"].tolist()
+    np.testing.assert_allclose(weighted.top[_SAME].to_numpy(np.float64),
+                               repeated.top[_SAME].to_numpy(np.float64), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(weighted.top["significant"], repeated.top["significant"])
+    assert weighted.average_loss == pytest.approx(repeated.average_loss, rel=1e-12)
+    assert weighted.total_weight == pytest.approx(weights[defined].sum(), rel=1e-12)
+    assert weighted.n_rows == defined.sum()
+    assert weighted.min_sup == repeated.min_sup and repeated.total_weight is None
+    for i in range(len(weighted.top)):
+        inside = weighted.mask(i) & defined
+        assert weighted.top["rows"].iloc[i] == inside.sum()
+        assert weighted.top["size"].iloc[i] == pytest.approx(weights[inside].sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize(("loss", "min_sup"), [("error", 60), ("false_negative_rate", 0.02),
+                                               ("selection_rate", 30)])
+def test_integer_weights_equal_repeated_rows_on_adult(adult, loss, min_sup):
+    weights = np.random.default_rng(1).integers(0, 4, len(adult))
+    bins = fixed_bins(adult, adult.select_dtypes("number").columns.drop(["prediction", "income"]))
+    options = dict(target="income", prediction="prediction", loss=loss, bins=bins, k=8, max_l=2,
+                   min_sup=min_sup)
+    weighted = rai_nb.slices(adult.assign(w=weights), sample_weight="w", **options)
+    repeated = rai_nb.slices(adult.loc[adult.index.repeat(weights)].reset_index(drop=True),
+                             **options)
+    assert len(weighted.top) >= 8  # ties with the 8th are kept
+    defined = (adult["income"] == 1).to_numpy() if loss == "false_negative_rate" else None
+    assert_same_as_repeated(weighted, repeated, weights, defined)
+    assert "w" not in {c for p in weighted.top["predicates"] for c in p}
+
+
+def test_integer_weights_equal_repeated_rows_with_a_continuous_loss(adult):
+    rng = np.random.default_rng(2)
+    data = adult[["sex", "race", "relationship", "age"]].assign(
+        loss=np.where(adult["income"] != adult["prediction"], rng.gamma(2.0, 1.0, len(adult)), 0.0))
+    weights = rng.integers(1, 5, len(adult))
+    options = dict(errors="loss", bins=fixed_bins(data, ["age"]), k=6, max_l=3, min_sup=25)
+    weighted = rai_nb.slices(data, sample_weight=weights, **options)
+    repeated = rai_nb.slices(data.loc[data.index.repeat(weights)].reset_index(drop=True), **options)
+    assert_same_as_repeated(weighted, repeated, weights)
+    assert weighted.evaluated == repeated.evaluated
+
+
+@st.composite
+def weighted_frames(draw):
+    n = draw(st.integers(1, 30))
+    column = st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n)
+    frame = pd.DataFrame({"f": draw(column), "g": draw(column), "h": draw(column),
+                          "e": draw(st.lists(st.integers(0, 8), min_size=n, max_size=n))})
+    frame["e"] = frame["e"] / 4  # dyadic losses: every sum exact, so ties stay ties
+    weights = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    params = dict(alpha=draw(st.floats(0.6, 1.0)), k=draw(st.integers(1, 5)),
+                  max_l=draw(st.integers(1, 3)), min_sup=draw(st.integers(0, 5)))
+    return frame, weights, params
+
+
+@settings(max_examples=60, deadline=None)
+@given(weighted_frames())
+def test_integer_weights_equal_repeated_rows_on_random_frames(problem):
+    frame, weights, params = problem
+    if not weights.any():
+        with pytest.raises(RaiError, match=r"sample_weight .* zero on every row"):
+            rai_nb.slices(frame, errors="e", sample_weight=weights, **params)
+        return
+    weighted = rai_nb.slices(frame, errors="e", sample_weight=weights, **params)
+    repeated = rai_nb.slices(frame.loc[frame.index.repeat(weights)].reset_index(drop=True),
+                             errors="e", **params)
+    assert_same_as_repeated(weighted, repeated, weights)
+
+
+def weighted_welch(x, w, y, v):
+    """Welch's one-sided test with frequency weights, written out from its definition."""
+    def moments(values, weights):
+        n = weights.sum()
+        mean = (weights * values).sum() / n
+        return n, mean, (weights * (values - mean) ** 2).sum() / (n - 1)
+
+    (n1, m1, s1), (n2, m2, s2) = moments(x, w), moments(y, v)
+    t = (m1 - m2) / np.sqrt(s1 / n1 + s2 / n2)
+    df = (s1 / n1 + s2 / n2) ** 2 / ((s1 / n1) ** 2 / (n1 - 1) + (s2 / n2) ** 2 / (n2 - 1))
+    return scipy.stats.t.sf(t, df), (m1 - m2) / np.sqrt((s1 + s2) / 2)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fractional_weights_match_a_weighted_brute_force(seed):
+    import itertools
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    frame = pd.DataFrame({"f": rng.choice(list("abc"), n), "g": rng.choice(list("xy"), n),
+                          "h": rng.choice(list("pqr"), n)})
+    errors = rng.gamma(1.5, 1.0, n) * (rng.random(n) < 0.5)
+    weights = rng.uniform(0.2, 3.0, n) * (rng.random(n) < 0.9)
+    result = rai_nb.slices(frame, errors=errors, sample_weight=weights, alpha=0.98, k=4, max_l=2,
+                           min_sup=3)
+    total, average = weights.sum(), (weights * errors).sum() / weights.sum()
+    found = {}
+    for width in (1, 2):
+        for columns in itertools.combinations(frame.columns, width):
+            for values in itertools.product(*(sorted(frame[c].unique()) for c in columns)):
+                inside = np.all(frame[list(columns)].to_numpy() == values, axis=1)
+                size = weights[inside].sum()
+                mean = (weights * errors)[inside].sum() / size if size else 0.0
+                if size >= 3 and mean > 0:
+                    score = 0.98 * (mean / average - 1) - 0.02 * (total / size - 1)
+                    found[tuple(zip(columns, values))] = (score, size, mean, inside)
+    best = sorted((item for item in found.items() if item[1][0] > 1e-9), key=lambda item: -item[1][0])
+    assert len(result.top) == min(4, len(best)) > 0
+    for (_, (score, size, mean, inside)), (_, row) in zip(best, result.top.iterrows()):
+        assert (row["score"], row["size"], row["mean_loss"]) == pytest.approx((score, size, mean),
+                                                                               rel=1e-12)
+        assert row["rows"] == inside.sum()
+        rest = (weights * errors)[~inside].sum() / weights[~inside].sum()
+        assert row["rest_loss"] == pytest.approx(rest, rel=1e-12)
+        p, phi = weighted_welch(errors[inside], weights[inside], errors[~inside], weights[~inside])
+        assert (row["p_value"], row["effect_size"]) == pytest.approx((p, phi), rel=1e-9)
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+def test_dask_weighted_slices_equal_pandas(adult, npartitions):
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    data = adult[["sex", "race", "relationship", "age", "hours_per_week", "income",
+                  "prediction"]].assign(w=np.random.default_rng(3).uniform(0, 2, len(adult)))
+    options = dict(target="income", prediction="prediction", sample_weight="w", k=6, max_l=2,
+                   min_sup=0.02)
+    expected = rai_nb.slices(data, **options)
+    with dask.config.set(scheduler="synchronous"):
+        got = rai_nb.slices(dd.from_pandas(data, npartitions=npartitions), **options)
+    pd.testing.assert_frame_equal(got.top, expected.top, atol=1e-12, rtol=1e-12)
+    assert got.total_weight == pytest.approx(expected.total_weight, rel=1e-12)
+    assert (got.n_rows, got.min_sup, got.evaluated) == (expected.n_rows, expected.min_sup,
+                                                        expected.evaluated)
+
+
+@pytest.mark.parametrize(("weights", "match"), [
+    ([-1.0] + [1.0] * 19, r"sample_weight \('sample_weight'\) has 1 negative"),
+    ([np.nan] + [1.0] * 19, r"sample_weight \('sample_weight'\) has 1 missing or non-finite"),
+    ([np.inf] + [1.0] * 19, "missing or non-finite"),
+    ([0.0] * 20, "zero on every row"),
+    ([1.0] * 5, "sample_weight has 5 rows but the data has 20"),
+    ("nope", "'nope' given as sample_weight is not in the data"),
+    ("g", r"sample_weight \('g'\) must hold numbers"),
+])
+def test_bad_weights_are_a_rai_error(weights, match):
+    with pytest.raises(RaiError, match=match):
+        rai_nb.slices(frame_with(np.arange(20.0)), errors=[1.0] * 20, sample_weight=weights)
+
+
+def test_weights_zero_on_the_rows_of_a_rate_loss_are_refused():
+    frame = pd.DataFrame({"g": list("abab"), "y": [0, 0, 1, 1], "p": [1, 0, 1, 1]})
+    with pytest.raises(RaiError, match=r"sample_weight \('w'\) is zero on every row the loss"):
+        rai_nb.slices(frame.assign(w=[0, 0, 1, 1]), target="y", prediction="p",
+                      loss="false_positive_rate", sample_weight="w", min_sup=1)
+
+
+def test_dask_weights_must_name_a_column():
+    dd = pytest.importorskip("dask.dataframe")
+    lazy = dd.from_pandas(frame_with(np.arange(20.0)).assign(e=1.0, w=-1.0), npartitions=2)
+    with pytest.raises(RaiError, match="sample_weight must name columns"):
+        rai_nb.slices(lazy, errors="e", sample_weight=np.ones(20))
+    with pytest.raises(RaiError, match=r"sample_weight \('w'\) has 10 negative"):
+        rai_nb.slices(lazy, errors="e", sample_weight="w")
+    with pytest.raises(RaiError, match="zero on every row"):
+        rai_nb.slices(lazy.assign(w=0.0), errors="e", sample_weight="w")
+
+
+def test_weighted_result_renders_its_weight(adult):
+    weights = np.random.default_rng(4).uniform(0, 2, len(adult))
+    result = rai_nb.slices(adult, target="income", prediction="prediction", sample_weight=weights,
+                           k=3, max_l=2)
+    assert result.top["size"].dtype == np.float64 and result.top["rows"].dtype == np.int64
+    assert "total weight" in result.to_markdown()
+    assert "rows in the slice, unweighted" in result.to_html()
+    assert json.loads(result.to_json())["summary"]["total_weight"] == pytest.approx(weights.sum())
+    plain = rai_nb.slices(adult, target="income", prediction="prediction", k=3, max_l=2)
+    assert plain.top["size"].dtype == np.int64 and (plain.top["rows"] == plain.top["size"]).all()
+    assert "total weight" not in plain.to_markdown() and "total_weight" not in plain.summary()
+
+
+def test_audit_passes_weights_to_its_slices(adult):
+    numeric = adult.select_dtypes("number").drop(columns=["prediction"])
+    data = numeric.assign(sex=adult["sex"], w=np.random.default_rng(5).integers(1, 4, len(adult)))
+    features = [c for c in numeric.columns if c != "income"]
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(data[features], data["income"])
+    result = rai_nb.audit(model, data, target="income", sensitive="sex", sample_weight="w",
+                          features=features, explain=False, n_boot=10, progress=False)
+    assert result.slices.total_weight == pytest.approx(data["w"].sum())
+    assert "w" not in {c for p in result.slices.top["predicates"] for c in p}

@@ -226,3 +226,79 @@ def test_alpha_investing_matches_sequential_rule(p, level):
 def test_alpha_investing_worked_example():
     # wealth 0.05 -> test at 0.0476 (reject), wealth 0.10 -> 0.0909 (reject), 0.15 -> 0.1304 (accept)
     assert alpha_investing([0.01, 0.09, 0.2, 0.0], 0.05).tolist() == [True, True, False, False]
+
+
+@settings(max_examples=100, deadline=None)
+@given(small_problems(), st.data())
+def test_integer_weights_equal_repeated_rows(problem, data):
+    codes, errors, levels, params = problem
+    weights = np.array(data.draw(st.lists(st.integers(0, 3), min_size=len(codes), max_size=len(codes))),
+                       dtype=np.float64)
+    if not weights.any():
+        return
+    errors = np.round(errors * 8) / 8  # dyadic losses: every sum exact, so ties stay ties
+    got = slice_line(codes, errors, levels, weights=weights, **params)
+    repeat = np.repeat(np.arange(len(codes)), weights.astype(np.int64))
+    expected = slice_line(codes[repeat], errors[repeat], levels, **params)
+    np.testing.assert_array_equal(got.slices, expected.slices)
+    np.testing.assert_allclose(got.sizes, expected.sizes, rtol=0, atol=0)
+    np.testing.assert_array_equal(got.errors, expected.errors)
+    np.testing.assert_array_equal(got.scores, expected.scores)
+    assert got.evaluated == expected.evaluated and got.n_rows == expected.n_rows
+    assert got.sizes.dtype == np.float64 and expected.sizes.dtype == np.int64
+
+
+def weighted_brute_force(codes, errors, weights, levels, *, alpha, max_l, min_sup):
+    """Every slice of up to max_l predicates with its weight, weighted loss sum and score."""
+    n, m = codes.shape
+    total, average = weights.sum(), (weights * errors).sum() / weights.sum()
+    found = {}
+    for width in range(1, min(m, max_l) + 1):
+        for features in itertools.combinations(range(m), width):
+            for values in itertools.product(*(range(levels[f]) for f in features)):
+                inside = np.all(codes[:, features] == values, axis=1)
+                size, loss = weights[inside].sum(), (weights * errors)[inside].sum()
+                if size >= min_sup and loss > 0:
+                    score = alpha * (loss / size / average - 1) - (1 - alpha) * (total / size - 1)
+                    row = np.full(m, -1)
+                    row[list(features)] = values
+                    found[tuple(row)] = (score, size, loss)
+    return found
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fractional_weights_equal_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    levels = np.array([3, 2, 4])
+    codes = np.stack([rng.integers(0, d, 40) for d in levels], axis=1)
+    errors = rng.gamma(1.0, 1.0, 40) * (rng.random(40) < 0.5)
+    weights = rng.uniform(0, 0.3, 40) * (rng.random(40) < 0.8)  # tiny weights: sizes below 1
+    params = dict(alpha=0.9, max_l=2, min_sup=float(rng.choice([0.0, 0.5])))
+    every = weighted_brute_force(codes, errors, weights, levels, **params)
+    scores = np.sort([v[0] for v in every.values() if v[0] > _ZERO])[::-1]
+    k = 5
+    got = slice_line(codes, errors, levels, weights=weights, k=k, **params)
+    np.testing.assert_allclose(got.scores[:k], scores[:k], rtol=1e-10)
+    kth = scores[min(k, len(scores)) - 1]
+    assert {s for s, v in every.items() if v[0] > kth + 1e-9} <= {tuple(r) for r in got.slices}
+    for row, size, error, score in zip(got.slices, got.sizes, got.errors, got.scores):
+        assert every[tuple(row)] == pytest.approx((score, size, error), rel=1e-10)
+    assert got.n_rows == pytest.approx(weights.sum())
+
+
+def test_weighted_kernels_on_every_namespace(xp):
+    codes, errors, levels = planted(4, n=600)
+    weights = np.random.default_rng(0).uniform(0, 3, len(errors))
+    params = dict(alpha=0.95, k=5, max_l=3, min_sup=8)
+    expected = slice_line(codes, errors, levels, weights=weights, **params)
+    got = slice_line(to_device(codes, xp), to_device(errors, xp), levels,
+                     weights=to_device(weights, xp), xp=xp, **params)
+    np.testing.assert_array_equal(got.slices, expected.slices)
+    np.testing.assert_allclose(got.scores, expected.scores, rtol=1e-12)
+    moments = slice_moments(to_device(codes, xp), to_device(errors, xp), got.slices,
+                            weights=to_device(weights, xp), xp=xp)
+    for (count, total, squares), row in zip(moments.T, got.slices):
+        inside = np.all((codes == row) | (row < 0), axis=1)
+        w, e = weights[inside], errors[inside]
+        np.testing.assert_allclose([count, total, squares], [w.sum(), (w * e).sum(), (w * e**2).sum()],
+                                   rtol=1e-12)

@@ -119,8 +119,8 @@ def audit(
                         positive_label=positive_label, task=given, sample_weight=sample_weight,
                         min_group_size=min_group_size, n_boot=n_boot, random_state=random_state)
         bar.update()
-        problem = slices(frame.drop(columns=derived), errors=errors, k=10, max_l=2,
-                         min_sup=max(30, n_rows // 100),
+        problem = slices(frame.drop(columns=derived), errors=errors, sample_weight=sample_weight,
+                         k=10, max_l=2, min_sup=max(30, n_rows // 100),
                          features=_slice_columns(frame, features, sensitive, lazy))
         bar.update()
         checks = validate(data, reference=reference, target=target, sensitive=sensitive,

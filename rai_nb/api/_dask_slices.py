@@ -1,7 +1,7 @@
 """``rai_nb.slices`` on a Dask frame: codes and losses stay in the partitions, Dask sums counts.
 
-The encoded codes and per-row losses of each partition are computed once and persisted where
-Dask keeps data; each level of the SliceLine search then asks every partition for the sizes
+The encoded codes, per-row losses and weights of each partition are computed once and persisted
+where Dask keeps data; each level of the SliceLine search then asks every partition for the sizes
 and loss sums of its candidates (:func:`rai_nb.stats.slice_counts.slice_sums`) and adds them.
 Search, significance and the result come from the in-memory code.
 """
@@ -13,72 +13,94 @@ import numpy as np
 from ..errors import EMPTY_DATA, RaiError
 from ..frame import distinct_values, require_column_names
 from ..frame._dask_features import dask_slice_features, encode_partition
-from ..stats.slice_counts import slice_moments, slice_sums
+from ..stats.slice_counts import slice_sums
 from ..stats.slicing import search_slices
 from ._dask import positive_of
-from ._slices import _RATES, _loss, min_support, no_rows_of_class, slice_result
+from ._slices import (
+    _RATES,
+    _loss,
+    check_weight_left,
+    loss_moments,
+    min_support,
+    no_rows_of_class,
+    row_weights,
+    slice_result,
+)
 
 
-def dask_slices(data, *, features, bins, n_bins, loss_options, alpha, k, max_l, min_sup,
-                significance, fdr):
+def dask_slices(data, *, features, bins, n_bins, sample_weight, loss_options, alpha, k, max_l,
+                min_sup, significance, fdr):
     """:func:`rai_nb.slices` of a Dask DataFrame (same arguments, already checked)."""
     import dask
 
     options = dict(loss_options)
     require_column_names(data, errors=options["errors"], target=options["target"],
-                         prediction=options["prediction"])
+                         prediction=options["prediction"], sample_weight=sample_weight)
     plans = dask_slice_features(data, features, bins=bins, n_bins=n_bins)
     if options["loss"] in _RATES and options["target"] is not None:
         classes = distinct_values(data, [options["target"]])[0]
         options["positive_label"] = positive_of(options["target"], classes, options["positive_label"])
-    rows = dask.persist(*[dask.delayed(_partition_rows)(part, plans, options)
+    rows = dask.persist(*[dask.delayed(_partition_rows)(part, plans, options, sample_weight)
                           for part in data.to_delayed()])
     totals = dask.compute([dask.delayed(_totals)(part) for part in rows])[0]
-    n_rows = int(sum(t[0] for t in totals))
+    n_rows, weight, loss_sum = (sum(t[i] for t in totals) for i in range(3))
     if n_rows == 0:
         if options["loss"] in _RATES and options["target"] is not None:
             raise no_rows_of_class(options["loss"], options["target"], options["positive_label"])
         raise RaiError(EMPTY_DATA.format(argument="data"))
+    name = next(t[5] for t in totals if t[5] is not None)
+    weighted = sample_weight is not None
+    if weighted:
+        check_weight_left(sample_weight, weight, name)
     n_levels = np.array([plan.column().n_levels for plan in plans], dtype=np.int64)
 
     def sums(features, levels):
         parts = dask.compute([dask.delayed(_sums)(part, features, levels, n_levels) for part in rows])[0]
         return tuple(np.sum(values, axis=0) for values in zip(*parts))
 
-    support = min_support(min_sup, n_rows)
-    search = search_slices(sums, n_levels, n_rows=n_rows, loss_sum=float(sum(t[1] for t in totals)),
-                           loss_max=max(t[2] for t in totals if t[0]), alpha=alpha, k=k,
-                           max_l=max_l, min_sup=support)
+    support = min_support(min_sup, weight)
+    search = search_slices(sums, n_levels, n_rows=weight if weighted else int(n_rows),
+                           loss_sum=loss_sum, loss_max=max(t[3] for t in totals if t[1] > 0),
+                           min_weight=min(t[4] for t in totals) if weighted else None,
+                           alpha=alpha, k=k, max_l=max_l, min_sup=support)
     parts = dask.compute([dask.delayed(_moments)(part, search.average_error, search.slices)
                           for part in rows])[0]
-    moments, total = (np.sum(values, axis=0) for values in zip(*parts))
-    name = next(t[3] for t in totals if t[3] is not None)
-    return slice_result(search, tuple(plan.column() for plan in plans), moments, total, loss=name,
-                        data=None, alpha=alpha, k=k, max_l=max_l, min_sup=support,
-                        significance=significance, fdr=fdr)
+    stats = (np.sum(values, axis=0) for values in zip(*parts))
+    return slice_result(search, tuple(plan.column() for plan in plans), *stats, n_rows=int(n_rows),
+                        weighted=weighted, loss=name, data=None, alpha=alpha, k=k, max_l=max_l,
+                        min_sup=support, significance=significance, fdr=fdr)
 
 
-def _partition_rows(part, plans, options):
-    """One partition's codes (of the rows the loss is defined on), losses and loss name."""
+def _partition_rows(part, plans, options, sample_weight):
+    """One partition's codes (of the rows the loss is defined on), losses, weights (None:
+    unweighted), loss sums (loss × weight) and loss name."""
     if len(part) == 0:
-        return np.zeros((0, len(plans)), dtype=np.int32), np.zeros(0), None
+        empty = np.zeros(0)
+        return (np.zeros((0, len(plans)), dtype=np.int32), empty,
+                None if sample_weight is None else empty, empty, None)
+    weights = row_weights(part, sample_weight, require_positive=False)[1]
     loss, rows, name = _loss(part, **options, require_rows=False)
     codes = encode_partition(part, plans)
-    return (codes if rows is None else codes[rows]), loss, name
+    if rows is not None:
+        codes, weights = codes[rows], None if weights is None else weights[rows]
+    return codes, loss, weights, loss if weights is None else loss * weights, name
 
 
 def _totals(part):
-    codes, loss, name = part
-    return len(loss), float(loss.sum()), float(loss.max()) if len(loss) else 0.0, name
+    """Rows, total weight, loss sum, largest loss of a weighted row, smallest positive weight."""
+    _, loss, weights, loss_sums, name = part
+    w = np.ones(len(loss)) if weights is None else weights
+    positive = w > 0
+    return (len(loss), float(w.sum()), float(loss_sums.sum()),
+            float(loss[positive].max()) if positive.any() else 0.0,
+            float(w[positive].min()) if positive.any() else np.inf, name)
 
 
 def _sums(part, features, levels, n_levels):
-    codes, loss, _ = part
-    return slice_sums(codes, loss, features, levels, n_levels, xp=np)
+    codes, _, weights, loss_sums, _ = part
+    return slice_sums(codes, loss_sums, features, levels, n_levels, weights=weights, xp=np)
 
 
 def _moments(part, average, slices):
-    codes, loss, _ = part
-    centred = loss - average
-    return (slice_moments(codes, centred, slices, xp=np),
-            np.array([len(centred), centred.sum(), (centred**2).sum()]))
+    codes, loss, weights, _, _ = part
+    return loss_moments(codes, loss - average, weights, slices, xp=np)

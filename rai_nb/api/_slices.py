@@ -15,7 +15,7 @@ from ..frame import (
     encode_slice_features,
     is_dask_frame,
 )
-from ..frame._bias import check_same_classes, encode_binary
+from ..frame._bias import check_same_classes, encode_binary, encode_weights
 from ..frame._task import check_task, infer_task, regression_values
 from ..results import SliceResult
 from ..stats.significance import (
@@ -50,6 +50,7 @@ def slices(
     loss: str | None = None,
     task=None,
     positive_label=None,
+    sample_weight=None,
     features=None,
     bins: dict | None = None,
     n_bins: int = 10,
@@ -95,14 +96,22 @@ def slices(
         and refuses losses that do not apply (a 0/1 error of a quantity).
     positive_label : scalar, optional
         The favourable class for the fairness objectives (needed unless labels are 0/1).
+    sample_weight : str or array-like, optional
+        Row weights (finite, >= 0, not all zero), read as frequency weights: a row of weight
+        ``w`` counts as ``w`` rows, so integer weights give the result of the data with each
+        row repeated ``w`` times. A slice's ``size``, the ``n`` of the score and ``min_sup``
+        are sums of weights, the mean losses weighted means, and the Welch test uses
+        ``n = Σw``, the weighted mean and the variance with denominator ``Σw − 1``.
     features : list of str, optional
-        Columns to slice on (default: every column but target, prediction and errors).
+        Columns to slice on (default: every column but target, prediction, errors and
+        sample_weight).
     bins : dict, optional
         Per column: a number of quantile bins, a list of edges, or None to keep every value.
     alpha, k, max_l, min_sup
         As in the ``sliceline`` package: score weight of the loss (0 < alpha <= 1), number of
         slices (ties with the k-th are kept), most predicates per slice, smallest slice size
-        (a float in (0, 1) is a fraction of the rows).
+        (a float in (0, 1) is a fraction of the rows; with ``sample_weight`` both are in
+        weight: a total weight, or a fraction of the total weight).
     significance : float, default 0.05
         Level of the false-discovery control.
     fdr : {"alpha_investing", "benjamini_hochberg"}
@@ -111,6 +120,7 @@ def slices(
     Returns
     -------
     SliceResult
+        ``top`` gives each slice's ``size`` (rows, or their total weight) and ``rows``.
 
     Examples
     --------
@@ -124,7 +134,7 @@ def slices(
                          positive_label=positive_label)
     _check_options(data, loss=loss, alpha=alpha, k=k, max_l=max_l, min_sup=min_sup,
                    significance=significance, fdr=fdr)
-    used = [c for c in (errors, target, prediction) if isinstance(c, str)]
+    used = [c for c in (errors, target, prediction, sample_weight) if isinstance(c, str)]
     if features is None:
         features = [c for c in data.columns if c not in used]
     settings = dict(alpha=alpha, k=k, max_l=max_l, min_sup=min_sup, significance=significance,
@@ -133,26 +143,63 @@ def slices(
         from ._dask_slices import dask_slices
 
         return dask_slices(data, features=features, bins=bins, n_bins=n_bins,
+                           sample_weight=sample_weight,
                            loss_options=dict(errors=errors, model=model, target=target,
                                              prediction=prediction, loss=loss,
                                              positive_label=positive_label, drop=used),
                            **settings)
+    weight_name, weights = row_weights(data, sample_weight, require_positive=True)
     encoded = encode_slice_features(data, features, bins=bins, n_bins=n_bins)
     loss_values, rows, name = _loss(data, errors=errors, model=model, target=target,
                                     prediction=prediction, loss=loss,
                                     positive_label=positive_label, drop=used)
     codes = encoded.codes if rows is None else encoded.codes[rows]
-    on_device = any(is_on_device(a) for a in (errors, target, prediction))
+    if weights is not None and rows is not None:
+        weights = weights[rows]
+        check_weight_left(weight_name, weights.sum(), name)
+    on_device = any(is_on_device(a) for a in (errors, target, prediction, sample_weight))
     xp = choose_namespace(len(codes), on_device=on_device)
-    support = min_support(min_sup, len(codes))
+    support = min_support(min_sup, len(codes) if weights is None else weights.sum())
     device_codes, device_loss = to_device(codes, xp), to_device(loss_values, xp)
-    search = slice_line(device_codes, device_loss, encoded.n_levels, alpha=alpha, k=k,
-                        max_l=max_l, min_sup=support, xp=xp)
-    centred = loss_values - search.average_error
-    moments = slice_moments(device_codes, to_device(centred, xp), search.slices, xp=xp)
-    total = np.array([len(centred), centred.sum(), (centred**2).sum()])
-    return slice_result(search, encoded.columns, moments, total, loss=name, data=data,
+    search = slice_line(device_codes, device_loss, encoded.n_levels,
+                        weights=None if weights is None else to_device(weights, xp), alpha=alpha,
+                        k=k, max_l=max_l, min_sup=support, xp=xp)
+    stats = loss_moments(device_codes, loss_values - search.average_error, weights, search.slices,
+                         xp=xp)
+    return slice_result(search, encoded.columns, *stats, n_rows=len(codes),
+                        weighted=weights is not None, loss=name, data=data,
                         **dict(settings, min_sup=support))
+
+
+def row_weights(data, sample_weight, *, require_positive: bool):
+    """The name and float64 values of ``sample_weight`` (None, None without weights)."""
+    if sample_weight is None:
+        return None, None
+    name, values = column_values(data, sample_weight, argument="sample_weight")
+    return name, encode_weights(name, values, require_positive=require_positive)
+
+
+def check_weight_left(name, total: float, loss: str) -> None:
+    """Refuse weights that are zero on every row the loss is defined on."""
+    if not total > 0:
+        raise RaiError(f"sample_weight ({name!r}) is zero on every row the loss ({loss}) is "
+                       "defined on")
+
+
+def loss_moments(codes, centred, weights, slices, *, xp):
+    """Moments of the centred loss over each slice and over all rows, and the slices' rows.
+
+    ``centred`` and ``weights`` (None: unweighted) are host arrays, ``codes`` in ``xp``.
+    Returns ``(moments (3, K), rows (K,), total (3,))``: weight, weighted sum and weighted sum
+    of squares of ``centred``, and the number of rows of each slice.
+    """
+    values = to_device(centred, xp)
+    device_weights = None if weights is None else to_device(weights, xp)
+    moments = slice_moments(codes, values, slices, weights=device_weights, xp=xp)
+    rows = moments[0] if weights is None else slice_moments(codes, values, slices, xp=xp)[0]
+    w = np.ones(len(centred)) if weights is None else weights
+    total = np.array([w.sum(), (w * centred).sum(), (w * centred**2).sum()])
+    return moments, rows, total
 
 
 def _resolve_loss(data, loss, *, task, target, errors, positive_label) -> str:
@@ -177,22 +224,25 @@ def _resolve_loss(data, loss, *, task, target, errors, positive_label) -> str:
     return loss
 
 
-def min_support(min_sup, n_rows: int) -> int:
-    """Smallest slice size in rows: ``min_sup`` itself, or that fraction of the rows."""
+def min_support(min_sup, n_rows: float) -> int:
+    """Smallest slice size: ``min_sup`` itself, or that fraction of the rows (or their weight)."""
     return int(min_sup * n_rows) if 0 < min_sup < 1 else int(min_sup)
 
 
-def slice_result(search, columns, moments, total, *, loss, data, alpha, k, max_l, min_sup,
-                 significance, fdr) -> SliceResult:
+def slice_result(search, columns, moments, rows, total, *, n_rows: int, weighted: bool, loss, data,
+                 alpha, k, max_l, min_sup, significance, fdr) -> SliceResult:
     """The :class:`SliceResult` of a search, from the slices' and all rows' loss moments.
 
-    ``moments`` (3, K) and ``total`` (3,) are the count, sum and sum of squares of the loss
-    centred on its mean, over each slice's rows and over all rows.
+    ``moments`` (3, K) and ``total`` (3,) are the count (weight), sum and sum of squares of the
+    loss centred on its mean, over each slice's rows and over all rows; ``rows`` (K,) the
+    number of rows of each slice.
     """
-    top = _top_table(search, columns, moments, total[:, None], significance=significance, fdr=fdr)
-    return SliceResult(top=top, loss=loss, n_rows=search.n_rows, average_loss=search.average_error,
+    top = _top_table(search, columns, moments, rows, total[:, None], significance=significance,
+                     fdr=fdr)
+    return SliceResult(top=top, loss=loss, n_rows=n_rows, average_loss=search.average_error,
                        alpha=alpha, k=k, max_l=max_l, min_sup=min_sup, significance=significance,
-                       fdr=fdr, evaluated=search.evaluated, data=data)
+                       fdr=fdr, evaluated=search.evaluated,
+                       total_weight=search.n_rows if weighted else None, data=data)
 
 
 def _check_options(data, *, loss, alpha, k, max_l, min_sup, significance, fdr) -> None:
@@ -282,7 +332,7 @@ def _log_loss(model, features, target_name, y) -> np.ndarray:
     return -np.log(np.clip(chosen, np.finfo(np.float64).eps, 1.0))
 
 
-def _top_table(search, columns, moments, total, *, significance, fdr) -> pd.DataFrame:
+def _top_table(search, columns, moments, rows, total, *, significance, fdr) -> pd.DataFrame:
     """The reported slices with their predicates, statistics and tests (host math on moments)."""
     mean, variance = mean_variance(*moments)
     rest_mean, rest_variance = mean_variance(*(total - moments))
@@ -295,7 +345,8 @@ def _top_table(search, columns, moments, total, *, significance, fdr) -> pd.Data
         "slice": [" & ".join(describe_predicate(c, v) for c, v in p.items()) for p in predicates],
         "level": (search.slices >= 0).sum(axis=1).astype(np.int64),
         "size": search.sizes,
-        "mean_loss": search.errors / np.maximum(search.sizes, 1),
+        "rows": np.asarray(rows).astype(np.int64),
+        "mean_loss": search.errors / search.sizes,
         "rest_loss": rest_mean + search.average_error,
         "score": search.scores,
         "effect_size": effect_size(mean, variance, rest_mean, rest_variance),

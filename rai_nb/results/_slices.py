@@ -23,6 +23,15 @@ _NOTES = {
     "p_value": "one-sided Welch t-test: slice loss > rest loss",
     "significant": "rejected after false-discovery control",
 }
+#: Notes that change when rows carry sample weights.
+_WEIGHTED_NOTES = {
+    "size": "total sample weight of the slice's rows (rows the loss is defined on)",
+    "rows": "rows in the slice, unweighted",
+    "mean_loss": "weighted mean loss in the slice",
+    "rest_loss": "weighted mean loss of the other rows",
+    "score": "SliceLine score α(ē_S/ē − 1) − (1−α)(n/|S| − 1), sizes in weight",
+    "p_value": "one-sided Welch t-test (frequency weights, n = Σw): slice loss > rest loss",
+}
 
 
 @dataclass(frozen=True, repr=False)
@@ -34,12 +43,15 @@ class SliceResult(Result):
     top : pandas.DataFrame
         One row per slice, best score first: ``predicates`` (dict ``{column: level}``, a level
         being a value, a ``pandas.Interval`` of a binned numeric column, or None for missing
-        values), ``slice`` (readable text), ``level``, ``size``, ``mean_loss``, ``rest_loss``,
-        ``score``, ``effect_size``, ``p_value`` and ``significant``.
+        values), ``slice`` (readable text), ``level``, ``size`` (rows, or their total weight
+        with sample weights), ``rows``, ``mean_loss``, ``rest_loss``, ``score``,
+        ``effect_size``, ``p_value`` and ``significant``.
     loss : str
         What the loss is (``error``, ``log_loss``, ``false_positive_rate`` …).
     evaluated : tuple of int
         Candidate slices whose statistics were computed, per number of predicates.
+    total_weight : float or None
+        Total sample weight of the rows searched; None when rows are unweighted.
     """
 
     kind: ClassVar[str] = "slices"
@@ -55,6 +67,7 @@ class SliceResult(Result):
     significance: float
     fdr: str
     evaluated: tuple
+    total_weight: float | None = None
     data: pd.DataFrame | None = field(default=None, compare=False)
 
     @property
@@ -81,20 +94,28 @@ class SliceResult(Result):
 
     def summary(self) -> dict:
         best = self.top["slice"].iloc[0] if len(self.top) else None
-        return {"rows": self.n_rows, "average_loss": self.average_loss, "slices": len(self.top),
-                "significant": int(self.top["significant"].sum()), "top_slice": best}
+        weight = {} if self.total_weight is None else {"total_weight": self.total_weight}
+        return {"rows": self.n_rows, **weight, "average_loss": self.average_loss,
+                "slices": len(self.top), "significant": int(self.top["significant"].sum()),
+                "top_slice": best}
 
     def sections(self) -> list[Section]:
-        intro = (f"{self.n_rows:,} rows, mean {self.loss} {self.average_loss:.4g}. SliceLine with "
+        weighted = self.total_weight is not None
+        rows = f"{self.n_rows:,} rows" + (f" of total weight {self.total_weight:,.6g}" if weighted
+                                           else "")
+        mean = "weighted mean" if weighted else "mean"
+        intro = (f"{rows}, {mean} {self.loss} {self.average_loss:.4g}. SliceLine with "
                  f"alpha={self.alpha}, k={self.k}, max_l={self.max_l}, min_sup={self.min_sup}; "
                  f"significance: one-sided Welch t-test against the other rows, {self.fdr} at "
                  f"{self.significance}.")
         if self.top.empty:
             intro += " No slice scores above 0: none is worse than average enough for its size."
-        table = self.top.drop(columns="predicates").set_index("slice")
+        hidden = ["predicates"] if weighted else ["predicates", "rows"]  # rows == size unweighted
+        table = self.top.drop(columns=hidden).set_index("slice")
         bars = table["mean_loss"].rename(f"mean {self.loss}") if len(table) else None
         evaluated = pd.DataFrame({"candidates evaluated": list(self.evaluated)},
                                  index=pd.RangeIndex(1, len(self.evaluated) + 1, name="predicates"))
-        return [Section("Top slices", intro, table, notes=dict(_NOTES), bars=bars),
+        notes = {**_NOTES, **(_WEIGHTED_NOTES if weighted else {})}
+        return [Section("Top slices", intro, table, notes=notes, bars=bars),
                 Section("Search", "Candidate slices whose size and loss were computed, by level.",
                         evaluated)]

@@ -1,9 +1,10 @@
 """Row passes of the slice search: sizes, loss sums and moments of given slices.
 
-The sizes and loss sums of the slices over one feature set F are the product of ``[1, loss]``
-with the face-splitting (row-wise Kronecker) product of F's one-hot matrices. That product is
-computed without forming the matrix: each row's cell in F is a mixed-radix number, and one
-``bincount`` per row chunk sums the rows of every cell (Sagadeeva & Boehm, SIGMOD 2021, use
+The sizes and loss sums of the slices over one feature set F are the product of
+``[weight, weight · loss]`` (weight 1 per row unless sample weights are given) with the
+face-splitting (row-wise Kronecker) product of F's one-hot matrices. That product is computed
+without forming the matrix: each row's cell in F is a mixed-radix number, and one ``bincount``
+per row chunk sums the rows (or weights) of every cell (Sagadeeva & Boehm, SIGMOD 2021, use
 sparse matrix products for the same quantity). Memory is bounded by the row chunk and by the
 number of cells, which falls back to the candidate cells alone when F has too many.
 """
@@ -20,12 +21,14 @@ _DENSE_CELLS = 1 << 16
 
 
 def slice_sums(codes, errors, features: np.ndarray, levels: np.ndarray, n_levels: np.ndarray, *,
-               xp=None):
+               weights=None, xp=None):
     """Size and loss sum of each slice ``features[i, :] = levels[i, :]`` (host arrays, (N, L)).
 
-    One pass over the rows per distinct feature set among the slices.
+    ``errors`` is what each row adds to a loss sum (its loss times its weight when weighted);
+    ``weights`` what it adds to a size (None: 1 per row, and sizes are row counts). One pass
+    over the rows per distinct feature set among the slices.
     """
-    xp = namespace(codes, errors, xp=xp)
+    xp = namespace(codes, errors, weights, xp=xp)
     n = len(features)
     size, error = np.zeros(n), np.zeros(n)
     if n == 0:
@@ -36,11 +39,12 @@ def slice_sums(codes, errors, features: np.ndarray, levels: np.ndarray, n_levels
     for lo, hi in zip(starts, np.r_[starts[1:], n]):
         rows = order[lo:hi]
         here = features[rows[0]]
-        size[rows], error[rows] = _cell_sums(codes, errors, here, levels[rows], n_levels[here], xp)
+        size[rows], error[rows] = _cell_sums(codes, errors, weights, here, levels[rows],
+                                             n_levels[here], xp)
     return size, error
 
 
-def _cell_sums(codes, errors, features, cells, domains, xp):
+def _cell_sums(codes, errors, weights, features, cells, domains, xp):
     """Size and loss sum of the given cells (level tuples) of one feature set."""
     strides = np.cumprod(np.r_[domains[1:], 1][::-1])[::-1].astype(np.int64)
     wanted = cells @ strides
@@ -54,7 +58,8 @@ def _cell_sums(codes, errors, features, cells, domains, xp):
         cell = _mixed_code(codes[rows, :], features, strides, xp)
         if not dense:
             cell = _match(cell, device_table, xp)
-        size += to_host(bincount(cell, minlength=n_bins, xp=xp))
+        size += to_host(bincount(cell, minlength=n_bins, xp=xp,
+                                 weights=None if weights is None else weights[rows]))
         error += to_host(bincount(cell, minlength=n_bins, weights=errors[rows], xp=xp))
     at = wanted if dense else np.searchsorted(table, wanted)
     return size[at], error[at]
@@ -75,8 +80,11 @@ def _match(cell, table, xp):
     return xp.where(hit, clipped, xp.asarray(table.shape[0], dtype=clipped.dtype))
 
 
-def slice_moments(codes, values, slices: np.ndarray, *, xp=None) -> np.ndarray:
+def slice_moments(codes, values, slices: np.ndarray, *, weights=None, xp=None) -> np.ndarray:
     """Count, sum and sum of squares of ``values`` over the rows of each slice.
+
+    With ``weights`` a row counts ``weights[i]`` times (frequency weights): the moments are
+    ``Σw``, ``Σw·v`` and ``Σw·v²``.
 
     ``slices`` is a host array ``(K, m)`` of level codes (-1: feature unused), as in
     :class:`rai_nb.stats.slicing.SliceSearch`. Rows are processed in chunks of at most
@@ -86,7 +94,7 @@ def slice_moments(codes, values, slices: np.ndarray, *, xp=None) -> np.ndarray:
     -------
     numpy.ndarray of float64, shape (3, K)
     """
-    xp = namespace(codes, values, xp=xp)
+    xp = namespace(codes, values, weights, xp=xp)
     n_slices = len(slices)
     out = np.zeros((3, n_slices))
     if n_slices == 0:
@@ -100,6 +108,8 @@ def slice_moments(codes, values, slices: np.ndarray, *, xp=None) -> np.ndarray:
             level = xp.astype(codes[rows, feature], xp.int64)[:, None]
             inside = inside & ((level == wanted[None, :, feature]) | unused[None, :, feature])
         weight = xp.astype(inside, xp.float64)
+        if weights is not None:
+            weight = weight * weights[rows][:, None]
         value = values[rows][:, None]
         out[0] += to_host(xp.sum(weight, axis=0))
         out[1] += to_host(xp.sum(weight * value, axis=0))

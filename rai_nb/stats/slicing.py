@@ -17,6 +17,14 @@ the ``sliceline`` package orders them (score, then one-hot lexicographic). That 
 ties with the k-th and, while its top-K is not full, against its worst member; both can drop
 slices that belong to the exact answer, so results differ from it only in those cases.
 
+With sample weights a row counts as ``w`` rows: ``|S|`` and ``n`` are sums of weights, ``se`` the
+sum of ``w · loss`` and ē their ratio, so integer weights give the search of the data with each
+row repeated ``w`` times. The bounds stay valid: a sub-slice's weight and weighted loss sum are
+at most its parents' (weights are >= 0), its loss sum at most its weight times the largest row
+loss, and a row of weight ``w > 0`` in a slice has loss at most ``se / w``; so the row-loss bound
+divides ``se`` by the smallest positive weight and the size probes start there, both capped at 1
+so that weights >= 1 prune exactly as repeated rows do.
+
 Sizes and loss sums of candidates come from :mod:`rai_nb.stats.slice_counts` (one pass over
 the rows per feature set); the lattice bookkeeping (joins, parent look-ups, bounds) runs on
 the host on small arrays, in batches of at most ``batch`` candidates.
@@ -41,7 +49,7 @@ class SliceSearch:
 
     ``slices[i, j]`` is the level code of feature ``j`` in slice ``i`` (-1: feature unused).
     ``evaluated[l]`` counts the candidates of ``l + 1`` predicates whose statistics were
-    computed.
+    computed. Weighted searches give sizes and ``n_rows`` as sums of weights.
     """
 
     slices: np.ndarray
@@ -49,7 +57,7 @@ class SliceSearch:
     errors: np.ndarray
     scores: np.ndarray
     average_error: float
-    n_rows: int
+    n_rows: float
     evaluated: tuple[int, ...]
 
 
@@ -96,15 +104,17 @@ def slice_score(sizes, errors, *, n_rows: int, average_error: float, alpha: floa
     return np.where(np.isnan(score), -np.inf, score)
 
 
-def score_upper_bound(sizes, errors, max_errors, *, n_rows: int, average_error: float, alpha: float,
-                      min_sup: float) -> np.ndarray:
+def score_upper_bound(sizes, errors, max_errors, *, n_rows: float, average_error: float,
+                      alpha: float, min_sup: float, min_weight: float = 1.0) -> np.ndarray:
     """Largest score any sub-slice can reach, given a bound on its size, loss sum and row loss.
 
     A sub-slice of size ``s`` has loss at most ``min(s * max_error, error)``; the score is
     monotone on each side of ``s = error / max_error``, so its maximum over
-    ``s in [min_sup, size]`` is at one of the three probes (SliceLine, section 3.3).
+    ``s in [max(min_sup, min_weight), size]`` is at one of the three probes (SliceLine,
+    section 3.3). ``min_weight`` bounds the size of a slice with any positive weight from below
+    (one row: 1).
     """
-    low = max(float(min_sup), 1.0)
+    low = max(float(min_sup), float(min_weight))
     with np.errstate(divide="ignore", invalid="ignore"):
         knee = np.clip(errors / max_errors, low, np.maximum(sizes, low))
     probes = np.stack([np.full_like(sizes, low), knee, np.maximum(sizes, low)])
@@ -114,8 +124,8 @@ def score_upper_bound(sizes, errors, max_errors, *, n_rows: int, average_error: 
     return np.nan_to_num(score, nan=-np.inf).max(axis=0)
 
 
-def slice_line(codes, errors, n_levels, *, alpha: float, k: int, max_l: int, min_sup: float,
-               batch: int = 1 << 20, xp=None) -> SliceSearch:
+def slice_line(codes, errors, n_levels, *, weights=None, alpha: float, k: int, max_l: int,
+               min_sup: float, batch: int = 1 << 20, xp=None) -> SliceSearch:
     """Exact top-``k`` slices of at most ``max_l`` predicates with at least ``min_sup`` rows.
 
     Parameters
@@ -126,6 +136,9 @@ def slice_line(codes, errors, n_levels, *, alpha: float, k: int, max_l: int, min
         Non-negative loss of each row.
     n_levels : sequence of int, length m
         Number of levels of each feature.
+    weights : array of float, shape (n,), optional
+        Non-negative row weights, not all zero: sizes (and ``min_sup``) are sums of weights and
+        losses weighted means, as if each row were repeated ``weights[i]`` times.
     alpha : float in (0, 1]
         Weight of the error term against the size term of the score.
     k, max_l, min_sup : int
@@ -137,41 +150,53 @@ def slice_line(codes, errors, n_levels, *, alpha: float, k: int, max_l: int, min
     Returns
     -------
     SliceSearch
-        Slices sorted by score (ties: the ``sliceline`` package's one-hot lexicographic order).
+        Slices sorted by score (ties: the ``sliceline`` package's one-hot lexicographic order);
+        sizes are row counts (int64), or sums of weights (float64) with ``weights``.
     """
-    xp = namespace(codes, errors, xp=xp)
+    xp = namespace(codes, errors, weights, xp=xp)
     n_levels = np.asarray(n_levels, dtype=np.int64)
+    if weights is None:
+        row_sums, n_rows, min_weight = errors, int(codes.shape[0]), None
+        loss_max = xp.max(errors)
+    else:
+        row_sums, n_rows = errors * weights, float(to_host(xp.sum(weights)))
+        positive = weights > 0
+        loss_max = xp.max(xp.where(positive, errors, xp.zeros_like(errors)))
+        min_weight = float(to_host(xp.min(xp.where(positive, weights, xp.full_like(weights, xp.inf)))))
 
     def sums(features, levels):
-        return slice_sums(codes, errors, features, levels, n_levels, xp=xp)
+        return slice_sums(codes, row_sums, features, levels, n_levels, weights=weights, xp=xp)
 
-    return search_slices(sums, n_levels, n_rows=int(codes.shape[0]),
-                         loss_sum=float(to_host(xp.sum(errors))),
-                         loss_max=float(to_host(xp.max(errors))),
+    return search_slices(sums, n_levels, n_rows=n_rows, loss_sum=float(to_host(xp.sum(row_sums))),
+                         loss_max=float(to_host(loss_max)), min_weight=min_weight,
                          alpha=alpha, k=k, max_l=max_l, min_sup=min_sup, batch=batch)
 
 
-def search_slices(sums, n_levels, *, n_rows: int, loss_sum: float, loss_max: float, alpha: float,
-                  k: int, max_l: int, min_sup: float, batch: int = 1 << 20) -> SliceSearch:
+def search_slices(sums, n_levels, *, n_rows: float, loss_sum: float, loss_max: float, alpha: float,
+                  k: int, max_l: int, min_sup: float, min_weight: float | None = None,
+                  batch: int = 1 << 20) -> SliceSearch:
     """The lattice search of :func:`slice_line`, reading the rows only through ``sums``.
 
     ``sums(features, levels)`` returns the sizes and loss sums of the slices
     ``features[i, :] = levels[i, :]`` (host arrays of shape (N, L)); the rows may live in
-    memory, on a device or in the partitions of a Dask frame. ``loss_sum`` and ``loss_max``
-    are the total and largest row loss.
+    memory, on a device or in the partitions of a Dask frame. ``n_rows`` is the number of rows
+    (their total weight when weighted), ``loss_sum`` the total (weighted) loss and ``loss_max``
+    the largest loss of a row (of positive weight). ``min_weight`` is the smallest positive
+    weight of a row, None when rows are unweighted.
     """
     space = _Space.of(n_levels)
     if float(space.n_cols) ** max_l >= 2.0**62:
         raise RaiError(f"max_l={max_l} is too deep for {space.n_cols} feature levels; lower max_l")
     average, largest = loss_sum / n_rows, loss_max
+    unit = 1.0 if min_weight is None else min(1.0, min_weight)
     score = dict(n_rows=n_rows, average_error=average, alpha=alpha)
-    prune = dict(score, min_sup=min_sup)
+    prune = dict(score, min_sup=min_sup, min_weight=unit)
 
     singles_cols = np.arange(space.n_cols, dtype=np.int64)[:, None]
     size, error = _slice_stats(sums, singles_cols, space)
     live = (size >= min_sup) & (error > 0)
     singles = _level(singles_cols[live], size[live], error[live],
-                     np.minimum(largest, error[live]), space)
+                     np.minimum(largest, error[live] / unit), space)
     top = _Top.start(max_l).add(singles, slice_score(singles.size, singles.error, **score), k)
     evaluated = [space.n_cols]
     parents = singles
@@ -187,12 +212,12 @@ def search_slices(sums, n_levels, *, n_rows: int, loss_sum: float, loss_max: flo
             count += len(cols)
             live = (size >= min_sup) & (error > 0)
             new = _level(cols[live], size[live], error[live],
-                         np.minimum(max_error[live], error[live]), space)
+                         np.minimum(max_error[live], error[live] / unit), space)
             top = top.add(new, slice_score(new.size, new.error, **score), k)
             found.append(new)
         evaluated.append(count)
         parents = _concat(found, level)
-    return top.result(space, average, n_rows, tuple(evaluated))
+    return top.result(space, average, n_rows, tuple(evaluated), weighted=min_weight is not None)
 
 
 def _level(cols, size, error, max_error, space: _Space) -> _Level:
@@ -292,7 +317,8 @@ class _Top:
         return _Top(cols[keep], np.concatenate([self.size, level.size[good]])[keep],
                     np.concatenate([self.error, level.error[good]])[keep], score[keep])
 
-    def result(self, space: _Space, average: float, n_rows: int, evaluated: tuple) -> SliceSearch:
+    def result(self, space: _Space, average: float, n_rows: float, evaluated: tuple, *,
+               weighted: bool) -> SliceSearch:
         onehot = np.zeros((len(self.cols), space.n_cols), dtype=bool)
         row, pos = np.nonzero(self.cols >= 0)
         onehot[row, self.cols[row, pos]] = True
@@ -300,6 +326,7 @@ class _Top:
         slices = np.full((len(self.cols), space.n_levels.size), -1, dtype=np.int64)
         cols = self.cols[row, pos]
         slices[row, space.feature_of[cols]] = cols - space.offsets[space.feature_of[cols]]
-        return SliceSearch(slices[order], self.size[order].astype(np.int64), self.error[order],
+        sizes = self.size[order] if weighted else self.size[order].astype(np.int64)
+        return SliceSearch(slices[order], sizes, self.error[order],
                            self.score[order], average, n_rows, evaluated)
 

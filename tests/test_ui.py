@@ -332,6 +332,20 @@ def test_label_only_multiclass_panel_has_no_chart():
     assert list(frame(tables(panel.table.value)[0]).columns) == ["g", "count"]
 
 
+def test_panel_intro_says_weights_bins_and_small_groups():
+    rng = np.random.default_rng(6)
+    data = pd.DataFrame({"age": rng.uniform(18, 80, 300), "y": rng.normal(size=300),
+                         "w": rng.uniform(0.5, 2.0, 300),
+                         "g": rng.choice(["a", "b", "c"], 300, p=[0.48, 0.48, 0.04])})
+    data["p"] = data["y"] + rng.normal(scale=0.5, size=300)
+    binned = rai_nb.bias(data, target="y", prediction="p", sensitive={"age": 3}, sample_weight="w")
+    small = rai_nb.bias(data, target="y", prediction="p", sensitive="g", min_group_size=30)
+    intros = [html_values(panels.BiasPanel(result))[0] for result in (binned, small)]
+    assert all(html.escape(r.task_note()) in t for r, t in zip((binned, small), intros))
+    assert "weighted by sample_weight" in intros[0] and "age is binned" in intros[0]
+    assert "under min_group_size=30 never decide a finding: c (" in intros[1]
+
+
 def test_no_view_of_a_non_binary_audit_speaks_of_a_positive_outcome(wine_audit, diabetes_audit):
     for audit in (wine_audit, diabetes_audit):
         bundle = audit._repr_mimebundle_()

@@ -101,7 +101,9 @@ def slices(
         ``w`` counts as ``w`` rows, so integer weights give the result of the data with each
         row repeated ``w`` times. A slice's ``size``, the ``n`` of the score and ``min_sup``
         are sums of weights, the mean losses weighted means, and the Welch test uses
-        ``n = Σw``, the weighted mean and the variance with denominator ``Σw − 1``.
+        ``n = Σw``, the weighted mean and the variance with denominator ``Σw − 1``. Quantile
+        bins of numeric columns are still cut on the rows, unweighted; give ``bins=`` edges
+        to fix them.
     features : list of str, optional
         Columns to slice on (default: every column but target, prediction, errors and
         sample_weight).

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import time
 import warnings
 from functools import partial
 from pathlib import Path
@@ -132,12 +134,61 @@ def compare_intervals(quick: bool):
               f"replicates: {seconds:.2f} s")
 
 
+def count_tensor(frame, sensitive):
+    """The (groups, 1, 2, 2) count tensor over the intersections of ``sensitive`` and the
+    level of each group in every column (one factorize and one bincount)."""
+    codes, levels = [], []
+    for name in sensitive:
+        column, uniques = pd.factorize(frame[name])
+        codes.append(column)
+        levels.append(len(uniques))
+    group = np.ravel_multi_index(codes, levels)
+    present, group = np.unique(group, return_inverse=True)
+    cell = group * 4 + frame["y"].to_numpy() * 2 + frame["pred"].to_numpy()
+    tensor = np.bincount(cell, minlength=len(present) * 4).reshape(-1, 1, 2, 2)
+    return tensor, list(np.unravel_index(present, levels)), levels
+
+
+def compare_bootstrap(quick: bool, with_fairlearn: bool = False):
+    """Bootstrap intervals of every bias statistic from the count tensor, 200 replicates, beside
+    one MetricFrame pass (fairlearn has no bootstrap)."""
+    from rai_nb.stats.bias import bootstrap_intervals, facet_onehots
+
+    tiny = np.ones((4, 1, 2, 2), dtype=np.int64)
+    for onehots in ([None], facet_onehots([np.arange(4) // 2, np.arange(4) % 2], [2, 2])):
+        bootstrap_intervals(tiny, onehots, predicted=True, n_boot=5, ci=0.95)  # compile first
+    n_rows = 100_000 if quick else 1_000_000
+    for levels in ([n_rows // 10], [int(np.sqrt(n_rows / 10))] * 2):
+        frame = synthetic(n_rows, levels)
+        sensitive = [f"s{i}" for i in range(len(levels))]
+        tensor, codes, n_levels = count_tensor(frame, sensitive)
+        onehots = facet_onehots(codes, n_levels)
+        cpu = time.process_time()
+        ours = best_time(lambda t=tensor, h=onehots: bootstrap_intervals(
+            t, h, predicted=True, n_boot=200, ci=0.95, random_state=0), repeat=1)
+        cpu = time.process_time() - cpu  # on a shared machine, wall time also counts others
+        shape = " x ".join(f"{n:,}" for n in n_levels)
+        case = f"intervals, {len(tensor):,} groups ({shape}) x 200 replicates, {n_rows:,} rows"
+        if not (quick or with_fairlearn):  # one MetricFrame pass over 100k groups: ~25 minutes
+            print(f"{case}: rai_nb {ours:.2f} s wall, {cpu:.2f} s CPU on {os.cpu_count()} "
+                  "cores (MetricFrame not run: --with-fairlearn)")
+            continue
+        theirs = best_time(lambda f=frame, s=sensitive: fairlearn_frame(f, s), repeat=1)
+        report(f"{case} vs one MetricFrame", ours, "fairlearn", theirs)
+        print(f"{'':<46} intervals {ours:.2f} s, MetricFrame {theirs:.1f} s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
+    parser.add_argument("--only", choices=["bootstrap"], help="run one case only")
+    parser.add_argument("--with-fairlearn", action="store_true",
+                        help="also time MetricFrame at 1M rows x 100k groups (~25 minutes)")
     args = parser.parse_args()
     n_rows = 100_000 if args.quick else 1_000_000
     print(machine())
+    if args.only == "bootstrap":
+        return compare_bootstrap(args.quick, args.with_fairlearn)
     with rai_nb.config_context(backend="numpy"):
         adult = adult_frame()
         compare_fairlearn(f"Adult {len(adult):,} rows, sex x race", adult, ["sex", "race"], 5)
@@ -148,6 +199,7 @@ def main():
             compare_fairlearn(f"{n_rows:,} rows, {shape} groups", frame,
                               [f"s{i}" for i in range(len(levels))], 3)
         compare_intervals(args.quick)
+        compare_bootstrap(args.quick, args.with_fairlearn)
         if rai_nb.backend.gpu_available():
             big = synthetic(10_000_000, [1000])
             cpu = best_time(lambda: rai_nb.bias(big, target="y", prediction="pred",

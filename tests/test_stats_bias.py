@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 import rai_nb
 from rai_nb.backend import bincount, to_device, to_host
 from rai_nb.stats import clarify
-from rai_nb.stats.bias import bootstrap_replicates, percentile_interval
+from rai_nb.stats.bias import (
+    bias_statistics,
+    bootstrap_intervals,
+    bootstrap_replicates,
+    facet_onehots,
+    percentile_interval,
+)
 from rai_nb.stats.counts import confusion_counts, score_histograms
 from rai_nb.stats.group_metrics import GROUP_METRICS, expected_calibration_error
 
@@ -206,3 +212,63 @@ def test_percentile_interval_equals_numpy_nanpercentile(replicates, ci):
                                     [(1 - ci) * 50, 100 - (1 - ci) * 50], axis=0)
     np.testing.assert_allclose(low, expected[0], atol=1e-12, equal_nan=True)
     np.testing.assert_allclose(high, expected[1], atol=1e-12, equal_nan=True)
+
+
+def two_column_case(rng, levels, strata):
+    """A count tensor over every (a, b) intersection, some of them empty, and its one-hots."""
+    groups = levels[0] * levels[1]
+    tensor = rng.poisson(1.2, (groups, strata, 2, 2))
+    tensor[rng.random(groups) < 0.05] = 0
+    codes = [np.repeat(np.arange(levels[0]), levels[1]), np.tile(np.arange(levels[1]), levels[0])]
+    return tensor, facet_onehots(codes, list(levels))
+
+
+@pytest.mark.parametrize(("columns", "strata", "predicted", "method", "ci"), [
+    (1, 1, True, "between_groups", 0.95),
+    (2, 3, True, "to_overall", 0.9),
+    (2, 2, False, "between_groups", 0.95),
+    (1, 2, True, "between_groups", 0.5),
+])
+def test_bootstrap_intervals_equal_percentiles_of_every_replicate(columns, strata, predicted,
+                                                                   method, ci):
+    """The compiled one-group-at-a-time path equals the NumPy path over whole replicate tables
+    (several resampling blocks, empty groups, strata, both disparity methods)."""
+    rng = np.random.default_rng(columns * 10 + strata)
+    if columns == 2:
+        tensor, onehots = two_column_case(rng, (45, 50), strata)
+    else:
+        tensor = rng.poisson(1.2, (2300, strata, 2, 2))
+        tensor[rng.random(2300) < 0.05] = 0
+        onehots = facet_onehots([np.arange(2300)], [2300])
+    got = bootstrap_intervals(tensor, onehots, predicted=predicted, n_boot=41, ci=ci,
+                              random_state=5, method=method)
+    replicates = bootstrap_replicates(tensor, n_boot=41, random_state=5)
+    expected = bias_statistics(replicates, onehots, predicted=predicted, method=method)
+    assert set(got) == set(expected)
+    for key, (low, high) in got.items():
+        want_low, want_high = percentile_interval(expected[key], ci)
+        np.testing.assert_allclose(low, want_low, rtol=0, atol=1e-12, equal_nan=True, err_msg=key)
+        np.testing.assert_allclose(high, want_high, rtol=0, atol=1e-12, equal_nan=True,
+                                   err_msg=key)
+
+
+def test_sparse_facet_sums_equal_a_dense_one_hot_product():
+    tensor, onehots = two_column_case(np.random.default_rng(3), (6, 7), 2)
+    stats = bias_statistics(tensor, onehots, predicted=True)
+    for hot, start in zip(onehots, (0, 6)):
+        dense = hot.toarray()
+        facet = np.einsum("lg,gsyp->lsyp", dense, tensor)
+        got = stats["clarify"][start:start + len(dense), 0]  # CI = (n_a - n_d) / n
+        n_d, n = facet.sum(axis=(1, 2, 3)), tensor.sum()
+        np.testing.assert_allclose(got, (n - 2 * n_d) / n, rtol=0, atol=1e-12)
+
+
+def test_bootstrap_replicates_are_multinomial_resamples():
+    """Cell means and variances of the replicates match Multinomial(N, T / N)."""
+    tensor = np.array([[[[300, 50], [70, 200]]], [[[30, 10], [0, 20]]]])
+    replicates = bootstrap_replicates(tensor, n_boot=4000, random_state=1).reshape(4000, -1)
+    n, p = tensor.sum(), tensor.ravel() / tensor.sum()
+    variance = n * p * (1 - p)
+    assert np.all(np.abs(replicates.mean(axis=0) - n * p) <= 4 * np.sqrt(variance / 4000))
+    np.testing.assert_allclose(replicates.var(axis=0), variance, rtol=0.1)
+    assert np.all(replicates[:, p == 0] == 0)

@@ -1,0 +1,262 @@
+"""Compiled bootstrap kernels of :mod:`rai_nb.stats.bias` (numba; loaded on first use).
+
+Replicate counts are ``R[b, g, c]`` with cell ``c = 4 s + 2 y + ŷ`` of stratum ``s``. The
+kernels evaluate the per-group metrics of :mod:`.group_metrics` and the Clarify metrics of
+:mod:`.clarify` for one group (or facet) at a time over all replicates, and keep only the few
+order statistics a percentile interval needs, so no ``(replicates, groups, metrics)`` array is
+ever built, and the replicate counts themselves are drawn one block of groups at a time
+(``bias._resample``). The formulas are the scalar forms of those modules' vectorised ones, in the same
+operation order; ``tests/test_stats_bias.py`` checks that both give the same intervals.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+_TASK = 64  # groups (or facets) per parallel task
+_NAN = np.nan
+
+
+@nb.njit(cache=True, nogil=True)
+def count_draws(rows, offsets, group_of_row, cell, out):
+    """``out[b, g, cell]`` += how many of replicate b's drawn ``rows[offsets[b]:offsets[b+1]]``
+    belong to group g."""
+    for b in range(len(offsets) - 1):
+        for i in range(offsets[b], offsets[b + 1]):
+            out[b, group_of_row[rows[i]], cell] += 1
+
+
+@nb.njit(parallel=True, cache=True)
+def facet_sums(replicates, codes, out):
+    """``out[b, l, c]`` += the sum of ``replicates[b, g, c]`` over the groups g with level l."""
+    n_boot, n_groups, n_cells = replicates.shape
+    for b in nb.prange(n_boot):
+        for g in range(n_groups):
+            for c in range(n_cells):
+                out[b, codes[g], c] += replicates[b, g, c]
+
+
+# --- order statistics ------------------------------------------------------------------------
+
+@nb.njit(cache=True, inline="always")
+def _insert(buffer, filled, x, ascending):
+    """Insert ``x`` into the sorted ``buffer[:filled]``, dropping the last value when full."""
+    i = filled if filled < len(buffer) else len(buffer) - 1
+    while i > 0 and ((x < buffer[i - 1]) if ascending else (x > buffer[i - 1])):
+        buffer[i] = buffer[i - 1]
+        i -= 1
+    buffer[i] = x
+
+
+@nb.njit(cache=True)
+def _quantile(ascending, descending, count, q):
+    """The linear-interpolation ``q`` quantile of ``count`` values, from their smallest values
+    in ``ascending`` or their largest in ``descending`` (NumPy's default method, as in
+    ``bias._order_statistic``)."""
+    position = max(count - 1, 0) * q
+    below = math.floor(position)
+    above = min(below + 1, max(count - 1, 0))
+    if above < len(ascending):
+        low, high = ascending[below], ascending[above]
+    else:
+        low, high = descending[count - 1 - below], descending[count - 1 - above]
+    fraction = position - below
+    if fraction >= 0.5:
+        return high - (high - low) * (1 - fraction)
+    return low + (high - low) * fraction
+
+
+@nb.njit(cache=True)
+def _select(values, low_q, high_q, smallest, largest):
+    """``(low, high)`` quantiles of the finite ``values``; NaN when none is finite."""
+    count = 0
+    low_edge, high_edge = math.inf, -math.inf  # the last kept value once a buffer is full
+    for x in values:
+        if not abs(x) < math.inf:  # NaN and ±inf are undefined replicates
+            continue
+        if x < low_edge or count < len(smallest):
+            _insert(smallest, min(count, len(smallest)), x, True)
+            if count + 1 >= len(smallest):
+                low_edge = smallest[-1]
+        if x > high_edge or count < len(largest):
+            _insert(largest, min(count, len(largest)), x, False)
+            if count + 1 >= len(largest):
+                high_edge = largest[-1]
+        count += 1
+    if count == 0:
+        return _NAN, _NAN
+    return (_quantile(smallest, largest, count, low_q),
+            _quantile(smallest, largest, count, high_q))
+
+
+# --- per-group metrics (group_metrics.GROUP_METRICS order) -----------------------------------
+
+@nb.njit(cache=True, inline="always")
+def _rate(num, den):
+    return num / den if den != 0 else 0.0
+
+
+@nb.njit(cache=True)
+def _group_metrics(tn, fp, fn, tp, out, b):
+    n = tn + fp + fn + tp
+    tpr, tnr = _rate(tp, tp + fn), _rate(tn, tn + fp)
+    has_pos = 1.0 if tp + fn > 0 else 0.0
+    has_neg = 1.0 if tn + fp > 0 else 0.0
+    rates = (_rate(tp + fn, n), _rate(tp + fp, n), _rate(tp + tn, n),
+             _rate(tpr * has_pos + tnr * has_neg, has_pos + has_neg), _rate(tp, tp + fp), tpr,
+             _rate(2 * tp, 2 * tp + fp + fn), tpr, tnr, _rate(fp, tn + fp), _rate(fn, tp + fn))
+    out[0, b] = n
+    for m in range(len(rates)):
+        out[m + 1, b] = rates[m] if n > 0 else _NAN  # a group absent from a replicate
+
+
+@nb.njit(parallel=True, cache=True)
+def group_intervals(replicates, spread_columns, low_q, high_q, n_smallest, n_largest, low, high):
+    """Write the ``low_q`` and ``high_q`` quantiles over replicates of every per-group metric
+    into ``low[g, m]`` and ``high[g, m]``; return per task the NaN-ignoring min and max over
+    its groups of the metrics ``spread_columns`` in each replicate, shape ``(tasks, n_boot, 2,
+    metrics)`` (NaN in the other columns)."""
+    n_boot, n_groups, n_cells = replicates.shape
+    n_metrics = low.shape[1]
+    n_tasks = (n_groups + _TASK - 1) // _TASK
+    extremes = np.full((n_tasks, n_boot, 2, n_metrics), _NAN)
+    for task in nb.prange(n_tasks):
+        values = np.empty((n_metrics, n_boot))
+        smallest, largest = np.empty(n_smallest), np.empty(n_largest)
+        for g in range(task * _TASK, min((task + 1) * _TASK, n_groups)):
+            for b in range(n_boot):
+                tn = fp = fn = tp = 0.0
+                for c in range(0, n_cells, 4):
+                    tn += replicates[b, g, c]
+                    fp += replicates[b, g, c + 1]
+                    fn += replicates[b, g, c + 2]
+                    tp += replicates[b, g, c + 3]
+                _group_metrics(tn, fp, fn, tp, values, b)
+                for m in spread_columns:
+                    v, least, most = values[m, b], extremes[task, b, 0, m], extremes[task, b, 1, m]
+                    if not math.isnan(v):
+                        extremes[task, b, 0, m] = v if math.isnan(least) else min(least, v)
+                        extremes[task, b, 1, m] = v if math.isnan(most) else max(most, v)
+            for m in range(n_metrics):
+                low[g, m], high[g, m] = _select(values[m], low_q, high_q, smallest, largest)
+    return extremes
+
+
+# --- Clarify metrics (clarify.clarify_names order) -------------------------------------------
+
+@nb.njit(cache=True, inline="always")
+def _divide(num, den):
+    if den == 0:
+        return 0.0 if num == 0 else math.copysign(math.inf, num)
+    return num / den
+
+
+@nb.njit(cache=True, inline="always")
+def _gap(first, second):
+    return 0.0 if math.isinf(first) and first == second else first - second
+
+
+@nb.njit(cache=True, inline="always")
+def _label_terms(a, d):
+    """One label's terms of KL, JS and of the difference (0 unless both probabilities are > 0)."""
+    if not (a > 0 and d > 0):
+        return 0.0, 0.0, 0.0
+    mid = (a + d) / 2
+    return a * math.log(a / d), a * math.log(a / mid) + d * math.log(d / mid), a - d
+
+
+@nb.njit(cache=True)
+def _divergences(a0, a1, d0, d1):
+    """KL, JS, LP, TVD, KS of label distributions (a0, a1) and (d0, d1)."""
+    if not ((a0 > 0 and d0 > 0) or (a1 > 0 and d1 > 0)):
+        return _NAN, _NAN, _NAN, _NAN, _NAN
+    kl0, js0, diff0 = _label_terms(a0, d0)
+    kl1, js1, diff1 = _label_terms(a1, d1)
+    return (kl0 + kl1, 0.5 * (js0 + js1), math.sqrt(diff0**2 + diff1**2),
+            0.5 * (abs(diff0) + abs(diff1)), max(abs(diff0), abs(diff1)))
+
+
+@nb.njit(cache=True)
+def _conditional_disparity(facet, totals, b, f, positive):
+    """CDD over strata, splitting by y (``positive`` = 2: CDDL) or by ŷ (1: CDDPL)."""
+    weighted = sizes = 0.0
+    other = 3 - positive  # the cell of the negative label with the other label positive
+    for c in range(0, totals.shape[1], 4):
+        facet0 = facet[b, f, c] + facet[b, f, c + other]
+        facet1 = facet[b, f, c + positive] + facet[b, f, c + 3]
+        all0 = totals[b, c] + totals[b, c + other]
+        all1 = totals[b, c + positive] + totals[b, c + 3]
+        size = all0 + all1
+        weighted += size * (_rate(facet0, all0) - _rate(facet1, all1))
+        sizes += size
+    return _divide(weighted, sizes)
+
+
+@nb.njit(cache=True)
+def _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, out):
+    tn_d = fp_d = fn_d = tp_d = tn_a = fp_a = fn_a = tp_a = 0.0
+    for c in range(0, totals.shape[1], 4):
+        tn_d += facet[b, f, c]
+        fp_d += facet[b, f, c + 1]
+        fn_d += facet[b, f, c + 2]
+        tp_d += facet[b, f, c + 3]
+        tn_a += totals[b, c]
+        fp_a += totals[b, c + 1]
+        fn_a += totals[b, c + 2]
+        tp_a += totals[b, c + 3]
+    tn_a, fp_a, fn_a, tp_a = tn_a - tn_d, fp_a - fp_d, fn_a - fn_d, tp_a - tp_d
+    n_d, n_a = tn_d + fp_d + fn_d + tp_d, tn_a + fp_a + fn_a + tp_a
+    if n_d == 0 or n_a == 0:
+        out[:, b] = _NAN
+        return
+    out[0, b] = _divide(n_a - n_d, n_a + n_d)
+    out[1, b] = _divide(fn_a + tp_a, n_a) - _divide(fn_d + tp_d, n_d)
+    out[2, b], out[3, b], out[4, b], out[5, b], out[6, b] = _divergences(
+        _divide(tn_a + fp_a, n_a), _divide(fn_a + tp_a, n_a),
+        _divide(tn_d + fp_d, n_d), _divide(fn_d + tp_d, n_d))
+    k = 7
+    if stratified:
+        out[k, b] = _conditional_disparity(facet, totals, b, f, 2)
+        k += 1
+    if not predicted:
+        return
+    q_d, q_a = _divide(tp_d + fp_d, n_d), _divide(tp_a + fp_a, n_a)
+    out[k, b] = q_a - q_d
+    out[k + 1, b] = _divide(q_d, q_a)
+    out[k + 2, b] = _gap(_divide(tp_a + fn_a, tp_a + fp_a), _divide(tp_d + fn_d, tp_d + fp_d))
+    out[k + 3, b] = _gap(_divide(tn_d + fp_d, tn_d + fn_d), _divide(tn_a + fp_a, tn_a + fn_a))
+    out[k + 4, b] = _divide(tn_d, tn_d + fp_d) - _divide(tn_a, tn_a + fp_a)
+    out[k + 5, b] = _divide(tp_a, tp_a + fn_a) - _divide(tp_d, tp_d + fn_d)
+    out[k + 6, b] = _divide(tp_a, tp_a + fp_a) - _divide(tp_d, tp_d + fp_d)
+    out[k + 7, b] = _divide(tn_d, tn_d + fn_d) - _divide(tn_a, tn_a + fn_a)
+    out[k + 8, b] = _rate(tp_a + tn_a, n_a) - _rate(tp_d + tn_d, n_d)
+    out[k + 9, b] = _gap(_divide(fn_d, fp_d), _divide(fn_a, fp_a))
+    k += 10
+    if stratified:
+        out[k, b] = _conditional_disparity(facet, totals, b, f, 1)
+        k += 1
+    out[k, b] = ge[b]
+
+
+@nb.njit(parallel=True, cache=True)
+def clarify_intervals(facet, totals, ge, predicted, stratified, low_q, high_q, n_smallest,
+                      n_largest, low, high):
+    """Write the ``low_q`` and ``high_q`` quantiles over replicates of every Clarify metric of
+    every facet into ``low[f, k]`` and ``high[f, k]``.
+
+    ``facet[b, f, c]`` counts the facet's rows per cell, ``totals[b, c]`` all rows, ``ge[b]``
+    is the generalized entropy of replicate b.
+    """
+    n_boot, n_facets, _ = facet.shape
+    n_metrics = low.shape[1]
+    for task in nb.prange((n_facets + _TASK - 1) // _TASK):
+        values = np.empty((n_metrics, n_boot))
+        smallest, largest = np.empty(n_smallest), np.empty(n_largest)
+        for f in range(task * _TASK, min((task + 1) * _TASK, n_facets)):
+            for b in range(n_boot):
+                _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, values)
+            for k in range(n_metrics):
+                low[f, k], high[f, k] = _select(values[k], low_q, high_q, smallest, largest)

@@ -200,7 +200,7 @@ def _quantitative(audit) -> list[Section]:
     sections = [Section("Quantitative analyses", f"Metrics by group. {bias.task_note()}",
                         _with_intervals(bias))]
     if len(bias.disparities):
-        sections.append(Section("Disparities", bias._summary_note(),
+        sections.append(Section("Disparities", bias.summary_note(),
                                 bias.disparities.to_frame("value")))
     if bias.class_disparities is not None:
         sections.append(Section("Disparities by class", "Each class one-vs-rest, fairlearn "

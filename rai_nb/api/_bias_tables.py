@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..results._bias import clarify_row_label
+from ..results._bias import clarify_row_label, row_label
 from ..stats.bias import (
     DISPARITIES,
     bias_statistics,
@@ -35,7 +35,7 @@ def bias_tables(counts, *, n_boot: int, ci: float, seed: int, min_group_size: in
     tables.setdefault("class_disparities", None)
     tables["intervals"] = _interval_table(blocks, ci) if n_boot else None
     tables["decisive"] = None if spread is None else decisive_table(
-        counts.task, *spread, counts.rows, [_row_label(g) for g in _group_index(counts)],
+        counts.task, *spread, counts.rows, [row_label(g) for g in _group_index(counts)],
         min_group_size=min_group_size, ci=ci, classes=counts.classes)
     return tables
 
@@ -72,17 +72,20 @@ def _multiclass(counts, onehots, n_boot, seed):
     predicted, classes = counts.predicted, list(counts.classes)
     point = _multiclass_statistics(counts.tensor, onehots, predicted)
     groups = _group_index(counts)
-    by_group = pd.DataFrame(point["by_group"], index=groups, columns=list(mc.MULTICLASS_METRICS))
+    # Without predictions only the counts (and Clarify's label metrics) mean anything.
+    metrics = list(mc.MULTICLASS_METRICS) if predicted else []
+    by_group = pd.DataFrame(point["by_group"][:, :len(metrics)], index=groups, columns=metrics)
     by_group.insert(0, "count", counts.rows)
-    overall = pd.Series([counts.rows.sum(), *point["overall"]], name="overall",
-                        index=["count", *mc.MULTICLASS_METRICS])
+    overall = pd.Series([counts.rows.sum(), *point["overall"][:len(metrics)]], name="overall",
+                        index=["count", *metrics])
     class_index = pd.MultiIndex.from_tuples(
         [(*_as_tuple(g), c) for g in groups for c in classes],
         names=[*_level_names(groups), "class"])
     by_class = pd.DataFrame(point["by_class"].reshape(-1, len(mc.CLASS_METRICS)),
                             index=class_index, columns=list(mc.CLASS_METRICS))
     clarify = _clarify_frame(point["clarify"], counts, predicted, classes=classes)
-    tables = {"by_group": by_group, "overall": overall, "by_class": by_class, "clarify": clarify,
+    tables = {"by_group": by_group, "overall": overall, "clarify": clarify,
+              "by_class": by_class if predicted else None,
               "class_disparities": pd.DataFrame(point["class_disparities"],
                                                 index=pd.Index(classes, name="class"),
                                                 columns=list(DISPARITIES)) if predicted else None,
@@ -91,13 +94,16 @@ def _multiclass(counts, onehots, n_boot, seed):
     if n_boot:
         reps = _batched(lambda t: _multiclass_statistics(t, onehots, predicted),
                         _replicates(counts, n_boot, seed))
-        rows = [_row_label(g) for g in groups]
-        blocks = [_block("by_group", rows, list(mc.MULTICLASS_METRICS), point, reps, "by_group"),
-                  _block("by_class", [f"{r} · {c}" for r in rows for c in classes],
-                         list(mc.CLASS_METRICS), point, reps, "by_class"),
-                  _clarify_block(clarify, point["clarify"], reps["clarify"])]
+        rows = [row_label(g) for g in groups]
+        blocks = [_clarify_block(clarify, point["clarify"], reps["clarify"])]
         if predicted:
-            blocks.append(_summary_block(point["disparities"], reps["disparities"]))
+            blocks += [
+                _block("by_group", rows, metrics, point, reps, "by_group"),
+                _block("by_class", [f"{r} · {c}" for r in rows for c in classes],
+                       list(mc.CLASS_METRICS), point, reps, "by_class"),
+                _summary_block(point["disparities"], reps["disparities"]),
+                _block("class_disparities", [str(c) for c in classes], list(DISPARITIES),
+                       point, reps, "class_disparities")]
     spread = (list(GROUP_METRICS), point["class_by_group"],
               None if reps is None else reps["class_by_group"])
     return tables, blocks, spread if predicted else None
@@ -147,7 +153,7 @@ def _regression(counts, onehots, n_boot, seed):
     blocks, reps = [], None
     if n_boot:
         reps = _regression_statistics(counts.replicate_sums, counts.replicate_gaps, predicted)
-        rows = [_row_label(g) for g in groups]
+        rows = [row_label(g) for g in groups]
         metrics = [m for m in names if m != "count"]
         blocks = [_block("by_group", rows, metrics, point, reps, "by_group", names)]
         if predicted:
@@ -215,7 +221,7 @@ def _block(key, rows, metrics, point, reps, source, columns=None):
     take = [columns.index(m) for m in metrics]
     estimate = np.asarray(point[source])[..., take].reshape(len(rows), len(metrics))
     replicated = np.asarray(reps[source])[..., take].reshape(-1, len(rows), len(metrics))
-    return key, [_row_label(r) for r in rows], metrics, estimate, replicated
+    return key, [row_label(r) for r in rows], metrics, estimate, replicated
 
 
 def _clarify_block(clarify, point, reps):
@@ -281,7 +287,3 @@ def _as_tuple(group) -> tuple:
 
 def _level_names(index: pd.Index) -> list:
     return list(index.names)
-
-
-def _row_label(group) -> str:
-    return " · ".join(map(str, group)) if isinstance(group, tuple) else str(group)

@@ -115,7 +115,7 @@ class BiasResult(Result):
         parts += [f"{text}." for text in self.binned.values()]
         small = self.small_groups()
         if len(small):
-            listed = ", ".join(f"{_row_label(g)} ({n} rows)" for g, n in small.head(5).items())
+            listed = ", ".join(f"{row_label(g)} ({n} rows)" for g, n in small.head(5).items())
             more = f" and {len(small) - 5} more" if len(small) > 5 else ""
             parts.append(f"{len(small)} group(s) under min_group_size={self.min_group_size} "
                          f"never decide a finding: {listed}{more}.")
@@ -158,7 +158,7 @@ class BiasResult(Result):
                "regression": "mean_absolute_error" if self.has_predictions else "mean_target"}
         values = [c for c in shown.columns if c != "count"]
         sections = [Section("Metrics by group",
-                            f"{self._intro()} {self.task_note()} Highest and lowest group in bold.",
+                            f"{self.intro()} {self.task_note()} Highest and lowest group in bold.",
                             pd.concat([shown, overall]), bars=shown[bar[self.task]],
                             marks=render.extremes(shown, values))]
         if self.by_class is not None and self.has_predictions:
@@ -166,13 +166,13 @@ class BiasResult(Result):
                                     "each group.", self.by_class,
                                     marks=render.extremes(self.by_class, list(self.by_class))))
         if len(self.disparities):
-            sections.append(Section("Fairness summary", self._summary_note(),
+            sections.append(Section("Fairness summary", self.summary_note(),
                                     self.disparities.to_frame("value")))
         if self.class_disparities is not None:
             sections.append(Section("Fairness by class", "Each class one-vs-rest, fairlearn "
                                     "definitions between groups.", self.class_disparities))
         if len(self.clarify):
-            sections.append(Section("SageMaker Clarify metrics", self._clarify_note(),
+            sections.append(Section("SageMaker Clarify metrics", self.clarify_note(),
                                     self.clarify, notes=dict(DESCRIPTIONS)))
         if self.intervals is not None:
             how = ("Poisson(1) row weights" if self.task == "regression"
@@ -181,7 +181,8 @@ class BiasResult(Result):
                                     f"{self.n_boot} {how}.", self.intervals))
         return sections
 
-    def _intro(self) -> str:
+    def intro(self) -> str:
+        """One sentence: rows, groups and the outcome or classes audited."""
         text = f"{self.n_rows:,} rows, {len(self.by_group)} groups"
         if self.task == "binary":
             text += f"; positive outcome: {self.target} = {self.positive_label}"
@@ -191,7 +192,8 @@ class BiasResult(Result):
             return text + ". No predictions were given: label-only (pre-training) metrics."
         return text + "."
 
-    def _summary_note(self) -> str:
+    def summary_note(self) -> str:
+        """How the fairness summary of this task is defined."""
         if self.task == "multiclass":
             return "The worst class of each disparity (one-vs-rest), fairlearn definitions."
         if self.task == "regression":
@@ -201,7 +203,8 @@ class BiasResult(Result):
                     "to all rows (Agarwal et al. 2019).")
         return "fairlearn definitions, between groups."
 
-    def _clarify_note(self) -> str:
+    def clarify_note(self) -> str:
+        """How the Clarify table of this task is computed."""
         note = "Each facet compared with all other rows (a − d)."
         if self.task == "multiclass":
             return note + " Per class, one-vs-rest."
@@ -210,7 +213,8 @@ class BiasResult(Result):
         return note
 
 
-def _row_label(group) -> str:
+def row_label(group) -> str:
+    """The label of a group in intervals and findings: ``"Female · Black"`` for tuples."""
     return " · ".join(map(str, group)) if isinstance(group, tuple) else str(group)
 
 

@@ -134,7 +134,7 @@ class BiasPanel(widgets.VBox):
         if found is not None:
             table["lower"], table["upper"] = (side.iloc[0].reindex(table.index) for side in found)
         return [widgets.HTML(_html.wrap(
-            "<h4>Fairness summary</h4>", _html.paragraph(self.result._summary_note()),
+            "<h4>Fairness summary</h4>", _html.paragraph(self.result.summary_note()),
             _html.table(table)))]
 
     def _class_disparities(self) -> list:
@@ -163,13 +163,13 @@ class BiasPanel(widgets.VBox):
                       for i in range(len(clarify)) for m in clarify.columns}
         return widgets.HTML(_html.wrap(
             "<h4>SageMaker Clarify metrics</h4>",
-            _html.paragraph(f"{self.result._clarify_note()} Hover a header for its definition, "
+            _html.paragraph(f"{self.result.clarify_note()} Hover a header for its definition, "
                             "a cell for its interval."),
             _html.table(clarify, notes=DESCRIPTIONS, titles=titles)))
 
 
 def _intro(result) -> str:
-    text = f"{result._intro()} {result.task_note()}"
+    text = f"{result.intro()} {result.task_note()}"
     if result.intervals is not None:
         text += f" Brackets: {result.ci:.0%} bootstrap intervals ({result.n_boot} resamples)."
     return text

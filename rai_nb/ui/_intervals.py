@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..results._bias import clarify_row_label, row_label
+
 
 def row_labels(index: pd.Index) -> list[str]:
     """The ``row`` labels of ``BiasResult.intervals`` for a table's index ("a · b" for tuples)."""
-    return [" · ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in index]
+    return [row_label(k) for k in index]
 
 
 def bounds(intervals: pd.DataFrame | None, table: str, rows: list[str]):
@@ -22,6 +24,5 @@ def bounds(intervals: pd.DataFrame | None, table: str, rows: list[str]):
 
 
 def clarify_labels(index: pd.Index) -> list[str]:
-    """The ``row`` labels of the ``clarify`` intervals: "column = facet", led by "class · "
-    when the table is per class (multiclass)."""
-    return [" · ".join([*map(str, key[:-2]), f"{key[-2]} = {key[-1]}"]) for key in index]
+    """The ``row`` labels of the ``clarify`` intervals (see :func:`clarify_row_label`)."""
+    return [clarify_row_label(key) for key in index]

@@ -195,3 +195,4 @@ def test_encode_tables_shares_vocabulary_and_reports_schema_changes():
     assert alone.schema["mixed"].mixed_types == ("float", "int", "str")
     keys = alone.row_keys()
     assert keys.shape == (5, 3) and keys.dtype == np.int64
+    np.testing.assert_array_equal(alone.row_keys([4, 0, 2]), keys[[4, 0, 2]])

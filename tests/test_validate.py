@@ -250,6 +250,20 @@ def test_inf_and_nan_mixed_are_counted_and_ordered_as_scipy(cur, ref):
         assert result.drift.columns.loc["x", "ks"] == pytest.approx(expected, abs=1e-12)
 
 
+def test_column_chunks_do_not_change_the_result(compas, monkeypatch):
+    """Row keys and missing masks built one column at a time give the same checks."""
+    ref, cur = compas.iloc[:2000], compas.iloc[2000:].reset_index(drop=True)
+    cur = cur.assign(age=cur["age"].where(cur.index % 7 != 0))
+    options = dict(target="two_year_recid", sensitive="race", n_permutations=20)
+    expected = run(cur, ref, **options)
+    monkeypatch.setattr("rai_nb.api._validation_context.COLUMN_CHUNK", 1)
+    got = run(cur, ref, **options)
+    pd.testing.assert_frame_equal(got.checks, expected.checks)
+    for name, table in expected.details.items():
+        if table is not None:
+            pd.testing.assert_frame_equal(got.details[name], table)
+
+
 def test_small_samples_use_tests_and_methods_can_be_chosen(compas):
     ref, cur = compas.iloc[:300], compas.iloc[300:700]
     auto = rai_nb.drift(ref, cur, mmd=False).columns

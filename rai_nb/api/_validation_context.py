@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -143,12 +144,68 @@ class _Base:
         return int(self.rng.integers(2**62))
 
 
+#: Columns whose cell keys (or missing masks) are built at once: bounds what is held to this
+#: many row-length arrays, whatever the width of the table.
+COLUMN_CHUNK = 4
+
+
 def _row_hashes(keys, names, roles, xp):
-    """Hashes of each row's features (target and prediction left out) and of the whole row."""
-    keep = [i for i, n in enumerate(names) if n not in roles]
-    features = kq.row_hashes(to_device(keys[keep], xp), xp=xp)
-    rest = [i for i, n in enumerate(names) if n in roles]
-    return features, kq.row_hashes(to_device(keys[rest], xp), state=features, xp=xp)
+    """Hashes of each row's features (target and prediction left out) and of the whole row.
+
+    ``keys`` is the ``(columns, rows)`` key matrix, or a function of column positions that
+    returns their keys (``EncodedTable.row_keys``), so a large table is hashed a few columns
+    at a time: hashing continues from the state of the columns before.
+    """
+    of = keys if callable(keys) else (lambda positions: keys[positions])
+
+    def chained(positions, state):
+        for start in range(0, max(len(positions), 1), COLUMN_CHUNK):
+            chunk = to_device(of(positions[start:start + COLUMN_CHUNK]), xp)
+            state = kq.row_hashes(chunk, state=state, xp=xp)
+        return state
+
+    features = chained([i for i, n in enumerate(names) if n not in roles], None)
+    return features, chained([i for i, n in enumerate(names) if n in roles], features)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """One unsorted pass over a table's numeric columns: non-missing values, −inf and +inf
+    counts (shape ``(2, columns)``), smallest and largest value (NaN when none)."""
+
+    n_values: np.ndarray
+    infinite: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def _scan(table, xp) -> _Scan:
+    rows = []
+    for j in range(len(table.numeric_names)):
+        x = to_device(table.numeric[j], xp)
+        present = ~xp.isnan(x)
+        n = _count(present, xp)
+        ends = [float(to_host(xp.min(xp.where(present, x, xp.inf)))),
+                float(to_host(xp.max(xp.where(present, x, -xp.inf))))] if n else [np.nan] * 2
+        rows.append((n, _count(x == -xp.inf, xp), _count(x == xp.inf, xp), *ends))
+    n, low_inf, high_inf, low, high = (np.array(c) for c in zip(*rows)) if rows else \
+        (np.zeros(0),) * 5
+    return _Scan(n.astype(np.int64), np.stack([low_inf, high_inf]).astype(np.int64), low, high)
+
+
+def _count(mask, xp) -> int:
+    return int(to_host(xp.sum(xp.astype(mask, xp.int64))))
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    """What the checks read from one numeric column once sorted (see ``_Context._sorted``)."""
+
+    profile: kq.ValueProfile
+    outliers: kq.OutlierCounts | None  # None below 2 values
+    edges: np.ndarray | None  # decile bin edges of the current values (None when none)
+    ref_moments: tuple[float, float]  # mean and std of the finite reference values
+    drift: kd.NumericDrift | None  # None without a reference or when a sample is empty
 
 
 class _Context(_Base):
@@ -185,42 +242,49 @@ class _Context(_Base):
     def ref_counts(self) -> list[np.ndarray]:
         return _level_counts(self.ref, self)
 
-    @cached_property
+    @property
     def cur_n_values(self) -> np.ndarray:
         """Non-missing values of each numeric column."""
-        return np.array([s.shape[0] for s in self.cur_sorted], dtype=np.int64)
+        return self._scans["cur"].n_values
 
-    @cached_property
+    @property
     def ref_n_values(self) -> np.ndarray:
-        return np.array([s.shape[0] for s in self.ref_sorted], dtype=np.int64)
+        return self._scans["ref"].n_values
 
     def ref_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Smallest and largest reference value of each numeric column (NaN when none)."""
-        ends = [(float(to_host(s[0])), float(to_host(s[-1]))) if s.shape[0] else (np.nan, np.nan)
-                for s in self.ref_sorted]
-        return np.array([e[0] for e in ends]), np.array([e[1] for e in ends])
+        return self._scans["ref"].low, self._scans["ref"].high
 
     def count_outside(self, lows, highs) -> np.ndarray:
         """Current values strictly outside ``[lows[j], highs[j]]`` per numeric column."""
-        return np.array([kq.count_outside(s, lo, hi, self.xp) if s.shape[0] else 0
-                         for s, lo, hi in zip(self.cur_sorted, lows, highs)], dtype=np.int64)
+        xp = self.xp
+        return np.array([_count((x < lo) | (x > hi), xp) for x, lo, hi in
+                         zip(map(self.device, self.cur.numeric), lows, highs)], dtype=np.int64)
 
     def numeric_profiles(self) -> list:
-        return [kq.value_profile(s, xp=self.xp) for s in self.cur_sorted]
+        return [s.profile for s in self._sorted]
 
     def outlier_counts(self, j: int):
-        return kq.outliers(self.cur_sorted[j], xp=self.xp)
+        return self._sorted[j].outliers
 
     def missing_by_group(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Missing cells per group of sensitive column ``i`` and data column, and group sizes."""
-        facet = self.sensitive[i]
-        if "missing" not in self.cache:
-            xp = self.xp
-            self.cache["missing"] = xp.concat([xp.isnan(self.device(self.cur.numeric)),
-                                               self.device(self.cur.codes) < 0])
-        counts = kq.missing_by_group(self.cache["missing"], self.device(facet.codes),
-                                     n_groups=facet.n_levels, xp=self.xp)
-        return counts, np.bincount(facet.codes, minlength=facet.n_levels)
+        """Missing cells per group of sensitive column ``i`` and data column, and group sizes.
+
+        The missing masks are built :data:`COLUMN_CHUNK` columns at a time.
+        """
+        facet, xp = self.sensitive[i], self.xp
+        codes, k = self.device(facet.codes), len(self.cur.numeric_names)
+
+        def missing(j):
+            return xp.isnan(self.device(self.cur.numeric[j])) if j < k else \
+                self.device(self.cur.codes[j - k]) < 0
+
+        counts = [np.zeros((facet.n_levels, 0), dtype=np.int64)]
+        for start in range(0, len(self.cur.names), COLUMN_CHUNK):
+            chunk = xp.stack([missing(j) for j in range(start, min(start + COLUMN_CHUNK,
+                                                                   len(self.cur.names)))])
+            counts.append(kq.missing_by_group(chunk, codes, n_groups=facet.n_levels, xp=xp))
+        return np.concatenate(counts, axis=1), np.bincount(facet.codes, minlength=facet.n_levels)
 
     def duplicate_stats(self) -> tuple[int, int]:
         return kq.duplicate_rows(self.row_hash, xp=self.xp)
@@ -260,26 +324,21 @@ class _Context(_Base):
     def numeric_rows(self, table, positions: list[int], rows: np.ndarray) -> np.ndarray:
         """Values of numeric columns ``positions`` at ``rows`` of ``table`` (cur or ref), ±inf
         as missing (these rows feed the MMD test, which standardises them)."""
-        return finite_or_nan(table.numeric[positions][:, rows])
+        return finite_or_nan(table.numeric[np.ix_(positions, rows)])
 
     def ref_moments(self, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of the finite values of reference numeric columns (0 and 1
         when there are none)."""
-        xp = self.xp
-        finite = [kd.infinite_ends(self.ref_sorted[j], xp)[0] for j in positions]
-        return (np.array([float(to_host(xp.mean(s))) if s.shape[0] else 0.0 for s in finite]),
-                np.array([float(to_host(xp.std(s))) if s.shape[0] else 1.0 for s in finite]))
+        moments = np.array([self._sorted[j].ref_moments for j in positions]).reshape(-1, 2)
+        return moments[:, 0], moments[:, 1]
 
     def infinite_counts(self, which: str) -> np.ndarray:
         """−inf and +inf values per numeric column of the current (``"cur"``) or reference
         (``"ref"``) table, shape ``(2, columns)``."""
-        columns = self.cur_sorted if which == "cur" else self.ref_sorted
-        ends = [kd.infinite_ends(s, self.xp)[1:] for s in columns]
-        return np.array(ends, dtype=np.int64).reshape(-1, 2).T
+        return self._scans[which].infinite
 
     def numeric_drift(self, j: int):
-        return kd.numeric_drift(self.ref_sorted[j], self.cur_sorted[j],
-                                n_bins=self.options["n_bins"], xp=self.xp)
+        return self._sorted[j].drift
 
     def association_tables(self, key, n_labels: int, binary: bool, exclude) -> list[tuple]:
         """``(name, contingency table with the labels, AUC or NaN)`` of every feature."""
@@ -290,7 +349,7 @@ class _Context(_Base):
         rows = []
         for j in self.features(self.cur, "numeric"):
             name = self.cur.numeric_names[j]
-            if name in exclude or self.cur_sorted[j].shape[0] == 0:
+            if name in exclude or self.cur_n_values[j] == 0:
                 continue
             values = self.device(self.cur.numeric[j])
             codes, n_codes = self.bin_codes(j)
@@ -320,16 +379,40 @@ class _Context(_Base):
         return combine_columns(self.sensitive) if self.sensitive else None
 
     @cached_property
-    def cur_sorted(self) -> list:
-        return kq.sorted_columns(self.device(self.cur.numeric), xp=self.xp)
+    def _scans(self) -> dict:
+        scans = {"cur": _scan(self.cur, self.xp)}
+        return scans if self.ref is None else {**scans, "ref": _scan(self.ref, self.xp)}
 
     @cached_property
-    def ref_sorted(self) -> list:
-        return kq.sorted_columns(self.device(self.ref.numeric), xp=self.xp)
+    def _sorted(self) -> list[_Sorted]:
+        """Every statistic that needs a numeric column sorted, one column at a time.
+
+        Only one column of each table is held sorted at once (never the whole table: at 10M rows
+        × 30 columns that alone is 2.4 GB), and each is sorted once for all of them.
+        """
+        return [self._sorted_column(j) for j in range(len(self.cur.numeric_names))]
+
+    def _sorted_column(self, j: int) -> _Sorted:
+        xp, n_bins = self.xp, self.options["n_bins"]
+        cur = kq.sorted_columns(self.device(self.cur.numeric[j:j + 1]), xp=xp)[0]
+        n = cur.shape[0]
+        found = dict(profile=kq.value_profile(cur, xp=xp),
+                     outliers=kq.outliers(cur, xp=xp) if n >= 2 else None,
+                     edges=kd.bin_edges(cur, n_bins, xp=xp) if n else None,
+                     ref_moments=(0.0, 1.0), drift=None)
+        if self.ref is not None:
+            ref = kq.sorted_columns(self.device(self.ref.numeric[j:j + 1]), xp=xp)[0]
+            finite = kd.infinite_ends(ref, xp)[0]
+            if finite.shape[0]:
+                found["ref_moments"] = (float(to_host(xp.mean(finite))),
+                                        float(to_host(xp.std(finite))))
+            if n and ref.shape[0]:
+                found["drift"] = kd.numeric_drift(ref, cur, n_bins=n_bins, xp=xp)
+        return _Sorted(**found)
 
     @cached_property
     def _hashes(self):
-        return _row_hashes(self.cur.row_keys(), self.cur.names, self.roles, self.xp)
+        return _row_hashes(self.cur.row_keys, self.cur.names, self.roles, self.xp)
 
     @property
     def feature_hash(self):
@@ -342,11 +425,16 @@ class _Context(_Base):
         return self._hashes[1]
 
     def bin_codes(self, j: int):
-        """Decile-bin codes of numeric column ``j`` (missing: own code), and the number of codes."""
+        """Decile-bin codes of numeric column ``j`` (missing: own code), and the number of codes.
+
+        Kept as one byte a row (they are a dozen codes), so every column's stay cheap to cache.
+        """
         if ("bins", j) not in self.cache:
-            edges = kd.bin_edges(self.cur_sorted[j], self.options["n_bins"], xp=self.xp)
-            codes = kl.bin_codes(self.device(self.cur.numeric[j]), edges, xp=self.xp)
-            self.cache["bins", j] = codes, edges.size + 2
+            xp, edges = self.xp, self._sorted[j].edges
+            codes = kl.bin_codes(self.device(self.cur.numeric[j]), edges, xp=xp)
+            small = edges.size + 2 <= 256
+            self.cache["bins", j] = xp.astype(codes, xp.uint8 if small else xp.int64), \
+                edges.size + 2
         return self.cache["bins", j]
 
 

@@ -52,17 +52,24 @@ class EncodedTable:
     def names(self) -> tuple:
         return self.numeric_names + self.categorical_names
 
-    def row_keys(self) -> np.ndarray:
+    def row_keys(self, positions=None) -> np.ndarray:
         """int64 key per cell, shape ``(columns, rows)``: equal keys ⇔ equal values.
 
-        Numbers use their IEEE-754 bit pattern (``-0.0`` folded into ``0.0``, one NaN), so
-        hashing rows needs no sort or factorisation of numeric columns.
+        ``positions`` (into :attr:`names`, default all) picks the columns, so a large table can
+        be keyed a few columns at a time. Numbers use their IEEE-754 bit pattern (``-0.0``
+        folded into ``0.0``, one NaN), so hashing rows needs no sort or factorisation of
+        numeric columns.
         """
-        keys = np.empty((len(self.names), self.n_rows), dtype=np.int64)
-        values = keys[: len(self.numeric_names)].view(np.float64)
-        np.add(self.numeric, 0.0, out=values)
-        values[np.isnan(values)] = np.nan
-        keys[len(self.numeric_names):] = self.codes
+        positions = range(len(self.names)) if positions is None else positions
+        keys = np.empty((len(positions), self.n_rows), dtype=np.int64)
+        n_numeric = len(self.numeric_names)
+        for row, i in zip(keys, positions):
+            if i < n_numeric:
+                values = row.view(np.float64)
+                np.add(self.numeric[i], 0.0, out=values)
+                values[np.isnan(values)] = np.nan
+            else:
+                row[:] = self.codes[i - n_numeric]
         return keys
 
 

@@ -101,6 +101,7 @@ class RaiMagics(Magics):
               "selection_rate, squared_error or absolute_error (default: squared_error for a "
               "regression, else error)")
     @argument("--task", help="binary, multiclass or regression (default: inferred)")
+    @argument("--sample-weight", help="column of row weights")
     @argument("--min-support", type=_support, default=10,
               help="smallest slice size: a row count, or a fraction of the rows below 1")
     @argument("--k", type=int, default=10, help="number of slices")
@@ -114,7 +115,8 @@ class RaiMagics(Magics):
         args = parse_argstring(self.slices, line)
         model, data = self._model_and_data(args.objects)
         result = api.slices(data, model=model, target=args.target, errors=args.errors,
-                            loss=args.by, task=args.task, min_sup=args.min_support, k=args.k,
+                            loss=args.by, task=args.task, sample_weight=args.sample_weight,
+                            min_sup=args.min_support, k=args.k,
                             max_l=args.max_l,
                             positive_label=parse_scalar(args.positive_label))
         self._publish("slices", result, args.out)

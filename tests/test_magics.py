@@ -99,3 +99,23 @@ def test_explain_magic_takes_tree_options(shell):
     with pytest.raises(UsageError, match="no exact explainer for object"):
         shell.user_ns["thing"] = object()
         shell.run_line_magic("explain", 'thing "df[FEATURES][:5]"')
+
+
+def test_magics_take_the_task_and_weights(shell):
+    from sklearn.linear_model import Ridge
+
+    compas = shell.user_ns["df"]
+    weighted = compas.assign(w=1.0 + (compas["age"] % 3))
+    shell.user_ns.update(wdf=weighted, reg=Ridge().fit(compas[["age"]], compas["priors_count"]))
+    shell.run_line_magic("audit", "reg wdf --target priors_count --sensitive sex --task "
+                                  "regression --sample-weight w --min-group-size 50 --no-explain "
+                                  "--n-boot 0")
+    audit = shell.user_ns["_audit"]
+    assert audit.bias.task == "regression" and audit.bias.weighted
+    assert audit.bias.min_group_size == 50 and audit.slices.total_weight == weighted["w"].sum()
+    shell.run_line_magic("slices", "reg wdf --target priors_count --task regression "
+                                   "--sample-weight w --k 3")
+    found = shell.user_ns["_slices"]
+    assert found.loss == "squared_error" and found.total_weight == weighted["w"].sum()
+    with pytest.raises(UsageError, match="task must be one of"):
+        shell.run_line_magic("slices", "reg wdf --target priors_count --task ranking")

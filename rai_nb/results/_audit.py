@@ -187,6 +187,6 @@ def _slice_finding(result: SliceResult) -> tuple:
         return ("slices", "pass", "no slice errs significantly more than the rest", float("nan"))
     worst = significant.iloc[0]
     text = (f"{len(significant)} significant slice(s); top: {worst['slice']} "
-            f"({int(worst['size']):,} rows, mean {result.loss} {worst['mean_loss']:.3f} "
+            f"({int(worst['rows']):,} rows, mean {result.loss} {worst['mean_loss']:.3f} "
             f"vs {result.average_loss:.3f})")
     return ("slices", "warn", text, float(worst["mean_loss"]))

@@ -62,7 +62,8 @@ class SlicesPanel(widgets.VBox):
 def _describe(result, i: int) -> str:
     row = result.top.iloc[i]
     verdict = "significant" if row["significant"] else "not significant"
-    return (f"size {int(row['size']):,} rows, mean {result.loss} {row['mean_loss']:.4f} against "
+    weight = "" if result.total_weight is None else f" (weight {row['size']:,.4g})"
+    return (f"{int(row['rows']):,} rows{weight}, mean {result.loss} {row['mean_loss']:.4f} against "
             f"{row['rest_loss']:.4f} in the other rows ({result.average_loss:.4f} overall); "
             f"effect size {row['effect_size']:.3f}, p = {row['p_value']:.3g} ({verdict}).")
 

@@ -96,6 +96,16 @@ def test_quantiles_between_infinities_are_their_limits():
     np.testing.assert_array_equal(kd.sorted_histogram(values, edges), kd.histogram(values, edges))
 
 
+@pytest.mark.parametrize("n1, n2", [(1, 8), (4, 4), (3, 5), (6, 9), (7, 5)])
+def test_exact_ks_pvalue_equals_brute_force_at_every_lattice_statistic(n1, n2):
+    """Every attainable statistic, band edges included, against counting all orderings."""
+    lcm = math.lcm(n1, n2)
+    for h in range(lcm + 1):
+        d = h / lcm
+        assert kd.ks_pvalue(d, n1, n2, method="exact") == pytest.approx(
+            brute_ks_pvalue(d, n1, n2), abs=1e-12)
+
+
 @pytest.mark.parametrize("sizes", [(400, 400), (731, 509), (3000, 2500), (12000, 9000)])
 def test_ks_pvalue_equals_scipy_exact_and_asymptotic(sizes):
     rng = np.random.default_rng(sum(sizes))

@@ -153,9 +153,10 @@ def _ks_exact_pvalue(d: float, n1: int, n2: int) -> float:
     a path that leaves the band does so at one first point ``p``, so the tail is
     Σ_p A(p)·C(p → end) / C(all), where A(p) counts paths that stay inside until they step onto
     ``p`` (Hodges 1958's first-passage decomposition). ``d`` is first rounded to the lattice (a
-    multiple of 1/lcm). Row ``i`` of the inside counts is the cumulative sum of row ``i−1``
-    over the allowed band; rows are rescaled to stay finite and the scale is kept as a log.
+    multiple of 1/lcm). The counts run in :mod:`._ks_cpu` (compiled, over the band only).
     """
+    from ._ks_cpu import exact_tail
+
     if n1 > n2:
         n1, n2 = n2, n1
     g = math.gcd(n1, n2)
@@ -163,47 +164,7 @@ def _ks_exact_pvalue(d: float, n1: int, n2: int) -> float:
     h = round(d * lcm)
     if h == 0:
         return 1.0
-    bound = h * g  # inside ⇔ |i·n2 − j·n1| < h·g
-    j = np.arange(n2 + 1)
-    log_all = _log_paths(n1, n2)
-    band = j * n1 < bound
-    row = np.where(band, 1.0, 0.0)
-    log_scale, terms = 0.0, [_exits_along(row, band, 0, n1, n2, 0.0, log_all)]
-    for i in range(1, n1 + 1):
-        band = np.abs(i * n2 - j * n1) < bound
-        upward = np.flatnonzero(~band & (row > 0))  # step up from inside onto the boundary
-        terms.append(np.log(row[upward]) + log_scale + _log_paths(n1 - i, n2 - upward)
-                     - log_all)
-        row = np.where(band, np.cumsum(np.where(band, row, 0.0)), 0.0)
-        peak = row.max()
-        if peak == 0:
-            break
-        row /= peak
-        log_scale += math.log(peak)
-        terms.append(_exits_along(row, band, i, n1, n2, log_scale, log_all))
-    logs = np.concatenate(terms)
-    if len(logs) == 0:
-        return 0.0
-    top = logs.max()
-    return float(np.clip(math.exp(top) * np.exp(logs - top).sum(), 0.0, 1.0))
-
-
-def _exits_along(row, band, i: int, n1: int, n2: int, log_scale: float, log_all: float):
-    """Log-probabilities of first exits by a step right from row ``i``'s last inside point."""
-    inside = np.flatnonzero(band & (row > 0))
-    if len(inside) == 0 or inside[-1] + 1 > n2 or band[inside[-1] + 1]:
-        return np.zeros(0)
-    last = inside[-1]
-    return np.array([math.log(row[last]) + log_scale + _log_paths(n1 - i, n2 - last - 1)
-                     - log_all])
-
-
-def _log_paths(right, up):
-    """log C(right + up, right): lattice paths with ``right`` and ``up`` steps (vectorised)."""
-    from scipy.special import gammaln
-
-    return gammaln(np.asarray(right) + np.asarray(up) + 1.0) - gammaln(
-        np.asarray(right) + 1.0) - gammaln(np.asarray(up) + 1.0)
+    return float(exact_tail(n1, n2, h * g))  # inside ⇔ |i·n2 − j·n1| < h·g
 
 
 def wasserstein_distance(a_sorted, b_sorted, *, xp=None) -> float:

@@ -223,15 +223,16 @@ def prediction_distribution(group_codes, y_pred, weights=None, *, n_groups: int,
 def _entries(group_codes, y_pred, n_groups, xp):
     """Rows in (prediction, group) order, the entry of each sorted row, the entries' pairs.
 
-    One unstable sort by prediction, then a stable sort of (value rank, group) keys that only
-    reorders rows tied on the prediction.
+    One sort by prediction, then, when predictions tie, one sort of the (value rank, group)
+    keys (the order of rows within an entry does not matter).
     """
     order = xp.argsort(y_pred, stable=False)
     value = xp.take(y_pred, order)
     rank = _run_ids(value, xp)
     key = rank * n_groups + xp.take(xp.astype(group_codes, xp.int64), order)
-    ties = xp.argsort(key, stable=True)
-    order, key = xp.take(order, ties), xp.take(key, ties)
+    if value.shape[0] and int(rank[-1]) + 1 < value.shape[0]:
+        ties = xp.argsort(key, stable=False)
+        order, key = xp.take(order, ties), xp.take(key, ties)
     entry = _run_ids(key, xp)
     first = _starts(key, xp)
     return order, entry, value[first], key[first] % n_groups  # ties share their value

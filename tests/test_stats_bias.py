@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rai_nb
+from rai_nb.api import _bias_tables
 from rai_nb.backend import bincount, to_device, to_host
 from rai_nb.stats import clarify
 from rai_nb.stats.bias import (
@@ -272,3 +273,38 @@ def test_bootstrap_replicates_are_multinomial_resamples():
     assert np.all(np.abs(replicates.mean(axis=0) - n * p) <= 4 * np.sqrt(variance / 4000))
     np.testing.assert_allclose(replicates.var(axis=0), variance, rtol=0.1)
     assert np.all(replicates[:, p == 0] == 0)
+
+
+def mid_size_frame(rng, n=14_000):
+    """Three sensitive columns (1,400 skewed intersections: several resampling blocks, small
+    and large groups) and a group_variable with three strata."""
+    frame = pd.DataFrame({"a": np.char.add("a", (rng.zipf(1.6, n) % 20).astype(str)),
+                          "b": np.char.add("b", rng.integers(0, 14, n).astype(str)),
+                          "c": rng.choice(["x", "y", "z", "w", "v"], n, p=[.4, .3, .2, .07, .03]),
+                          "s": rng.integers(0, 3, n), "y": rng.integers(0, 2, n)})
+    return frame.assign(p=(rng.random(n) < 0.3 + 0.4 * frame["y"]).astype(int))
+
+
+def full_replicates(counts, onehots, n_boot, seed, ci, min_group_size, spread):
+    """The path over whole replicate tables, as weighted counts take it."""
+    reps = bias_statistics(_bias_tables._replicates(counts, n_boot, seed), onehots,
+                           predicted=counts.predicted)
+    return reps, {**spread, "replicates": reps["by_group"]}
+
+
+@pytest.mark.parametrize("predicted", [True, False])
+def test_bias_intervals_and_findings_equal_the_full_replicate_path(monkeypatch, predicted):
+    """``rai_nb.bias`` takes unweighted intervals and findings from the count tensor; they are
+    those of percentiles over every replicate's tables (the same replicates are drawn)."""
+    frame = mid_size_frame(np.random.default_rng(11))
+    kwargs = dict(target="y", prediction="p" if predicted else None, sensitive=["a", "b", "c"],
+                  group_variable="s", n_boot=40, ci=0.9, random_state=4, min_group_size=25)
+    got = rai_nb.bias(frame, **kwargs)
+    monkeypatch.setattr(_bias_tables, "_binary_replicates", full_replicates)
+    expected = rai_nb.bias(frame, **kwargs)
+    assert len(got.by_group) > 1024 and got.intervals.index.equals(expected.intervals.index)
+    np.testing.assert_allclose(got.intervals.to_numpy(), expected.intervals.to_numpy(), rtol=0,
+                               atol=1e-12, equal_nan=True)
+    if predicted:
+        assert (got.decisive["high_rows"] >= 25).all() and got.decisive["lower"].notna().all()
+        pd.testing.assert_frame_equal(got.decisive, expected.decisive, rtol=0, atol=1e-12)

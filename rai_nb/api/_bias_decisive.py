@@ -31,21 +31,25 @@ _COLUMNS = ["value", "lower", "upper", "metric", "class", "high_group", "high_va
 
 
 def decisive_table(task, metrics, values, replicates, rows, groups, *, min_group_size: int,
-                   ci: float, classes=()) -> pd.DataFrame:
+                   ci: float, classes=(), extremes=None) -> pd.DataFrame:
     """One row per finding of ``task``: its value among the groups of ``min_group_size``
     rows or more, the interval of that value, and the groups at each end.
 
     ``values`` is ``(G, M)`` per-group metrics in ``metrics`` order (``(K, G, M)`` per class,
     one-vs-rest, for a multiclass task: the worst class is reported), ``replicates`` the same
     with a leading bootstrap axis, or None; ``rows`` the row count per group and ``groups``
-    their labels.
+    their labels. Instead of ``replicates``, ``extremes`` may give each replicate's
+    NaN-ignoring min and max over the groups of ``min_group_size`` rows or more,
+    ``(B, [K,] 2, M)``: the findings depend on the replicates only through them.
     """
     large = np.asarray(rows) >= min_group_size
+    if replicates is not None:
+        extremes = _extremes(np.asarray(replicates), large)
     per_class = task == "multiclass"
     records = []
     for names, worst, kind in DECISIVE[task].values():
         columns = [list(metrics).index(m) for m in names]
-        point = _spread(np.asarray(values)[..., columns], large, kind)
+        point = _spread(_extremes(np.asarray(values)[..., columns], large), kind)
         value, column = _worst(point, worst)
         k = 0
         if per_class:  # the class whose disparity is worst
@@ -53,8 +57,8 @@ def decisive_table(task, metrics, values, replicates, rows, groups, *, min_group
             value, column = value[k], column[k]
         column = int(column)
         lower = upper = np.nan
-        if replicates is not None:
-            reps = _worst(_spread(np.asarray(replicates)[..., columns], large, kind), worst)[0]
+        if extremes is not None:
+            reps = _worst(_spread(np.asarray(extremes)[..., columns], kind), worst)[0]
             reps = reps[:, k] if per_class else reps
             lower, upper = (float(b[0]) for b in percentile_interval(reps[:, None], ci))
         cell = np.asarray(values)[k] if per_class else np.asarray(values)
@@ -66,12 +70,17 @@ def decisive_table(task, metrics, values, replicates, rows, groups, *, min_group
                         columns=_COLUMNS)
 
 
-def _spread(values, large, kind) -> np.ndarray:
-    """``(..., G, C)`` → ``(..., C)``: the gap, ratio or largest value over the large groups."""
+def _extremes(values, large) -> np.ndarray:
+    """``(..., G, M)`` → ``(..., 2, M)``: the NaN-ignoring min and max over the large groups."""
     masked = np.where(large[:, None], values, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # no large group: NaN, said in the text
-        high, low = np.nanmax(masked, axis=-2), np.nanmin(masked, axis=-2)
+        return np.stack([np.nanmin(masked, axis=-2), np.nanmax(masked, axis=-2)], axis=-2)
+
+
+def _spread(extremes, kind) -> np.ndarray:
+    """``(..., 2, C)`` → ``(..., C)``: the gap, ratio or largest value from the extremes."""
+    low, high = extremes[..., 0, :], extremes[..., 1, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         if kind == "difference":
             return high - low

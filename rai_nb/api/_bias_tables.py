@@ -6,6 +6,8 @@ vectorised over leading axes), so every interval is of exactly the reported quan
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -13,6 +15,7 @@ from ..results._bias import clarify_row_label, row_label
 from ..stats.bias import (
     DISPARITIES,
     bias_statistics,
+    bootstrap_intervals,
     bootstrap_replicates,
     clarify_names,
     facet_onehots,
@@ -28,19 +31,20 @@ _BATCH_CELLS = 20_000_000
 def bias_tables(counts, *, n_boot: int, ci: float, seed: int, min_group_size: int) -> dict:
     """Keyword arguments of :class:`BiasResult` holding tables: by_group, overall, clarify,
     disparities, by_class, class_disparities, decisive and intervals."""
-    build = {"binary": _binary, "multiclass": _multiclass, "regression": _regression}[counts.task]
+    build = {"binary": partial(_binary, ci=ci, min_group_size=min_group_size),
+             "multiclass": _multiclass, "regression": _regression}[counts.task]
     onehots = facet_onehots(_facet_codes_of_groups(counts), [f.n_levels for f in counts.facets])
     tables, blocks, spread = build(counts, onehots, n_boot, seed)
     tables.setdefault("by_class", None)
     tables.setdefault("class_disparities", None)
     tables["intervals"] = _interval_table(blocks, ci) if n_boot else None
     tables["decisive"] = None if spread is None else decisive_table(
-        counts.task, *spread, counts.rows, [row_label(g) for g in _group_index(counts)],
-        min_group_size=min_group_size, ci=ci, classes=counts.classes)
+        counts.task, rows=counts.rows, groups=[row_label(g) for g in _group_index(counts)],
+        min_group_size=min_group_size, ci=ci, classes=counts.classes, **spread)
     return tables
 
 
-def _binary(counts, onehots, n_boot, seed):
+def _binary(counts, onehots, n_boot, seed, *, ci, min_group_size):
     predicted = counts.predicted
     stats = bias_statistics(counts.tensor, onehots, predicted=predicted)
     groups = _group_index(counts)
@@ -54,16 +58,34 @@ def _binary(counts, onehots, n_boot, seed):
     if counts.histograms is not None:
         by_group["ece"] = expected_calibration_error(counts.histograms)
         overall["ece"] = float(expected_calibration_error(counts.histograms.sum(axis=1)))
+    spread = {"metrics": list(GROUP_METRICS), "values": stats["by_group"], "replicates": None}
     blocks = []
     if n_boot:
-        reps = bias_statistics(_replicates(counts, n_boot, seed), onehots, predicted=predicted)
+        reps, spread = _binary_replicates(counts, onehots, n_boot, seed, ci, min_group_size,
+                                          spread)
         metrics = [m for m in GROUP_METRICS if m != "count"]
         blocks = [_block("by_group", groups, metrics, stats, reps, "by_group", GROUP_METRICS),
                   _clarify_block(tables["clarify"], stats["clarify"], reps["clarify"])]
         if predicted:
             blocks.append(_summary_block(stats["disparities"], reps["disparities"]))
-    spread = (list(GROUP_METRICS), stats["by_group"], reps["by_group"] if n_boot else None)
     return tables, blocks, spread if predicted else None
+
+
+def _binary_replicates(counts, onehots, n_boot, seed, ci, min_group_size, spread):
+    """Replicated statistics of a binary task and the findings' replicates.
+
+    Unweighted counts: ``(lower, upper)`` bounds straight from the count tensor
+    (:func:`bootstrap_intervals`, the same replicates as :func:`_replicates` draws) and each
+    replicate's extremes over the large groups. Weighted: statistics of every replicate.
+    """
+    if counts.weighted:
+        reps = bias_statistics(_replicates(counts, n_boot, seed), onehots,
+                               predicted=counts.predicted)
+        return reps, {**spread, "replicates": reps["by_group"]}
+    bounds = bootstrap_intervals(counts.tensor, onehots, predicted=counts.predicted,
+                                 n_boot=n_boot, ci=ci, random_state=seed,
+                                 large=counts.rows >= min_group_size)
+    return bounds, {**spread, "extremes": bounds.pop("extremes")}
 
 
 def _multiclass(counts, onehots, n_boot, seed):
@@ -104,8 +126,8 @@ def _multiclass(counts, onehots, n_boot, seed):
                 _summary_block(point["disparities"], reps["disparities"]),
                 _block("class_disparities", [str(c) for c in classes], list(DISPARITIES),
                        point, reps, "class_disparities")]
-    spread = (list(GROUP_METRICS), point["class_by_group"],
-              None if reps is None else reps["class_by_group"])
+    spread = {"metrics": list(GROUP_METRICS), "values": point["class_by_group"],
+              "replicates": None if reps is None else reps["class_by_group"]}
     return tables, blocks, spread if predicted else None
 
 
@@ -163,7 +185,8 @@ def _regression(counts, onehots, n_boot, seed):
             replicated = bias_statistics(_replicates(counts, n_boot, seed), onehots,
                                          predicted=predicted)
             blocks.append(_clarify_block(clarify, binary["clarify"], replicated["clarify"]))
-    spread = (names, point["by_group"], None if reps is None else reps["by_group"])
+    spread = {"metrics": names, "values": point["by_group"],
+              "replicates": None if reps is None else reps["by_group"]}
     return tables, blocks, spread if predicted else None
 
 
@@ -216,24 +239,34 @@ def _batched(statistics, replicates) -> dict:
 
 def _block(key, rows, metrics, point, reps, source, columns=None):
     """An interval block: ``metrics`` of ``point[source]`` / ``reps[source]`` (whose last axis
-    is in ``columns`` order, default ``metrics``)."""
+    is in ``columns`` order, default ``metrics``). ``reps[source]`` holds every replicate, or
+    ``(lower, upper)`` bounds already taken."""
     columns = list(metrics if columns is None else columns)
     take = [columns.index(m) for m in metrics]
     estimate = np.asarray(point[source])[..., take].reshape(len(rows), len(metrics))
-    replicated = np.asarray(reps[source])[..., take].reshape(-1, len(rows), len(metrics))
+    replicated = _replicated(reps[source], lambda a: a[..., take].reshape(-1, len(rows),
+                                                                          len(metrics)))
     return key, [row_label(r) for r in rows], metrics, estimate, replicated
+
+
+def _replicated(reps, shape):
+    """``shape`` applied to every replicate, or to each bound of a ``(lower, upper)`` pair
+    (then kept as a tuple)."""
+    if isinstance(reps, tuple):
+        return tuple(shape(np.asarray(bound)[None])[0] for bound in reps)
+    return shape(np.asarray(reps))
 
 
 def _clarify_block(clarify, point, reps):
     rows = [clarify_row_label(key) for key in clarify.index]
     metrics = list(clarify.columns)
     return ("clarify", rows, metrics, np.asarray(point).reshape(len(rows), len(metrics)),
-            np.asarray(reps).reshape(-1, len(rows), len(metrics)))
+            _replicated(reps, lambda a: a.reshape(-1, len(rows), len(metrics))))
 
 
 def _summary_block(point, reps):
     return ("disparities", ["all groups"], list(DISPARITIES), np.asarray(point)[None],
-            np.asarray(reps)[:, None])
+            _replicated(reps, lambda a: a[:, None]))
 
 
 def _interval_table(blocks, ci: float) -> pd.DataFrame:
@@ -242,7 +275,8 @@ def _interval_table(blocks, ci: float) -> pd.DataFrame:
     for key, rows, metrics, estimate, replicated in blocks:
         if not len(rows):
             continue
-        low, high = percentile_interval(replicated, ci)
+        low, high = (replicated if isinstance(replicated, tuple)
+                     else percentile_interval(replicated, ci))
         index = pd.MultiIndex.from_product([[key], rows, metrics], names=["table", "row", "metric"])
         frames.append(pd.DataFrame({"estimate": estimate.ravel(), "lower": low.ravel(),
                                     "upper": high.ravel()}, index=index))

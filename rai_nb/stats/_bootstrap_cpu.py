@@ -114,15 +114,17 @@ def _group_metrics(tn, fp, fn, tp, out, b):
 
 
 @nb.njit(parallel=True, cache=True)
-def group_intervals(replicates, spread_columns, low_q, high_q, n_smallest, n_largest, low, high):
+def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest, n_largest, low,
+                    high):
     """Write the ``low_q`` and ``high_q`` quantiles over replicates of every per-group metric
     into ``low[g, m]`` and ``high[g, m]``; return per task the NaN-ignoring min and max over
-    its groups of the metrics ``spread_columns`` in each replicate, shape ``(tasks, n_boot, 2,
-    metrics)`` (NaN in the other columns)."""
+    its groups of the metrics ``spread_columns`` in each replicate, and the same over its
+    groups with ``large[g]``, shape ``(tasks, n_boot, 4, metrics)`` (NaN in the other
+    columns)."""
     n_boot, n_groups, n_cells = replicates.shape
     n_metrics = low.shape[1]
     n_tasks = (n_groups + _TASK - 1) // _TASK
-    extremes = np.full((n_tasks, n_boot, 2, n_metrics), _NAN)
+    extremes = np.full((n_tasks, n_boot, 4, n_metrics), _NAN)
     for task in nb.prange(n_tasks):
         values = np.empty((n_metrics, n_boot))
         smallest, largest = np.empty(n_smallest), np.empty(n_largest)
@@ -136,13 +138,20 @@ def group_intervals(replicates, spread_columns, low_q, high_q, n_smallest, n_lar
                     tp += replicates[b, g, c + 3]
                 _group_metrics(tn, fp, fn, tp, values, b)
                 for m in spread_columns:
-                    v, least, most = values[m, b], extremes[task, b, 0, m], extremes[task, b, 1, m]
-                    if not math.isnan(v):
-                        extremes[task, b, 0, m] = v if math.isnan(least) else min(least, v)
-                        extremes[task, b, 1, m] = v if math.isnan(most) else max(most, v)
+                    _fold(extremes[task, b, :2, m], values[m, b])
+                    if large[g]:
+                        _fold(extremes[task, b, 2:, m], values[m, b])
             for m in range(n_metrics):
                 low[g, m], high[g, m] = _select(values[m], low_q, high_q, smallest, largest)
     return extremes
+
+
+@nb.njit(cache=True, inline="always")
+def _fold(extremes, v):
+    """NaN-ignoring ``extremes = (min, max)`` with ``v``."""
+    if not math.isnan(v):
+        extremes[0] = v if math.isnan(extremes[0]) else min(extremes[0], v)
+        extremes[1] = v if math.isnan(extremes[1]) else max(extremes[1], v)
 
 
 # --- Clarify metrics (clarify.clarify_names order) -------------------------------------------

@@ -180,7 +180,8 @@ def _count_type(n: int):
 
 
 def bootstrap_intervals(tensor, onehots: list, *, predicted: bool, n_boot: int, ci: float,
-                        random_state=None, method: str = "between_groups") -> dict:
+                        random_state=None, method: str = "between_groups",
+                        large=None) -> dict:
     """Percentile intervals of every array of :func:`bias_statistics` over bootstrap resamples.
 
     Equal to :func:`percentile_interval` of ``bias_statistics(bootstrap_replicates(tensor,
@@ -203,12 +204,18 @@ def bootstrap_intervals(tensor, onehots: list, *, predicted: bool, n_boot: int, 
         Seed of the resamples.
     method : {"between_groups", "to_overall"}
         Aggregation of the disparities, as for :func:`bias_statistics`.
+    large : bool array, shape (G,), optional
+        Groups whose per-replicate extremes are also wanted (the findings compare only groups
+        of ``min_group_size`` rows or more).
 
     Returns
     -------
     dict
         ``(lower, upper)`` arrays keyed as :func:`bias_statistics`' arrays, each of the shape of
-        its point estimate.
+        its point estimate; with ``large``, also ``"extremes"``: per replicate the NaN-ignoring
+        min and max of the disparities' per-group metrics over the ``large`` groups,
+        ``(n_boot, 2, M)`` in :data:`GROUP_METRICS` order (NaN in the other columns and where
+        no large group is present).
 
     Examples
     --------
@@ -221,6 +228,7 @@ def bootstrap_intervals(tensor, onehots: list, *, predicted: bool, n_boot: int, 
     from . import _bootstrap_cpu as kernels
 
     groups, strata = tensor.shape[-4], tensor.shape[-3]
+    wanted = large is not None
     totals, blocks = _resample(tensor, n_boot, random_state)
     whole = totals.reshape(n_boot, strata, 2, 2).sum(axis=1)
     tail = (1 - ci) / 2
@@ -233,10 +241,11 @@ def bootstrap_intervals(tensor, onehots: list, *, predicted: bool, n_boot: int, 
     dtype = _count_type(int(totals[0].sum()))
     sums = [None if hot is None else np.zeros((n_boot, hot.shape[0], totals.shape[1]), dtype)
             for hot in onehots]
-    spread = np.full((n_boot, 2, len(GROUP_METRICS)), np.nan)
+    spread = np.full((n_boot, 4, len(GROUP_METRICS)), np.nan)
+    large = np.zeros(groups, dtype=np.bool_) if large is None else np.asarray(large, np.bool_)
     for start, counts in blocks:
         rows = slice(start, start + counts.shape[1])
-        extremes = kernels.group_intervals(counts, _SPREAD_COLUMNS, *selection,
+        extremes = kernels.group_intervals(counts, _SPREAD_COLUMNS, large[rows], *selection,
                                            by_group[0][rows], by_group[1][rows])
         spread = _spread(spread, extremes)
         for hot, facet, total in zip(onehots, facets, sums):
@@ -248,11 +257,14 @@ def bootstrap_intervals(tensor, onehots: list, *, predicted: bool, n_boot: int, 
         if total is not None:
             kernels.clarify_intervals(total, *clarify_args, *facet)
     overall = metric_table(whole)
-    disparities = np.stack([_summary(spread, overall, names, agg, kind, method)
+    disparities = np.stack([_summary(spread[:, :2], overall, names, agg, kind, method)
                             for names, agg, kind in DISPARITIES.values()], axis=-1)
-    return {"by_group": by_group, "overall": percentile_interval(overall, ci),
-            "clarify": tuple(np.concatenate(part) for part in zip(*facets)),
-            "disparities": percentile_interval(disparities, ci)}
+    out = {"by_group": by_group, "overall": percentile_interval(overall, ci),
+           "clarify": tuple(np.concatenate(part) for part in zip(*facets)),
+           "disparities": percentile_interval(disparities, ci)}
+    if wanted:
+        out["extremes"] = spread[:, 2:]
+    return out
 
 
 def _bounds(rows: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -261,11 +273,13 @@ def _bounds(rows: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _spread(spread, extremes):
     """Fold the kernels' per-task extremes into the smallest and largest value of each metric
-    over all groups per replicate, ``(n_boot, 2, metrics)``: every disparity of
-    :func:`_summary` depends on the group values only through these two."""
-    least = np.fmin.reduce(extremes[:, :, 0], axis=0)
-    most = np.fmax.reduce(extremes[:, :, 1], axis=0)
-    return np.stack([np.fmin(spread[:, 0], least), np.fmax(spread[:, 1], most)], axis=1)
+    per replicate, ``(n_boot, 4, metrics)``: (min, max) over all groups, then over the large
+    ones. Every disparity of :func:`_summary` depends on the group values only through the
+    first two."""
+    least = np.fmin.reduce(extremes[:, :, 0::2], axis=0)
+    most = np.fmax.reduce(extremes[:, :, 1::2], axis=0)
+    return np.stack([np.fmin(spread[:, 0::2], least), np.fmax(spread[:, 1::2], most)],
+                    axis=2).reshape(spread.shape)
 
 
 def _buffer_sizes(n_boot: int, tail: float) -> tuple[int, int]:

@@ -250,7 +250,8 @@ def _regression_parts(inputs, *, n_boot, seed, offset, shift) -> dict:
     if n_boot:
         sums, ks, wasserstein = reg.poisson_bootstrap(
             codes, inputs.y_true, y_pred, inputs.weights, n_groups=n_groups, shift=shift,
-            n_boot=n_boot, seed=seed, offset=offset or 0)
+            n_boot=n_boot, seed=seed, offset=offset or 0,
+            gaps=offset is None and inputs.y_pred is not None)
         parts["replicate_sums"] = sums
         if inputs.y_pred is not None and offset is None:  # a partition's gaps are not the whole's
             parts["replicate_gaps"] = (ks, wasserstein)

@@ -96,7 +96,8 @@ def encode_bias_inputs(
     y_pred = None
     if prediction is not None:
         pred_name, pred_values = column_values(data, prediction, argument="prediction")
-        if whole and encoded.task != "regression":  # a partition may lack some classes
+        # Multiclass codes refuse unknown classes themselves; a partition may lack some.
+        if whole and encoded.task == "binary":
             check_same_classes(pred_name, pred_values, target_name, target_values)
         y_pred = encode_prediction(encoded, pred_name, pred_values)
     elif y_score is not None:

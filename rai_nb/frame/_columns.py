@@ -86,7 +86,7 @@ def codes_among(values: pd.Series, levels) -> np.ndarray:
     """Position of each value in ``levels`` (-1 where absent), int64."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)  # its own categories may hold values outside ``levels``
-    return pd.Categorical(values, categories=list(levels)).codes.astype(np.int64)
+    return pd.Index(list(levels)).get_indexer(values).astype(np.int64, copy=False)
 
 
 def encode_threshold(name, values: pd.Series, threshold: float, *, argument: str) -> EncodedColumn:

@@ -124,11 +124,11 @@ def class_codes(name, values: pd.Series, classes, *, argument: str) -> tuple[np.
                                          count=int(values.isna().sum())))
     if classes is None:
         require_hashable(name, values, argument)
-        distinct = pd.unique(values)
         try:
-            classes = tuple(sorted(distinct))
+            codes, distinct = pd.factorize(values, sort=True)
         except TypeError:  # mixed types that do not sort: first-seen order
-            classes = tuple(distinct)
+            codes, distinct = pd.factorize(values, sort=False)
+        return codes.astype(np.int64, copy=False), tuple(distinct.tolist())
     codes = codes_among(values, classes)
     if (codes < 0).any():
         unknown = sorted(map(str, pd.unique(values[codes < 0])))[:5]

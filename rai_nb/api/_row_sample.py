@@ -44,7 +44,7 @@ def in_order(fetch, rows: np.ndarray) -> tuple:
 
 def _hashes(table, roles, xp=np):
     """Each row's hash, as ``_Context.row_hash`` (which the pandas current table reuses)."""
-    return _row_hashes(table.row_keys(), table.names, roles, xp)[1]
+    return _row_hashes(table.row_keys, table.names, roles, xp)[1]  # a few columns at a time
 
 
 def _counted(part, encoder, roles, n_buckets: int):

@@ -50,10 +50,26 @@ def test_cross_fitted_auc_from_summed_tables(data, n):
     assert got == expected or (np.isnan(got) and np.isnan(expected))
 
 
-def test_cross_fit_halves_are_balanced_and_the_same_in_pieces():
-    whole = kl.cross_fit_halves(0, 20_000, 7)
+def test_cross_fit_halves_follow_row_contents():
+    """Each row's fold is a function of its hash and the seed: balanced over distinct rows, the
+    same for a row wherever it sits (pieces, shuffles), shared by copies, new for a new seed."""
+    hashes = kq.row_hashes(np.arange(20_000)[None, :])
+    whole = kl.cross_fit_halves(hashes, 7)
     assert whole.dtype == np.int64 and set(np.unique(whole)) == {0, 1}
     assert abs(whole.mean() - 0.5) < 0.02
-    pieces = np.concatenate([kl.cross_fit_halves(a, b, 7) for a, b in ((0, 3), (3, 9000), (9000, 20_000))])
+    pieces = np.concatenate([kl.cross_fit_halves(hashes[a:b], 7)
+                             for a, b in ((0, 3), (3, 9000), (9000, 20_000))])
     np.testing.assert_array_equal(pieces, whole)
-    assert (kl.cross_fit_halves(0, 20_000, 8) != whole).mean() > 0.4
+    order = np.random.default_rng(0).permutation(hashes.size)
+    np.testing.assert_array_equal(kl.cross_fit_halves(hashes[order], 7), whole[order])
+    copies = np.repeat(hashes[:100], 5)
+    np.testing.assert_array_equal(kl.cross_fit_halves(copies, 7), np.repeat(whole[:100], 5))
+    assert (kl.cross_fit_halves(hashes, 8) != whole).mean() > 0.4
+
+
+def test_cross_fit_halves_on_every_namespace(xp):
+    from rai_nb.backend import to_device, to_host
+
+    hashes = kq.row_hashes(np.arange(500)[None, :])
+    got = kl.cross_fit_halves(to_device(hashes, xp), 3, xp=xp)
+    np.testing.assert_array_equal(to_host(got), kl.cross_fit_halves(hashes, 3))

@@ -266,3 +266,79 @@ def test_flip_test_ignores_row_order_and_index(compas_model):
         got = rai_nb.flip_test(model, moved, sensitive=["male", "race"], features=features)
         pd.testing.assert_frame_equal(got.flip, expected.flip)
         pd.testing.assert_frame_equal(got.invariance, expected.invariance)
+
+
+# --- leakage and proxy AUCs -------------------------------------------------------------------
+
+@pytest.fixture
+def small_auc_rows(monkeypatch):
+    """``auc_rows`` of 1,000, below the 3,060 rows: the numeric AUCs read the content sample."""
+    from rai_nb.api import _validate
+
+    original = _validate._options
+    monkeypatch.setattr(_validate, "_options", lambda **k: {**original(**k), "auc_rows": 1000})
+
+
+def _associations(frame, **options):
+    result = rai_nb.validate(frame, target="income", sensitive=["sex", "race"],
+                             checks=["label_leakage", "proxies"], **options)
+    return result.details["label_leakage"], result.details["proxies"]
+
+
+def test_leakage_and_proxies_ignore_row_order_and_index(adult, small_auc_rows):
+    current, _ = adult
+    leakage, proxies = _associations(current)
+    assert leakage["auc"].notna().all() and proxies["auc"].notna().any()
+    shuffled = _shuffled(current, 9)[0]
+    for moved in (shuffled, shuffled.reset_index(drop=True),
+                  shuffled.set_index(shuffled.index.astype(str) + "r")):
+        got_leakage, got_proxies = _associations(moved)
+        pd.testing.assert_frame_equal(got_leakage, leakage, check_exact=True)
+        pd.testing.assert_frame_equal(got_proxies, proxies, check_exact=True)
+    other_leakage, other_proxies = _associations(current, random_state=1)
+    for column in ("age", "relationship"):  # a numeric sample, and the cross-fit halves
+        assert other_leakage.loc[column, "auc"] != leakage.loc[column, "auc"]
+    assert not np.array_equal(other_proxies["auc"].to_numpy(), proxies["auc"].to_numpy())
+
+
+def test_leakage_and_proxies_on_dask_equal_pandas(adult, small_auc_rows):
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    shuffled = _shuffled(adult[0], 10)[0]
+    leakage, proxies = _associations(adult[0])
+    with dask.config.set(scheduler="sync"):
+        got = [_associations(dd.from_pandas(shuffled, npartitions=n, sort=False)) for n in (1, 4)]
+    for got_leakage, got_proxies in got:
+        pd.testing.assert_frame_equal(got_leakage, leakage, check_exact=True)
+        pd.testing.assert_frame_equal(got_proxies, proxies, check_exact=True)
+
+
+def test_leakage_aucs_equal_brute_force_on_the_content_sample_and_halves(adult, small_auc_rows):
+    """A numeric AUC is scikit-learn's on the bottom-k rows of the row hashes; a categorical one
+    is fitted on one content half, measured by scikit-learn on the other, and averaged."""
+    from sklearn.metrics import roc_auc_score
+
+    from rai_nb.api import _row_sample as rs
+    from rai_nb.checks import leakage as kl
+    from rai_nb.frame import encode_tables
+
+    current = adult[0]
+    leakage, _ = _associations(current, random_state=3)
+    table = encode_tables(current, None)[0]
+    hashes = rs._hashes(table, {"income": "target"})
+    seed = sampling.seed_of(3)
+    y = (current["income"] == sorted(current["income"].unique())[-1]).to_numpy()
+    rows = sampling.sample_positions(hashes, 1000, sampling.substream(seed, rs.AUC_ROWS))
+    auc = roc_auc_score(y[rows], current["age"].to_numpy()[rows])
+    assert leakage.loc["age", "auc"] == pytest.approx(max(auc, 1 - auc), abs=1e-12)
+    half = kl.cross_fit_halves(hashes, sampling.substream(seed, rs.CROSS_FIT)).astype(bool)
+    level = current["relationship"].to_numpy()
+
+    def fitted_on(fit):
+        rate = pd.Series(y[fit]).groupby(level[fit]).mean()
+        score = pd.Series(level[~fit]).map(rate).fillna(y[fit].mean())
+        return roc_auc_score(y[~fit], score)
+
+    expected = (fitted_on(half) + fitted_on(~half)) / 2
+    assert leakage.loc["relationship", "auc"] == pytest.approx(expected, abs=1e-12)

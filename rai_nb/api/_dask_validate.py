@@ -6,8 +6,9 @@ vocabularies (``frame._dask_tabular``), one of counts and moments, one of counte
 bucket (duplicates, conflicts, distinct values), exact order statistics
 (``frame._dask.order_statistics``) for quantiles, one of counts against the quantile-derived
 bounds and edges, and the binned passes of ``checks.ecdf`` for exact KS and Wasserstein-1. Row
-subsamples (AUC, label errors, MMD) draw the same row positions from the same generator as the
-pandas path and fetch those rows, so the whole result equals the pandas one on the same rows.
+subsamples (AUC, label errors, MMD) and the cross-fitting halves follow a seed and the rows'
+contents (``frame._sampling``), as on the pandas path, so the whole result equals the pandas one
+on the same rows in any order and partitioning.
 """
 
 from __future__ import annotations
@@ -222,8 +223,10 @@ class _DaskContext(_Base):
         counted = _compute(_delayed(parts.add_binned)(self._parts(
             self.cur_table, parts.binned, {k: tuple(np.array(v).T) for k, v in bands.items()},
             [None] * len(names))))
+        found = self._summaries[0]
         return {j: kq.OutlierCounts(int(counted["iqr"][j]), int(counted["z"][j]),
-                                    float(fences[j][0][0]), float(fences[j][0][1]))
+                                    float(fences[j][0][0]), float(fences[j][0][1]),
+                                    *_finite_ends(found, j, quartiles[j]))
                 for j in columns}
 
     def outlier_counts(self, j: int):
@@ -263,22 +266,27 @@ class _DaskContext(_Base):
 
     def association_tables(self, key, n_labels: int, binary: bool, exclude) -> list[tuple]:
         n = self.cur.n_rows
-        rows = self.sample(self.options["auc_rows"])
+        rows = self.auc_sample() if binary else np.zeros(0, dtype=np.int64)
         rows = np.arange(n) if rows is None else rows
-        seed = self.fold_seed()
+        folds = (self.fold_seed(), self.roles) if binary else None
         columns = [("numeric", j, self.bin_edges("cur", j)) for j in self.features(self.cur, "numeric")
                    if self.cur.numeric_names[j] not in exclude and self.cur_n_values[j] > 0]
         columns += [("categorical", j, None) for j in self.features(self.cur, "categorical")
                     if self.cur.categorical_names[j] not in exclude]
-        offsets = self.cur_table.offsets
         graph = [_delayed(parts.association)(part, self.cur_table.encoder, self.labels_encoder, key,
-                                             n_labels, columns,
-                                             (offsets[i], offsets[i + 1], seed) if binary else None,
-                                             local)
-                 for i, (part, local) in enumerate(zip(self.cur_table.frame.to_delayed(),
-                                                       self._local(self.cur_table, rows)))]
+                                             n_labels, columns, folds, local)
+                 for part, local in zip(self.cur_table.frame.to_delayed(),
+                                        self._local(self.cur_table, rows))]
         found = _compute(_delayed(parts.add_associations)(graph))
         return _association_rows(self, columns, found, binary)
+
+
+def _finite_ends(found: dict, j: int, quartiles) -> tuple:
+    """``(low, quartiles, high)`` of column ``j``: NaN ends when it has no finite value."""
+    low, high = float(found["min"][j]), float(found["max"][j])
+    if low > high:
+        return np.nan, tuple(quartiles), np.nan
+    return low, tuple(quartiles), high
 
 
 def _n_values(summary: dict) -> np.ndarray:

@@ -198,12 +198,13 @@ def finish_column(ref_parts, cur_parts, stretches, sizes) -> list:
 def association(part, encoder, labels: Labels, key, n_labels: int, columns, folds, rows) -> dict:
     """Contingency tables of features with labels, cross-fitting tables, and sampled rows.
 
-    ``columns``: ``(kind, position, edges)`` per feature; ``folds``: this partition's first
-    and end row position in the frame and the fold seed (None: no AUC); ``rows``: local
+    ``columns``: ``(kind, position, edges)`` per feature; ``folds``: the fold seed and the
+    column roles that row hashes leave out of the features (None: no AUC); ``rows``: local
     positions whose numeric values and labels to keep.
     """
-    half = None if folds is None else kl.cross_fit_halves(*folds)
     table = encoder.table(part)
+    half = None if folds is None else \
+        kl.cross_fit_halves(_row_hashes(table.row_keys, table.names, folds[1], np)[1], folds[0])
     y = labels.codes(part, key)
     tables, cross, values = [], [], []
     for kind, j, edges in columns:

@@ -7,6 +7,8 @@ the chosen rows' positions found per partition), so both pick the same rows.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..backend import to_host
@@ -14,7 +16,7 @@ from ..frame import _sampling as sampling
 from ._validation_context import _row_hashes
 
 #: Streams of the sampled steps, so each step draws independently of the others.
-MMD_REFERENCE, MMD_CURRENT, MMD_PERMUTATIONS, LABEL_ERRORS = range(4)
+MMD_REFERENCE, MMD_CURRENT, MMD_PERMUTATIONS, LABEL_ERRORS, AUC_ROWS, CROSS_FIT = range(6)
 
 
 def step_seed(ctx, stream: int) -> int:
@@ -47,25 +49,11 @@ def _hashes(table, roles, xp=np):
     return _row_hashes(table.row_keys, table.names, roles, xp)[1]  # a few columns at a time
 
 
-def _counted(part, encoder, roles, n_buckets: int):
-    return sampling.count_hashes(_hashes(encoder.table(part), roles), n_buckets)
-
-
-def _copies(part, encoder, roles, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    hashes = _hashes(encoder.table(part), roles)
-    rows = sampling.first_copies(hashes, chosen)
-    return rows, hashes[rows]
+def _table_hashes(encoder, roles, part) -> np.ndarray:
+    return _hashes(encoder.table(part), roles)
 
 
 def _dask_sample(ctx, table, k: int, seed: int) -> np.ndarray:
-    from ._dask_validate import _compute, _delayed
-
-    n_buckets = max(1, table.frame.npartitions)
-    counted = ctx._parts(table, _counted, ctx.roles, n_buckets)
-    samples = [_delayed(sampling.bottom_k)([c[b] for c in counted], k, seed)
-               for b in range(n_buckets)]
-    chosen = _compute(_delayed(sampling.merge)(samples, k))
-    found = _compute(ctx._parts(table, _copies, ctx.roles, chosen))
-    positions = np.concatenate([rows + start for (rows, _), start in zip(found, table.offsets)])
-    hashes = np.concatenate([h for _, h in found])
-    return sampling.arrange(chosen, positions, hashes)
+    return sampling.partitioned_sample(table.frame.to_delayed(),
+                                       partial(_table_hashes, table.encoder, ctx.roles),
+                                       table.offsets, k, seed)

@@ -126,22 +126,28 @@ class _Target:
 
 
 class _Base:
-    """What every context shares: the roles of columns and the random subsamples of rows."""
+    """What every context shares: the roles of columns and the seeded content samples of rows."""
 
     def features(self, table, kind: str) -> list[int]:
         """Positions of the non-target, non-prediction columns of one kind in ``table``."""
         names = table.numeric_names if kind == "numeric" else table.categorical_names
         return [i for i, n in enumerate(names) if n not in self.roles]
 
-    def sample(self, limit: int) -> np.ndarray | None:
-        """Sorted row positions of a random subsample of at most ``limit`` rows (None = all)."""
+    def auc_sample(self) -> np.ndarray | None:
+        """Sorted positions of the ``auc_rows``-row content sample of the current rows that the
+        numeric AUCs read (None: every row)."""
+        from . import _row_sample as rs  # it reads this module's row hashes
+
+        limit = self.options["auc_rows"]
         if self.cur.n_rows <= limit:
             return None
-        return np.sort(self.rng.choice(self.cur.n_rows, limit, replace=False))
+        return np.sort(rs.sample_rows(self, self.cur, limit, rs.AUC_ROWS))
 
     def fold_seed(self) -> int:
-        """Seed of the cross-fitting folds (one draw, on the pandas and Dask paths alike)."""
-        return int(self.rng.integers(2**62))
+        """Seed of the cross-fitting folds: a function of ``random_state`` alone."""
+        from . import _row_sample as rs
+
+        return rs.step_seed(self, rs.CROSS_FIT)
 
 
 #: Columns whose cell keys (or missing masks) are built at once: bounds what is held to this
@@ -344,8 +350,8 @@ class _Context(_Base):
         """``(name, contingency table with the labels, AUC or NaN)`` of every feature."""
         xp = self.xp
         y = self.device(self.labels(key))
-        rows_sample = self.sample(self.options["auc_rows"])
-        half = kl.cross_fit_halves(0, self.cur.n_rows, self.fold_seed(), xp=xp)
+        rows_sample = self.auc_sample() if binary else None
+        half = kl.cross_fit_halves(self.row_hash, self.fold_seed(), xp=xp)
         rows = []
         for j in self.features(self.cur, "numeric"):
             name = self.cur.numeric_names[j]

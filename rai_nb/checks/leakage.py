@@ -101,18 +101,20 @@ def categorical_auc(fit, evaluate) -> float:
     return auc_from_counts(table[:, 1], table[:, 0])
 
 
-def cross_fit_halves(start: int, stop: int, seed: int, *, xp=None):
-    """The fold (0/1, int64) of rows ``start..stop-1``: a hash of the row's position and ``seed``.
+def cross_fit_halves(hashes, seed: int, *, xp=None):
+    """The fold (0/1, int64) of each row: a mix of its content hash (uint64) and ``seed``.
 
-    Each row's fold depends on its own position only, so the rows of a partition get the same
-    folds as in the whole frame without a frame-wide permutation.
+    A row's fold follows its contents alone, so shuffled rows, another index or the rows of a
+    partition get the folds they get in the whole frame. Copies of a row share a fold, as a
+    group does in grouped cross-validation: a copy on the fitting side would hand its level's
+    label to the measured side. The halves are balanced over distinct rows, not over rows.
     """
     from .quality import row_hashes
 
-    xp = xp or np
-    positions = xp.arange(start, stop, dtype=xp.int64)
-    keys = xp.stack([positions, xp.full(stop - start, seed, dtype=xp.int64)])
-    return xp.astype(row_hashes(keys, xp=xp) & xp.asarray(1, dtype=xp.uint64), xp.int64)
+    xp = namespace(hashes, xp=xp)
+    seeds = xp.full((1, hashes.shape[0]), seed, dtype=xp.int64)
+    return xp.astype(row_hashes(seeds, state=hashes, xp=xp) & xp.asarray(1, dtype=xp.uint64),
+                     xp.int64)
 
 
 def cross_fitted_auc(codes, labels, half, *, n_levels: int, xp=None) -> float:

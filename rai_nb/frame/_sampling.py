@@ -48,8 +48,30 @@ def substream(seed: int, stream: int) -> int:
 
 
 def frame_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """uint64 hash of each row's values (index and column order of rows left out)."""
+    """uint64 hash of each row's values (index and column names left out).
+
+    pandas cannot hash cells holding lists, dicts or arrays: a column with such cells is hashed
+    by each cell's ``repr`` (a Python call per cell, paid only by such columns). Rows whose
+    cells print alike count as one content, which holds for lists and dicts of scalars, not for
+    a ``repr`` that abbreviates (large arrays) or follows insertion order (dicts).
+    """
+    try:
+        return _hashed(frame)
+    except (TypeError, ValueError):  # unhashable cells (TypeError; ValueError for sequences)
+        return _hashed(pd.DataFrame({i: _hashable(frame.iloc[:, i])
+                                     for i in range(frame.shape[1])}, index=frame.index))
+
+
+def _hashed(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64)
+
+
+def _hashable(column: pd.Series) -> pd.Series:
+    try:
+        pd.util.hash_pandas_object(column, index=False)
+    except (TypeError, ValueError):
+        return column.map(repr)
+    return column
 
 
 def count_hashes(hashes: np.ndarray, n_buckets: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -135,6 +157,36 @@ def sample_positions(hashes: np.ndarray, k: int, seed: int) -> np.ndarray:
     chosen = merge([bottom_k(count_hashes(hashes), k, seed)], k)
     positions = first_copies(hashes, chosen)
     return arrange(chosen, positions, hashes[positions])
+
+
+def partitioned_sample(parts: list, hashes_of, offsets, k: int, seed: int) -> np.ndarray:
+    """:func:`sample_positions` of a frame held in Dask partitions, without moving its rows.
+
+    ``parts`` are the partitions (``to_delayed()``), ``hashes_of(part)`` a partition's row
+    hashes and ``offsets`` each partition's first position. Hashes are counted per partition
+    and sampled per hash bucket; each partition then finds its copies of the chosen hashes.
+    """
+    import dask
+
+    n_buckets = max(1, len(parts))
+    counted = [dask.delayed(_counted, pure=True)(p, hashes_of, n_buckets) for p in parts]
+    samples = [dask.delayed(bottom_k, pure=True)([c[b] for c in counted], k, seed)
+               for b in range(n_buckets)]
+    chosen = dask.compute(dask.delayed(merge, pure=True)(samples, k))[0]
+    found = dask.compute([dask.delayed(_copies, pure=True)(p, hashes_of, chosen)
+                          for p in parts])[0]
+    positions = np.concatenate([rows + start for (rows, _), start in zip(found, offsets)])
+    return arrange(chosen, positions, np.concatenate([h for _, h in found]))
+
+
+def _counted(part, hashes_of, n_buckets: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    return count_hashes(hashes_of(part), n_buckets)
+
+
+def _copies(part, hashes_of, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hashes = hashes_of(part)
+    rows = first_copies(hashes, chosen)
+    return rows, hashes[rows]
 
 
 def canonical_order(hashes: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -78,6 +78,8 @@ def test_outliers_equal_brute_force(values):
     mad = np.median(np.abs(values - median))
     z = 0.6745 * (values - median) / mad if mad > 0 else np.zeros_like(values)
     assert found.robust_z == np.sum(np.abs(z) > 3.5)
+    assert found.quartiles == (q1, median, q3)
+    assert (found.low, found.high) == (values.min(), values.max())
 
 
 @settings(max_examples=150, deadline=None)
@@ -97,6 +99,47 @@ def test_outliers_with_infinities_equal_brute_force(values):
     deviation = np.abs(values - median)
     expected = np.sum(0.6745 * deviation / mad > 3.5) if mad > 0 else 0
     assert found.robust_z == expected
+    finite = values[np.isfinite(values)]
+    ends = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
+    np.testing.assert_array_equal((found.low, found.high), ends)
+
+
+@pytest.mark.parametrize("distinct,fences,reason", [
+    (16, (4.5, 16.5), "16 distinct values"),  # Adult's education_num: ordinal
+    (2, (0.0, 0.0), "2 distinct values"),
+    (123, (0.0, 0.0), "fences collapse to 0–0"),  # Adult's capital_gain: zero-inflated
+    (40, (2.0, 2.0), "fences collapse to 2–2"),
+    (96, (32.5, 52.5), ""),
+])
+def test_outlier_skip_names_ordinal_and_collapsed_columns(distinct, fences, reason):
+    got = kq.outlier_skip(distinct, *fences)
+    assert got.startswith(reason) and bool(got) == bool(reason)
+
+
+def offset_of(values):
+    found = kq.outliers(np.sort(np.asarray(values, dtype=np.float64)))
+    return kq.spread_offset(found.low, found.quartiles, found.high)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(20, 5000), st.integers(-10**6, 10**6))
+def test_running_index_spreads_evenly(n, start):
+    assert offset_of(np.arange(start, start + n)) <= 1 / n
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ids_spread_evenly_and_amounts_do_not(seed):
+    """A random subset of an index (a split of an id column) and random ids pass as identifiers;
+    skewed and bell-shaped amounts do not. The offset equals one computed with numpy."""
+    rng = np.random.default_rng(seed)
+    assert offset_of(rng.choice(10_000, size=500, replace=False)) <= kq.MAX_ID_SPREAD_OFFSET
+    assert offset_of(rng.integers(0, 2**40, size=500)) <= kq.MAX_ID_SPREAD_OFFSET
+    for amount in (np.rint(rng.lognormal(8, 1, size=500)), np.rint(rng.normal(1e5, 1e4, 500))):
+        quartiles, width = np.percentile(amount, [25, 50, 75]), np.ptp(amount)
+        even = amount.min() + width * np.array([0.25, 0.5, 0.75])
+        offset = offset_of(amount)
+        assert offset == pytest.approx(np.abs(quartiles - even).max() / width, rel=1e-12)
+        assert offset > kq.MAX_ID_SPREAD_OFFSET
 
 
 @settings(max_examples=150, deadline=None)

@@ -274,6 +274,57 @@ def test_small_samples_use_tests_and_methods_can_be_chosen(compas):
     assert chosen.loc["age", "method"] == "psi" and chosen.loc["age", "drifted"]
 
 
+@pytest.fixture(scope="module")
+def compas_full():
+    return rai_nb.load_compas()
+
+
+def test_amounts_are_not_identifiers_but_indexes_and_codes_are(adult):
+    """fnlwgt (a census weight) is 98 % distinct in 1,000 rows yet not id-like; a running index,
+    a shuffled split of one and string codes ("c123") are; floats never are."""
+    _, cur = adult
+    rows = cur.iloc[:1000]
+    shuffled = np.random.default_rng(0).permutation(5000)[:1000]
+    data = rows.assign(row_id=np.arange(1000), split_id=shuffled,
+                       code=[f"c{i}" for i in shuffled], amount=rows["fnlwgt"] * 1.01)
+    result = run(data, target="income", checks=["id_like"])
+    table = result.details["id_like"]
+    assert table.loc["fnlwgt", "distinct_share"] >= THRESHOLDS["id_distinct_share"][0]
+    assert table.loc["fnlwgt", "severity"] == "pass"
+    assert table.loc["fnlwgt", "skipped"].startswith("integer values cluster")
+    assert "amount" not in table.index  # a float column is a measurement
+    assert set(result.checks.loc["id_like", "columns"]) == {"row_id", "split_id", "code"}
+
+
+def test_compas_id_is_an_identifier(compas_full):
+    result = run(compas_full, checks=["id_like"])
+    assert result.checks.loc["id_like", "columns"] == ("id",)
+
+
+def test_ordinal_and_zero_inflated_columns_are_not_outliers(compas_full):
+    """Adult's education_num (16 levels) and capital_gain (over 90 % zeros, fences 0–0), and
+    COMPAS's juvenile counts (10 values) and day offsets (fences −1–−1, 1–1) are skipped, with
+    the reason in the details; continuous columns keep Tukey's counts."""
+    adult = rai_nb.load_adult()
+    table = run(adult, target="income", checks=["outliers"]).details["outliers"]
+    assert table.loc["education_num", "skipped"].startswith("16 distinct values")
+    assert table.loc["capital_gain", "skipped"].startswith("fences collapse to 0–0")
+    skipped = table[table["skipped"] != ""]
+    assert skipped[["iqr_outliers", "iqr_share"]].isna().all().all()
+    assert (skipped["severity"] == "pass").all()
+    values = adult["fnlwgt"].to_numpy(np.float64)
+    q1, q3 = np.percentile(values, [25, 75])
+    outside = (values < q1 - 1.5 * (q3 - q1)) | (values > q3 + 1.5 * (q3 - q1))
+    assert table.loc["fnlwgt", "iqr_outliers"] == outside.sum()
+    compas = run(compas_full, checks=["outliers"])
+    table = compas.details["outliers"]
+    for name in ("juv_fel_count", "juv_misd_count", "days_b_screening_arrest",
+                 "c_days_from_compas"):
+        assert table.loc[name, "skipped"], name
+    flagged = set(compas.checks.loc["outliers", "columns"])
+    assert flagged and not flagged & set(table.index[table["skipped"] != ""])
+
+
 def test_thresholds_and_selection(adult):
     _, cur = adult
     strict = run(cur, target="income", checks="missing_values",

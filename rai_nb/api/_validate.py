@@ -173,9 +173,13 @@ def validate(
     - ``duplicate_share`` and ``conflict_share`` 1 % / 5 % of rows (a few duplicates occur
       naturally in census-like data, e.g. 24 of Adult's 32,561 rows).
     - ``near_constant_share`` 0.99 top-value share; ``id_distinct_share`` 0.95 distinct values
-      in an integer or categorical column of at least 20 values; ``outlier_share`` 5 % of values
-      beyond Tukey's 1.5 × IQR fences (the modified z-score > 3.5 of Iglewicz and Hoaglin is
-      reported beside it). These only warn.
+      in a categorical column, or in an integer column whose quartiles lie within 10 % of its
+      range of an even spread (sequential or random ids; a nearly distinct amount such as
+      Adult's ``fnlwgt`` clusters and is not an identifier), of at least 20 values;
+      ``outlier_share`` 5 % of values beyond Tukey's 1.5 × IQR fences (the modified z-score >
+      3.5 of Iglewicz and Hoaglin is reported beside it), not applied to columns of at most 20
+      distinct values (ordinal or codes) or whose fences collapse to one value (zero-inflated);
+      the details' ``skipped`` column says why. These only warn.
     - ``minority_share`` below 5 % / 1 % of rows; ``disparate_impact`` a group's positive-label
       rate below 0.8 × the highest group's (the four-fifths rule); Clarify's CI and DPL per group
       are in the details.

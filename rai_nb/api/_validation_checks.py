@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -158,27 +160,60 @@ def _constant_columns(ctx) -> Check:
 
 
 def _id_like(ctx) -> Check:
-    """Integer and categorical columns whose values are (almost) all distinct."""
+    """String and integer columns whose values are (almost) all distinct and carry no order.
+
+    An integer column counts only when its values also spread evenly over their range
+    (:func:`checks.quality.spread_offset`), as sequentially issued or random ids do; nearly
+    distinct integers that cluster are amounts (a credit amount, a census weight). Floats are
+    measurements, never identifiers.
+    """
     frame = _profiles(ctx)
     kinds = {n: s.dtype for n, s in ctx.cur.schema.items()}
+    integers = {n: j for j, n in enumerate(ctx.cur.numeric_names)
+                if kinds[n].lower().lstrip("u").startswith("int")}
     eligible = [n for n in frame.index if n not in ctx.roles and
-                (n in ctx.cur.categorical_names or kinds[n].lower().lstrip("u").startswith("int"))]
+                (n in ctx.cur.categorical_names or n in integers)]
     frame = frame.loc[eligible]
-    frame = frame.assign(distinct_share=frame["distinct"] / frame["values"])
     frame = frame[frame["values"] >= _MIN_ID_VALUES]
-    return _graded("id_like", frame, {"distinct_share": "id_distinct_share"}, ctx.thresholds,
-                   what="looks like an identifier (nearly every value distinct)")
+    offsets = [_spread_offset(ctx, integers[n]) if n in integers else np.nan for n in frame.index]
+    skipped = ["" if not offset > kq.MAX_ID_SPREAD_OFFSET else
+               f"integer values cluster (quartiles {offset:.0%} of the range from an even "
+               f"spread, over {kq.MAX_ID_SPREAD_OFFSET:.0%}): an amount or count, not an identifier"
+               for offset in offsets]
+    frame = frame.assign(distinct_share=frame["distinct"] / frame["values"],
+                         spread_offset=offsets, skipped=skipped)
+    return _graded_unless_skipped("id_like", frame, "distinct_share", "id_distinct_share", ctx,
+                                  what="looks like an identifier (nearly every value distinct)")
+
+
+def _spread_offset(ctx, j: int) -> float:
+    found = ctx.outlier_counts(j)
+    return kq.spread_offset(found.low, found.quartiles, found.high)
 
 
 def _outliers(ctx) -> Check:
+    """Values beyond Tukey's fences, except in ordinal/low-cardinality columns and where the
+    fences collapse (:func:`checks.quality.outlier_skip` says why, in column ``skipped``)."""
+    profiles = dict(zip(ctx.cur.numeric_names, ctx.numeric_profiles()))
     rows = []
     for j, (name, n) in enumerate(zip(ctx.cur.numeric_names, ctx.cur_n_values)):
         if n < 2 or name in ctx.roles:
             continue
         found = ctx.outlier_counts(j)
-        rows.append((name, found.iqr, found.iqr / n, found.robust_z, found.robust_z / n,
-                     found.lower_fence, found.upper_fence))
+        skip = kq.outlier_skip(profiles[name].n_distinct, found.lower_fence, found.upper_fence)
+        counts = (np.nan,) * 4 if skip else (found.iqr, found.iqr / n, found.robust_z,
+                                             found.robust_z / n)
+        rows.append((name, *counts, found.lower_fence, found.upper_fence, skip))
     frame = pd.DataFrame(rows, columns=["column", "iqr_outliers", "iqr_share", "robust_z_outliers",
-                                        "robust_z_share", "lower_fence", "upper_fence"])
-    return _graded("outliers", frame.set_index("column"), {"iqr_share": "outlier_share"},
-                   ctx.thresholds, what="has many values beyond Tukey's fences (1.5 × IQR)")
+                                        "robust_z_share", "lower_fence", "upper_fence", "skipped"])
+    return _graded_unless_skipped("outliers", frame.set_index("column"), "iqr_share",
+                                  "outlier_share", ctx,
+                                  what="has many values beyond Tukey's fences (1.5 × IQR)")
+
+
+def _graded_unless_skipped(name, frame: pd.DataFrame, column: str, key: str, ctx, *,
+                           what: str) -> Check:
+    """``_graded`` on ``frame[column]``, the rows with a ``skipped`` reason always passing."""
+    graded = frame.assign(_graded=frame[column].where(frame["skipped"] == ""))
+    check = _graded(name, graded, {"_graded": key}, ctx.thresholds, what=what)
+    return replace(check, details=check.details.drop(columns="_graded"))

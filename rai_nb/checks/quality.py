@@ -18,6 +18,12 @@ from .drift import quantile
 IQR_FACTOR = 1.5
 #: Iglewicz and Hoaglin's (1993) cut-off for the modified z-score 0.6745·(x − median) / MAD.
 ROBUST_Z = 3.5
+#: Numeric columns with at most this many distinct values are codes or ordinal scales (a 1–5
+#: rating, years of schooling): Tukey's fences, made for a continuous scale, are not applied.
+MAX_ORDINAL_VALUES = 20
+#: Largest gap, as a share of the range, between an integer column's quartiles and those of an
+#: even spread over its range for the column to pass as an identifier (see ``spread_offset``).
+MAX_ID_SPREAD_OFFSET = 0.1
 
 _GOLDEN = 0x9E3779B97F4A7C15
 _MIX1 = 0xBF58476D1CE4E5B9
@@ -35,12 +41,16 @@ class ValueProfile:
 
 @dataclass(frozen=True)
 class OutlierCounts:
-    """Values outside Tukey's fences and values with a modified z-score above the cut-off."""
+    """Values outside Tukey's fences and values with a modified z-score above the cut-off, and
+    the order statistics behind them: the smallest and largest finite value and the quartiles."""
 
     iqr: int
     robust_z: int
     lower_fence: float
     upper_fence: float
+    low: float
+    quartiles: tuple[float, float, float]
+    high: float
 
 
 def missing_by_group(missing, group_codes=None, *, n_groups: int = 1, xp=None) -> np.ndarray:
@@ -162,7 +172,50 @@ def outliers(sorted_values, *, iqr_factor: float = IQR_FACTOR, robust_z: float =
     fences = outlier_fences(q1, median, q3, mad, iqr_factor=iqr_factor, robust_z=robust_z)
     n_iqr = count_outside(sorted_values, *fences[0], xp)
     n_z = count_outside(sorted_values, *fences[1], xp) if fences[1] is not None else 0
-    return OutlierCounts(n_iqr, n_z, float(fences[0][0]), float(fences[0][1]))
+    low, high = _finite_ends(sorted_values, xp)
+    return OutlierCounts(n_iqr, n_z, float(fences[0][0]), float(fences[0][1]), low,
+                         (float(q1), float(median), float(q3)), high)
+
+
+def _finite_ends(sorted_values, xp) -> tuple[float, float]:
+    """Smallest and largest finite value of a sorted sample (NaN when there is none)."""
+    bounds = to_device(np.array([-np.inf, np.inf]), xp)
+    first = int(to_host(xp.searchsorted(sorted_values, bounds[:1], side="right"))[0])
+    end = int(to_host(xp.searchsorted(sorted_values, bounds[1:], side="left"))[0])
+    if first >= end:
+        return np.nan, np.nan
+    return float(to_host(sorted_values[first])), float(to_host(sorted_values[end - 1]))
+
+
+def outlier_skip(n_distinct: int, lower_fence: float, upper_fence: float) -> str:
+    """Why Tukey's fences are not applied to a column, or ``""`` when they are.
+
+    Columns of at most :data:`MAX_ORDINAL_VALUES` distinct values are ordinal or codes; fences
+    that collapse to one value (the middle half of the values all equal, as zero-inflated
+    amounts have) would call every other value an outlier.
+    """
+    if n_distinct <= MAX_ORDINAL_VALUES:
+        return (f"{n_distinct} distinct values (at most {MAX_ORDINAL_VALUES}): ordinal or a code, "
+                "not a continuous scale")
+    if lower_fence == upper_fence:
+        return (f"fences collapse to {lower_fence:g}–{upper_fence:g}: the middle half of the "
+                f"values all equal {lower_fence:g}")
+    return ""
+
+
+def spread_offset(low: float, quartiles, high: float) -> float:
+    """Largest gap between the quartiles and those of an even spread over ``[low, high]``, as a
+    share of ``high − low`` (NaN when the range is empty or not finite).
+
+    Identifiers issued in sequence (a running index, a subset of one, or random ids) spread
+    evenly over their range, so the gap is near 0; amounts and counts cluster (skewed or
+    bell-shaped), and their quartiles sit far from the even spread's.
+    """
+    width = high - low
+    if not (np.isfinite(width) and width > 0):
+        return np.nan
+    even = low + width * np.array([0.25, 0.5, 0.75])
+    return float(np.max(np.abs(np.asarray(quartiles) - even)) / width)
 
 
 def outlier_fences(q1: float, median: float, q3: float, mad: float, *,

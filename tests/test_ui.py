@@ -404,7 +404,7 @@ def test_selecting_a_slice_summarises_its_rows(slice_result, compas):
     row = slice_result.top.iloc[1]
     rows = compas[_independent_mask(compas, row["predicates"])]
     summary = panel.summary.value
-    assert f"size {int(row['size']):,} rows" in summary
+    assert f"{int(row['rows']):,} rows, mean" in summary
     assert f"mean error {row['mean_loss']:.4f}" in summary
     assert f"{len(rows):,} rows match" in summary
     numeric, common = (frame(t) for t in tables(summary))

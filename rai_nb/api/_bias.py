@@ -165,11 +165,6 @@ class BiasCounts:
     rows: np.ndarray
     tensor: np.ndarray | None
     histograms: np.ndarray | None
-    sums: np.ndarray | None
-    distribution: object | None
-    gaps: tuple | None
-    replicate_sums: np.ndarray | None
-    replicate_gaps: tuple | None
     facets: tuple
     cuts: tuple
     groups: EncodedColumn
@@ -180,6 +175,11 @@ class BiasCounts:
     predicted: bool
     weighted: bool
     shift: float = 0.0
+    sums: np.ndarray | None = None
+    distribution: object | None = None
+    gaps: tuple | None = None
+    replicate_sums: np.ndarray | None = None
+    replicate_gaps: tuple | None = None
 
 
 def bias_counts(inputs, *, label_threshold=None, n_boot: int = 0, seed: int = 0,
@@ -225,9 +225,7 @@ def bias_counts(inputs, *, label_threshold=None, n_boot: int = 0, seed: int = 0,
         group_variable=inputs.group_variable, target=inputs.target.name,
         positive_label=inputs.target.positive_label, classes=inputs.target.classes,
         predicted=inputs.y_pred is not None, weighted=inputs.weights is not None,
-        shift=float(shift or 0.0), **{"sums": None, "distribution": None, "gaps": None,
-                                      "replicate_sums": None, "replicate_gaps": None,
-                                      **regression_parts})
+        shift=float(shift or 0.0), **regression_parts)
 
 
 def _regression_parts(inputs, *, n_boot, seed, offset, shift) -> dict:

@@ -16,20 +16,35 @@ import math
 import numba as nb
 import numpy as np
 
+from ._regression_cpu import _GOLDEN, _S11, _UNIT, _mix
+
 _TASK = 64  # groups (or facets) per parallel task
 _NAN = np.nan
 
 
-@nb.njit(cache=True, nogil=True)
-def count_draws(rows, offsets, group_of_row, cell, out):
-    """``out[b, g, cell]`` += how many of replicate b's drawn ``rows[offsets[b]:offsets[b+1]]``
-    belong to group g."""
-    for b in range(len(offsets) - 1):
-        for i in range(offsets[b], offsets[b + 1]):
-            out[b, group_of_row[rows[i]], cell] += 1
+@nb.njit(parallel=True, error_model="numpy", cache=True)
+def draw_block(drawn, first_draw, keys, cell_start, group_of_row, out):
+    """Replicate counts of one block of groups: ``out[b, g, c]`` rows of group g in cell c.
+
+    Replicate b draws ``drawn[b, c]`` rows of the block's cell c uniformly with replacement
+    among its ``cell_start[c + 1] − cell_start[c]`` rows, whose groups are
+    ``group_of_row[cell_start[c]:cell_start[c + 1]]``. Its j-th draw (j counted over the
+    whole replicate, from ``first_draw[b, c]`` in this cell) is the uniform of
+    ``splitmix64(keys[b] + (j + 1)·γ)``, so the counts depend only on the seed, never on the
+    threads.
+    """
+    n_boot, n_cells = drawn.shape
+    for b in nb.prange(n_boot):
+        out[b] = 0
+        for c in range(n_cells):
+            start, rows = cell_start[c], cell_start[c + 1] - cell_start[c]
+            first = first_draw[b, c]
+            for i in range(drawn[b, c]):
+                u = (_mix(keys[b] + np.uint64(first + i + 1) * _GOLDEN) >> _S11) * _UNIT
+                out[b, group_of_row[start + min(int(u * rows), rows - 1)], c] += 1
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, error_model="numpy", cache=True)
 def facet_sums(replicates, codes, out):
     """``out[b, l, c]`` += the sum of ``replicates[b, g, c]`` over the groups g with level l."""
     n_boot, n_groups, n_cells = replicates.shape
@@ -41,7 +56,7 @@ def facet_sums(replicates, codes, out):
 
 # --- order statistics ------------------------------------------------------------------------
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(error_model="numpy", cache=True, inline="always")
 def _insert(buffer, filled, x, ascending):
     """Insert ``x`` into the sorted ``buffer[:filled]``, dropping the last value when full."""
     i = filled if filled < len(buffer) else len(buffer) - 1
@@ -51,7 +66,7 @@ def _insert(buffer, filled, x, ascending):
     buffer[i] = x
 
 
-@nb.njit(cache=True)
+@nb.njit(error_model="numpy", cache=True)
 def _quantile(ascending, descending, count, q):
     """The linear-interpolation ``q`` quantile of ``count`` values, from their smallest values
     in ``ascending`` or their largest in ``descending`` (NumPy's default method, as in
@@ -69,7 +84,7 @@ def _quantile(ascending, descending, count, q):
     return low + (high - low) * fraction
 
 
-@nb.njit(cache=True)
+@nb.njit(error_model="numpy", cache=True)
 def _select(values, low_q, high_q, smallest, largest):
     """``(low, high)`` quantiles of the finite ``values``; NaN when none is finite."""
     count = 0
@@ -94,12 +109,12 @@ def _select(values, low_q, high_q, smallest, largest):
 
 # --- per-group metrics (group_metrics.GROUP_METRICS order) -----------------------------------
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(error_model="numpy", cache=True, inline="always")
 def _rate(num, den):
     return num / den if den != 0 else 0.0
 
 
-@nb.njit(cache=True)
+@nb.njit(error_model="numpy", cache=True)
 def _group_metrics(tn, fp, fn, tp, out, b):
     n = tn + fp + fn + tp
     tpr, tnr = _rate(tp, tp + fn), _rate(tn, tn + fp)
@@ -113,7 +128,7 @@ def _group_metrics(tn, fp, fn, tp, out, b):
         out[m + 1, b] = rates[m] if n > 0 else _NAN  # a group absent from a replicate
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, error_model="numpy", cache=True)
 def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest, n_largest, low,
                     high):
     """Write the ``low_q`` and ``high_q`` quantiles over replicates of every per-group metric
@@ -146,7 +161,7 @@ def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest
     return extremes
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(error_model="numpy", cache=True, inline="always")
 def _fold(extremes, v):
     """NaN-ignoring ``extremes = (min, max)`` with ``v``."""
     if not math.isnan(v):
@@ -156,19 +171,19 @@ def _fold(extremes, v):
 
 # --- Clarify metrics (clarify.clarify_names order) -------------------------------------------
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(error_model="numpy", cache=True, inline="always")
 def _divide(num, den):
     if den == 0:
         return 0.0 if num == 0 else math.copysign(math.inf, num)
     return num / den
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(error_model="numpy", cache=True, inline="always")
 def _gap(first, second):
     return 0.0 if math.isinf(first) and first == second else first - second
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(error_model="numpy", cache=True, inline="always")
 def _label_terms(a, d):
     """One label's terms of KL, JS and of the difference (0 unless both probabilities are > 0)."""
     if not (a > 0 and d > 0):
@@ -177,7 +192,7 @@ def _label_terms(a, d):
     return a * math.log(a / d), a * math.log(a / mid) + d * math.log(d / mid), a - d
 
 
-@nb.njit(cache=True)
+@nb.njit(error_model="numpy", cache=True)
 def _divergences(a0, a1, d0, d1):
     """KL, JS, LP, TVD, KS of label distributions (a0, a1) and (d0, d1)."""
     if not ((a0 > 0 and d0 > 0) or (a1 > 0 and d1 > 0)):
@@ -188,7 +203,7 @@ def _divergences(a0, a1, d0, d1):
             0.5 * (abs(diff0) + abs(diff1)), max(abs(diff0), abs(diff1)))
 
 
-@nb.njit(cache=True)
+@nb.njit(error_model="numpy", cache=True)
 def _conditional_disparity(facet, totals, b, f, positive):
     """CDD over strata, splitting by y (``positive`` = 2: CDDL) or by ŷ (1: CDDPL)."""
     weighted = sizes = 0.0
@@ -204,7 +219,7 @@ def _conditional_disparity(facet, totals, b, f, positive):
     return _divide(weighted, sizes)
 
 
-@nb.njit(cache=True)
+@nb.njit(error_model="numpy", cache=True)
 def _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, out):
     tn_d = fp_d = fn_d = tp_d = tn_a = fp_a = fn_a = tp_a = 0.0
     for c in range(0, totals.shape[1], 4):
@@ -250,7 +265,7 @@ def _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, out):
     out[k, b] = ge[b]
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, error_model="numpy", cache=True)
 def clarify_intervals(facet, totals, ge, predicted, stratified, low_q, high_q, n_smallest,
                       n_largest, low, high):
     """Write the ``low_q`` and ``high_q`` quantiles over replicates of every Clarify metric of

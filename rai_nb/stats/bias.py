@@ -138,14 +138,16 @@ def _resample(tensor, n_boot: int, random_state):
     """Replicate counts, drawn one block of groups at a time.
 
     A multinomial draw is split exactly in two stages: first how many of the N rows fall in each
-    (block, cell) pair, then which rows of that pair they are (uniform with replacement), so
-    only one block's counts exist at a time.
+    (block, cell) pair, then which rows of that pair they are (uniform with replacement,
+    counter-based draws of ``_bootstrap_cpu.draw_block``), so only one block's counts exist at
+    a time.
 
     Groups are the first axis of ``tensor``, cells the others. Returns the totals per cell
     ``(n_boot, cells)`` and an iterator of ``(first group, counts (n_boot, groups of the block,
     cells))``; the counts array is reused between blocks.
     """
-    from ._bootstrap_cpu import count_draws
+    from ._bootstrap_cpu import draw_block
+    from ._regression_cpu import stream_keys
 
     cells = np.asarray(tensor, dtype=np.int64)
     groups = cells.shape[0]
@@ -154,8 +156,11 @@ def _resample(tensor, n_boot: int, random_state):
     starts = np.arange(0, groups, _BLOCK)
     in_block = np.add.reduceat(cells, starts, axis=0)
     n = int(cells.sum())
-    first = rng.multinomial(n, (in_block / max(n, 1)).ravel(), size=n_boot).reshape(
-        n_boot, *in_block.shape)
+    first = rng.multinomial(n, (in_block / max(n, 1)).ravel(), size=n_boot)
+    # each replicate's draws are numbered over its (block, cell) pairs in order
+    first_draw = (np.cumsum(first, axis=1) - first).reshape(n_boot, *in_block.shape)
+    first = first.reshape(n_boot, *in_block.shape)
+    keys = stream_keys(np.uint64(rng.integers(0, 2**63)), n_boot)
 
     def blocks():
         buffer = np.empty((n_boot, min(_BLOCK, groups), cells.shape[1]), dtype=_count_type(n))
@@ -163,13 +168,10 @@ def _resample(tensor, n_boot: int, random_state):
             part = cells[start:start + _BLOCK]
             # the last block gets its own array, so the kernels always see contiguous counts
             counts = buffer if len(part) == buffer.shape[1] else np.empty_like(buffer[:, :len(part)])
-            counts[...] = 0
-            for cell in range(cells.shape[1]):
-                drawn = first[:, k, cell]
-                offsets = np.concatenate([[0], np.cumsum(drawn)])
-                rows = rng.integers(0, max(in_block[k, cell], 1), size=offsets[-1])
-                group_of_row = np.repeat(np.arange(len(part), dtype=np.int32), part[:, cell])
-                count_draws(rows, offsets, group_of_row, cell, counts)
+            group_of_row = np.repeat(np.tile(np.arange(len(part), dtype=np.int32),
+                                             part.shape[1]), part.T.ravel())
+            cell_start = np.concatenate([[0], np.cumsum(in_block[k])])
+            draw_block(first[:, k], first_draw[:, k], keys, cell_start, group_of_row, counts)
             yield start, counts
 
     return first.sum(axis=1), blocks()

@@ -187,12 +187,15 @@ def test_missing_model_features_are_named(model, compas):
 def test_audit_explains_a_model_without_an_exact_explainer_by_kernel_shap(compas):
     from sklearn.neighbors import KNeighborsClassifier
 
+    from rai_nb.api._dask_audit import sample_rows
+
     knn = KNeighborsClassifier(n_neighbors=15).fit(compas[FEATURES], compas["two_year_recid"])
     result = rai_nb.audit(knn, compas.iloc[:400], target="two_year_recid", sensitive=["race"],
                           features=FEATURES, sample=8, n_boot=0, progress=False)
     values = result.explanation.values
     assert values.shape[:2] == (8, len(FEATURES))
-    rows = compas.iloc[:400].sample(n=8, random_state=0)[FEATURES]
+    rows = sample_rows(compas.iloc[:400], 8, features=FEATURES, sensitive=["race"],
+                       random_state=0)[FEATURES]  # the content sample audit explains
     output = knn.predict_proba(rows)
     np.testing.assert_allclose(values.sum(axis=1) + result.explanation.base_values, output,
                                atol=1e-9)  # KernelSHAP's efficiency constraint

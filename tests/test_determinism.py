@@ -342,3 +342,70 @@ def test_leakage_aucs_equal_brute_force_on_the_content_sample_and_halves(adult, 
 
     expected = (fitted_on(half) + fitted_on(~half)) / 2
     assert leakage.loc["relationship", "auc"] == pytest.approx(expected, abs=1e-12)
+
+
+# --- audit's explanation sample ---------------------------------------------------------------
+
+def _explained(model, data, features, **options):
+    result = rai_nb.audit(model, data, target="two_year_recid", sensitive=["sex", "race"],
+                          features=features, n_boot=10, sample=150, progress=False, **options)
+    return result.importance, result.group_importance, np.asarray(result.explanation.values)
+
+
+@pytest.fixture(scope="module")
+def compas_audited(compas_model):
+    """2,050 COMPAS rows (50 repeated) and the audit's explanation of them."""
+    model, data, features = compas_model
+    data = pd.concat([data.iloc[:2000], data.iloc[-50:]])
+    return model, data, features, _explained(model, data, features)
+
+
+def test_audit_explanation_ignores_row_order_and_index(compas_audited):
+    model, data, features, (importance, by_group, values) = compas_audited
+    shuffled = _shuffled(data, 11)[0].reset_index(drop=True)
+    got_importance, got_by_group, got_values = _explained(model, shuffled, features)
+    pd.testing.assert_series_equal(got_importance, importance, check_exact=True)
+    pd.testing.assert_frame_equal(got_by_group, by_group, check_exact=True)
+    np.testing.assert_array_equal(got_values, values)
+    other = _explained(model, data, features, random_state=1)[0]
+    assert not np.array_equal(other.to_numpy(), importance.reindex(other.index).to_numpy())
+
+
+def test_explanation_rows_follow_contents():
+    """The sample is of whole rows over the features and sensitive columns: equal under another
+    order or index, each copy of a repeated row drawn on its own."""
+    from rai_nb.api._dask_audit import sample_rows
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.integers(0, 3, 300), "s": rng.choice(["a", "b"], 300),
+                          "other": rng.normal(size=300)})
+    options = dict(features=["x"], sensitive="s", random_state=0)
+    rows = sample_rows(frame, 40, **options)
+    moved = _shuffled(frame, 12)[0].set_index(pd.Index(np.arange(300) * 7 + 1))
+    pd.testing.assert_frame_equal(sample_rows(moved, 40, **options)[["x", "s"]].reset_index(drop=True),
+                                  rows[["x", "s"]].reset_index(drop=True))
+    assert len(rows) == 40 and rows.index.is_unique  # six contents, forty rows
+
+
+def test_audit_explanation_on_dask_equals_pandas(compas_audited):
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    model, data, features, (importance, by_group, values) = compas_audited
+    with dask.config.set(scheduler="sync"):
+        lazy = dd.from_pandas(_shuffled(data, 13)[0], npartitions=4, sort=False)
+        got_importance, got_by_group, got_values = _explained(model, lazy, features)
+    pd.testing.assert_series_equal(got_importance, importance, check_exact=True)
+    pd.testing.assert_frame_equal(got_by_group, by_group, check_exact=True)
+    np.testing.assert_array_equal(got_values, values)
+
+
+def test_frame_hashes_of_unhashable_cells_hash_their_repr():
+    frame = pd.DataFrame({"n": [1, 2, 1, 1], "tags": [[1, 2], {"k": 1}, [1, 2], [2, 1]],
+                          "c": ["u", "v", "u", "u"]})
+    hashes = sampling.frame_hashes(frame)
+    assert hashes[0] == hashes[2] and len(set(hashes[[0, 1, 3]].tolist())) == 3
+    printed = frame.assign(tags=frame["tags"].map(repr))
+    np.testing.assert_array_equal(hashes, sampling.frame_hashes(printed))
+    np.testing.assert_array_equal(sampling.frame_hashes(printed),
+                                  pd.util.hash_pandas_object(printed, index=False).to_numpy())

@@ -130,8 +130,8 @@ def audit(
         if explain:
             # KernelSHAP calls the model (coalitions × background) times per row: explain fewer.
             n = min(min(sample, 50) if uses_kernel(model) else sample, n_rows)
-            rows = (sample_rows(data, lengths, n, random_state=random_state) if lazy
-                    else data.sample(n=n, random_state=random_state))
+            rows = sample_rows(data, n, features=features, sensitive=sensitive,
+                               random_state=random_state, lengths=lengths if lazy else None)
             explained = _explain(model, rows, features, sensitive)
         bar.update()
         names = [sensitive] if isinstance(sensitive, str) else list(sensitive)

@@ -3,15 +3,18 @@
 The model is called once per partition (``model.predict`` and ``predict_proba`` on that
 partition's feature columns) and its outputs are persisted where Dask keeps data; every
 later pass (fairness, slices) joins them back to the partition they came from. The rows
-explained are the rows ``pandas.DataFrame.sample`` would pick from the same frame in memory.
+explained are the content sample (:func:`sample_rows`) the same frame in memory gives.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..errors import EMPTY_DATA, RaiError
+from ..frame import _sampling as sampling
 from ..frame import column_values
 from ._model import predict, prediction_errors
 
@@ -63,17 +66,39 @@ def has_score(data_with_predictions) -> bool:
     return bool(data_with_predictions[SCORE].head(1, npartitions=-1).notna().all())
 
 
-def sample_rows(data, lengths, n: int, *, random_state) -> pd.DataFrame:
-    """The ``n`` rows (in order) that ``pandas.DataFrame.sample(n, random_state=…)`` draws."""
+def sample_rows(data, n: int, *, features, sensitive, random_state,
+                lengths=None) -> pd.DataFrame:
+    """The ``n`` rows to explain, as pandas: a seeded sample by the rows' contents.
+
+    The contents are what the explanation reads: the model's ``features`` and the
+    ``sensitive`` columns. Rows equal in them are interchangeable, so the sample
+    (:mod:`rai_nb.frame._sampling`, each copy of a repeated row kept or dropped on its own)
+    follows ``random_state`` and the rows, never their order or index. A Dask ``data`` with its
+    partitions' ``lengths`` gives the rows the same frame in memory gives, in the same order.
+    """
+    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    columns = list(dict.fromkeys([*features, *(c for c in names if c in data.columns)]))
+    seed = sampling.seed_of(random_state)
+    if lengths is None:
+        return data.iloc[sampling.sample_positions(sampling.frame_hashes(data[columns]), n, seed)]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    positions = sampling.partitioned_sample(data.to_delayed(), partial(_hashes, columns), offsets,
+                                            n, seed)
+    return _fetch(data, offsets, positions)
+
+
+def _hashes(columns: list, part: pd.DataFrame) -> np.ndarray:
+    return sampling.frame_hashes(part[columns])
+
+
+def _fetch(data, offsets: np.ndarray, positions: np.ndarray) -> pd.DataFrame:
+    """Rows at global ``positions`` of a Dask frame, as pandas in the order of ``positions``."""
     import dask
 
-    positions = pd.RangeIndex(sum(lengths)).to_series().sample(n=n, random_state=random_state)
-    positions = positions.to_numpy()
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    picks = []
-    for part, start, length in zip(data.to_delayed(), starts, lengths):
-        local = np.sort(positions[(positions >= start) & (positions < start + length)]) - start
-        if len(local):
-            picks.append(dask.delayed(lambda frame, rows: frame.iloc[rows])(part, local))
+    ordered = np.sort(positions)
+    cut = np.searchsorted(ordered, offsets)
+    picks = [dask.delayed(lambda frame, rows: frame.iloc[rows])(part, ordered[a:b] - start)
+             for part, a, b, start in zip(data.to_delayed(), cut[:-1], cut[1:], offsets)
+             if b > a]
     rows = pd.concat(dask.compute(picks)[0])
-    return rows.iloc[np.searchsorted(np.sort(positions), positions)]
+    return rows.iloc[np.searchsorted(ordered, positions)]

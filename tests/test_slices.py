@@ -91,6 +91,33 @@ def test_statistics_match_scipy_on_the_slice_rows(adult):
     np.testing.assert_array_equal(result.top["significant"], bh)
 
 
+@pytest.mark.parametrize("fdr,name,q", [("alpha_investing", "α-investing", 0.01),
+                                        ("benjamini_hochberg", "Benjamini–Hochberg", 0.05)])
+def test_significant_slices_have_p_below_the_stated_level(adult, fdr, name, q):
+    """On Adult, a slice is significant exactly when p ≤ its level_used, the level is the one
+    the rule prescribes (recomputed here by hand), and the table says which rule at which level.
+    Small slices of 1,000 rows (alpha=1 ranks by loss alone) give p-values on both sides."""
+    result = rai_nb.slices(adult.iloc[:1000], target="income", prediction="prediction", k=10,
+                           max_l=2, min_sup=5, alpha=1.0, fdr=fdr, significance=q)
+    top = result.top
+    p, level = top["p_value"].to_numpy(), top["level_used"].to_numpy()
+    np.testing.assert_array_equal(top["significant"], p <= level)
+    assert top["significant"].any() and not top["significant"].all()
+    if fdr == "benjamini_hochberg":
+        expected = scipy.stats.false_discovery_control(p) <= q
+        np.testing.assert_array_equal(top["significant"], expected)
+        np.testing.assert_allclose(level, q * expected.sum() / len(p))
+    else:
+        run = int(np.argmin(top["significant"]))  # the first acceptance spends the wealth
+        wealth = q * np.arange(1, run + 2)
+        np.testing.assert_allclose(level[:run + 1], wealth / (1 + wealth))
+        assert np.isnan(level[run + 1:]).all() and not top["significant"][run:].any()
+    section = result.sections()[0]
+    assert f"{name} at {q}" in section.text and "p_value ≤ level_used" in section.text
+    assert name in section.notes["significant"] and "level_used" in section.table.columns
+    assert f"{name} at {q}" in result.to_markdown()
+
+
 def test_model_losses_match_sklearn(adult):
     features = adult.drop(columns=["income", "prediction"])
     numeric = features.select_dtypes("number")

@@ -16,7 +16,9 @@ from rai_nb.backend import to_device, to_host
 from rai_nb.stats import slice_counts
 from rai_nb.stats.significance import (
     alpha_investing,
+    alpha_investing_levels,
     benjamini_hochberg,
+    benjamini_hochberg_levels,
     effect_size,
     mean_variance,
     welch_test,
@@ -203,29 +205,53 @@ def test_benjamini_hochberg_matches_scipy(p, level):
     np.testing.assert_array_equal(benjamini_hochberg(p, level), expected)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.floats(0, 1), st.just(np.nan)), min_size=0, max_size=30),
+       st.sampled_from([0.01, 0.05, 0.2]))
+def test_benjamini_hochberg_cutoff_is_scipys(p, level):
+    """Rejected exactly at or below the cutoff, which is q·k/m with k the number rejected."""
+    p = np.array(p, dtype=np.float64)
+    tested = ~np.isnan(p)
+    levels = benjamini_hochberg_levels(p, level)
+    assert np.isnan(levels[~tested]).all()
+    if tested.any():
+        expected = scipy.stats.false_discovery_control(p[tested], method="bh") <= level
+        np.testing.assert_array_equal(p[tested] <= levels[tested], expected)
+        np.testing.assert_array_equal(benjamini_hochberg(p, level)[tested], expected)
+        np.testing.assert_allclose(levels[tested], level * expected.sum() / tested.sum())
+
+
 def reference_alpha_investing(p_values, level):
-    """Foster & Stine's α-investing with the all-in bet, written as the sequential rule."""
-    wealth, out = level, []
+    """Foster & Stine's α-investing with the all-in bet, written as the sequential rule: the
+    rejections and the level of each test (NaN once no wealth is left)."""
+    wealth, out, bets = level, [], []
     for p in p_values:
         bet = wealth / (1 + wealth)
+        bets.append(bet if wealth > 1e-12 else np.nan)
         if wealth > 1e-12 and p <= bet:
             out.append(True)
             wealth += level
         else:
             out.append(False)
             wealth = max(wealth - bet / (1 - bet), 0.0)
-    return out
+    return out, bets
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.floats(0, 0.3), min_size=0, max_size=20), st.sampled_from([0.05, 0.1]))
 def test_alpha_investing_matches_sequential_rule(p, level):
-    assert alpha_investing(np.array(p), level).tolist() == reference_alpha_investing(p, level)
+    rejected, bets = reference_alpha_investing(p, level)
+    assert alpha_investing(np.array(p), level).tolist() == rejected
+    levels = alpha_investing_levels(np.array(p), level)
+    np.testing.assert_allclose(levels, bets, rtol=1e-12)
+    np.testing.assert_array_equal(np.array(p) <= levels, rejected)
 
 
 def test_alpha_investing_worked_example():
     # wealth 0.05 -> test at 0.0476 (reject), wealth 0.10 -> 0.0909 (reject), 0.15 -> 0.1304 (accept)
     assert alpha_investing([0.01, 0.09, 0.2, 0.0], 0.05).tolist() == [True, True, False, False]
+    np.testing.assert_allclose(alpha_investing_levels([0.01, 0.09, 0.2, 0.0], 0.05),
+                               [0.05 / 1.05, 0.1 / 1.1, 0.15 / 1.15, np.nan])
 
 
 @settings(max_examples=100, deadline=None)

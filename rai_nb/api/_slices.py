@@ -20,7 +20,9 @@ from ..frame._task import check_task, infer_task, regression_values
 from ..results import SliceResult
 from ..stats.significance import (
     alpha_investing,
+    alpha_investing_levels,
     benjamini_hochberg,
+    benjamini_hochberg_levels,
     effect_size,
     mean_variance,
     welch_test,
@@ -37,7 +39,10 @@ _RATES = {
 #: Per-row losses of a regression: squared and absolute error of the prediction.
 _REGRESSION_LOSSES = {"squared_error": np.square, "absolute_error": np.abs}
 LOSSES = ("error", "log_loss", *_RATES, *_REGRESSION_LOSSES)
-FDR = ("alpha_investing", "benjamini_hochberg")
+#: False-discovery rules: the rejections and the level each slice's p-value was tested at.
+_FDR_RULES = {"alpha_investing": (alpha_investing, alpha_investing_levels),
+              "benjamini_hochberg": (benjamini_hochberg, benjamini_hochberg_levels)}
+FDR = tuple(_FDR_RULES)
 
 
 def slices(
@@ -122,7 +127,10 @@ def slices(
     Returns
     -------
     SliceResult
-        ``top`` gives each slice's ``size`` (rows, or their total weight) and ``rows``.
+        ``top`` gives each slice's ``size`` (rows, or their total weight) and ``rows``, its
+        ``p_value``, the ``level_used`` it was tested at (α-investing: the wealth's share at its
+        turn, NaN once the wealth is spent; Benjamini–Hochberg: the step-up cutoff) and
+        ``significant``, which is ``p_value <= level_used``.
 
     Examples
     --------
@@ -340,7 +348,7 @@ def _top_table(search, columns, moments, rows, total, *, significance, fdr) -> p
     rest_mean, rest_variance = mean_variance(*(total - moments))
     _, _, p_value = welch_test(mean, variance, moments[0], rest_mean, rest_variance,
                                total[0] - moments[0])
-    control = alpha_investing if fdr == "alpha_investing" else benjamini_hochberg
+    control, levels = _FDR_RULES[fdr]
     predicates = [_predicates(row, columns) for row in search.slices]
     return pd.DataFrame({
         "predicates": predicates,
@@ -353,6 +361,7 @@ def _top_table(search, columns, moments, rows, total, *, significance, fdr) -> p
         "score": search.scores,
         "effect_size": effect_size(mean, variance, rest_mean, rest_variance),
         "p_value": p_value,
+        "level_used": levels(p_value, significance),
         "significant": control(p_value, significance),
     })
 

@@ -21,7 +21,13 @@ _NOTES = {
     "score": "SliceLine score α(ē_S/ē − 1) − (1−α)(n/|S| − 1)",
     "effect_size": "Slice Finder effect size φ against the other rows",
     "p_value": "one-sided Welch t-test: slice loss > rest loss",
-    "significant": "rejected after false-discovery control",
+}
+#: How each false-discovery rule is named, and what its ``level_used`` is.
+FDR_NAMES = {"alpha_investing": "α-investing", "benjamini_hochberg": "Benjamini–Hochberg"}
+_LEVEL_NOTES = {
+    "alpha_investing": "level this slice was tested at: α-wealth W/(1 + W) at its turn in score "
+                       "order (Foster & Stine 2008); – once the wealth is spent (not tested)",
+    "benjamini_hochberg": "Benjamini–Hochberg step-up cutoff q·k/m (k slices rejected of m)",
 }
 #: Notes that change when rows carry sample weights.
 _WEIGHTED_NOTES = {
@@ -45,7 +51,8 @@ class SliceResult(Result):
         being a value, a ``pandas.Interval`` of a binned numeric column, or None for missing
         values), ``slice`` (readable text), ``level``, ``size`` (rows, or their total weight
         with sample weights), ``rows``, ``mean_loss``, ``rest_loss``, ``score``,
-        ``effect_size``, ``p_value`` and ``significant``.
+        ``effect_size``, ``p_value``, ``level_used`` (the level the p-value was tested at) and
+        ``significant`` (``p_value <= level_used``).
     loss : str
         What the loss is (``error``, ``log_loss``, ``false_positive_rate`` …).
     evaluated : tuple of int
@@ -73,6 +80,11 @@ class SliceResult(Result):
     @property
     def title(self) -> str:
         return f"Problem slices by {self.loss}"
+
+    @property
+    def correction(self) -> str:
+        """The false-discovery control and its level, e.g. ``"α-investing at 0.05"``."""
+        return f"{FDR_NAMES[self.fdr]} at {self.significance:g}"
 
     def mask(self, i: int, data: pd.DataFrame | None = None) -> np.ndarray:
         """Boolean rows of slice ``i`` in ``data`` (default: the frame that was searched).
@@ -106,8 +118,8 @@ class SliceResult(Result):
         mean = "weighted mean" if weighted else "mean"
         intro = (f"{rows}, {mean} {self.loss} {self.average_loss:.4g}. SliceLine with "
                  f"alpha={self.alpha}, k={self.k}, max_l={self.max_l}, min_sup={self.min_sup}; "
-                 f"significance: one-sided Welch t-test against the other rows, {self.fdr} at "
-                 f"{self.significance}.")
+                 f"significance: one-sided Welch t-test against the other rows, "
+                 f"{self.correction}: significant when p_value ≤ level_used.")
         if self.top.empty:
             intro += " No slice scores above 0: none is worse than average enough for its size."
         hidden = ["predicates"] if weighted else ["predicates", "rows"]  # rows == size unweighted
@@ -115,7 +127,9 @@ class SliceResult(Result):
         bars = table["mean_loss"].rename(f"mean {self.loss}") if len(table) else None
         evaluated = pd.DataFrame({"candidates evaluated": list(self.evaluated)},
                                  index=pd.RangeIndex(1, len(self.evaluated) + 1, name="predicates"))
-        notes = {**_NOTES, **(_WEIGHTED_NOTES if weighted else {})}
+        notes = {**_NOTES, **(_WEIGHTED_NOTES if weighted else {}),
+                 "level_used": _LEVEL_NOTES[self.fdr],
+                 "significant": f"p_value ≤ level_used ({self.correction})"}
         return [Section("Top slices", intro, table, notes=notes, bars=bars),
                 Section("Search", "Candidate slices whose size and loss were computed, by level.",
                         evaluated)]

@@ -61,17 +61,28 @@ def welch_test(mean, variance, count, other_mean, other_variance, other_count, *
 
 
 def benjamini_hochberg(p_values, level: float) -> np.ndarray:
-    """Rejections of the Benjamini–Hochberg step-up procedure at FDR ``level``.
+    """Rejections of the Benjamini–Hochberg step-up procedure at FDR ``level``: the p-values at
+    or below :func:`benjamini_hochberg_levels`' cutoff.
 
     Missing p-values (NaN) are never rejected and do not count as tests.
     """
+    return np.asarray(p_values, dtype=np.float64) <= benjamini_hochberg_levels(p_values, level)
+
+
+def benjamini_hochberg_levels(p_values, level: float) -> np.ndarray:
+    """The step-up cutoff ``level · k / m`` beside each p-value (NaN beside a missing one).
+
+    ``m`` counts the non-missing p-values and ``k`` is the largest rank whose ordered p-value is
+    at most ``level · k / m`` (0 when there is none: the cutoff is 0 and nothing is rejected,
+    since a p-value of 0 would pass at rank 1).
+    """
     p = np.asarray(p_values, dtype=np.float64)
     tested = ~np.isnan(p)
+    m = int(tested.sum())
     ordered = np.sort(p[tested])
-    passed = np.flatnonzero(ordered <= level * np.arange(1, len(ordered) + 1) / max(len(ordered), 1))
-    if not len(passed):
-        return np.zeros(p.shape, dtype=bool)
-    return tested & (p <= ordered[passed[-1]])
+    passed = np.flatnonzero(ordered <= level * np.arange(1, m + 1) / max(m, 1))
+    k = passed[-1] + 1 if len(passed) else 0
+    return np.where(tested, level * k / max(m, 1), np.nan)
 
 
 def alpha_investing(p_values, level: float) -> np.ndarray:
@@ -87,3 +98,13 @@ def alpha_investing(p_values, level: float) -> np.ndarray:
     wealth = level * np.arange(1, len(p) + 1)
     passed = p <= wealth / (1 + wealth)
     return np.cumprod(passed).astype(bool)
+
+
+def alpha_investing_levels(p_values, level: float) -> np.ndarray:
+    """The level :func:`alpha_investing` tests each p-value at: ``W / (1 + W)`` up to and
+    including the first acceptance, NaN after it (the wealth is spent, no test is run)."""
+    p = np.asarray(p_values, dtype=np.float64)
+    wealth = level * np.arange(1, len(p) + 1)
+    tested = np.concatenate([[True], alpha_investing(p, level)[:-1]]) if len(p) else \
+        np.zeros(0, dtype=bool)
+    return np.where(tested, wealth / (1 + wealth), np.nan)

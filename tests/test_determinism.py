@@ -1,8 +1,9 @@
 """Sampled steps follow ``random_state`` and the rows' contents, never the rows' positions.
 
-The MMD drift test, the out-of-fold label-error check and the flip test must give the same
-result on shuffled rows, on a reset or renamed index, on a rerun and on Dask partitions, and a
-different one for another seed (issue #21, item 15); the statistics stay right (brute force).
+The MMD drift test, the out-of-fold label-error check, the leakage and proxy AUCs, the flip
+test and the audit's explanation must give the same result on shuffled rows, on a reset or
+renamed index, on a rerun and on Dask partitions, and a different one for another seed (issue
+#21, item 15); the statistics stay right (brute force).
 """
 
 from __future__ import annotations

@@ -151,7 +151,8 @@ def validate(
         Rows sampled for the out-of-fold model behind ``label_errors``.
     random_state : int or numpy.random.Generator, default 0
         Seed of every sample and permutation (the MMD samples, the label-error sample and its
-        folds); a Generator gives the seed it was made from. The rows sampled follow the seed
+        folds, the numeric-AUC sample and the cross-fitting halves); a Generator gives the seed
+        it was made from. The rows sampled follow the seed
         and the rows' contents, so no result depends on the order of the rows or the index.
 
     Returns
@@ -186,7 +187,8 @@ def validate(
     - ``leakage_auc`` 0.95 / 0.99 single-feature AUC, ``leakage_cramers_v`` 0.8 / 0.95
       bias-corrected Cramér's V (Bergsma 2013) with the target; numeric features enter V as
       10 quantile bins. Categorical AUC orders levels on one half of the rows and scores the
-      other (cross-fitted), so identifiers do not look like leaks.
+      other (cross-fitted), so identifiers do not look like leaks; the halves are a seeded hash
+      of each row's contents, so copies of a row stay on one side.
     - ``label_error_share`` 10 % / 30 % of rows flagged by confident learning (Northcutt et
       al. 2021) with 3-fold out-of-fold gradient-boosted trees on ``label_error_rows`` rows.
     - ``proxy_cramers_v`` 0.5 / 0.8 (0.5 is a "strong" association by Cohen's convention) and
@@ -210,8 +212,8 @@ def validate(
     statistics reduced by Dask's scheduler, and the checks finish them with the pandas path's
     code. The subsampled parts — numeric AUCs above 100,000 rows, the ``label_error_rows`` rows
     behind ``label_errors`` (its message names the sample), the ``mmd_rows`` rows per data set
-    of the MMD test — pick the rows the pandas path picks (the last two by seeded hashes of
-    the rows' contents, counted per partition), so the result equals
+    of the MMD test — pick the rows the pandas path picks (by seeded hashes of the rows'
+    contents, counted per partition), so the result equals
     ``validate(data.compute(), ...)`` up to the last bits of pooled means and standard
     deviations.
 

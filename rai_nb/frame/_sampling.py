@@ -1,8 +1,9 @@
 """Row samples and row orders that depend on a seed and on the rows' contents, never on positions.
 
 Every sampled step (the MMD test's rows, the rows and folds of the out-of-fold label-error
-model, the flip test's neighbour ties) reads rows in the order this module gives, so shuffling
-the rows or relabelling the index leaves its result unchanged.
+model, the numeric leakage and proxy AUCs' rows, the flip test's neighbour ties, the rows an
+audit explains) reads rows in the order this module gives, so shuffling the rows or relabelling
+the index leaves its result unchanged.
 
 Each row has a 64-bit hash of its contents. Copy ``j`` of a content ``h`` (``j = 0 … c − 1``
 for a content found ``c`` times) gets the key ``mix(h, j, seed)``: every row has its own

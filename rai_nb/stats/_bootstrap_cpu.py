@@ -185,11 +185,15 @@ def _gap(first, second):
 
 @nb.njit(error_model="numpy", cache=True, inline="always")
 def _label_terms(a, d):
-    """One label's terms of KL, JS and of the difference (0 unless both probabilities are > 0)."""
+    """One label's terms of KL, JS and of the difference (0 unless both probabilities are > 0).
+
+    Two logs, not three: log(a/d) = log(a/m) − log(d/m).
+    """
     if not (a > 0 and d > 0):
         return 0.0, 0.0, 0.0
     mid = (a + d) / 2
-    return a * math.log(a / d), a * math.log(a / mid) + d * math.log(d / mid), a - d
+    above, below = math.log(a / mid), math.log(d / mid)
+    return a * (above - below), a * above + d * below, a - d
 
 
 @nb.njit(error_model="numpy", cache=True)

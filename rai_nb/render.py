@@ -7,6 +7,7 @@ lives in one place.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import math
@@ -29,7 +30,8 @@ class Section:
     ``notes`` maps table column names to a one-line definition (shown on hover in HTML);
     ``bars`` is a Series of values drawn as an inline SVG bar chart, one bar per index label;
     ``marks`` maps a table column to the row positions whose cells are emphasised (e.g. the
-    best and worst group).
+    best and worst group); ``image`` is a PNG shown below the text in HTML and in the report
+    JSON (as a data URI), left out of markdown and plain text to keep them small.
     """
 
     title: str
@@ -38,6 +40,7 @@ class Section:
     notes: dict[str, str] = field(default_factory=dict)
     bars: pd.Series | None = None
     marks: dict = field(default_factory=dict)
+    image: bytes | None = None
 
 
 def format_value(value) -> str:
@@ -94,6 +97,11 @@ def table_to_dict(table: pd.DataFrame) -> dict:
     return {"index_names": index_names, "columns": json_value(list(table.columns)), "rows": rows}
 
 
+def png_uri(png: bytes) -> str:
+    """PNG bytes as a ``data:`` URI (for ``<img src>``; base64 needs no escaping)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def report_dict(kind: str, title: str, summary: dict, sections: list[Section]) -> dict:
     """The report JSON every result emits (see docs/report-schema.md)."""
     return {
@@ -108,7 +116,8 @@ def report_dict(kind: str, title: str, summary: dict, sections: list[Section]) -
              "bars": None if s.bars is None else {
                  "label": json_value(s.bars.name),
                  "labels": [format_value(k) for k in s.bars.index],
-                 "values": json_value(s.bars.to_numpy(dtype=np.float64))}}
+                 "values": json_value(s.bars.to_numpy(dtype=np.float64))},
+             "image": None if s.image is None else png_uri(s.image)}
             for s in sections
         ],
     }
@@ -131,6 +140,9 @@ def to_html(title: str, sections: list[Section]) -> str:
         parts.append(f"<h4>{html.escape(section.title)}</h4>")
         if section.text:
             parts.append(f"<p>{html.escape(section.text)}</p>")
+        if section.image is not None:
+            parts.append(f'<img src="{png_uri(section.image)}" alt="{html.escape(section.title)}" '
+                         'style="max-width:100%">')
         if section.bars is not None:
             parts.append(svg_bars(section.bars))
         if section.table is not None:

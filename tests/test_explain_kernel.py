@@ -353,3 +353,15 @@ def lambda_model():
             return np.asarray(frame, dtype=np.float64).sum(axis=1)
 
     return Sum()
+
+
+def test_default_background_does_not_depend_on_row_order(adult):
+    X, y = adult
+    X = X.iloc[:120]
+    model = LogisticRegression(max_iter=500).fit(X, y[:120])
+    order = np.random.default_rng(0).permutation(len(X))
+    first = rai_nb.explain(model, X, method="kernel", nsamples=64, progress=False)
+    shuffled = rai_nb.explain(model, X.iloc[order].reset_index(drop=True), method="kernel",
+                              nsamples=64, progress=False)
+    np.testing.assert_allclose(np.asarray(shuffled.values), np.asarray(first.values)[order],
+                               rtol=1e-9, atol=1e-12)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -49,3 +50,43 @@ def test_tutorials_are_committed_without_outputs():
     for path in TUTORIALS:
         book = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in book.cells if c.cell_type == "code"), path.name
+
+
+EXPLAIN_CELLS = [
+    "import rai_nb\n"
+    "from sklearn.ensemble import HistGradientBoostingClassifier\n"
+    "%load_ext rai_nb\n"
+    "compas = rai_nb.load_compas()\n"
+    "features = ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count']\n"
+    "model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(\n"
+    "    compas[features], compas['two_year_recid'])",
+    "%explain model compas[features][:300]",
+    "rai_nb.ui.show(_explain)",
+]
+
+
+def test_saved_explain_output_reads_without_a_kernel(tmp_path, monkeypatch):
+    """``%explain`` saved as JupyterLab saves it (no widget state), reopened and converted with
+    nbconvert: the static report shows, not a widget error or the array's repr."""
+    from nbconvert import HTMLExporter
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in EXPLAIN_CELLS])
+    NotebookClient(book, timeout=600, kernel_name="python3", store_widget_state=False).execute()
+    saved = tmp_path / "explain.ipynb"
+    nbformat.write(book, saved)
+    reopened = nbformat.read(saved, as_version=4)
+    outputs = [o for cell in reopened.cells[1:] for o in cell.outputs]
+    assert [o.output_type for o in outputs] == ["display_data", "display_data"]
+    for output in outputs:
+        assert {"text/html", "text/markdown", "text/plain", REPORT_MIME} <= set(output.data)
+        assert output.data[REPORT_MIME]["kind"] == "explanation"
+        assert len(json.dumps(output.data[REPORT_MIME])) < 120_000  # aggregates and one PNG
+    page, _ = HTMLExporter().from_notebook_node(reopened)
+    for title in ("Global importance", "Beeswarm"):
+        assert page.count(f"<h4>{title}</h4>") == 2
+    assert page.count('<td class="rai-label">priors_count</td>') == 2
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == 2
+    assert "Error displaying widget" not in page and "array([" not in page
+    assert "application/vnd.jupyter.widget-view+json" not in page
+    assert saved.stat().st_size < 400_000

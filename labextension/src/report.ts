@@ -23,6 +23,7 @@ export const ROWS_SHOWN = 20;
 /** Tab labels of an audit's parts, by report kind; other kinds use their title. */
 const PART_LABELS: { [kind: string]: string } = {
   bias: 'Fairness',
+  explanation: 'Explanations',
   slices: 'Slices',
   validation: 'Data checks',
   drift: 'Drift',
@@ -197,6 +198,9 @@ export function renderSection(section: ReportSection): HTMLElement {
   if (section.text) {
     node.appendChild(el('p', 'rai-nb-text', section.text));
   }
+  if (section.image) {
+    node.appendChild(image(section.image, section.title));
+  }
   if (section.bars) {
     node.appendChild(chartWithSwitcher(section));
   }
@@ -206,6 +210,15 @@ export function renderSection(section: ReportSection): HTMLElement {
         .node
     );
   }
+  return node;
+}
+
+/** A report's PNG (a data URI, checked by `reportProblem`), as wide as the output allows. */
+function image(src: string, alt: string): HTMLImageElement {
+  const node = el('img', 'rai-nb-image');
+  node.src = src;
+  node.alt = alt;
+  node.style.maxWidth = '100%';
   return node;
 }
 

@@ -10,6 +10,9 @@ export const REPORT_MIME = 'application/vnd.rai-nb.report+json';
 /** Most bars one chart draws; rai_nb itself never emits more than a few hundred. */
 export const MAX_BARS = 5000;
 
+/** The only images a report may carry: base64 PNG data URIs (never a URL to fetch). */
+export const PNG_URI = /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/;
+
 /** The newest report layout this extension understands. */
 export const REPORT_VERSION = 1;
 
@@ -36,6 +39,8 @@ export interface ReportSection {
   marks?: { [column: string]: number[] };
   table: ReportTable | null;
   bars: ReportBars | null;
+  /** A PNG as a `data:image/png;base64,` URI (e.g. a SHAP beeswarm); optional. */
+  image?: string | null;
 }
 
 export interface Report {
@@ -44,7 +49,7 @@ export interface Report {
   title: string;
   summary: { [key: string]: unknown };
   sections: ReportSection[];
-  /** An audit's component reports (fairness, slices, checks, model card), in tab order. */
+  /** An audit's component reports (fairness, explanations, slices, checks, model card), in tab order. */
   parts?: Report[];
 }
 
@@ -116,6 +121,14 @@ export function reportProblem(value: unknown): string | null {
       if (bars.values.length > MAX_BARS) {
         return `the chart of section "${section.title}" has ${bars.values.length} bars (at most ${MAX_BARS} are drawn)`;
       }
+    }
+    const image = section.image;
+    if (
+      image !== undefined &&
+      image !== null &&
+      !(typeof image === 'string' && PNG_URI.test(image))
+    ) {
+      return `the image of section "${section.title}" is not a PNG data URI`;
     }
     for (const field of ['notes', 'marks']) {
       const value = section[field];

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 import rai_nb
 from rai_nb import render
 from rai_nb.modelcard import ModelCard
+from rai_nb.results import ExplanationResult
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEATURES = ["age", "priors_count", "juv_fel_count", "juv_misd_count"]
@@ -37,7 +38,9 @@ def reports() -> dict[str, dict]:
     audit = rai_nb.audit(model, test, target=TARGET, sensitive=["race", "sex"], reference=train,
                          sample=200, n_boot=50, progress=False,
                          card={"name": "Recidivism <demo>", "intended_use": "Teaching only."})
+    explanation = ExplanationResult.of(rai_nb.explain(model, test[FEATURES].iloc[:200]))
     return {"bias": audit.bias.to_dict(), "slices": audit.slices.to_dict(),
+            "explanation": explanation.to_dict(),
             "validation": audit.validation.to_dict(), "model_card": audit.card.to_dict(),
             "audit": audit.to_dict(), "hostile": hostile_report(),
             "card_markdown": markdown_case(audit.card),

@@ -310,7 +310,7 @@ describe('other result types', () => {
     );
   });
 
-  it('puts the parts of an audit in tabs', () => {
+  it('puts the parts of an audit in tabs, as the live panel does', () => {
     const report = fixture('audit');
     const root = renderReport(report);
     const tabs = Array.from(
@@ -319,25 +319,107 @@ describe('other result types', () => {
     const panels = Array.from(
       root.querySelectorAll('.rai-nb-tabpanel')
     ) as HTMLElement[];
+    // rai_nb/ui/_audit.py: AuditPanel's titles, in the same order.
     expect(texts(tabs)).toEqual([
       'Overview',
       'Fairness',
+      'Explanations',
       'Slices',
       'Data checks',
       'Model card'
     ]);
-    expect(panels.map(p => p.hidden)).toEqual([false, true, true, true, true]);
-    tabs[2].click();
-    expect(panels.map(p => p.hidden)).toEqual([true, true, false, true, true]);
-    expect(tabs[2].getAttribute('aria-selected')).toBe('true');
-    expect(panels[2].querySelector('.rai-nb-title')?.textContent).toBe(
-      report.parts![1].title
+    expect(panels.map(p => p.hidden)).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+      true
+    ]);
+    tabs[3].click();
+    expect(panels.map(p => p.hidden)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      true,
+      true
+    ]);
+    expect(tabs[3].getAttribute('aria-selected')).toBe('true');
+    expect(panels[3].querySelector('.rai-nb-title')?.textContent).toBe(
+      report.parts![2].title
     );
-    expect(renderedReports.get(panels[4])?.kind).toBe('model_card');
-    const importance = section(report, 'Feature importance');
-    expect(texts(panels[0].querySelectorAll('.rai-nb-bar-value'))).toEqual(
+    expect(renderedReports.get(panels[5])?.kind).toBe('model_card');
+    expect(texts(panels[0].querySelectorAll('.rai-nb-section-title'))).toEqual([
+      'Overview'
+    ]);
+  });
+
+  it('shows the Explanations tab of an audit: importance, beeswarm, groups', () => {
+    const report = fixture('audit');
+    const part = report.parts!.find(p => p.kind === 'explanation')!;
+    const root = renderReport(report);
+    const tab = Array.from(root.querySelectorAll('.rai-nb-tab')).find(
+      t => t.textContent === 'Explanations'
+    ) as HTMLElement;
+    tab.click();
+    const panel = root.querySelector('.rai-nb-tabpanel:not([hidden])')!;
+    expect(panel.getAttribute('data-kind')).toBe('explanation');
+    expect(texts(panel.querySelectorAll('.rai-nb-section-title'))).toEqual([
+      'Global importance',
+      'Beeswarm',
+      'Attribution by group'
+    ]);
+    const groups = sectionNode(panel as HTMLElement, 'Attribution by group');
+    expect(bodyRows(groups)).toEqual(
+      section(part, 'Attribution by group').table!.rows.map(expectedRow)
+    );
+    expect(groups.querySelectorAll('td.rai-nb-mark').length).toBe(
+      Object.values(section(part, 'Attribution by group').marks!).flat().length
+    );
+    const img = panel.querySelector('img.rai-nb-image') as HTMLImageElement;
+    expect(img.getAttribute('src')).toBe(section(part, 'Beeswarm').image);
+  });
+});
+
+describe('explanation report', () => {
+  const report = fixture('explanation');
+  const root = renderReport(report);
+
+  it('shows global importance as a table and bars, and the beeswarm image', () => {
+    expect(root.dataset.kind).toBe('explanation');
+    expect(texts(root.querySelectorAll('.rai-nb-section-title'))).toEqual([
+      'Global importance',
+      'Beeswarm'
+    ]);
+    const importance = section(report, 'Global importance');
+    const node = sectionNode(root, 'Global importance');
+    expect(bodyRows(node)).toEqual(importance.table!.rows.map(expectedRow));
+    expect(texts(node.querySelectorAll('.rai-nb-bar-value'))).toEqual(
       importance.bars!.values.map(formatCell)
     );
+    const images = root.querySelectorAll('img');
+    expect(images).toHaveLength(1);
+    const src = images[0].getAttribute('src')!;
+    expect(src).toBe(section(report, 'Beeswarm').image);
+    expect(src.startsWith('data:image/png;base64,iVBORw0KGgo')).toBe(true);
+    expect(images[0].getAttribute('alt')).toBe('Beeswarm');
+  });
+
+  it('refuses an image that is not a PNG data URI', () => {
+    for (const src of [
+      'https://example.com/x.png',
+      'data:image/svg+xml;base64,PHN2Zz4=',
+      'data:image/png;base64,iVBO"onerror="x',
+      42
+    ]) {
+      const bad = fixture('explanation');
+      (section(bad, 'Beeswarm') as { image: unknown }).image = src;
+      const shown = renderReport(bad);
+      expect(shown.classList.contains('rai-nb-error')).toBe(true);
+      expect(shown.textContent).toContain('is not a PNG data URI');
+      expect(shown.querySelectorAll('img')).toHaveLength(0);
+    }
   });
 });
 

@@ -27,8 +27,11 @@ def _predictor(model):
 
 
 def _background(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataFrame, np.ndarray]:
-    if background is None:
-        rows = frame.sample(n=min(50, len(frame)), random_state=random_state)
+    if background is None:  # 50 rows chosen by content, so row order does not matter
+        from ..frame._sampling import frame_hashes, sample_positions, seed_of
+
+        positions = sample_positions(frame_hashes(frame), 50, seed_of(random_state))
+        rows = frame.iloc[positions]
         return rows.reset_index(drop=True), np.full(len(rows), 1 / len(rows))
     if isinstance(background, (int, np.integer)) and not isinstance(background, bool):
         from sklearn.cluster import KMeans

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
@@ -12,6 +13,7 @@ from .. import render
 from ..render import Section
 from ._base import Result
 from ._bias import BiasResult
+from ._explain import ExplanationResult
 from ._slices import SliceResult
 from ._validate import ValidationResult
 
@@ -47,7 +49,8 @@ class AuditResult(Result):
     group_importance : pandas.DataFrame or None
         Mean absolute SHAP value per feature (rows) for each sensitive group (columns).
     explanation : shap.Explanation or None
-        The SHAP values behind ``importance`` (for shap's plots; not part of the report).
+        The SHAP values behind ``importance`` (for shap's plots; the report holds
+        :attr:`explanation_report` instead).
     card : ModelCard or None
         The model card filled from this audit.
     sensitive_inputs : tuple
@@ -71,9 +74,18 @@ class AuditResult(Result):
     def title(self) -> str:
         return f"Audit of {self.model_name} on {self.n_rows:,} rows"
 
+    @cached_property
+    def explanation_report(self) -> ExplanationResult | None:
+        """The Explanations part: importance, the beeswarm (drawn once, on first use) and the
+        attributions by group; None without an explanation."""
+        if self.explanation is None:
+            return None
+        return ExplanationResult.of(self.explanation, self.importance, self.group_importance)
+
     def parts(self) -> list[Result]:
         """The component results that are present, in tab order."""
-        return [part for part in (self.bias, self.slices, self.validation) if part is not None]
+        return [part for part in (self.bias, self.explanation_report, self.slices,
+                                  self.validation) if part is not None]
 
     def findings(self) -> pd.DataFrame:
         """One row per headline finding: ``area``, ``severity``, ``finding`` and ``value``."""
@@ -105,16 +117,7 @@ class AuditResult(Result):
                 "warn": int((findings["severity"] == "warn").sum())}
 
     def sections(self) -> list[Section]:
-        sections = [Section("Overview", "Findings, worst first.", self.findings())]
-        if self.importance is not None:
-            sections.append(Section("Feature importance", "Mean |SHAP value| per feature.",
-                                    self.importance.to_frame("mean |SHAP|"),
-                                    bars=self.importance.rename("mean |SHAP|")))
-        if self.group_importance is not None:
-            sections.append(Section("Feature importance by group",
-                                    "Mean |SHAP value| per feature within each sensitive group.",
-                                    self.group_importance))
-        return sections
+        return [Section("Overview", "Findings, worst first.", self.findings())]
 
     def to_dict(self) -> dict:
         """The overview report, with each part's own report under ``parts``."""

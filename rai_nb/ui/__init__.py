@@ -55,10 +55,14 @@ def panel_for(result):
 
 
 def bundle(result) -> dict:
-    """One mime bundle: the panel's widget view and the result's own static renderings."""
-    static = getattr(result, "_repr_mimebundle_", None)
-    data = dict(static()) if static is not None else {"text/plain": repr(result)}
-    data[WIDGET_MIME] = panel_for(result)._repr_mimebundle_()[WIDGET_MIME]
+    """One mime bundle: the panel's widget view and the result's own static renderings.
+
+    A shap.Explanation has no renderings of its own: its panel's ``report`` (an
+    :class:`rai_nb.results.ExplanationResult`) gives them.
+    """
+    panel = panel_for(result)
+    data = dict(getattr(panel, "report", result)._repr_mimebundle_())
+    data[WIDGET_MIME] = panel._repr_mimebundle_()[WIDGET_MIME]
     return data
 
 

@@ -325,6 +325,19 @@ def test_ordinal_and_zero_inflated_columns_are_not_outliers(compas_full):
     assert flagged and not flagged & set(table.index[table["skipped"] != ""])
 
 
+def test_label_errors_are_indexed_by_the_frames_labels(adult):
+    """Rows named by index label (a sampled frame's index runs far past its length), with the
+    label shown being the row's own."""
+    _, cur = adult
+    data = cur.iloc[:1000].set_axis(np.arange(1000) * 7 + 3)
+    flipped = data.assign(income=np.where(np.arange(1000) % 9 == 0, 1 - data["income"],
+                                          data["income"]))
+    details = run(flipped, target="income", checks=["label_errors"]).details["label_errors"]
+    assert len(details) > 0 and details.index.isin(flipped.index).all()
+    assert details.index.max() > 1000
+    np.testing.assert_array_equal(details["label"], flipped.loc[details.index, "income"])
+
+
 def test_thresholds_and_selection(adult):
     _, cur = adult
     strict = run(cur, target="income", checks="missing_values",

@@ -264,6 +264,11 @@ class _DaskContext(_Base):
     def take(self, rows: np.ndarray):
         return self._take(self.cur_table, rows, self.labels_encoder)
 
+    def row_labels(self, rows: np.ndarray) -> np.ndarray:
+        pieces = [_delayed(_index_at)(part, local) for part, local in
+                  zip(self.cur_table.frame.to_delayed(), self._local(self.cur_table, rows))]
+        return np.concatenate(_compute(pieces))
+
     def association_tables(self, key, n_labels: int, binary: bool, exclude) -> list[tuple]:
         n = self.cur.n_rows
         rows = self.auc_sample() if binary else np.zeros(0, dtype=np.int64)
@@ -279,6 +284,10 @@ class _DaskContext(_Base):
                                         self._local(self.cur_table, rows))]
         found = _compute(_delayed(parts.add_associations)(graph))
         return _association_rows(self, columns, found, binary)
+
+
+def _index_at(part, rows: np.ndarray) -> np.ndarray:
+    return np.asarray(part.index[rows])
 
 
 def _finite_ends(found: dict, j: int, quartiles) -> tuple:

@@ -123,7 +123,8 @@ def _label_errors(ctx) -> Check:
     """Out-of-fold confident learning on a sample (Northcutt et al. 2021).
 
     The sample, its order, the folds and the models follow ``random_state`` and the rows'
-    contents only (:mod:`._row_sample`): the flagged rows do not depend on the row order."""
+    contents only (:mod:`._row_sample`): the flagged rows do not depend on the row order. The
+    details are indexed by the flagged rows' index labels in the data."""
     target = ctx.target
     rows = rs.sample_rows(ctx, ctx.cur, ctx.options["label_error_rows"], rs.LABEL_ERRORS)
     numeric, codes, labels = rs.in_order(ctx.take, rows)
@@ -140,7 +141,8 @@ def _label_errors(ctx) -> Check:
     share = issue.mean()
     order = np.argsort(np.where(issue, confidence, np.inf), kind="stable")[:int(issue.sum())]
     details = pd.DataFrame({
-        "row": rows[order], "label": [target.levels[c] for c in classes[y[order]]],
+        "row": rs.in_order(ctx.row_labels, rows[order]),
+        "label": [target.levels[c] for c in classes[y[order]]],
         "likely": [target.levels[c] for c in classes[probabilities[order].argmax(axis=1)]],
         "self_confidence": confidence[order]}).set_index("row")
     note = "" if rows.size == ctx.cur.n_rows else f" (a sample of {rows.size:,} rows)"

@@ -233,6 +233,7 @@ class _Context(_Base):
         self.rng = np.random.default_rng(random_state)
         self.xp = choose_namespace(max(self.cur.n_rows, self.ref.n_rows if self.ref else 0))
         self.cache: dict = {}
+        self.index = data.index
 
     def device(self, array):
         return to_device(array, self.xp)
@@ -326,6 +327,10 @@ class _Context(_Base):
         """
         return finite_or_nan(self.cur.numeric[:, rows]), self.cur.codes[:, rows], \
             self.target.codes[rows]
+
+    def row_labels(self, rows: np.ndarray) -> np.ndarray:
+        """The index labels of the current rows at sorted positions ``rows``."""
+        return np.asarray(self.index[rows])
 
     def numeric_rows(self, table, positions: list[int], rows: np.ndarray) -> np.ndarray:
         """Values of numeric columns ``positions`` at ``rows`` of ``table`` (cur or ref), ±inf

@@ -17,6 +17,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from . import api
+from .api._slices import SHARED_SEARCH, default_support
 from .backend import config
 from .cli import parse_scalar, split_names
 from .errors import RaiError
@@ -102,10 +103,13 @@ class RaiMagics(Magics):
               "regression, else error)")
     @argument("--task", help="binary, multiclass or regression (default: inferred)")
     @argument("--sample-weight", help="column of row weights")
-    @argument("--min-support", type=_support, default=10,
-              help="smallest slice size: a row count, or a fraction of the rows below 1")
-    @argument("--k", type=int, default=10, help="number of slices")
-    @argument("--max-l", type=int, default=3, help="most predicates per slice")
+    @argument("--min-support", type=_support,
+              help="smallest slice size: a row count, or a fraction of the rows below 1 "
+              "(default: as %%audit, 1%% of the rows and at least 30)")
+    @argument("--k", type=int, default=SHARED_SEARCH["k"],
+              help=f"number of slices (default {SHARED_SEARCH['k']}, as %%audit)")
+    @argument("--max-l", type=int, default=SHARED_SEARCH["max_l"],
+              help=f"most predicates per slice (default {SHARED_SEARCH['max_l']}, as %%audit)")
     @argument("--positive-label", help="favourable outcome for fairness losses")
     @argument("--out", help="also bind the result to this name")
     @line_magic
@@ -114,10 +118,12 @@ class RaiMagics(Magics):
         """Find the slices of the data where the model fails most."""
         args = parse_argstring(self.slices, line)
         model, data = self._model_and_data(args.objects)
+        support = args.min_support
+        if support is None and hasattr(data, "columns"):
+            support = default_support(len(data), args.sample_weight is not None)
         result = api.slices(data, model=model, target=args.target, errors=args.errors,
                             loss=args.by, task=args.task, sample_weight=args.sample_weight,
-                            min_sup=args.min_support, k=args.k,
-                            max_l=args.max_l,
+                            min_sup=support, k=args.k, max_l=args.max_l,
                             positive_label=parse_scalar(args.positive_label))
         self._publish("slices", result, args.out)
 

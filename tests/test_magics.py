@@ -48,6 +48,18 @@ def test_slices_validate_drift_magics(shell):
     assert list(shell.user_ns["_drift"].columns.index) == ["age", "priors_count"]
 
 
+def test_slices_defaults_are_the_audits(shell):
+    """The same data shows the same top slices in %slices and in %audit's slices."""
+    shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive race,sex "
+                                  "--no-explain --n-boot 0")
+    shell.run_line_magic("slices", "clf df --target two_year_recid")
+    audited, found = shell.user_ns["_audit"].slices, shell.user_ns["_slices"]
+    assert (found.k, found.max_l, found.min_sup) == (audited.k, audited.max_l, audited.min_sup)
+    assert found.min_sup == max(30, len(shell.user_ns["df"]) // 100)
+    assert found.top["slice"].tolist() == audited.top["slice"].tolist()
+    assert found.top["score"].tolist() == audited.top["score"].tolist()
+
+
 def test_modelcard_cell_merges_yaml_with_the_last_audit(shell, tmp_path):
     shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive race --no-explain "
                                   "--n-boot 0")

@@ -14,7 +14,7 @@ from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_
 from ._explain import explain, group_attributions, uses_kernel
 from ._model import model_features, predict, prediction_errors
 from ._progress import progress_bar
-from ._slices import slices
+from ._slices import SHARED_SEARCH, default_support, slices
 from ._validate import validate
 
 #: Steps of an audit, for the progress bar.
@@ -120,7 +120,8 @@ def audit(
                         min_group_size=min_group_size, n_boot=n_boot, random_state=random_state)
         bar.update()
         problem = slices(frame.drop(columns=derived), errors=errors, sample_weight=sample_weight,
-                         k=10, max_l=2, min_sup=_slice_support(n_rows, sample_weight),
+                         **SHARED_SEARCH,
+                         min_sup=default_support(n_rows, sample_weight is not None),
                          features=_slice_columns(frame, features, sensitive, lazy))
         bar.update()
         checks = validate(data, reference=reference, target=target, sensitive=sensitive,
@@ -162,14 +163,6 @@ def _with_card(result: AuditResult, card) -> AuditResult:
     from dataclasses import replace
 
     return replace(result, card=card)
-
-
-def _slice_support(n_rows: int, sample_weight):
-    """Smallest slice: 1% of the rows and at least 30; with weights, the same share of the
-    total weight (a slice's size is then its weight)."""
-    if sample_weight is None:
-        return max(30, n_rows // 100)
-    return min(0.5, max(30 / n_rows, 0.01))
 
 
 def _task(data, target, task, positive_label, lazy: bool) -> str:

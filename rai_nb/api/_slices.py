@@ -43,6 +43,17 @@ LOSSES = ("error", "log_loss", *_RATES, *_REGRESSION_LOSSES)
 _FDR_RULES = {"alpha_investing": (alpha_investing, alpha_investing_levels),
               "benjamini_hochberg": (benjamini_hochberg, benjamini_hochberg_levels)}
 FDR = tuple(_FDR_RULES)
+#: The search ``audit`` runs and ``%slices`` defaults to, so both show the same top slices on
+#: the same data; the smallest slice is :func:`default_support`.
+SHARED_SEARCH = {"k": 10, "max_l": 2}
+
+
+def default_support(n_rows: int, weighted: bool) -> int | float:
+    """The smallest slice of ``audit`` and ``%slices``: 1% of the rows and at least 30; with
+    weights, the same share of the total weight (a slice's size is then its weight)."""
+    if not weighted:
+        return max(30, n_rows // 100)
+    return min(0.5, max(30 / n_rows, 0.01))
 
 
 def slices(

@@ -130,8 +130,14 @@ def bootstrap_replicates(tensor, *, n_boot: int, random_state=None) -> np.ndarra
     return out.reshape((n_boot, *tensor.shape))
 
 
-#: Groups per block of the resampling: a block's replicate counts stay in cache.
-_BLOCK = 1024
+#: Replicate counts per block of the resampling (32 MB of int32): few large blocks, since each
+#: block is a parallel region and, on a shared machine, every region waits for its slowest
+#: thread (1,024-group blocks were twice as slow in wall time as 8,192 at 100k groups).
+_BLOCK_COUNTS = 1 << 23
+
+
+def _block_groups(n_boot: int, n_cells: int) -> int:
+    return max(64, _BLOCK_COUNTS // (n_boot * n_cells))
 
 
 def _resample(tensor, n_boot: int, random_state):
@@ -153,7 +159,8 @@ def _resample(tensor, n_boot: int, random_state):
     groups = cells.shape[0]
     cells = cells.reshape(groups, -1)
     rng = np.random.default_rng(random_state)
-    starts = np.arange(0, groups, _BLOCK)
+    size = _block_groups(n_boot, cells.shape[1])
+    starts = np.arange(0, groups, size)
     in_block = np.add.reduceat(cells, starts, axis=0)
     n = int(cells.sum())
     first = rng.multinomial(n, (in_block / max(n, 1)).ravel(), size=n_boot)
@@ -163,9 +170,9 @@ def _resample(tensor, n_boot: int, random_state):
     keys = stream_keys(np.uint64(rng.integers(0, 2**63)), n_boot)
 
     def blocks():
-        buffer = np.empty((n_boot, min(_BLOCK, groups), cells.shape[1]), dtype=_count_type(n))
+        buffer = np.empty((n_boot, min(size, groups), cells.shape[1]), dtype=_count_type(n))
         for k, start in enumerate(starts):
-            part = cells[start:start + _BLOCK]
+            part = cells[start:start + size]
             # the last block gets its own array, so the kernels always see contiguous counts
             counts = buffer if len(part) == buffer.shape[1] else np.empty_like(buffer[:, :len(part)])
             group_of_row = np.repeat(np.tile(np.arange(len(part), dtype=np.int32),

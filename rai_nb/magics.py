@@ -10,6 +10,7 @@ calls the API function of the same name, displays the result and binds it to ``_
 from __future__ import annotations
 
 import functools
+import re
 import shlex
 
 from IPython.core.error import UsageError
@@ -28,17 +29,48 @@ def _support(text: str):
     return int(value) if value >= 1 else value
 
 
+#: API keywords whose magic option has another name.
+_RENAMED = {"loss": "by", "min_sup": "min_support"}
+#: Keyword hints that are a flag of the magics.
+_FLAGS = {"explain=False": "--no-explain", "interactions=True": "--interactions"}
+#: A keyword hint in an API message: ``name=``, ``name='value'`` or ``name=value``.
+_KEYWORD = re.compile(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[\w.]*)")
+
+
 def _user_errors_as_usage(method):
-    """Turn RaiError (and unknown names) into IPython's one-line UsageError."""
+    """Turn RaiError (and unknown names) into IPython's one-line UsageError, its keyword hints
+    written as the magic's options."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except (RaiError, NameError) as error:
-            raise UsageError(str(error)) from None
+            parser = getattr(wrapper, "parser", None)
+            message = str(error) if parser is None else as_options(str(error), parser)
+            raise UsageError(message) from None
 
     return wrapper
+
+
+def as_options(message: str, parser) -> str:
+    """``message`` with the keyword hints of the Python API (``pass task='regression'``)
+    written as the options of the magic that ``parser`` reads (``pass --task regression``);
+    keywords the magic has no option for stay as they are."""
+    options = {a.dest: a.option_strings[0] for a in parser._actions if a.option_strings}
+
+    def option(match):
+        key, value = match.groups()
+        flag = _FLAGS.get(match.group(0))
+        if flag is not None and flag in options.values():
+            return flag
+        name = options.get(_RENAMED.get(key, key))
+        if name is None:
+            return match.group(0)
+        value = value.strip("'\"")
+        return f"{name} {value}" if value else name
+
+    return _KEYWORD.sub(option, message)
 
 
 @magics_class

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from IPython.core.completer import provisionalcompleter
 from IPython.core.error import UsageError
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import rai_nb
 
@@ -81,6 +81,42 @@ def test_modelcard_cell_merges_yaml_with_the_last_audit(shell, tmp_path):
 def test_mistakes_are_one_line_usage_errors(shell, magic, line, message):
     with pytest.raises(UsageError, match=message):
         shell.run_line_magic(magic, line)
+
+
+def test_errors_name_the_magics_options(shell):
+    """The API's keyword hints (positive_label=, loss=, task=) read as the magic's options."""
+    df = shell.user_ns["df"]
+    shell.user_ns["labelled"] = df.assign(two_year_recid=df["two_year_recid"].map({0: "no",
+                                                                                  1: "yes"}))
+    shell.user_ns["words"] = LogisticRegression().fit(df[FEATURES],
+                                                      shell.user_ns["labelled"]["two_year_recid"])
+    shell.user_ns["priors"] = LinearRegression().fit(df[["age"]], df["priors_count"])
+    with pytest.raises(UsageError, match="pass --positive-label to say") as caught:
+        shell.run_line_magic("audit", "words labelled --target two_year_recid --sensitive race "
+                                      "--no-explain --n-boot 0")
+    assert "positive_label" not in str(caught.value)
+    with pytest.raises(UsageError, match=r"^--by error does not apply .*pass --by squared_error "
+                                         r"or absolute_error, or --task if"):
+        shell.run_line_magic("slices", "priors df --target priors_count --task regression "
+                                       "--by error")
+    with pytest.raises(UsageError, match="pass --task regression if it is a quantity or --task "
+                                         "multiclass if"):
+        shell.run_line_magic("slices", "priors df --target priors_count")
+
+
+def test_keyword_hints_become_options_of_that_magic():
+    from rai_nb.magics import RaiMagics, as_options
+
+    audit, slices = RaiMagics.audit.parser, RaiMagics.slices.parser
+    assert as_options("pass explain=False to skip explanations", audit) == \
+        "pass --no-explain to skip explanations"
+    assert as_options("pass task='regression' or sample_weight=", audit) == \
+        "pass --task regression or --sample-weight"
+    assert as_options("pass errors=, or target= with model= or prediction=", slices) == \
+        "pass --errors, or --target with model= or prediction="  # no such options
+    assert as_options("min_sup must be a row count", slices) == "min_sup must be a row count"
+    assert as_options("pass min_sup=30", slices) == "pass --min-support 30"
+    assert as_options("pass explain=False", slices) == "pass explain=False"
 
 
 def test_bad_yaml_is_a_usage_error(shell):

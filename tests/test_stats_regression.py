@@ -22,10 +22,12 @@ from rai_nb.stats.regression import (
     REGRESSION_DISPARITIES,
     REGRESSION_METRICS,
     REGRESSION_SUMS,
+    _value_order,
     distribution_gaps,
     merge_distributions,
     poisson_bootstrap,
     prediction_distribution,
+    prediction_gaps,
     regression_disparities,
     regression_metrics,
     regression_sums,
@@ -114,21 +116,27 @@ def _brute_ks(values, weights, in_group):
 
 
 def _check_gaps(p, codes, n_groups, weights=None):
-    ks, w1 = distribution_gaps(prediction_distribution(codes, p, weights, n_groups=n_groups))
+    """Gaps from the rows and from their distribution, each against scipy (KS unweighted) and
+    brute force (KS weighted); a group without weight gets NaN. Returns the rows' gaps."""
+    ks, w1 = prediction_gaps(codes, p, weights, n_groups=n_groups)
+    from_distribution = distribution_gaps(prediction_distribution(codes, p, weights,
+                                                                  n_groups=n_groups))
     w = np.ones_like(p) if weights is None else weights
     for g in range(n_groups):
-        rows = codes == g
+        rows = (codes == g) & (w > 0)
         if not rows.any():
-            assert np.isnan(ks[g]) and np.isnan(w1[g])
+            assert np.isnan([ks[g], w1[g], *(gap[g] for gap in from_distribution)]).all()
             continue
         if weights is None:
             expected_ks = stats.ks_2samp(p[rows], p).statistic
         else:
-            expected_ks = _brute_ks(p, w, rows)
-        np.testing.assert_allclose(ks[g], expected_ks, rtol=1e-12, atol=1e-15)
-        expected_w1 = stats.wasserstein_distance(p[rows], p, u_weights=w[rows], v_weights=w)
-        np.testing.assert_allclose(w1[g], expected_w1, rtol=1e-12,
-                                   atol=1e-12 * (p.max() - p.min()))
+            expected_ks = _brute_ks(p, w, codes == g)
+        expected_w1 = stats.wasserstein_distance(p[rows], p[w > 0], u_weights=w[rows],
+                                                 v_weights=w[w > 0])
+        for got_ks, got_w1 in (ks, w1), from_distribution:
+            np.testing.assert_allclose(got_ks[g], expected_ks, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(got_w1[g], expected_w1, rtol=1e-12,
+                                       atol=1e-12 * (p.max() - p.min()))
     return ks, w1
 
 
@@ -241,6 +249,33 @@ def test_gaps_equal_scipy_and_brute_force_on_generated_data(case):
     _check_gaps(p, codes, 5, weights)  # group 4 never occurs: NaN
 
 
+@st.composite
+def close_predictions(draw, max_rows=60):
+    """Predictions a few ulps apart (their sort keys share the high bits, so the packed-key sort
+    must settle them), or quarters around zero with ±0.0; weights, if any, sometimes zero."""
+    n = draw(st.integers(1, max_rows))
+    base, step = draw(st.sampled_from([(0.0, 0.25), (-3.5, np.spacing(-3.5)),
+                                       (1.0, np.spacing(1.0)), (1e9, np.spacing(1e9))]))
+    p = base + np.array(draw(st.lists(st.integers(-40, 40), min_size=n, max_size=n))) * step
+    negative_zero = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    p = np.where(negative_zero & (p == 0), -0.0, p)
+    codes = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    weights = None
+    if draw(st.booleans()):
+        weights = np.array(draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))) / 2
+    return p, codes, weights
+
+
+@settings(max_examples=80, deadline=None)
+@given(close_predictions())
+def test_gaps_of_near_ties_and_zero_weights_equal_scipy(case):
+    p, codes, weights = case
+    order = _value_order(p)
+    np.testing.assert_array_equal(np.sort(order), np.arange(len(p)))
+    assert np.all(np.diff(p[order]) >= 0)
+    _check_gaps(p, codes, 5, weights)
+
+
 def test_empty_group_is_nan_and_counts_zero():
     sums = regression_sums(np.array([0, 0, 2]), np.array([1.0, 2.0, 3.0]),
                            np.array([1.0, 1.5, 3.0]), n_groups=3, shift=2.0)
@@ -308,6 +343,15 @@ def test_distribution_on_any_namespace_and_merged_partitions_equal_the_whole(xp,
         np.testing.assert_allclose(dist.weight, whole.weight, rtol=1e-14)
     np.testing.assert_allclose(whole.weight.sum(), weights.sum(), rtol=1e-14)
     assert np.all(np.diff(whole.value) >= 0)
+    # The in-memory path sweeps the rows, the Dask path the merged distribution: same gaps.
+    for got, expected in zip(distribution_gaps(parts), prediction_gaps(codes, p, weights,
+                                                                       n_groups=10)):
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+    unweighted = merge_distributions([prediction_distribution(codes[a:b], p[a:b], n_groups=10)
+                                      for a, b in itertools.pairwise(cuts)])
+    for got, expected in zip(distribution_gaps(unweighted),
+                             prediction_gaps(codes, p, n_groups=10)):
+        np.testing.assert_array_equal(got, expected)  # counts add exactly
 
 
 # --- Poisson bootstrap --------------------------------------------------------------------------

@@ -238,13 +238,12 @@ def _regression_parts(inputs, *, n_boot, seed, offset, shift) -> dict:
     y_pred = inputs.y_pred if inputs.y_pred is not None else inputs.y_true
     parts = {"sums": reg.regression_sums(codes, inputs.y_true, y_pred, inputs.weights,
                                          n_groups=n_groups, shift=shift, xp=xp)}
-    if inputs.y_pred is not None:
-        distribution = reg.prediction_distribution(codes, inputs.y_pred, inputs.weights,
-                                                   n_groups=n_groups)
-        if offset is None:
-            parts["gaps"] = reg.distribution_gaps(distribution)
-        else:
-            parts["distribution"] = distribution
+    if inputs.y_pred is not None and offset is None:
+        parts["gaps"] = reg.prediction_gaps(codes, inputs.y_pred, inputs.weights,
+                                            n_groups=n_groups)
+    elif inputs.y_pred is not None:  # a partition: its distribution merges with the others'
+        parts["distribution"] = reg.prediction_distribution(codes, inputs.y_pred, inputs.weights,
+                                                            n_groups=n_groups)
     if n_boot:
         sums, ks, wasserstein = reg.poisson_bootstrap(
             codes, inputs.y_true, y_pred, inputs.weights, n_groups=n_groups, shift=shift,

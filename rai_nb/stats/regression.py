@@ -4,7 +4,8 @@ Every metric is host math on per-group sums (:data:`REGRESSION_SUMS`) made in on
 rows; sums of partitions add, so Dask and the bootstrap share the metric code. Statistical parity
 for regression compares each group's distribution of predictions with the distribution over all
 rows (Agarwal, Dudík & Wu, "Fair Regression", ICML 2019) by the Kolmogorov–Smirnov and
-Wasserstein-1 distances, computed exactly from the distinct (group, prediction) pairs.
+Wasserstein-1 distances, computed exactly in one sweep over the rows (or, for partitions, over
+their merged distinct (prediction, group) pairs) sorted by prediction.
 
 The bootstrap is a Poisson bootstrap (Hanley & MacGibbon 2006; Chamandy et al. 2012): row ``r``
 gets weight ``Poisson(1)`` in each replicate, drawn from a counter-based hash of
@@ -266,25 +267,78 @@ def merge_distributions(parts: list[PredictionDistribution]) -> PredictionDistri
     return prediction_distribution(group, value, weight, n_groups=parts[0].n_groups)
 
 
+def prediction_gaps(group_codes, y_pred, weights=None, *, n_groups: int,
+                    xp=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: KS and Wasserstein-1 distance of its predictions to all predictions.
+
+    Equal to ``distribution_gaps(prediction_distribution(...))`` without forming the
+    distribution: one sort of the rows by prediction and one compiled sweep.
+
+    Parameters
+    ----------
+    group_codes : array of int, shape (n,)
+        Group of each row, in ``0..n_groups-1``.
+    y_pred : array of float, shape (n,)
+    weights : array of float, shape (n,), optional
+    n_groups : int
+    xp : namespace, optional
+        Array namespace of the inputs (they are copied to the host).
+
+    Returns
+    -------
+    ks, wasserstein : numpy.ndarray of float64, shape (n_groups,)
+        See :func:`distribution_gaps`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ks, w1 = prediction_gaps(np.array([0, 0, 1, 1]), np.array([1.0, 2.0, 3.0, 4.0]),
+    ...                          n_groups=2)
+    >>> ks.tolist(), w1.tolist()
+    ([0.5, 0.5], [1.0, 1.0])
+    """
+    from . import _regression_cpu
+
+    xp = namespace(group_codes, y_pred, weights, xp=xp)
+    _check_rows(group_codes, y_pred=y_pred, weights=weights, n_groups=n_groups, xp=xp)
+    codes, _, p, w, weighted = _host_rows(group_codes, y_pred, y_pred, weights)
+    return _gaps(*_regression_cpu.sorted_rows(_value_order(p), p, codes, w, weighted), weighted,
+                 n_groups)
+
+
+def _value_order(values):
+    """The rows of float64 ``values`` in ascending order (tied rows in any order)."""
+    from . import _regression_cpu
+
+    index_bits = max(1, (len(values) - 1).bit_length())
+    packed, keys = _regression_cpu.packed_keys(values, index_bits)
+    packed.sort()
+    return _regression_cpu.order_from_packed(packed, keys, index_bits)
+
+
 def distribution_gaps(dist: PredictionDistribution) -> tuple[np.ndarray, np.ndarray]:
     """Per group: KS and Wasserstein-1 distance of its predictions to all predictions.
 
     With ``F_g`` the (weighted) empirical CDF of group ``g``'s predictions and ``F`` that of all
     rows, ``KS_g = sup_z |F_g(z) − F(z)|`` and ``W_g = ∫ |F_g(z) − F(z)| dz``. ``F_g`` is
-    constant between the group's own values and ``F`` is monotone, so each such stretch costs
-    one binary search: O(n log n) in all, whatever the number of groups. Groups without rows
-    get NaN.
+    constant between the group's own values and ``F`` is monotone, so one sweep in value order
+    settles each such stretch when it ends (a binary search only where the CDFs cross inside
+    it): O(n log n) at worst, whatever the number of groups. Groups without weight get NaN.
 
     Returns
     -------
     ks, wasserstein : numpy.ndarray of float64, shape (n_groups,)
     """
+    return _gaps(dist.value, dist.group.astype(np.int64, copy=False), dist.weight, True,
+                 dist.n_groups)
+
+
+def _gaps(value, group, weight, weighted, n_groups):
     from . import _regression_cpu
 
-    starts = _starts(dist.value, np)
-    ks, w1 = np.empty(dist.n_groups), np.empty(dist.n_groups)
-    _regression_cpu.gaps(dist.group, np.cumsum(starts) - 1, dist.weight, dist.value[starts],
-                         ks, w1)
+    ks, w1 = np.empty(n_groups), np.empty(n_groups)
+    _regression_cpu.gaps(value, group, weight, weighted, ks, w1,
+                         _regression_cpu.gap_work(len(value), n_groups))
     return ks, w1
 
 
@@ -381,10 +435,9 @@ def _blocks(n_boot):
 def _bootstrap_gaps(codes, p, w, weighted, keys, offset, n_groups):
     from . import _regression_cpu
 
-    order, entry, value, group = _entries(codes, p, n_groups, np)
-    starts = _starts(value, np)
+    order = _value_order(p)
+    rows = _regression_cpu.sorted_rows(order, p, codes, w, weighted)
     ks, w1 = np.empty((2, len(keys), n_groups))
-    _regression_cpu.bootstrap_gaps(order, entry, group, np.cumsum(starts) - 1, value[starts],
-                                   w[order] if weighted else w, weighted, keys, offset,
-                                   _blocks(len(keys)), ks, w1)
+    _regression_cpu.bootstrap_gaps(order, *rows, weighted, keys, offset, _blocks(len(keys)), ks,
+                                   w1)
     return ks, w1

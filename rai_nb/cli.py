@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import RaiError
-from .render import printable
+from .render import html_document, printable
 from .results._bias import clarify_row_label
 
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -168,8 +168,8 @@ def run_audit(args) -> int:
                    explain=not args.no_explain, progress=False)
     print(printable(result.to_markdown() if args.verbose
                     else result.findings().to_string(index=False)))
-    files = {"report.html": result.to_html(), "report.json": result.to_json(),
-             "MODEL_CARD.md": result.card.to_markdown()}
+    files = {"report.html": html_document(result.to_html(), result.title),
+             "report.json": result.to_json(), "MODEL_CARD.md": result.card.to_markdown()}
     _write(args.out, files)
     return _verdict(crossed(result, conditions))
 
@@ -181,7 +181,8 @@ def run_validate(args) -> int:
                       reference=read_table(args.reference) if args.reference else None,
                       target=args.target, sensitive=split_names(args.sensitive))
     print(printable(result.checks.to_string()))
-    _write(args.out, {"validation.html": result.to_html(), "validation.json": result.to_json()})
+    _write(args.out, {"validation.html": html_document(result.to_html(), result.title),
+                      "validation.json": result.to_json()})
     levels = {"fail": ("fail",), "warn": ("fail", "warn"), "never": ()}[args.fail_on_severity]
     bad = result.checks[result.checks["severity"].isin(levels)]
     return _verdict([f"{name}: {row.message}" for name, row in bad.iterrows()])
@@ -193,7 +194,8 @@ def run_drift(args) -> int:
     result = drift(read_table(args.reference), read_table(args.current),
                    columns=split_names(args.columns), target=args.target)
     print(printable(result.columns.to_string()))
-    _write(args.out, {"drift.html": result.to_html(), "drift.json": result.to_json()})
+    _write(args.out, {"drift.html": html_document(result.to_html(), result.title),
+                      "drift.json": result.to_json()})
     drifted = result.drifted if args.fail_on_drift else []
     return _verdict([f"{name} drifted" for name in drifted])
 

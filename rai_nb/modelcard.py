@@ -140,7 +140,7 @@ class ModelCard(Result):
             figures = _save_figures(self.audit, path.parent / f"{path.stem}_files", path.parent)
             path.write_text(self.to_markdown(figures), encoding="utf-8")
         else:
-            path.write_text(self.to_html(), encoding="utf-8")
+            path.write_text(render.html_document(self.to_html(), self.title), encoding="utf-8")
         return path
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import pickle
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 import rai_nb
+from rai_nb import modelcard, render
 
 EVIL = '<script>alert("x")</script>'
 IMG = '"><img src=x onerror=alert(1)>'
@@ -96,7 +101,7 @@ RENDERED = {
                                       min_sup=5),
     "validate": lambda f: rai_nb.validate(f, reference=f, target="y", sensitive=EVIL),
     "drift": lambda f: rai_nb.drift(f, f.assign(**{IMG: f[IMG] + 1})),
-    "model card": lambda f: rai_nb.modelcard.ModelCard({"name": EVIL, "caveats": IMG,
+    "model card": lambda f: modelcard.ModelCard({"name": EVIL, "caveats": IMG,
                                                         EVIL: "| cell |"}),
 }
 
@@ -123,7 +128,7 @@ def test_markdown_line_breaks_and_block_syntax_cannot_reshape_a_report():
     page = mistune.html(result.to_markdown())
     assert page.count("<tr>") == sum(len(s.table) + 1 for s in result.sections()
                                      if s.table is not None)
-    card = rai_nb.modelcard.ModelCard({"name": "card", "caveats": "Heading\n===\n    code\n"
+    card = modelcard.ModelCard({"name": "card", "caveats": "Heading\n===\n    code\n"
                                        "1. listed\n2) listed"}).to_markdown()
     rendered = mistune.html(card)
     caveats = rendered[rendered.index("Heading"):]
@@ -157,3 +162,42 @@ def test_cli_shows_control_characters_from_data_escaped(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout + done.stderr
     assert "\\x1b[31mnote" in done.stdout  # shown, escaped
+
+
+#: Text with every kind of markdown syntax, HTML and entity, and the prose around them.
+_MARKDOWNISH = st.lists(st.sampled_from(
+    [*"ab1 _*`~|$[]()!<>&#;-+=.\\:/\"'", "\n", "javascript:", "&amp;", "<img", "1. ", "  "]),
+    max_size=20).map("".join)
+
+
+def _markdown():
+    mistune = pytest.importorskip("mistune")
+    # escape=False: raw HTML would pass through, so an unescaped tag shows up as one.
+    return mistune.create_markdown(escape=False, plugins=["table", "strikethrough", "math"])
+
+
+def _shown_text(text: str) -> str:
+    return html.escape(text, quote=False).replace('"', "&quot;")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MARKDOWNISH)
+def test_escaped_markdown_renders_as_exactly_its_text(text):
+    """Rendered by a CommonMark parser, escaped text is one paragraph of the same text: no
+    link, emphasis, code, HTML, heading, list or quote, whatever it holds."""
+    line = text.replace("\n", " ")
+    page = _markdown()(render.md_escape(line)).strip()
+    assert page == (f"<p>{_shown_text(line.strip())}</p>" if line.strip() else "")
+    lines = _markdown()(render.md_escape(text, keep_lines=True))
+    tags = set(re.findall(r"</?(\w+)", lines))
+    assert tags <= {"p", "br"}
+    assert " ".join(re.sub(r"<[^>]*>", " ", lines).split()) == " ".join(_shown_text(text).split())
+
+
+def test_markdown_leaves_prose_as_written():
+    """Dates, parentheses, ampersands, intraword underscores and negative numbers need no
+    escape; only what markdown would read as syntax gets one."""
+    prose = "Due 2026-12-01 (multiclass), AT&T's two_year_recid: -0.25 vs 1.5 + 2."
+    assert render.md_escape(prose) == prose
+    assert render.md_escape("a|b *c* [x](javascript:y) <b>") == (
+        "a\\|b \\*c\\* [x]\\(javascript:y) &lt;b>")

@@ -19,6 +19,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 import rai_nb
+from rai_nb import render
 from rai_nb.render import REPORT_MIME
 from rai_nb.stats.clarify import DESCRIPTIONS
 
@@ -193,7 +194,8 @@ def test_metric_dropdown_redraws_the_chart(bias_result):
     panel = panels.BiasPanel(bias_result)
     first = panel.chart.value
     panel.metric.value = "false_positive_rate"
-    assert panel.chart.value[:4] == b"\x89PNG" and panel.chart.value != first
+    assert "<svg" in panel.chart.value and panel.chart.value != first
+    assert ">false positive rate</text>" in panel.chart.value  # the x label, as text
 
 
 def test_clarify_table_defines_metrics_on_hover_and_shows_intervals(bias_result):
@@ -245,7 +247,7 @@ def test_multiclass_panel_shows_metrics_by_group_and_by_class(wine_audit):
     shown = frame(tables(panel.table.value)[0])
     assert list(shown.columns) == ["site", "count", "accuracy", "balanced_accuracy", "macro_f1"]
     assert panel.metric.options == ("accuracy", "balanced_accuracy", "macro_f1")
-    assert panel.metric.value == "accuracy" and panel.chart.value[:4] == b"\x89PNG"
+    assert panel.metric.value == "accuracy" and "<svg" in panel.chart.value
     for metric in ("accuracy", "macro_f1"):
         np.testing.assert_allclose(shown[metric].iloc[:-1].map(number), bias.by_group[metric],
                                    atol=5e-5)
@@ -289,7 +291,7 @@ def test_regression_panel_shows_errors_disparities_and_no_clarify(diabetes_audit
     shown = frame(tables(panel.table.value)[0])
     groups = bias.by_group
     assert list(shown.columns) == ["sex", *groups.columns] and groups.columns[0] == "count"
-    assert panel.metric.value == "mean_absolute_error" and panel.chart.value[:4] == b"\x89PNG"
+    assert panel.metric.value == "mean_absolute_error" and "<svg" in panel.chart.value
     bounds = bias.intervals.xs("by_group", level="table")
     for position, group in enumerate(groups.index):
         for metric in groups.columns.drop("count"):
@@ -303,7 +305,7 @@ def test_regression_panel_shows_errors_disparities_and_no_clarify(diabetes_audit
     assert marked["best mean_error"] == groups["mean_error"].abs().idxmin()  # closest to zero
     assert marked["worst mean_absolute_error"] == groups["mean_absolute_error"].idxmax()
     assert marked["worst r2"] == groups["r2"].idxmin()
-    assert marked["highest mean_target"] == groups["mean_target"].idxmax()
+    assert len(groups) == 2 and "highest mean_target" not in marked  # one of two is always so
     summary = _table_after(panel, "Fairness summary").set_index("")
     assert list(summary.index) == list(REGRESSION_DISPARITIES)
     for name, value in bias.disparities.items():
@@ -369,7 +371,7 @@ def test_static_renderings_hold_the_task_tables(wine_audit, diabetes_audit):
     summary = next(s for s in report["sections"] if s["title"] == "Fairness summary")["table"]
     assert [row["index"][0] for row in summary["rows"]] == list(REGRESSION_DISPARITIES)
     assert "statistical_parity_wasserstein" in regression.to_html()
-    assert "statistical\\_parity\\_wasserstein" in regression.to_markdown()
+    assert "statistical_parity_wasserstein" in regression.to_markdown()
 
 
 # --- slices -------------------------------------------------------------------------------
@@ -392,7 +394,7 @@ def test_slices_table_holds_the_top_slices(slice_result):
     assert list(shown["slice"]) == list(top["slice"])
     np.testing.assert_allclose(shown["size"].map(number), top["size"])
     np.testing.assert_allclose(shown["mean_loss"].map(number), top["mean_loss"], atol=5e-5)
-    assert isinstance(panel.children[1], ipywidgets.Image)
+    assert "<svg" in panel.children[1].value
 
 
 def test_selecting_a_slice_summarises_its_rows(slice_result, compas):
@@ -510,8 +512,9 @@ def test_model_card_edits_rebuild_the_preview_and_save(audit, tmp_path):
     panel.path.value = str(tmp_path / "card")
     panel.buttons[0].click()
     panel.buttons[1].click()
-    assert "Research on &lt;b&gt;bias&lt;/b&gt;" in (tmp_path / "card.md").read_text()
-    assert (tmp_path / "card.html").read_text() == panel.card.to_html()
+    assert "Research on &lt;b>bias&lt;/b>" in (tmp_path / "card.md").read_text()
+    page = (tmp_path / "card.html").read_text()
+    assert page == render.html_document(panel.card.to_html(), panel.card.title)
     assert "Saved" in panel.status.value
 
 

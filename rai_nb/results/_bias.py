@@ -157,29 +157,51 @@ class BiasResult(Result):
                "multiclass": "accuracy" if self.has_predictions else "count",
                "regression": "mean_absolute_error" if self.has_predictions else "mean_target"}
         values = [c for c in shown.columns if c != "count"]
-        sections = [Section("Metrics by group",
-                            f"{self.intro()} {self.task_note()} Highest and lowest group in bold.",
-                            pd.concat([shown, overall]), bars=shown[bar[self.task]],
-                            marks=render.extremes(shown, values))]
+        marks, table = render.extremes(shown, values), pd.concat([shown, overall])
+        sections = [Section("Metrics by group", " ".join(filter(None, [
+                                self.intro(), self.task_note(), self._brackets(),
+                                "Highest and lowest group in bold." if marks else ""])),
+                            table, bars=shown[bar[self.task]], marks=marks,
+                            bounds=self.bounds("by_group", table))]
         if self.by_class is not None and self.has_predictions:
             sections.append(Section("Metrics by class", "One-vs-rest rates of each class within "
                                     "each group.", self.by_class,
-                                    marks=render.extremes(self.by_class, list(self.by_class))))
+                                    marks=render.extremes(self.by_class, list(self.by_class)),
+                                    bounds=self.bounds("by_class", self.by_class)))
         if len(self.disparities):
-            sections.append(Section("Fairness summary", self.summary_note(),
-                                    self.disparities.to_frame("value")))
+            table = self.disparities.to_frame("value")
+            sections.append(Section("Fairness summary", self.summary_note(), table,
+                                    bounds=self.bounds("disparities", table)))
         if self.class_disparities is not None:
             sections.append(Section("Fairness by class", "Each class one-vs-rest, fairlearn "
                                     "definitions between groups.", self.class_disparities))
         if len(self.clarify):
             sections.append(Section("SageMaker Clarify metrics", self.clarify_note(),
-                                    self.clarify, notes=dict(DESCRIPTIONS)))
-        if self.intervals is not None:
-            how = ("Poisson(1) row weights" if self.task == "regression"
-                   else "multinomial resamples of the count table")
-            sections.append(Section(f"{self.ci:.0%} bootstrap intervals",
-                                    f"{self.n_boot} {how}.", self.intervals))
+                                    self.clarify, notes=dict(DESCRIPTIONS),
+                                    bounds=self.bounds("clarify", self.clarify)))
         return sections
+
+    def _brackets(self) -> str:
+        if self.intervals is None:
+            return ""
+        how = ("Poisson(1) row weights" if self.task == "regression"
+               else "multinomial resamples of the count table")
+        return f"Brackets: {self.ci:.0%} bootstrap intervals ({self.n_boot} {how})."
+
+    def bounds(self, key: str, table: pd.DataFrame) -> tuple | None:
+        """``(lower, upper)``: the interval ends of table ``key`` of :attr:`intervals`
+        (``by_group``, ``by_class``, ``disparities`` or ``clarify``) as two frames with the
+        index and columns of ``table`` (NaN where a cell has no interval), or None."""
+        if self.intervals is None or key not in self.intervals.index.get_level_values("table"):
+            return None
+        block = self.intervals.xs(key, level="table")
+        if key == "disparities":  # one row, "all groups"; the table lists the disparities
+            return tuple(block[side].xs("all groups", level="row").reindex(table.index)
+                         .to_frame(table.columns[0]) for side in ("lower", "upper"))
+        label = clarify_row_label if key == "clarify" else row_label
+        rows = [label(k) for k in table.index]
+        return tuple(block[side].unstack("metric").reindex(index=rows, columns=table.columns)
+                     .set_axis(table.index, axis=0) for side in ("lower", "upper"))
 
     def intro(self) -> str:
         """One sentence: rows, groups and the outcome or classes audited."""

@@ -85,9 +85,8 @@ def overview_html(result) -> str:
     """The findings, worst first, one row coloured by severity each, with their numbers."""
     findings = result.findings()
     counts = findings["severity"].value_counts()
-    badges = " ".join(
-        f'<span style="background:{_html.SEVERITY_COLOURS[s]};padding:1px 8px;border-radius:8px">'
-        f"{int(counts.get(s, 0))} {s}</span>" for s in ("fail", "warn", "pass"))
+    badges = " ".join(_html.badge(s, f"{int(counts.get(s, 0))} {s}")
+                      for s in ("fail", "warn", "pass"))
     table = pd.DataFrame({"": "● " + findings["severity"], "area": findings["area"],
                           "finding": findings["finding"], "value": findings["value"]})
     rows = [f"background:{_html.SEVERITY_COLOURS[s]}" for s in findings["severity"]]

@@ -69,7 +69,7 @@ class BiasPanel(widgets.VBox):
         self.sort = widgets.Dropdown(options=["group", *self.columns], value="group",
                                      description="sort by")
         self.descending = widgets.Checkbox(value=True, description="descending", indent=False)
-        self.chart = widgets.Image(format="png")
+        self.chart = widgets.HTML()
         self.table = widgets.HTML()
         self.metric.observe(lambda _: self._draw(), names="value")
         for control in (self.sort, self.descending):
@@ -93,7 +93,7 @@ class BiasPanel(widgets.VBox):
 
     def _draw(self):
         if self.metric.value is not None:
-            self.chart.value = plots.png(plots.metric_figure(self.result, self.metric.value))
+            self.chart.value = _html.figure(plots.metric_figure(self.result, self.metric.value))
 
     def _tabulate(self):
         groups = self.sorted_groups()

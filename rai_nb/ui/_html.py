@@ -12,20 +12,32 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..render import format_value
+from ..render import format_value, plain_index
+from .plots import svg
 
-#: Background of a row or badge per severity (traffic light).
-SEVERITY_COLOURS = {"fail": "#f8d7da", "warn": "#fff3cd", "pass": "#d4edda"}
-#: Cell styles of the best, worst, highest and lowest value of a column.
-BEST, WORST = "background:#d4edda", "background:#f8d7da"
-HIGHEST, LOWEST = "background:#fde2c8", "background:#d6e4f5"
+#: Background of a row per severity (traffic light): translucent tints over the theme's own
+#: background, so the theme's text colour reads on them in light and dark themes alike.
+SEVERITY_COLOURS = {"fail": "rgba(220,53,69,.28)", "warn": "rgba(255,193,7,.32)",
+                    "pass": "rgba(40,167,69,.22)"}
+#: Solid badge fills with white text: at least 5.3:1 (WCAG AA) whatever the theme.
+BADGE_COLOURS = {"fail": "#b02a37", "warn": "#8a5300", "pass": "#1e7b34"}
+#: Cell styles of the best, worst, highest and lowest value of a column (tints, as above).
+BEST, WORST = "background:rgba(40,167,69,.25)", "background:rgba(220,53,69,.28)"
+HIGHEST, LOWEST = "background:rgba(253,126,20,.28)", "background:rgba(13,110,253,.22)"
 
+# JupyterLab's theme variables, with fallbacks that read on a light or dark page elsewhere.
 _CSS = (
-    ".rai-ui{font-family:system-ui,sans-serif;font-size:13px;line-height:1.4}"
+    ".rai-ui{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;"
+    "line-height:1.4;color:var(--jp-content-font-color1,inherit);max-width:100%}"
+    ".rai-ui .rai-scroll{max-width:100%;overflow-x:auto}"
     ".rai-ui table{border-collapse:collapse;margin:.2em 0 .6em}"
-    ".rai-ui th,.rai-ui td{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-    ".rai-ui th{background:#f3f3f3}.rai-ui .rai-label{text-align:left}"
+    ".rai-ui th,.rai-ui td{border:1px solid var(--jp-border-color2,rgba(128,128,128,.45));"
+    "padding:2px 6px;text-align:right}"
+    ".rai-ui th{background:var(--jp-layout-color2,rgba(128,128,128,.14));"
+    "color:var(--jp-content-font-color1,inherit)}.rai-ui .rai-label{text-align:left}"
     ".rai-ui td.rai-text{text-align:left}.rai-ui p{margin:.3em 0}"
+    ".rai-ui .rai-badge{color:#fff;padding:1px 8px;border-radius:8px;font-weight:600}"
+    ".rai-ui svg{max-width:100%;height:auto}"
 )
 
 
@@ -37,6 +49,17 @@ def esc(value) -> str:
 def wrap(*parts: str) -> str:
     """HTML fragments in one styled block (the value of one ``ipywidgets.HTML``)."""
     return f'<div class="rai-ui"><style>{_CSS}</style>{"".join(parts)}</div>'
+
+
+def badge(severity: str, text: str) -> str:
+    """``text`` (escaped) on the solid badge colour of ``severity``."""
+    return (f'<span class="rai-badge" style="background:{BADGE_COLOURS[severity]}">'
+            f"{html.escape(text)}</span>")
+
+
+def figure(figure) -> str:
+    """A matplotlib figure as theme-coloured inline SVG (:func:`rai_nb.ui.plots.svg`)."""
+    return wrap(f'<div class="rai-figure">{svg(figure)}</div>')
 
 
 def paragraph(text: str, *, bold: str = "") -> str:
@@ -61,7 +84,7 @@ def table(frame: pd.DataFrame, *, notes: dict | None = None, styles: dict | None
         Inline CSS per row (e.g. a severity colour).
     """
     notes, styles, titles = notes or {}, styles or {}, titles or {}
-    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    plain = plain_index(frame)
     names = [] if plain else ["" if n is None else format_value(n) for n in frame.index.names]
     head = "".join(f'<th class="rai-label">{html.escape(n)}</th>' for n in names)
     head += "".join(f"<th{_title(notes.get(str(c)))}>{esc(c)}</th>" for c in frame.columns)
@@ -69,7 +92,8 @@ def table(frame: pd.DataFrame, *, notes: dict | None = None, styles: dict | None
                  row_styles[position] if row_styles else "")
             for position, (key, values) in enumerate(zip(
                 frame.index, frame.itertuples(index=False, name=None)))]
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f'<div class="rai-scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def _row(frame, position, key, values, plain, styles, titles, row_style) -> str:
@@ -93,12 +117,13 @@ def extreme_styles(frame: pd.DataFrame, directions: dict) -> tuple[dict, dict]:
     """Styles and hover titles marking each numeric column's extreme rows.
 
     ``directions`` maps a column to ``"higher"`` (higher is better), ``"lower"`` or ``None``
-    (neither: highest and lowest are only told apart). Columns absent from it are left alone.
+    (neither: highest and lowest are only told apart, and only among three values or more:
+    of two, one is always the highest). Columns absent from it are left alone.
     """
     styles, titles = {}, {}
     for column, direction in directions.items():
         values = pd.to_numeric(frame[column], errors="coerce")
-        if values.notna().sum() < 2 or values.max() == values.min():
+        if values.notna().sum() < (2 if direction else 3) or values.max() == values.min():
             continue
         numbers = values.to_numpy(dtype=np.float64)
         high, low = int(np.nanargmax(numbers)), int(np.nanargmin(numbers))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import ipywidgets as widgets
 
 from ..errors import RaiError
 from ..modelcard import NARRATIVE_FIELDS
+from . import _html
 
 #: Short fields edited on one line; the narrative fields get a text area each.
 SHORT_FIELDS = ("name", "version", "owners", "license")
@@ -28,7 +28,9 @@ class ModelCardPanel(widgets.HBox):
 
     def __init__(self, card):
         self.card = card
-        self.preview = widgets.HTML(card.to_html(), layout=widgets.Layout(width="60%"))
+        # min_width 0 lets the flex items shrink to the panel; the preview scrolls, not clips.
+        self.preview = widgets.HTML(card.to_html(), layout=widgets.Layout(
+            width="60%", min_width="0", overflow="auto"))
         names = [*SHORT_FIELDS, *NARRATIVE_FIELDS,
                  *(k for k in card.fields
                     if isinstance(k, str) and k not in SHORT_FIELDS + NARRATIVE_FIELDS)]
@@ -40,7 +42,7 @@ class ModelCardPanel(widgets.HBox):
         for button, suffix in zip(self.buttons, (".md", ".html")):
             button.on_click(lambda _, suffix=suffix: self.save(suffix))
         editor = widgets.VBox([*self.inputs.values(), self.path, widgets.HBox(self.buttons),
-                               self.status], layout=widgets.Layout(width="40%"))
+                               self.status], layout=widgets.Layout(width="40%", min_width="0"))
         super().__init__([editor, self.preview])
 
     def _input(self, name: str) -> widgets.Widget:
@@ -60,9 +62,9 @@ class ModelCardPanel(widgets.HBox):
         try:
             path = self.card.save(Path(self.path.value).with_suffix(suffix))
         except (RaiError, OSError, ValueError) as error:
-            self.status.value = f'<span style="color:#b00020">{html.escape(str(error))}</span>'
+            self.status.value = _html.wrap(_html.badge("fail", str(error)))
             return None
-        self.status.value = f"Saved {html.escape(str(path))}"
+        self.status.value = _html.wrap(_html.paragraph(f"Saved {path}"))
         return path
 
 

@@ -10,7 +10,6 @@ from . import _html, plots
 
 #: Values listed per categorical column in a slice's summary.
 TOP_VALUES = 3
-_SIGNIFICANT = "background:#fde2c8"
 
 
 class SlicesPanel(widgets.VBox):
@@ -31,13 +30,12 @@ class SlicesPanel(widgets.VBox):
         self.summary = widgets.HTML()
         self.select.observe(lambda _: self._summarise(), names="value")
         self._summarise()
-        chart = (widgets.Image(value=plots.png(plots.slices_figure(result)), format="png")
-                 if len(top) else widgets.HTML(""))
+        chart = widgets.HTML(_html.figure(plots.slices_figure(result)) if len(top) else "")
         super().__init__([widgets.HTML(self._table()), chart, self.select, self.summary])
 
     def _table(self) -> str:
         top = self.result.top.drop(columns="predicates").set_index("slice")
-        rows = [_SIGNIFICANT if s else "" for s in top["significant"]]
+        rows = [_html.HIGHEST if s else "" for s in top["significant"]]
         return _html.wrap(_html.paragraph(self.result.sections()[0].text, bold=self.result.title),
                           _html.table(top, notes=_NOTES, row_styles=rows),
                           _html.paragraph("Orange rows are significant. Choose a slice below to "

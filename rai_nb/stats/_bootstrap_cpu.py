@@ -5,8 +5,11 @@ kernels evaluate the per-group metrics of :mod:`.group_metrics` and the Clarify 
 :mod:`.clarify` for one group (or facet) at a time over all replicates, and keep only the few
 order statistics a percentile interval needs, so no ``(replicates, groups, metrics)`` array is
 ever built, and the replicate counts themselves are drawn one block of groups at a time
-(``bias._resample``). The formulas are the scalar forms of those modules' vectorised ones, in the same
-operation order; ``tests/test_stats_bias.py`` checks that both give the same intervals.
+(``bias._resample``, :func:`draw_block`). The formulas are copies, in scalar form, of those
+modules' vectorised ones, in the same operation order but for KL (from JS's logs): numba
+cannot compile the NumPy forms (``np.divide(where=)``, ``errstate``), and calling one formula
+per metric over arrays of replicates would build the tables this module avoids.
+``tests/test_stats_bias.py`` checks that both give the same intervals to 1e-12.
 """
 
 from __future__ import annotations

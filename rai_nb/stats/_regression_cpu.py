@@ -195,25 +195,28 @@ def _crossing(cdf, start, stop, level):
 
 
 @nb.njit(cache=True, inline="always")
-def _segment(cdf, area, z, start, stop, level):
-    """sup of ``|level − F|`` over ``[z[start], z[stop])`` for the overall CDF F, its integral
-    unless F crosses the level inside, and whether it does.
+def _close_stretch(row, cdf, area, z, start, stop):
+    """Fold a group's stretch ``[z[start], z[stop])`` into its sup and integral of ``|level − F|``;
+    return the level and whether the overall CDF F crosses it inside.
 
-    F is ``cdf[j]`` on ``[z[j], z[j+1])`` and ``area[j] = ∫_{z[0]}^{z[j]} F``; F is monotone, so
-    the sup is at an end and, without a crossing, ``level − F`` keeps the sign of its last value.
-    Crossings are rare and settled apart (:func:`_crossing_correction`): kept out of the sweep,
-    they would cost it twice its time.
+    ``row`` is the group's :func:`gap_work` state; its CDF is the constant level
+    ``running / weight`` over the stretch. F is ``cdf[j]`` on ``[z[j], z[j+1])`` and
+    ``area[j] = ∫_{z[0]}^{z[j]} F``; F is monotone, so the sup is at an end and, without a
+    crossing, ``level − F`` keeps the sign of its last value. Crossings are rare and settled
+    apart (:func:`_crossing_correction`): inside the sweep they cost it twice its time.
     """
+    level = row[1] / row[0]
     first, final = level - cdf[start], level - cdf[stop - 1]
-    span = level * (z[stop] - z[start]) - (area[stop] - area[start])
-    sup, crosses = max(abs(first), abs(final)), (first > 0) & (final <= 0)
-    return sup, span * (1.0 - 2.0 * (final <= 0)), crosses
+    span = level * (z[stop] - row[4]) - (area[stop] - row[5])
+    row[2] = max(row[2], abs(first), abs(final))
+    row[3] += span * (1.0 - 2.0 * (final <= 0))
+    return level, (first > 0) & (final <= 0)
 
 
 @nb.njit(cache=True)
 def _crossing_correction(cdf, area, z, start, stop, level):
-    """What to add to :func:`_segment`'s integral (``−span``) where F crosses the level inside:
-    the integral splits where F first reaches the level."""
+    """What to add to :func:`_close_stretch`'s integral (``−span``) where F crosses the level
+    inside: the integral splits where F first reaches the level."""
     cross = _crossing(cdf, start, stop, level)
     below = level * (z[cross] - z[start]) - (area[cross] - area[start])
     above = (area[stop] - area[cross]) - level * (z[stop] - z[cross])
@@ -221,11 +224,11 @@ def _crossing_correction(cdf, area, z, start, stop, level):
 
 
 @nb.njit(cache=True)
-def _settle(cdf, area, z, pending, pending_level, n_pending, integral):
+def _settle(cdf, area, z, pending, pending_level, n_pending, state):
     """Add the corrections of the pending crossings ``(group, start, stop)``; return 0."""
     for i in range(n_pending):
         g, start, stop = pending[i, 0], pending[i, 1], pending[i, 2]
-        integral[g] += _crossing_correction(cdf, area, z, start, stop, pending_level[i])
+        state[g, 3] += _crossing_correction(cdf, area, z, start, stop, pending_level[i])
     return 0
 
 
@@ -235,20 +238,13 @@ _PENDING = 4096
 
 @nb.njit(cache=True)
 def gap_work(n_rows, n_groups):
-    """Work arrays of :func:`gaps`: z, cdf and area per distinct value; weight, running weight,
-    level, sup and integral per group; start, last visit per group and the groups of the
-    current value; the pending crossings and their levels."""
-    return (np.empty(n_rows), np.empty(n_rows), np.empty(n_rows), np.empty((5, n_groups)),
-            np.empty((3, n_groups), np.int64), np.empty((_PENDING, 3), np.int64),
+    """Work arrays of :func:`gaps`: z, cdf and area per distinct value; per group (one cache
+    line each) its weight, running weight, sup, integral, and z and area where its current
+    stretch starts; per group that start and the last distinct value it was seen at; the
+    pending crossings and their levels."""
+    return (np.empty(n_rows), np.empty(n_rows), np.empty(n_rows), np.empty((n_groups, 8)),
+            np.empty((n_groups, 2), np.int64), np.empty((_PENDING, 3), np.int64),
             np.empty(_PENDING))
-
-
-@nb.njit(cache=True, inline="always")
-def _close_value(d, cdf_value, cdf, members, running, group_weight, level):
-    """Record F at the ``d``-th distinct value and the new levels of the groups seen there."""
-    cdf[d] = cdf_value
-    for g in members:
-        level[g] = running[g] / group_weight[g]
 
 
 @nb.njit(cache=True)
@@ -256,70 +252,65 @@ def gaps(value, group, weight, weighted, ks, w1, work):
     """KS and Wasserstein-1 of each group's distribution to the overall one, in one pass over
     rows (or (value, group) entries) sorted by value (``weight`` unused unless ``weighted``).
 
-    Between two of a group's own values its CDF is a constant level while the overall CDF F
-    rises, so a group's stretch is settled by :func:`_segment` when the sweep reaches the
-    group's next value. Weights are summed in the sweep's order, so every CDF ends at exactly 1.
-    Rows without weight are skipped. Groups without weight get NaN. ``work`` is
-    :func:`gap_work`: called from Python with it, the sweep ran twice as fast as inside a
-    compiled one-line wrapper that made it (numba 0.68; cause not found).
+    Between two of a group's own values its CDF is constant while the overall CDF rises, so a
+    group's stretch is settled (:func:`_close_stretch`) when the sweep reaches the group's next
+    value. Weights are summed in the sweep's order, so every CDF ends at exactly 1. Rows without
+    weight are skipped; groups without weight get NaN. ``work`` is :func:`gap_work`: called
+    from Python with it, the sweep ran twice as fast as inside a compiled one-line wrapper that
+    made it (numba 0.68; cause not found).
     """
-    z, cdf, area, per_group, state, pending, pending_level = work
-    group_weight, running, level, sup, integral = per_group
-    start, last, members = state
+    z, cdf, area, state, visit, pending, pending_level = work
+    state[:] = 0.0
     total = 0.0
-    group_weight[:] = 0.0
     for j in range(len(value)):
         u = weight[j] if weighted else 1.0
-        group_weight[group[j]] += u
+        state[group[j], 0] += u
         total += u
-    for column in (running, level, sup, integral):
-        column[:] = 0.0
-    start[:] = 0
-    last[:] = -1
-    d, n_members, n_pending, cumulative = -1, 0, 0, 0.0
+    visit[:, 0] = 0
+    visit[:, 1] = -1
+    d, n_pending, cumulative = -1, 0, 0.0
     for j in range(len(value)):
         u = weight[j] if weighted else 1.0
         if u == 0:
             continue
         if d < 0 or value[j] != z[d]:
             if d >= 0:
-                _close_value(d, cumulative / total, cdf, members[:n_members], running,
-                             group_weight, level)
-                n_members = 0
+                cdf[d] = cumulative / total
             d += 1
             z[d] = value[j]
             area[d] = 0.0 if d == 0 else area[d - 1] + cdf[d - 1] * (z[d] - z[d - 1])
+            if d == 0:
+                state[:, 4] = z[0]  # every group's first stretch (level 0) starts there
         g = group[j]
-        if last[g] != d:
-            if start[g] < d:
-                s, a, crosses = _segment(cdf, area, z, start[g], d, level[g])
-                sup[g], integral[g] = max(sup[g], s), integral[g] + a
+        row = state[g]
+        if visit[g, 1] != d:
+            start = visit[g, 0]
+            if start < d:
+                level, crosses = _close_stretch(row, cdf, area, z, start, d)
                 if n_pending == _PENDING:
-                    n_pending = _settle(cdf, area, z, pending, pending_level, n_pending,
-                                        integral)
+                    n_pending = _settle(cdf, area, z, pending, pending_level, n_pending, state)
                 pending[n_pending, 0], pending[n_pending, 1], pending[n_pending, 2] = (
-                    g, start[g], d)
-                pending_level[n_pending] = level[g]
+                    g, start, d)
+                pending_level[n_pending] = level
                 n_pending += crosses
-            start[g], last[g] = d, d
-            members[n_members] = g
-            n_members += 1
-        running[g] += u
+            visit[g, 0], visit[g, 1] = d, d
+            row[4], row[5] = z[d], area[d]
+        row[1] += u
         cumulative += u
     ks[:] = np.nan
     w1[:] = np.nan
     if d < 0:
         return
-    _close_value(d, cumulative / total, cdf, members[:n_members], running, group_weight, level)
-    _settle(cdf, area, z, pending, pending_level, n_pending, integral)
+    cdf[d] = cumulative / total
+    _settle(cdf, area, z, pending, pending_level, n_pending, state)
     for g in range(len(ks)):
-        if group_weight[g] > 0:
-            s, a = 0.0, 0.0
-            if start[g] < d:
-                s, a, crosses = _segment(cdf, area, z, start[g], d, level[g])
+        row, start = state[g], visit[g, 0]
+        if row[0] > 0:
+            if start < d:
+                level, crosses = _close_stretch(row, cdf, area, z, start, d)
                 if crosses:
-                    a += _crossing_correction(cdf, area, z, start[g], d, level[g])
-            ks[g], w1[g] = max(sup[g], s), integral[g] + a
+                    row[3] += _crossing_correction(cdf, area, z, start, d, level)
+            ks[g], w1[g] = row[2], row[3]
 
 
 @nb.njit(parallel=True, cache=True)

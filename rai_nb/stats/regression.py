@@ -297,13 +297,11 @@ def prediction_gaps(group_codes, y_pred, weights=None, *, n_groups: int,
     >>> ks.tolist(), w1.tolist()
     ([0.5, 0.5], [1.0, 1.0])
     """
-    from . import _regression_cpu
 
     xp = namespace(group_codes, y_pred, weights, xp=xp)
     _check_rows(group_codes, y_pred=y_pred, weights=weights, n_groups=n_groups, xp=xp)
     codes, _, p, w, weighted = _host_rows(group_codes, y_pred, y_pred, weights)
-    return _gaps(*_regression_cpu.sorted_rows(_value_order(p), p, codes, w, weighted), weighted,
-                 n_groups)
+    return _gaps(*_sorted_rows(_value_order(p), p, codes, w, weighted), weighted, n_groups)
 
 
 def _value_order(values):
@@ -311,9 +309,20 @@ def _value_order(values):
     from . import _regression_cpu
 
     index_bits = max(1, (len(values) - 1).bit_length())
-    packed, keys = _regression_cpu.packed_keys(values, index_bits)
+    packed, keys = np.empty((2, len(values)), np.uint64)  # NumPy's big arrays get huge pages
+    _regression_cpu.packed_keys(values, index_bits, packed, keys)
     packed.sort()
     return _regression_cpu.order_from_packed(packed, keys, index_bits)
+
+
+def _sorted_rows(order, p, codes, w, weighted):
+    """Predictions, groups and weights (empty unless ``weighted``) of the rows in ``order``."""
+    from . import _regression_cpu
+
+    rows = (np.empty(len(order)), np.empty(len(order), np.int64),
+            np.empty(len(order) if weighted else 0))
+    _regression_cpu.sorted_rows(order, p, codes, w, weighted, *rows)
+    return rows
 
 
 def distribution_gaps(dist: PredictionDistribution) -> tuple[np.ndarray, np.ndarray]:
@@ -338,7 +347,7 @@ def _gaps(value, group, weight, weighted, n_groups):
 
     ks, w1 = np.empty(n_groups), np.empty(n_groups)
     _regression_cpu.gaps(value, group, weight, weighted, ks, w1,
-                         _regression_cpu.gap_work(len(value), n_groups))
+                         _regression_cpu.gap_work(np.empty((3, len(value))), n_groups))
     return ks, w1
 
 
@@ -436,7 +445,7 @@ def _bootstrap_gaps(codes, p, w, weighted, keys, offset, n_groups):
     from . import _regression_cpu
 
     order = _value_order(p)
-    rows = _regression_cpu.sorted_rows(order, p, codes, w, weighted)
+    rows = _sorted_rows(order, p, codes, w, weighted)
     ks, w1 = np.empty((2, len(keys), n_groups))
     _regression_cpu.bootstrap_gaps(order, *rows, weighted, keys, offset, _blocks(len(keys)), ks,
                                    w1)

@@ -144,9 +144,10 @@ def packed_keys(values, index_bits, packed, keys):
 @nb.njit(cache=True)
 def order_from_packed(packed, keys, index_bits):
     """Rows in value order from the sorted :func:`packed_keys`: runs sharing the high bits but
-    not the value are sorted by their full keys (tied values may stay in any order)."""
+    not the value are sorted by their full keys (tied values may stay in any order). The order
+    overwrites ``packed`` (each entry is read before its slot is written)."""
     n = len(packed)
-    order = np.empty(n, np.int64)
+    order = packed.view(np.int64)
     low = (_ONE << np.uint64(index_bits)) - _ONE
     shift = np.uint64(index_bits)
     first = 0

@@ -177,6 +177,14 @@ def test_pandas_beside_dask_and_partitions_missing_levels(client):
     (pd.DataFrame({"y": [1, 0, 1]}), dict(target="y", positive_label=7), "does not occur"),
     (pd.DataFrame({"y": [1, 0, 1]}), dict(target=np.array([1, 0, 1])), "must name columns"),
     (pd.DataFrame({"y": [1, 0, 1]}), dict(checks=["nope"]), "nope"),
+    (pd.DataFrame({"y": [1, 0, 1], "w": [1.0, np.nan, 2.0]}), dict(sample_weight="w"),
+     "sample_weight .'w'. has 1 missing"),
+    (pd.DataFrame({"y": [1, 0, 1], "w": [1.0, 2.0, -1.0]}), dict(sample_weight="w"), "negative"),
+    (pd.DataFrame({"y": [1, 0, 1], "w": [0, 0, 0]}), dict(sample_weight="w"), "zero on every row"),
+    (pd.DataFrame({"y": [1, 0, 1], "w": list("abc")}), dict(sample_weight="w"), "must hold numbers"),
+    (pd.DataFrame({"y": [1, 0, 1]}), dict(sample_weight="nope"), "'nope' given as sample_weight"),
+    (pd.DataFrame({"y": [1, 0, 1]}), dict(sample_weight=np.ones(3)), "must name columns"),
+    (pd.DataFrame({"y": [1, 0, 1], "g": list("abc")}), dict(sensitive={"g": 3}), "bins or splits"),
 ])
 def test_bad_dask_inputs_raise_the_pandas_error(frame, options, message):
     with pytest.raises(rai_nb.RaiError, match=message):
@@ -230,3 +238,23 @@ def test_infinities_equal_pandas_and_scipy(client):
     far = ref["y"].clip(-1e3).to_numpy(), cur["y"].clip(-1e3).to_numpy()
     assert table.loc["y", "wasserstein"] == pytest.approx(wasserstein_distance(*far), rel=1e-12)
     assert got.details["infinite_values"].loc["x", "pos_inf"] == (cur["x"] == np.inf).sum()
+
+
+@pytest.mark.parametrize("spec", ["age", {"age": [30, 45], "sex": None}, {"age": 40.0}])
+def test_weighted_binned_groups_equal_pandas(client, spec):
+    """Fractional weights and a binned sensitive column over several partitions: the weighted
+    per-group checks (and the rest) equal the pandas path's."""
+    frame = rai_nb.load_adult(split="test").drop(columns="split").sample(
+        3000, random_state=3).reset_index(drop=True)
+    frame["w"] = np.random.default_rng(4).gamma(0.8, 1.5, len(frame))
+    frame.loc[:30, "w"] = 0.0
+    frame.loc[frame["sex"] == "Female", "hours_per_week"] = np.where(
+        np.arange((frame["sex"] == "Female").sum()) % 4 == 0, np.nan,
+        frame.loc[frame["sex"] == "Female", "hours_per_week"])
+    options = dict(target="income", sensitive=spec, sample_weight="w", n_permutations=20,
+                   label_error_rows=500)
+    got = rai_nb.validate(persisted(frame, 4), **options)
+    expected = rai_nb.validate(frame, **options)
+    assert_same_validation(got, expected)
+    assert "counts weighted by 'w'" in got.checks.loc["representation", "message"]
+    assert got.details["representation"]["count"].dtype == np.float64

@@ -16,9 +16,11 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 from ..checks import drift as kd
 from ..checks import quality as kq
+from ..frame._bias import encode_weights
 from ..frame._dask import order_statistics
 from ..frame._dask_tabular import Labels, numeric_frame
 from . import _dask_validate_parts as parts
@@ -41,14 +43,15 @@ def _delayed(function):
 class _DaskContext(_Base):
     """The statistics of :class:`._validation_context._Context`, from Dask partitions."""
 
-    def __init__(self, cur, ref, changes, *, roles=None, target=None, sensitive=(),
-                 labels: Labels | None = None, thresholds, options, random_state):
+    def __init__(self, cur, ref, changes, *, roles=None, target=None, sensitive=(), cuts=(),
+                 weight=None, labels: Labels | None = None, thresholds, options, random_state):
         self.cur_table, self.ref_table = cur, ref
         self.cur, self.ref = cur.info, ref.info if ref is not None else None
         self.changes = changes
         self.roles = roles or {}
         self.target = target
-        self.sensitive = list(sensitive)
+        self.sensitive, self.cuts = list(sensitive), list(cuts)
+        self.weight = weight  # name of the weight column, or None
         self.labels_encoder = labels
         self.thresholds = thresholds
         self.options = options
@@ -73,10 +76,10 @@ class _DaskContext(_Base):
     @cached_property
     def _summaries(self) -> tuple[dict, dict | None]:
         graph = [_delayed(parts.add_summaries)(self._parts(self.cur_table, parts.summary,
-                                                           self.labels_encoder))]
+                                                           self.labels_encoder, self.weight))]
         if self.ref_table is not None:
             graph.append(_delayed(parts.add_summaries)(
-                self._parts(self.ref_table, parts.summary, None)))
+                self._parts(self.ref_table, parts.summary, None, None)))
         found = _compute(graph)
         return found[0], found[1] if len(found) > 1 else None
 
@@ -111,6 +114,12 @@ class _DaskContext(_Base):
         n, mean, m2 = self._summaries[1]["moments"][:, positions]
         return np.where(n > 0, mean, 0.0), np.where(n > 0, np.sqrt(m2 / np.maximum(n, 1)), 1.0)
 
+    def check_weights(self) -> None:
+        """RaiError when the weights are non-finite or negative (a partition's encoding says) or
+        zero on every row, as on the pandas path."""
+        if not self._summaries[0]["weight"] > 0:
+            encode_weights(self.weight, pd.Series([0.0]))  # raises the pandas path's error
+
     def missing_by_group(self, i: int):
         found = self._summaries[0]
         return found[f"missing{i}"], found[f"sizes{i}"]
@@ -131,7 +140,7 @@ class _DaskContext(_Base):
             cells, counts = found["cells"]
             levels = intersection_levels(self.sensitive, cells)
             out.append((tuple(f.name for f in self.sensitive), levels,
-                        np.rint(counts).astype(np.int64)))
+                        counts if self.weight is not None else np.rint(counts).astype(np.int64)))
         return out
 
     # --- distinct rows and values --------------------------------------------------------------

@@ -11,16 +11,21 @@ import numpy as np
 
 from ..checks import drift as kd
 from ..errors import NAN_VALUES, RaiError
-from ..frame import EncodedColumn, encode_categorical
+from ..frame import EncodedColumn
+from ..frame._bias import encode_weights
+from ..frame._bins import encode_cut, resolve_cut
 from ..frame._dask_tabular import Labels, as_dask, coerced_numeric, encode_dask_tables, label_name
 from ..frame._tabular import category_codes
 from ._dask_validate import _compute, _DaskContext
 from ._validation_context import _Target
 
 
-def dask_context(data, reference, *, target, sensitive, prediction, positive_label, thresholds,
-                 options, random_state) -> _DaskContext:
-    """The context of ``validate`` when ``data`` or ``reference`` is a Dask frame."""
+def dask_context(data, reference, *, target, sensitive, prediction, positive_label,
+                 sample_weight, thresholds, options, random_state) -> _DaskContext:
+    """The context of ``validate`` when ``data`` or ``reference`` is a Dask frame.
+
+    ``sensitive`` holds ``(column, cut)`` pairs (``frame._bins.facet_specs``).
+    """
     data = as_dask(data, "data")
     reference = None if reference is None else as_dask(reference, "reference")
     roles = {}
@@ -29,8 +34,12 @@ def dask_context(data, reference, *, target, sensitive, prediction, positive_lab
         roles[target_name] = "target"
     if prediction is not None:
         roles[label_name(data, prediction, argument="prediction")] = "prediction"
-    specs = [sensitive] if isinstance(sensitive, (str, int)) else list(sensitive or [])
-    facet_names = [label_name(data, s, argument="sensitive") for s in specs]
+    weight = None
+    if sample_weight is not None:
+        weight = label_name(data, sample_weight, argument="sample_weight")
+        encode_weights(weight, data._meta[weight], require_positive=False)  # its dtype
+        roles[weight] = "sample_weight"
+    facet_names = [label_name(data, s, argument="sensitive") for s, _ in sensitive]
     wanted = list(dict.fromkeys(([target_name] if target_name is not None else []) + facet_names))
     cur, ref, changes = encode_dask_tables(data, reference, argument="data", labels=wanted)
     tgt, labels = None, Labels()
@@ -38,16 +47,22 @@ def dask_context(data, reference, *, target, sensitive, prediction, positive_lab
         tgt, edges = _target(data, cur, target_name, positive_label)
         labels = Labels(target_name, tgt.levels, edges,
                         tgt.levels.index(tgt.positive) if tgt.classes else None)
-    facets = []
-    for name in facet_names:
+    facets, cuts = [], []
+    for name, (_, cut) in zip(facet_names, sensitive):
         _no_missing(cur, name, "sensitive")
-        found = encode_categorical(name, cur.labels[name], argument="sensitive")
+        cuts.append(resolve_cut(name, cut, lambda n=name: data[n].value_counts().compute(),
+                                data[name].dtype))
+        # The distinct values give the levels (or the bins' labels) every partition shares.
+        found = encode_cut(name, cur.labels[name], cuts[-1], argument="sensitive")
         facets.append(EncodedColumn(name, np.empty(0, np.int64), found.levels))
     labels = Labels(labels.target, labels.target_levels, labels.target_edges,
-                    labels.positive_code, tuple((f.name, f.levels) for f in facets))
-    return _DaskContext(cur, ref, changes, roles=roles, target=tgt, sensitive=facets,
-                        labels=labels, thresholds=thresholds, options=options,
-                        random_state=random_state)
+                    labels.positive_code, tuple((f.name, f.levels, c) for f, c in zip(facets, cuts)))
+    context = _DaskContext(cur, ref, changes, roles=roles, target=tgt, sensitive=facets, cuts=cuts,
+                           weight=weight, labels=labels, thresholds=thresholds, options=options,
+                           random_state=random_state)
+    if weight is not None:
+        context.check_weights()
+    return context
 
 
 def dask_drift_context(reference, current, *, columns, target, prediction, thresholds, options,

@@ -14,15 +14,18 @@ from ..checks import drift as kd
 from ..checks import ecdf
 from ..checks import leakage as kl
 from ..checks import quality as kq
+from ..frame._bias import encode_weights
 from ..frame._dask_tabular import Labels
 from ._validation_context import _row_hashes, finite_or_nan
 
 # --- one pass of counts ---------------------------------------------------------------------
 
-def summary(part, encoder, labels: Labels | None) -> dict:
+def summary(part, encoder, labels: Labels | None, weight=None) -> dict:
     """Level counts, numeric counts/ranges/moments and, with labels, the per-group counts.
 
     Moments, ``min`` and ``max`` are of the finite values; ``infinite`` counts −inf and +inf.
+    With ``weight`` (a column of frequency weights) the per-group counts are summed weights and
+    ``weight`` holds the partition's total weight.
     """
     table = encoder.table(part)
     out = {"levels": [np.bincount(c + 1, minlength=len(lv) + 1)
@@ -41,20 +44,27 @@ def summary(part, encoder, labels: Labels | None) -> dict:
         return out
     missing = np.concatenate([np.isnan(table.numeric), table.codes < 0])
     facets = [labels.codes(part, i) for i in range(len(labels.facets))]
+    w = None
+    if weight is not None:
+        w = encode_weights(weight, part[weight].reset_index(drop=True), require_positive=False)
+        out["weight"] = w.sum()
     if labels.target is not None:
         y = labels.target_codes(part)
         out["classes"] = np.bincount(y, minlength=len(labels.target_levels))
-    for i, ((_, levels), codes) in enumerate(zip(labels.facets, facets)):
-        out[f"sizes{i}"] = np.bincount(codes, minlength=len(levels))
-        out[f"missing{i}"] = kq.missing_by_group(missing, codes, n_groups=len(levels))
+    for i, ((_, levels, _), codes) in enumerate(zip(labels.facets, facets)):
+        out[f"sizes{i}"] = np.bincount(codes, weights=w, minlength=len(levels))
+        out[f"missing{i}"] = kq.missing_by_group(missing, codes, n_groups=len(levels), weights=w)
         if labels.positive_code is not None:
-            out[f"positives{i}"] = np.bincount(codes, weights=y == labels.positive_code,
+            positive = y == labels.positive_code
+            out[f"positives{i}"] = np.bincount(codes, weights=positive if w is None
+                                               else np.where(positive, w, 0.0),
                                                minlength=len(levels))
     if len(facets) > 1:
         mixed = np.zeros(len(part), dtype=np.int64)
-        for (_, levels), codes in zip(labels.facets, facets):
+        for (_, levels, _), codes in zip(labels.facets, facets):
             mixed = mixed * len(levels) + codes
-        out["cells"] = np.unique(mixed, return_counts=True)
+        cells, inverse = np.unique(mixed, return_inverse=True)
+        out["cells"] = cells, np.bincount(inverse, weights=w, minlength=len(cells))
     return out
 
 

@@ -103,17 +103,19 @@ def _representation(ctx) -> Check:
     rows = []
     for name, levels, counts in ctx.representation_counts():
         name = " × ".join(map(str, name)) if isinstance(name, tuple) else name
-        rows += [(name, " · ".join(map(str, lvl)) if isinstance(lvl, tuple) else lvl, int(c))
-                 for lvl, c in zip(levels, counts)]
+        rows += [(name, " · ".join(map(str, lvl)) if isinstance(lvl, tuple) else lvl, c)
+                 for lvl, c in zip(levels, counts.tolist())]
     frame = pd.DataFrame(rows, columns=["sensitive", "group", "count"])
-    frame = frame.assign(share=frame["count"] / ctx.cur.n_rows).sort_values("count")
+    # Of each column's total: the rows, or with sample_weight the summed weights.
+    total = frame.groupby("sensitive", sort=False)["count"].transform("sum")
+    frame = frame.assign(share=frame["count"] / total).sort_values("count", kind="stable")
     frame = frame.set_index(["sensitive", "group"])
     smallest = frame["count"].min()
     severity = _grade("min_group_size", smallest, ctx.thresholds)
     small = [f"{s} = {g}" for (s, g), c in frame["count"].items()
              if _grade("min_group_size", c, ctx.thresholds) != "pass"]
     if severity == "pass":
-        return Check("representation", "pass", (), f"every group has at least {smallest:,} rows",
+        return Check("representation", "pass", (), f"every group has at least {smallest:,.10g} rows",
                      frame)
     return Check("representation", severity, tuple(f.name for f in ctx.sensitive),
                  f"{_names(small)}: fewer rows than {ctx.thresholds['min_group_size'][0]}", frame)

@@ -10,12 +10,18 @@ quality checks live in ``_validation_checks``, label/proxy/representation checks
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import wraps
+
 import numpy as np
 import pandas as pd
 
 from ..errors import BAD_OPTION, RaiError
-from ..frame import column_values, encode_categorical, is_dask_frame
-from ..results import DriftResult, ValidationResult
+from ..frame import column_values, is_dask_frame
+from ..frame._bias import encode_weights
+from ..frame._bins import encode_cut, facet_specs, resolve_cut
+from ..frame._columns import _is_column_key
+from ..results import Check, DriftResult, ValidationResult
 from ._drift_checks import _drift_check, _drift_result, _multivariate_drift, _role_drift
 from ._label_checks import (
     _class_imbalance,
@@ -45,6 +51,17 @@ from ._validation_context import THRESHOLDS, _Context, _Target, _thresholds
 
 __all__ = ["CHECKS", "THRESHOLDS", "drift", "validate"]
 
+
+
+def _grouped(check):
+    """``check``, its message saying how the sensitive columns became groups and were weighted."""
+    @wraps(check)
+    def noted(ctx) -> Check:
+        found, note = check(ctx), ctx.grouping_note()
+        return replace(found, message=f"{found.message} ({note})") if note else found
+    return noted
+
+
 _DRIFT_METHODS = {"numeric": ("auto", "ks", "wasserstein", "psi", "jensen_shannon"),
                   "categorical": ("auto", "chi2", "jensen_shannon", "psi")}
 
@@ -58,18 +75,18 @@ CHECKS = {
     "mixed_types": (_mixed_types, set()),
     "missing_values": (_missing_values, set()),
     "infinite_values": (_infinite_values, set()),
-    "group_missingness": (_group_missingness, {"sensitive"}),
+    "group_missingness": (_grouped(_group_missingness), {"sensitive"}),
     "duplicates": (_duplicates, set()),
     "conflicting_labels": (_conflicting_labels, {"target"}),
     "constant_columns": (_constant_columns, set()),
     "id_like": (_id_like, set()),
     "outliers": (_outliers, set()),
     "class_imbalance": (_class_imbalance, {"classes"}),
-    "group_imbalance": (_group_imbalance, {"binary", "sensitive"}),
+    "group_imbalance": (_grouped(_group_imbalance), {"binary", "sensitive"}),
     "label_leakage": (_label_leakage, {"target"}),
     "label_errors": (_label_errors, {"classes"}),
     "proxies": (_proxies, {"sensitive"}),
-    "representation": (_representation, {"sensitive"}),
+    "representation": (_grouped(_representation), {"sensitive"}),
     "drift": (_drift_check, {"reference"}),
     "label_drift": (_role_drift("label_drift", "target"), {"reference", "target"}),
     "prediction_drift": (_role_drift("prediction_drift", "prediction"),
@@ -113,6 +130,7 @@ def validate(
     sensitive=None,
     prediction=None,
     positive_label=None,
+    sample_weight=None,
     checks=None,
     thresholds: dict | None = None,
     numeric_method: str = "auto",
@@ -133,12 +151,25 @@ def validate(
     target : str, optional
         Label column: enables conflicting labels, class imbalance, leakage, label errors and
         label drift.
-    sensitive : str or list of str, optional
+    sensitive : str, list or dict, optional
         Sensitive columns: enables per-group missingness and imbalance, proxies, representation.
+        Grouped as in :func:`rai_nb.bias`: a dict maps a column to a number of quantile bins
+        (``{"age": 4}``), bin edges (``[25, 40, 60]``), a threshold (``40.0``: ``<= 40`` and
+        ``> 40``) or None (one group per value); a numeric column named alone with more than 10
+        distinct values becomes 4 quantile groups. The checks' messages say where a column was
+        binned.
     prediction : str, optional
         Prediction column (treated like the target: not a feature; prediction drift).
     positive_label : optional
         Favourable class of a binary target (default: the last in sorted order, e.g. 1).
+    sample_weight : str or array-like, optional
+        Frequency weights (a column name, or one non-negative number per row): a row counts as
+        ``w`` rows in the per-group counts — the group sizes and shares of ``representation``,
+        the label rates of ``group_imbalance`` and the missing shares of ``group_missingness``
+        (as fairlearn's ``MetricFrame`` with ``sample_params``), ``min_group_size`` comparing
+        summed weights. Every other check (schema, missing values, duplicates, conflicts,
+        outliers, leakage, proxies, label errors, class imbalance, drift) counts rows
+        unweighted. The weight column is not checked as a feature.
     checks : str or list of str, optional
         Names of the checks to run (default: every check the arguments allow); see ``CHECKS``.
     thresholds : dict, optional
@@ -232,14 +263,15 @@ def validate(
     if is_dask_frame(data) or is_dask_frame(reference):
         from ._dask_validate_entry import dask_context
 
-        ctx = dask_context(data, reference, target=target, sensitive=sensitive,
+        ctx = dask_context(data, reference, target=target, sensitive=_specs(sensitive),
                            prediction=prediction, positive_label=positive_label,
-                           thresholds=thresholds, options=options, random_state=random_state)
+                           sample_weight=sample_weight, thresholds=thresholds, options=options,
+                           random_state=random_state)
     else:
-        ctx = _pandas_context(data, reference, target=target, sensitive=sensitive,
+        ctx = _pandas_context(data, reference, target=target, sensitive=_specs(sensitive),
                               prediction=prediction, positive_label=positive_label,
-                              thresholds=thresholds, options=options,
-                              random_state=random_state)
+                              sample_weight=sample_weight, thresholds=thresholds,
+                              options=options, random_state=random_state)
     tgt = ctx.target
     available = {"reference"} if reference is not None else set()
     available |= {"sensitive"} if ctx.sensitive else set()
@@ -252,8 +284,15 @@ def validate(
         results, drift=ctx.cache.get("drift"), thresholds=thresholds, n_rows=ctx.cur.n_rows)
 
 
+def _specs(sensitive) -> list[tuple]:
+    """``(column, cut)`` pairs of ``sensitive`` (``frame._bins.facet_specs``); none for None or
+    an empty list."""
+    empty = sensitive is None or (isinstance(sensitive, (list, tuple, dict)) and not sensitive)
+    return [] if empty else facet_specs(sensitive)
+
+
 def _pandas_context(data, reference, *, target, sensitive, prediction, positive_label,
-                    thresholds, options, random_state) -> _Context:
+                    sample_weight, thresholds, options, random_state) -> _Context:
     if not isinstance(data, pd.DataFrame):
         raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     roles, tgt = {}, None
@@ -262,11 +301,20 @@ def _pandas_context(data, reference, *, target, sensitive, prediction, positive_
         roles[tgt.name] = "target"
     if prediction is not None:
         roles[column_values(data, prediction, argument="prediction")[0]] = "prediction"
-    names = [sensitive] if isinstance(sensitive, (str, int)) else list(sensitive or [])
-    facets = [encode_categorical(*column_values(data, s, argument="sensitive"),
-                                 argument="sensitive") for s in names]
-    return _Context(data, reference, roles=roles, target=tgt, sensitive=facets,
-                    thresholds=thresholds, options=options, random_state=random_state)
+    weights = weight = None
+    if sample_weight is not None:
+        weight, values = column_values(data, sample_weight, argument="sample_weight")
+        weights = encode_weights(weight, values)
+        if _is_column_key(sample_weight):
+            roles[weight] = "sample_weight"
+    facets, cuts = [], []
+    for spec, cut in sensitive:
+        name, values = column_values(data, spec, argument="sensitive")
+        cuts.append(resolve_cut(name, cut, values.value_counts, values.dtype))
+        facets.append(encode_cut(name, values, cuts[-1], argument="sensitive"))
+    return _Context(data, reference, roles=roles, target=tgt, sensitive=facets, cuts=cuts,
+                    weights=weights, weight=weight, thresholds=thresholds, options=options,
+                    random_state=random_state)
 
 
 def drift(

@@ -100,9 +100,10 @@ def _infinite_values(ctx) -> Check:
 
 
 def _group_missingness(ctx) -> Check:
-    """Largest gap in a column's missing share between groups of a sensitive column."""
+    """Largest gap in a column's missing share between groups of a sensitive column (shares
+    of the rows' weights with ``sample_weight``; the weight column itself is left out)."""
     min_size = ctx.thresholds["min_group_size"][0] or 1
-    sensitive_names = {f.name for f in ctx.sensitive}
+    sensitive_names = {f.name for f in ctx.sensitive} | {ctx.weight}
     rows = []
     for i, facet in enumerate(ctx.sensitive):
         counts, sizes = ctx.missing_by_group(i)

@@ -126,7 +126,16 @@ class _Target:
 
 
 class _Base:
-    """What every context shares: the roles of columns and the seeded content samples of rows."""
+    """What every context shares: the roles of columns, how sensitive columns became groups
+    (``cuts``) and were weighted (``weight``: the weight column's name or None), and the seeded
+    content samples of rows."""
+
+    def grouping_note(self) -> str:
+        """How the per-group counts were made ("" for plain levels, unweighted)."""
+        notes = [cut.describe(facet.name) for facet, cut in zip(self.sensitive, self.cuts)]
+        if self.weight is not None:
+            notes.append(f"counts weighted by {self.weight!r}")
+        return "; ".join(note for note in notes if note)
 
     def features(self, table, kind: str) -> list[int]:
         """Positions of the non-target, non-prediction columns of one kind in ``table``."""
@@ -222,12 +231,13 @@ class _Context(_Base):
     """
 
     def __init__(self, data, reference, *, columns=None, roles=None, target=None, sensitive=(),
-                 thresholds, options, random_state):
+                 cuts=(), weights=None, weight=None, thresholds, options, random_state):
         self.cur, self.ref, self.changes = encode_tables(data, reference, columns=columns,
                                                           argument="current" if columns else "data")
         self.roles = roles or {}
         self.target = target
-        self.sensitive = list(sensitive)
+        self.sensitive, self.cuts = list(sensitive), list(cuts)
+        self.weights, self.weight = weights, weight  # host float64 row weights and their name
         self.thresholds = thresholds
         self.options = options
         self.rng = np.random.default_rng(random_state)
@@ -274,24 +284,34 @@ class _Context(_Base):
     def outlier_counts(self, j: int):
         return self._sorted[j].outliers
 
+    def group_counts(self, codes: np.ndarray, n_groups: int, mask=None) -> np.ndarray:
+        """Rows (int64; with weights their summed weights, float64) per group of host ``codes``,
+        of the rows where ``mask`` holds (default every row)."""
+        weights = self.weights if mask is None else \
+            np.where(mask, 1.0 if self.weights is None else self.weights, 0.0)
+        return np.bincount(codes, weights=weights, minlength=n_groups)
+
     def missing_by_group(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Missing cells per group of sensitive column ``i`` and data column, and group sizes.
+        """Missing cells per group of sensitive column ``i`` and data column, and group sizes
+        (with weights, summed weights).
 
         The missing masks are built :data:`COLUMN_CHUNK` columns at a time.
         """
         facet, xp = self.sensitive[i], self.xp
         codes, k = self.device(facet.codes), len(self.cur.numeric_names)
+        weights = None if self.weights is None else self.device(self.weights)
 
         def missing(j):
             return xp.isnan(self.device(self.cur.numeric[j])) if j < k else \
                 self.device(self.cur.codes[j - k]) < 0
 
-        counts = [np.zeros((facet.n_levels, 0), dtype=np.int64)]
+        counts = [np.zeros((facet.n_levels, 0), dtype=np.int64 if weights is None else np.float64)]
         for start in range(0, len(self.cur.names), COLUMN_CHUNK):
             chunk = xp.stack([missing(j) for j in range(start, min(start + COLUMN_CHUNK,
                                                                    len(self.cur.names)))])
-            counts.append(kq.missing_by_group(chunk, codes, n_groups=facet.n_levels, xp=xp))
-        return np.concatenate(counts, axis=1), np.bincount(facet.codes, minlength=facet.n_levels)
+            counts.append(kq.missing_by_group(chunk, codes, n_groups=facet.n_levels,
+                                              weights=weights, xp=xp))
+        return np.concatenate(counts, axis=1), self.group_counts(facet.codes, facet.n_levels)
 
     def duplicate_stats(self) -> tuple[int, int]:
         return kq.duplicate_rows(self.row_hash, xp=self.xp)
@@ -304,16 +324,17 @@ class _Context(_Base):
         return np.bincount(self.target.codes, minlength=len(self.target.levels))
 
     def facet_positives(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and positive-label rows per group of sensitive column ``i``."""
+        """Rows and positive-label rows per group of sensitive column ``i`` (with weights,
+        summed weights)."""
         facet = self.sensitive[i]
-        return (np.bincount(facet.codes, minlength=facet.n_levels),
-                np.bincount(facet.codes, weights=self.target.positive_mask(),
-                            minlength=facet.n_levels))
+        return (self.group_counts(facet.codes, facet.n_levels),
+                self.group_counts(facet.codes, facet.n_levels, self.target.positive_mask()))
 
     def representation_counts(self) -> list[tuple]:
-        """``(name, levels, counts)`` of each sensitive column and of their intersection."""
+        """``(name, levels, counts)`` of each sensitive column and of their intersection (with
+        weights, summed weights)."""
         columns = [*self.sensitive] + ([self.groups] if len(self.sensitive) > 1 else [])
-        return [(c.name, c.levels, np.bincount(c.codes, minlength=c.n_levels)) for c in columns]
+        return [(c.name, c.levels, self.group_counts(c.codes, c.n_levels)) for c in columns]
 
     def labels(self, key):
         """Codes of the target (``key`` "target") or of sensitive column ``key``."""

@@ -53,19 +53,24 @@ class OutlierCounts:
     high: float
 
 
-def missing_by_group(missing, group_codes=None, *, n_groups: int = 1, xp=None) -> np.ndarray:
-    """Missing cells per group and column, shape ``(n_groups, columns)`` (host int64).
+def missing_by_group(missing, group_codes=None, *, n_groups: int = 1, weights=None,
+                     xp=None) -> np.ndarray:
+    """Missing cells per group and column, shape ``(n_groups, columns)``.
 
     ``missing`` is a boolean ``(columns, rows)`` array; without ``group_codes`` one group.
+    Host int64 counts, or with row ``weights`` host float64 sums of the missing rows' weights.
     """
     xp = namespace(missing, xp=xp)
     if group_codes is None:
-        return to_host(xp.sum(xp.astype(missing, xp.int64), axis=1))[None, :]
-    columns = [bincount(group_codes, minlength=n_groups, weights=xp.astype(row, xp.float64), xp=xp)
+        group_codes = xp.zeros(missing.shape[1], dtype=xp.int64)
+    columns = [bincount(group_codes, minlength=n_groups, xp=xp,
+                        weights=xp.astype(row, xp.float64) if weights is None
+                        else xp.where(row, weights, 0.0))
                for row in _rows(missing)]
     if not columns:
-        return np.zeros((n_groups, 0), dtype=np.int64)
-    return np.rint(to_host(xp.stack(columns, axis=1))).astype(np.int64)
+        return np.zeros((n_groups, 0), dtype=np.int64 if weights is None else np.float64)
+    counts = to_host(xp.stack(columns, axis=1))
+    return counts if weights is not None else np.rint(counts).astype(np.int64)
 
 
 def _rows(matrix):

@@ -18,13 +18,12 @@ from ..errors import (
     UNKNOWN_POSITIVE,
     RaiError,
 )
-from ._bins import Cut, encode_bins, facet_specs, resolve_cut
+from ._bins import Cut, encode_cut, facet_specs, resolve_cut
 from ._columns import (
     EncodedColumn,
     column_values,
     combine_columns,
     encode_categorical,
-    encode_threshold,
     encode_with_levels,
     product_columns,
 )
@@ -230,14 +229,8 @@ def _encode_facet(data: pd.DataFrame, spec, cut, levels: dict | None):
         resolved = levels.get(("cut", name), Cut("levels"))
     else:
         resolved = resolve_cut(name, cut, values.value_counts, values.dtype)
-    if resolved.kind == "threshold":
-        column = encode_threshold(name, values, resolved.value, argument="sensitive")
-    elif resolved.kind == "edges":
-        column = encode_bins(name, values, resolved.value, argument="sensitive")
-    elif levels is not None:
-        return encode_with_levels(name, values, levels[name], argument="sensitive"), resolved
-    else:
-        column = encode_categorical(name, values, argument="sensitive")
+    column = encode_cut(name, values, resolved, argument="sensitive",
+                        levels=None if levels is None else levels.get(name))
     if levels is None and (column.n_levels < 2 or np.all(column.codes == column.codes[0])):
         raise RaiError(ONE_FACET.format(column=name, value=column.levels[column.codes[0]]))
     return column, resolved

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NAN_VALUES, RaiError
-from ._columns import EncodedColumn
+from ._columns import EncodedColumn, encode_categorical, encode_threshold, encode_with_levels
 
 MAX_CATEGORICAL_NUMBERS = 10
 DEFAULT_BINS = 4
@@ -131,3 +131,19 @@ def encode_bins(name, values: pd.Series, edges: tuple, *, argument: str) -> Enco
               + [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(edges)]
               + [f"> {edges[-1]:g}"])
     return EncodedColumn(name, codes.astype(np.int64), tuple(labels))
+
+
+def encode_cut(name, values: pd.Series, cut: Cut, *, levels: tuple | None = None,
+               argument: str) -> EncodedColumn:
+    """Codes of a sensitive column's groups under ``cut`` (from :func:`resolve_cut`).
+
+    ``levels`` fixes the levels of a column kept as levels (a partition of a larger data set
+    shares the whole data set's); bins and thresholds have fixed labels already.
+    """
+    if cut.kind == "threshold":
+        return encode_threshold(name, values, cut.value, argument=argument)
+    if cut.kind == "edges":
+        return encode_bins(name, values, cut.value, argument=argument)
+    if levels is not None:
+        return encode_with_levels(name, values, levels, argument=argument)
+    return encode_categorical(name, values, argument=argument)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from ..checks.quality import absolute_deviation
 from ..errors import EMPTY_DATA, RaiError
-from ._columns import _is_column_key, column_values, encode_with_levels
+from ._bins import encode_cut
+from ._columns import _is_column_key, column_values
 from ._dask import pooled
 from ._tabular import (
     EncodedTable,
@@ -50,7 +51,7 @@ class Labels:
     #: Quantile edges of a target with too many values to be classes (None: classes).
     target_edges: np.ndarray | None = None
     positive_code: int | None = None
-    facets: tuple = ()  # (name, levels) pairs
+    facets: tuple = ()  # (name, levels, Cut) triples
 
     def target_codes(self, part: pd.DataFrame) -> np.ndarray:
         values = part[self.target].reset_index(drop=True)
@@ -63,9 +64,9 @@ class Labels:
         """Codes of the target (``key`` "target") or of sensitive column ``key``."""
         if key == "target":
             return self.target_codes(part)
-        name, levels = self.facets[key]
-        return encode_with_levels(name, part[name].reset_index(drop=True), levels,
-                                  argument="sensitive").codes
+        name, levels, cut = self.facets[key]
+        return encode_cut(name, part[name].reset_index(drop=True), cut, levels=levels,
+                          argument="sensitive").codes
 
 
 def numeric_frame(part, encoder, centres=None) -> pd.DataFrame:

@@ -179,7 +179,8 @@ def run_validate(args) -> int:
 
     result = validate(read_table(args.data),
                       reference=read_table(args.reference) if args.reference else None,
-                      target=args.target, sensitive=split_names(args.sensitive))
+                      target=args.target, sensitive=split_names(args.sensitive),
+                      sample_weight=args.sample_weight)
     print(printable(result.checks.to_string()))
     _write(args.out, {"validation.html": html_document(result.to_html(), result.title),
                       "validation.json": result.to_json()})
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--reference")
     validate.add_argument("--target")
     validate.add_argument("--sensitive")
+    validate.add_argument("--sample-weight", help="column of row weights for the per-group counts")
     validate.add_argument("--out")
     validate.add_argument("--fail-on-severity", choices=("fail", "warn", "never"), default="fail")
     validate.set_defaults(run=run_validate)

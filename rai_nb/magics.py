@@ -184,6 +184,7 @@ class RaiMagics(Magics):
     @argument("--reference", help="reference DataFrame (training data)")
     @argument("--target", help="column of labels")
     @argument("--sensitive", help="comma-separated sensitive columns")
+    @argument("--sample-weight", help="column of row weights for the per-group counts")
     @argument("--checks", help="comma-separated check names (default: all)")
     @argument("--out", help="also bind the result to this name")
     @line_magic
@@ -193,7 +194,7 @@ class RaiMagics(Magics):
         args = parse_argstring(self.validate, line)
         result = api.validate(self._value(args.data), reference=self._value(args.reference),
                               target=args.target, sensitive=split_names(args.sensitive),
-                              checks=split_names(args.checks))
+                              sample_weight=args.sample_weight, checks=split_names(args.checks))
         self._publish("validate", result, args.out)
 
     @magic_arguments()

@@ -535,3 +535,29 @@ def test_weighted_missing_counts_on_every_namespace(xp):
                               weights=to_device(weights, xp), xp=xp)
     expected = pd.DataFrame(missing.T * weights[:, None]).groupby(groups).sum().to_numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_audit_magic_and_cli_pass_sample_weight_on(ipython_shell, compas, tmp_path, capsys):
+    from sklearn.linear_model import LogisticRegression
+
+    from rai_nb.cli import main
+
+    data = compas.iloc[:1500].assign(w=np.random.default_rng(12).integers(1, 4, 1500))
+    options = dict(target="two_year_recid", sensitive="race", sample_weight="w")
+    expected = run(data, **options).details["representation"]
+    model = LogisticRegression().fit(data[["age", "priors_count"]], data["two_year_recid"])
+    audited = rai_nb.audit(model, data, features=["age", "priors_count"], explain=False,
+                           n_boot=0, progress=False, **options)
+    pd.testing.assert_frame_equal(audited.validation.details["representation"], expected)
+    ipython_shell.user_ns["weighted_frame"] = data
+    ipython_shell.run_line_magic("validate", "weighted_frame --target two_year_recid "
+                                             "--sensitive race --sample-weight w")
+    pd.testing.assert_frame_equal(ipython_shell.user_ns["_validate"].details["representation"],
+                                  expected)
+    data.to_csv(tmp_path / "weighted.csv", index=False)
+    assert main(["validate", str(tmp_path / "weighted.csv"), "--target", "two_year_recid",
+                 "--sensitive", "race", "--sample-weight", "w", "--out", str(tmp_path / "out"),
+                 "--fail-on-severity", "never"]) == 0
+    saved = json.loads((tmp_path / "out" / "validation.json").read_text())
+    assert "counts weighted by 'w'" in json.dumps(saved)
+    assert "counts weighted by 'w'" in capsys.readouterr().out

@@ -63,7 +63,8 @@ def audit(
         Default: inferred from the target (see :func:`rai_nb.bias`). Problem slices of a
         regression search the squared error, of a classifier the 0/1 error.
     sample_weight : str, optional
-        Column of row weights for the fairness metrics (see :func:`rai_nb.bias`).
+        Column of row weights for the fairness metrics (see :func:`rai_nb.bias`), the slices and
+        the data checks' per-group counts (see :func:`rai_nb.validate`).
     min_group_size : int, default 30
         Groups with fewer rows never decide a finding.
     features : list of str, optional
@@ -125,7 +126,8 @@ def audit(
                          features=_slice_columns(frame, features, sensitive, lazy))
         bar.update()
         checks = validate(data, reference=reference, target=target, sensitive=sensitive,
-                          positive_label=positive_label, random_state=random_state)
+                          positive_label=positive_label, sample_weight=sample_weight,
+                          random_state=random_state)
         bar.update()
         explained = {}
         if explain:

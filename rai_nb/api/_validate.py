@@ -156,8 +156,8 @@ def validate(
         Grouped as in :func:`rai_nb.bias`: a dict maps a column to a number of quantile bins
         (``{"age": 4}``), bin edges (``[25, 40, 60]``), a threshold (``40.0``: ``<= 40`` and
         ``> 40``) or None (one group per value); a numeric column named alone with more than 10
-        distinct values becomes 4 quantile groups. The checks' messages say where a column was
-        binned.
+        distinct values becomes 4 quantile groups (quantiles of the rows, unweighted, as in bias).
+        The checks' messages say where a column was binned.
     prediction : str, optional
         Prediction column (treated like the target: not a feature; prediction drift).
     positive_label : optional
@@ -224,7 +224,8 @@ def validate(
       al. 2021) with 3-fold out-of-fold gradient-boosted trees on ``label_error_rows`` rows.
     - ``proxy_cramers_v`` 0.5 / 0.8 (0.5 is a "strong" association by Cohen's convention) and
       ``proxy_auc`` 0.8 / 0.95 of a feature predicting a binary sensitive column.
-    - ``min_group_size`` 30 rows per sensitive group or intersection (warn only).
+    - ``min_group_size`` 30 rows per sensitive group or intersection (warn only); with
+      ``sample_weight``, a summed weight of 30.
     - ``unseen_share`` any / 1 % of rows with a category the reference never had;
       ``out_of_range_share`` 1 % / 10 % of values outside the reference's range.
     - Drift: as Evidently's defaults — with at most ``drift_small_rows`` = 1000 reference rows,
@@ -246,7 +247,8 @@ def validate(
     of the MMD test — pick the rows the pandas path picks (by seeded hashes of the rows'
     contents, counted per partition), so the result equals
     ``validate(data.compute(), ...)`` up to the last bits of pooled means and standard
-    deviations.
+    deviations (and of fractional weights summed per partition). Weights are checked per
+    partition: a non-finite or negative weight's error counts that partition's rows.
 
     Examples
     --------
@@ -255,6 +257,11 @@ def validate(
     >>> result = rai_nb.validate(df, target="y", checks=["duplicates", "class_imbalance"])
     >>> result.checks["severity"].tolist()
     ['fail', 'pass']
+    >>> groups = pd.DataFrame({"g": ["a", "a", "b"], "w": [1.0, 2.0, 0.5]})
+    >>> weighted = rai_nb.validate(groups, sensitive="g", sample_weight="w",
+    ...                            checks="representation")
+    >>> weighted.details["representation"]["count"].tolist()
+    [0.5, 3.0]
     """
     thresholds = _thresholds(thresholds)
     options = _options(numeric_method=numeric_method, categorical_method=categorical_method,

@@ -141,7 +141,7 @@ LABEL_CHARS = 28
 _CSS = (
     ".rai-nb{font-family:system-ui,sans-serif;font-size:13px;line-height:1.4;max-width:100%}"
     ".rai-nb h3{margin:.6em 0 .3em}.rai-nb h4{margin:.8em 0 .2em}"
-    ".rai-nb .rai-scroll{max-width:100%;overflow-x:auto}"
+    ".rai-nb .rai-scroll{width:0;min-width:100%;overflow-x:auto}"
     ".rai-nb table{border-collapse:collapse;margin:.2em 0 .6em}"
     ".rai-nb th,.rai-nb td{border:1px solid var(--jp-border-color2,rgba(128,128,128,.45));"
     "padding:2px 6px;text-align:right}"

@@ -67,6 +67,31 @@ TIMEOUT_MS = 60_000
 WIDGET_GRACE_MS = 3_000
 
 
+#: Smallest contrast of text against its background (WCAG 2.x AA for normal text).
+MIN_CONTRAST = 4.5
+THEMES = (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark"))
+#: Contrast, clipping and overflow checks run in the page on an output.
+LAYOUT_JS = (Path(__file__).parent / "browser_layout.js").read_text(encoding="utf-8")
+
+
+def _layout_problems(root, panels: str, where: str) -> list[str]:
+    """Low contrast, clipped labels and overflowing ``panels`` within ``root``
+    (see :data:`LAYOUT_JS`), each prefixed with ``where``."""
+    found = root.evaluate(LAYOUT_JS, [panels, MIN_CONTRAST])
+    return [f"{where}: {kind} {item}" for kind, items in found.items() for item in items]
+
+
+def _set_theme(page: Page, theme: str) -> None:
+    """Switch JupyterLab's theme and wait until its stylesheet applies."""
+    variable = "() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color0')"
+    before = page.evaluate(variable)
+    current = page.evaluate("() => document.body.dataset.jpThemeName")
+    _run_command(page, "apputils:change-theme", {"theme": theme})
+    page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme)
+    if current != theme:  # the new stylesheet applies a moment after the attribute changes
+        page.wait_for_function(f"b => ({variable})() !== b", arg=before)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -229,8 +254,11 @@ def _shown(value) -> str:
 
 
 def _rendered_rows(table) -> list[list[str]]:
+    """Each body cell's text, without the interval shown beside a value."""
     return table.locator("tbody tr").evaluate_all(
-        "rows => rows.map(r => Array.from(r.children, c => c.textContent))")
+        "rows => rows.map(r => Array.from(r.children, c => Array.from(c.childNodes).filter("
+        "n => !(n.classList && n.classList.contains('rai-nb-interval')))"
+        ".map(n => n.textContent).join('')))")
 
 
 def _section(report: dict, title: str) -> dict:
@@ -258,23 +286,29 @@ def test_saved_audit_renders_without_a_kernel(lab, page, screenshots):
 
 
 def test_report_follows_the_theme(lab, page, screenshots):
+    """Every tab of the saved report, light and dark: readable text (WCAG AA), no label outside
+    its chart, nothing wider than the output."""
     root = _saved_report(page, lab[0])
     colours = {}
     page.set_viewport_size({"width": 1280, "height": 2400})  # the whole report in one shot
-    for theme, name in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
-        _run_command(page, "apputils:change-theme", {"theme": theme})
-        page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme)
-        if colours:  # the new theme's stylesheet applies a moment after the attribute changes
-            page.wait_for_function(
-                "c => getComputedStyle(document.querySelector('.rai-nb-title')).color !== c",
-                arg=colours["light"])
+    tabs = root.locator(".rai-nb-tabbar [role=tab]").all_text_contents()
+    assert tabs[0] == "Overview" and "Fairness" in tabs
+    problems = []
+    for theme, name in THEMES:
+        _set_theme(page, theme)
         colours[name] = root.locator(".rai-nb-title").first.evaluate("e => getComputedStyle(e).color")
-        for tab in ("Overview", "Fairness"):
+        for tab in tabs:
             root.get_by_role("tab", name=tab).click()
-            root.screenshot(path=str(screenshots / f"rai_nb_report_{name}_{tab.lower()}.png"))
-    _run_command(page, "apputils:change-theme", {"theme": "JupyterLab Light"})
+            problems += _layout_problems(root, ".rai-nb-report, .rai-nb-tabpanel", f"{name} {tab}")
+            root.screenshot(path=str(screenshots / f"rai_nb_report_{name}_{_slug(tab)}.png"))
+    _set_theme(page, "JupyterLab Light")
     page.set_viewport_size({"width": 1280, "height": 900})
     assert colours["light"] != colours["dark"]
+    assert not problems, "\n".join(problems)
+
+
+def _slug(tab: str) -> str:
+    return tab.lower().replace(" ", "_")
 
 
 def test_export_model_card_from_the_output_context_menu(lab, page):
@@ -303,6 +337,23 @@ def test_live_audit_shows_the_widget_panel(lab, page, screenshots):
     assert page.locator(".rai-nb-RenderedReport[data-rai-nb-shows=widget]").count() == 1
     assert page.locator(".rai-nb-report").filter(visible=True).count() == 0
     tabs.first.screenshot(path=str(screenshots / "audit_panel.png"))  # the README's picture
+    panel, problems = tabs.first, []
+    page.set_viewport_size({"width": 1280, "height": 2400})  # whole tabs in the screenshots
+    for theme, name in THEMES:
+        _set_theme(page, theme)
+        for i, title in enumerate(titles):
+            panel.locator(".lm-TabBar-tab").nth(i).click()
+            content = panel.locator(".widget-tab-contents > .lm-Widget:not(.lm-mod-hidden)").first
+            content.locator(".widget-html-content >> visible=true").first.wait_for()
+            page.wait_for_timeout(150)  # the tab's widgets render after its models arrive
+            problems += _layout_problems(
+                content, ".widget-box, .widget-html, .widget-html-content, .rai-ui, .rai-nb",
+                f"live {name} {title}")
+            panel.screenshot(path=str(screenshots / f"audit_panel_{name}_{_slug(title)}.png"))
+    _set_theme(page, "JupyterLab Light")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    panel.locator(".lm-TabBar-tab").first.click()
+    assert not problems, "\n".join(problems)
 
 
 def _output_shows(page: Page, shown: str, timeout: float = TIMEOUT_MS):

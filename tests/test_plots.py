@@ -100,3 +100,40 @@ def test_slice_bars_are_mean_losses_coloured_by_significance():
               for b in bars]
     assert orange == list(result.top["significant"])
     assert _reference(axes) == pytest.approx(result.average_loss)
+
+
+def test_svg_takes_the_page_colour_and_escapes_labels(bias_result):
+    """Text, ticks and axes are currentColor on a transparent background (so they follow the
+    theme); labels stay escaped text."""
+    import dataclasses
+    import re
+
+    hostile = dataclasses.replace(bias_result, by_group=bias_result.by_group.rename(
+        index={"a": "<img src=x onerror=alert(1)>"}))
+    svg = plots.svg(plots.metric_figure(hostile, "selection_rate"))
+    assert svg.startswith("<svg") and "<img" not in svg and "&lt;img src=x" in svg
+    assert "currentColor" in svg and plots._INK not in svg
+    fills = set(re.findall(r"fill: ?(#[0-9a-f]{6})", svg)) | set(re.findall(r'fill="(#[0-9a-f]{6})"',
+                                                                        svg))
+    assert fills <= {plots._BAR, plots._REFERENCE}  # no black text, no white background
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "selection rate" in texts and "all rows" in texts
+
+
+def test_binary_feature_dependence_is_a_box_per_value():
+    shap = pytest.importorskip("shap")
+    rng = np.random.default_rng(0)
+    dummy, amount = rng.integers(0, 2, 300).astype(float), rng.normal(size=300)
+    values = np.column_stack([0.4 * dummy - 0.2 + 0.05 * rng.normal(size=300), 0.1 * amount])
+    explanation = shap.Explanation(values=values, base_values=np.zeros(300),
+                                   data=np.column_stack([dummy, amount]),
+                                   feature_names=["is_member", "amount"])
+    assert plots.is_binary(explanation, 0) and not plots.is_binary(explanation, 1)
+    figure = plots.binary_dependence_figure(explanation, 0)
+    (axes,) = figure.axes
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["0", "1"]
+    medians = [line.get_ydata()[0] for line in axes.lines if line.get_color() == plots._REFERENCE]
+    np.testing.assert_allclose(medians, [np.median(values[dummy == v, 0]) for v in (0, 1)])
+    (points,) = axes.collections
+    np.testing.assert_array_equal(np.round(points.get_offsets()[:, 0]), dummy)  # jitter < 0.5
+    np.testing.assert_array_equal(points.get_offsets()[:, 1], values[:, 0])

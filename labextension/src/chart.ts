@@ -7,11 +7,12 @@ import { formatNumber } from './format';
 const SVG = 'http://www.w3.org/2000/svg';
 const BAR = 16;
 const GAP = 4;
-const LABEL_WIDTH = 170;
 const PLOT_WIDTH = 240;
 const VALUE_WIDTH = 70;
 /** Labels longer than this are cut with an ellipsis; the full label is the tooltip. */
 const LABEL_CHARS = 28;
+/** Pixels a label character may take at 11 px (more than a sans font's mean, so none clips). */
+const CHAR_WIDTH = 7;
 
 function svg<K extends keyof SVGElementTagNameMap>(
   tag: K,
@@ -41,10 +42,15 @@ export function barChart(
   const low = finite.reduce((a, b) => Math.min(a, b), 0);
   const high = finite.reduce((a, b) => Math.max(a, b), 0);
   const span = high - low || 1;
-  const x = (v: number): number =>
-    LABEL_WIDTH + (PLOT_WIDTH * (v - low)) / span;
+  // The label column fits the longest (shortened) label, as rai_nb.render.label_width.
+  const longest = labels.reduce(
+    (most, label) => Math.max(most, shortLabel(label ?? '').length),
+    0
+  );
+  const labelWidth = 12 + CHAR_WIDTH * longest;
+  const x = (v: number): number => labelWidth + (PLOT_WIDTH * (v - low)) / span;
   const height = Math.max(values.length * (BAR + GAP), BAR);
-  const width = LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH;
+  const width = labelWidth + PLOT_WIDTH + VALUE_WIDTH;
   const chart = svg('svg', {
     width,
     height,
@@ -59,7 +65,7 @@ export function barChart(
   values.forEach((value, i) => {
     const y = i * (BAR + GAP);
     const name = svg('text', {
-      x: LABEL_WIDTH - 6,
+      x: labelWidth - 6,
       y: y + BAR - 4,
       'text-anchor': 'end',
       class: 'rai-nb-bar-label'
@@ -77,7 +83,7 @@ export function barChart(
       class: finite[i] < 0 ? 'rai-nb-bar rai-nb-bar-negative' : 'rai-nb-bar'
     });
     const shown = svg('text', {
-      x: LABEL_WIDTH + PLOT_WIDTH + 6,
+      x: labelWidth + PLOT_WIDTH + 6,
       y: y + BAR - 4,
       class: 'rai-nb-bar-value'
     });

@@ -3,33 +3,72 @@
  * `rai_nb.render.md_escape` so user text cannot inject markdown or HTML.
  */
 import { formatCell, formatLabel } from './format';
-import { Report, ReportTable } from './types';
+import { Cell, Report, ReportBounds, ReportTable } from './types';
 
-const SPECIAL = /([\\`*_{}[\]()#+\-!|~])/g;
+// The patterns of rai_nb.render.md_escape, one for one (ASCII classes in both).
+const LINE_BREAKS = /\r\n|[\r\u2028\u2029\v\f\x85]/g;
+const INLINE = /[\\`*~|$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g;
+const ENTITY = /&(?=#?[A-Za-z0-9]+;)/g;
+const LINK = /\]\(/g;
+const CLOSING_HASHES = /(#+)[ \t]*$/;
+const BLOCK_START = /^([#>=[]|[-+](?![0-9.]))/gm;
+const ORDERED = /^([0-9]+)([.)])(?=[ \t]|$)/gm;
+const INDENT = /^[ \t]+/gm;
 
-/** Escape markdown syntax and raw HTML; line breaks become spaces unless `keepLines`. */
+/**
+ * Escape the markdown syntax and raw HTML in user text, and nothing else (as
+ * `rai_nb.render.md_escape`); line breaks become spaces unless `keepLines`.
+ */
 export function mdEscape(text: string, keepLines = false): string {
   let escaped = text
-    .replace(/&/g, '&amp;')
+    .replace(LINE_BREAKS, '\n')
+    .replace(ENTITY, '&amp;')
     .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+    .replace(INLINE, match => `\\${match}`)
+    .replace(LINK, ']\\(');
   if (!keepLines) {
-    escaped = escaped.replace(/\n/g, ' ');
+    escaped = escaped
+      .replace(/\n/g, ' ')
+      .replace(CLOSING_HASHES, hashes => '\\#'.repeat(hashes.trimEnd().length));
   }
-  return escaped.replace(SPECIAL, '\\$1');
+  return escaped
+    .replace(INDENT, '')
+    .replace(BLOCK_START, '\\$1')
+    .replace(ORDERED, '$1\\$2');
 }
 
-/** A GitHub pipe table: index columns left-aligned, values right-aligned. */
-export function mdTable(table: ReportTable): string {
+/** A cell's text with its interval, as `rai_nb.render.with_bounds` writes it. */
+function withBounds(
+  text: string,
+  lower: Cell | undefined,
+  upper: Cell | undefined
+): string {
+  return typeof lower === 'number' && typeof upper === 'number'
+    ? `${text} [${lower.toFixed(3)}, ${upper.toFixed(3)}]`
+    : text;
+}
+
+/** A GitHub pipe table: index columns left-aligned, values right-aligned, intervals beside
+ * their estimates. */
+export function mdTable(
+  table: ReportTable,
+  bounds?: ReportBounds | null
+): string {
   const names = table.index_names.map(n => (n === null ? '' : formatLabel(n)));
   const header = [...names, ...table.columns.map(formatLabel)].map(cell =>
     mdEscape(cell)
   );
   const align = [...names.map(() => ':--'), ...table.columns.map(() => '--:')];
-  const rows = table.rows.map(row => {
+  const rows = table.rows.map((row, i) => {
     const cells = [
       ...row.index.map(formatLabel),
-      ...row.values.map(formatCell)
+      ...row.values.map((value, j) =>
+        withBounds(
+          formatCell(value),
+          bounds?.lower[i]?.[j],
+          bounds?.upper[i]?.[j]
+        )
+      )
     ];
     return `| ${cells.map(cell => mdEscape(cell)).join(' | ')} |`;
   });
@@ -50,7 +89,7 @@ export function reportMarkdown(report: Report, level = 1): string {
       lines.push(mdEscape(section.text), '');
     }
     if (section.table) {
-      lines.push(mdTable(section.table), '');
+      lines.push(mdTable(section.table, section.bounds), '');
     }
   }
   return `${lines.join('\n').trimEnd()}\n`;

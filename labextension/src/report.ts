@@ -11,6 +11,7 @@ import { reportMarkdown } from './markdown';
 import {
   Cell,
   Report,
+  ReportBounds,
   ReportSection,
   ReportTable,
   own,
@@ -206,8 +207,12 @@ export function renderSection(section: ReportSection): HTMLElement {
   }
   if (section.table) {
     node.appendChild(
-      new SortableTable(section.table, section.notes ?? {}, section.marks ?? {})
-        .node
+      new SortableTable(
+        section.table,
+        section.notes ?? {},
+        section.marks ?? {},
+        section.bounds ?? null
+      ).node
     );
   }
   return node;
@@ -310,7 +315,8 @@ export class SortableTable {
   constructor(
     private readonly table: ReportTable,
     notes: { [column: string]: string },
-    marks: { [column: string]: number[] } = {}
+    marks: { [column: string]: number[] } = {},
+    private readonly bounds: ReportBounds | null = null
   ) {
     this.node = el('div', 'rai-nb-table-wrap');
     const element = el('table', 'rai-nb-table');
@@ -422,7 +428,18 @@ export class SortableTable {
       td.classList.add('rai-nb-mark');
     }
     const text = formatCell(value);
-    if (this.table.columns[j] === 'severity' && SEVERITIES.has(text)) {
+    const lower = this.bounds?.lower[i]?.[j];
+    const upper = this.bounds?.upper[i]?.[j];
+    if (typeof lower === 'number' && typeof upper === 'number') {
+      td.textContent = text;
+      td.appendChild(
+        el(
+          'span',
+          'rai-nb-interval',
+          ` [${lower.toFixed(3)}, ${upper.toFixed(3)}]`
+        )
+      );
+    } else if (this.table.columns[j] === 'severity' && SEVERITIES.has(text)) {
       td.appendChild(el('span', `rai-nb-badge rai-nb-badge-${text}`, text));
     } else {
       td.textContent = text;

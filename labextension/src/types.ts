@@ -41,6 +41,14 @@ export interface ReportSection {
   bars: ReportBars | null;
   /** A PNG as a `data:image/png;base64,` URI (e.g. a SHAP beeswarm); optional. */
   image?: string | null;
+  /** Interval ends beside the table's values (row × column, null where none); optional. */
+  bounds?: ReportBounds | null;
+}
+
+/** `lower` and `upper` ends of each table cell's interval, row by row. */
+export interface ReportBounds {
+  lower: Cell[][];
+  upper: Cell[][];
 }
 
 export interface Report {
@@ -129,6 +137,19 @@ export function reportProblem(value: unknown): string | null {
       !(typeof image === 'string' && PNG_URI.test(image))
     ) {
       return `the image of section "${section.title}" is not a PNG data URI`;
+    }
+    const bounds = section.bounds;
+    if (
+      bounds !== undefined &&
+      bounds !== null &&
+      !(
+        isObject(bounds) &&
+        Array.isArray(bounds.lower) &&
+        Array.isArray(bounds.upper) &&
+        [...bounds.lower, ...bounds.upper].every(row => Array.isArray(row))
+      )
+    ) {
+      return `the intervals of section "${section.title}" are malformed`;
     }
     for (const field of ['notes', 'marks']) {
       const value = section[field];

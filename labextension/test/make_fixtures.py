@@ -84,6 +84,14 @@ def format_cases() -> list[list]:
     return [[render.json_value(v), render.format_value(v)] for v in values]
 
 
+def escape_cases() -> list[list[str]]:
+    """``[text, md_escape(text), md_escape(text, keep_lines=True)]``: mdEscape must agree."""
+    texts = [HOSTILE, "Due 2026-12-01 (multiclass), AT&T &amp; two_year_recid: -0.25", "C#  ##",
+             "[x](javascript:y) ![i](z) a|b `c` ~d~ $5 _e_ \\ é_f", "# h\n> q\n- l\n+ m\n1. o\n"
+             "2) p\n    code\n===\n-0.5\n[r]: s", "a\r\nb\u2028c\rd\x0be\x85f", "-=\n--"]
+    return [[t, render.md_escape(t), render.md_escape(t, keep_lines=True)] for t in texts]
+
+
 def markdown_case(card) -> dict:
     """The card's report and Python's markdown of the same sections (level-1 title)."""
     return {"report": card.to_dict(),
@@ -94,6 +102,7 @@ def main() -> None:
     FIXTURES.mkdir(exist_ok=True)
     data = reports()
     data["format_cases"] = format_cases()
+    data["escape_cases"] = escape_cases()
     for name, value in data.items():
         text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=1)
         (FIXTURES / f"{name}.json").write_text(text + "\n", encoding="utf-8")

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { cellNumber, formatCell, formatLabel } from '../src/format';
-import { findModelCard, reportMarkdown } from '../src/markdown';
+import { findModelCard, mdEscape, reportMarkdown } from '../src/markdown';
 import { rendererFactory } from '../src/mime';
 import {
   numericColumns,
@@ -44,9 +44,17 @@ function texts(nodes: NodeListOf<Element> | Element[]): string[] {
   return Array.from(nodes).map(n => n.textContent ?? '');
 }
 
+/** A cell's text without the interval printed beside its value. */
+function cellText(cell: Element): string {
+  return Array.from(cell.childNodes)
+    .filter(child => !(child as Element).classList?.contains('rai-nb-interval'))
+    .map(child => child.textContent)
+    .join('');
+}
+
 function bodyRows(node: HTMLElement): string[][] {
   return Array.from(node.querySelectorAll('tbody tr')).map(tr =>
-    texts(tr.querySelectorAll('th, td'))
+    Array.from(tr.querySelectorAll('th, td')).map(cellText)
   );
 }
 
@@ -58,6 +66,16 @@ describe('formatting', () => {
   it('prints every value as rai_nb.render.format_value does', () => {
     for (const [value, expected] of fixture<[Cell, string][]>('format_cases')) {
       expect([value, formatCell(value)]).toEqual([value, expected]);
+    }
+  });
+
+  it('escapes markdown as rai_nb.render.md_escape does, in both modes', () => {
+    for (const [text, line, lines] of fixture<string[][]>('escape_cases')) {
+      expect([text, mdEscape(text), mdEscape(text, true)]).toEqual([
+        text,
+        line,
+        lines
+      ]);
     }
   });
 });
@@ -73,10 +91,11 @@ describe('bias report', () => {
     expect(texts(root.querySelectorAll('.rai-nb-section-title'))).toEqual(
       report.sections.map(s => s.title)
     );
-    expect(texts(root.querySelectorAll('.rai-nb-chip-value'))).toEqual([
-      formatCell(report.summary.rows as number),
-      formatCell(report.summary.groups as number)
-    ]);
+    expect(texts(root.querySelectorAll('.rai-nb-chip-value'))).toEqual(
+      Object.values(report.summary)
+        .filter(v => ['number', 'string', 'boolean'].includes(typeof v))
+        .map(v => formatCell(v as Cell))
+    );
     expect(renderedReports.get(root)).toBe(report);
   });
 
@@ -180,22 +199,58 @@ describe('bias report', () => {
           tr.children[0].textContent,
           tr.children[1].textContent,
           String(table.columns[j]),
-          td.textContent
+          cellText(td)
         ];
       }
     );
     expect(found.sort()).toEqual(expected);
   });
 
+  it('prints each interval beside its estimate, as rai_nb does', () => {
+    const { lower, upper } = metrics.bounds!;
+    const fresh = sectionNode(renderReport(report), 'Metrics by group');
+    const rows = Array.from(fresh.querySelectorAll('tbody tr'));
+    const shown = rows.map(tr =>
+      Array.from(
+        tr.querySelectorAll('td'),
+        td => td.querySelector('.rai-nb-interval')?.textContent ?? null
+      )
+    );
+    const expected = metrics.table!.rows.map((_, i) =>
+      lower[i].map((low, j) =>
+        typeof low === 'number' && typeof upper[i][j] === 'number'
+          ? ` [${low.toFixed(3)}, ${(upper[i][j] as number).toFixed(3)}]`
+          : null
+      )
+    );
+    expect(shown).toEqual(expected.slice(0, rows.length));
+    expect(shown.flat().filter(Boolean).length).toBeGreaterThan(0);
+    expect(report.sections.some(s => /bootstrap intervals/.test(s.title))).toBe(
+      false
+    );
+  });
+
   it('keeps long tables short until asked', () => {
-    const intervals = section(report, '95% bootstrap intervals').table!;
-    expect(intervals.rows.length).toBeGreaterThan(ROWS_SHOWN);
-    const box = sectionNode(root, '95% bootstrap intervals');
+    const long: ReportSection = {
+      title: 'Long',
+      text: '',
+      notes: {},
+      table: {
+        index_names: ['row'],
+        columns: ['value'],
+        rows: Array.from({ length: 45 }, (_, i) => ({
+          index: [`r${i}`],
+          values: [i]
+        }))
+      },
+      bars: null
+    };
+    const box = renderReport({ ...report, sections: [long] });
     const more = box.querySelector('.rai-nb-more') as HTMLButtonElement;
     expect(box.querySelectorAll('tbody tr')).toHaveLength(ROWS_SHOWN);
-    expect(more.textContent).toBe(`Show all ${intervals.rows.length} rows`);
+    expect(more.textContent).toBe('Show all 45 rows');
     more.click();
-    expect(bodyRows(box)).toEqual(intervals.rows.map(expectedRow));
+    expect(bodyRows(box)).toEqual(long.table!.rows.map(expectedRow));
   });
 
   it('puts column definitions in tooltips and infinities as ∞', () => {
@@ -208,7 +263,9 @@ describe('bias report', () => {
     expect(ci.title).toBe(clarify.notes.CI);
     const cells = clarify.table!.rows.flatMap(r => r.values);
     expect(cells.filter(v => v === 'inf' || v === '-inf').length).toBe(
-      texts(box.querySelectorAll('td')).filter(t => t.endsWith('\u221e')).length
+      Array.from(box.querySelectorAll('td'), cellText).filter(t =>
+        t.endsWith('\u221e')
+      ).length
     );
   });
 });

@@ -56,6 +56,7 @@ class AuditPanel(widgets.Tab):
         boxes = [widgets.VBox() for _ in TABS]
         super().__init__(children=[widgets.HTML(overview_html(result)), *boxes],
                          titles=("Overview", *TABS))
+        self.add_class(_html.TABS)
         self.observe(self._selected, names="selected_index")
 
     def tab(self, title: str) -> widgets.Widget:

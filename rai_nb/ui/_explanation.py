@@ -42,11 +42,11 @@ class ExplanationPanel(widgets.VBox):
         self.feature = widgets.Dropdown(
             options=[(str(name), position[name]) for name in self.importance.index],
             description="feature")
-        self.dependence = widgets.Image(format="png")
+        self.dependence = widgets.HTML()
         self.feature.observe(lambda _: self._depend(), names="value")
         self._depend()
         parts = [widgets.HTML(_html.wrap("<h4>Global importance</h4>")),
-                 _image(plots.importance_figure(self.importance)),
+                 widgets.HTML(_html.figure(plots.importance_figure(self.importance))),
                  widgets.HTML(_html.wrap("<h4>Beeswarm</h4>")),
                  widgets.Image(value=self.report.beeswarm, format="png"),
                  widgets.HTML(_html.wrap("<h4>Dependence</h4>")), self.feature, self.dependence]
@@ -59,14 +59,16 @@ class ExplanationPanel(widgets.VBox):
         super().__init__(parts)
 
     def _depend(self):
+        """shap's scatter of the chosen feature; a box and strip per value for a 0/1 feature
+        (shap draws that as two solid columns over a grey block)."""
         import shap
 
-        self.dependence.value = plots.png(plots.shap_figure(
-            shap.plots.scatter, self.explanation[:, self.feature.value]))
-
-
-def _image(figure) -> widgets.Image:
-    return widgets.Image(value=plots.png(figure), format="png")
+        feature = self.feature.value
+        if plots.is_binary(self.explanation, feature):
+            figure = plots.binary_dependence_figure(self.explanation, feature)
+        else:
+            figure = plots.shap_figure(shap.plots.scatter, self.explanation[:, feature])
+        self.dependence.value = _html.figure(figure)
 
 
 def _gap_table(group_importance: pd.DataFrame) -> str:

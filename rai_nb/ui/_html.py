@@ -29,16 +29,22 @@ HIGHEST, LOWEST = "background:rgba(253,126,20,.28)", "background:rgba(13,110,253
 _CSS = (
     ".rai-ui{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;"
     "line-height:1.4;color:var(--jp-content-font-color1,inherit);max-width:100%}"
-    ".rai-ui .rai-scroll{max-width:100%;overflow-x:auto}"
+    # width 0 + min-width 100%: a wide table scrolls here instead of widening the panel.
+    ".rai-ui .rai-scroll{width:0;min-width:100%;overflow-x:auto}"
     ".rai-ui table{border-collapse:collapse;margin:.2em 0 .6em}"
     ".rai-ui th,.rai-ui td{border:1px solid var(--jp-border-color2,rgba(128,128,128,.45));"
-    "padding:2px 6px;text-align:right}"
+    "padding:2px 6px;text-align:right;white-space:nowrap}"
     ".rai-ui th{background:var(--jp-layout-color2,rgba(128,128,128,.14));"
     "color:var(--jp-content-font-color1,inherit)}.rai-ui .rai-label{text-align:left}"
-    ".rai-ui td.rai-text{text-align:left}.rai-ui p{margin:.3em 0}"
+    ".rai-ui td.rai-text{text-align:left;white-space:normal}.rai-ui p{margin:.3em 0}"
     ".rai-ui .rai-badge{color:#fff;padding:1px 8px;border-radius:8px;font-weight:600}"
     ".rai-ui svg{max-width:100%;height:auto}"
+    # ipywidgets draws closed accordion and tab titles in --jp-ui-font-color2: 4.2-4.4:1.
+    ".rai-accordion .jupyter-widget-Collapse-header,.rai-tabs .lm-TabBar-tab"
+    "{color:var(--jp-ui-font-color1)}"
 )
+#: CSS classes of the panels' accordions and tabs (their titles get readable colours above).
+ACCORDION, TABS = "rai-accordion", "rai-tabs"
 
 
 def esc(value) -> str:

@@ -34,6 +34,7 @@ class ValidationPanel(widgets.VBox):
             titles.append(f"drift ({len(result.drift.drifted)} of "
                           f"{len(result.drift.columns)} columns)")
         self.accordion = widgets.Accordion(children=sections, titles=tuple(titles))
+        self.accordion.add_class(_html.ACCORDION)
         if sections:
             self.accordion.selected_index = 0
         super().__init__([widgets.HTML(_html.wrap(_html.paragraph(
@@ -48,6 +49,7 @@ class ValidationPanel(widgets.VBox):
         if named:
             details = widgets.Accordion(children=[self._details(n) for n in named],
                                         titles=tuple(f"{n}: details" for n in named))
+            details.add_class(_html.ACCORDION)
             parts.append(details)
         return widgets.VBox(parts)
 

@@ -67,7 +67,9 @@ def metric_figure(bias, metric: str):
     figure = _figure(len(values), labels)
     axes = figure.add_subplot()
     errors = _errors(bias, metric, labels, values)
-    axes.barh(_text(labels), values, xerr=errors, color=_BAR, ecolor=_INK, capsize=3)
+    bars = axes.barh(_text(labels), values, xerr=errors, color=_BAR, ecolor=_INK, capsize=3)
+    for cap in bars.errorbar.lines[1] if bars.errorbar is not None else ():
+        cap.set(color=_INK, markerfacecolor=_INK, markeredgecolor=_INK)
     axes.axvline(float(bias.overall[metric]), color=_REFERENCE, linestyle="--", label="all rows")
     axes.set_xlabel(_text([metric.replace("_", " ")])[0])
     axes.invert_yaxis()

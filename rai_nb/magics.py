@@ -219,7 +219,11 @@ class RaiMagics(Magics):
     @cell_magic
     @_user_errors_as_usage
     def modelcard(self, line: str, cell: str):
-        """A model card from the cell's YAML narrative and an audit's numbers."""
+        """A model card from the cell's YAML narrative and an audit's numbers.
+
+        With an audit, ``_audit`` is rebound to that audit carrying this card, so its HTML,
+        report and saved files show the same narrative as the card.
+        """
         import yaml
 
         from .modelcard import ModelCard
@@ -234,6 +238,8 @@ class RaiMagics(Magics):
         card = ModelCard(fields, audit=audit)
         if args.out:
             card.save(args.out)
+        if audit is not None:
+            self.shell.user_ns["_audit"] = audit.with_card(card)
         self._publish("modelcard", card, None)
 
     @line_magic

@@ -67,8 +67,10 @@ def test_modelcard_cell_merges_yaml_with_the_last_audit(shell, tmp_path):
     shell.run_cell_magic("modelcard", f"--out {out}",
                          "name: Recidivism model\nintended_use: |\n  Teaching only.\n")
     card = shell.user_ns["_modelcard"]
-    assert card.audit is shell.user_ns["_audit"] and card.fields["name"] == "Recidivism model"
+    audit = shell.user_ns["_audit"]
+    assert card.audit.bias is audit.bias and card.fields["name"] == "Recidivism model"
     assert out.read_text().startswith("# Model card: Recidivism model")
+    assert audit.card is card and "Teaching only." in audit.to_html()  # the audit's card too
 
 
 @pytest.mark.parametrize("magic,line,message", [

@@ -142,7 +142,7 @@ def audit(
                              slices=problem, validation=checks,
                              sensitive_inputs=tuple(n for n in names if n in features),
                              **explained)
-        result = _with_card(result, ModelCard(dict(card or {}), audit=result))
+        result = result.with_card(ModelCard(dict(card or {}), audit=result))
         bar.update()
     return result
 
@@ -159,12 +159,6 @@ def _slice_columns(frame, features: list, sensitive, lazy: bool) -> list:
     limit = get_config().max_groups
     return [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])
             or frame[c].nunique(dropna=False) <= limit]
-
-
-def _with_card(result: AuditResult, card) -> AuditResult:
-    from dataclasses import replace
-
-    return replace(result, card=card)
 
 
 def _task(data, target, task, positive_label, lazy: bool) -> str:

@@ -32,6 +32,23 @@ _LOWER_IS_WORSE = {"demographic_parity_ratio", "mean_absolute_error_ratio"}
 SEVERITY_ORDER = {"fail": 0, "warn": 1, "pass": 2}
 
 
+class Findings(pd.DataFrame):
+    """The findings table; displayed (text and notebook HTML) with whole finding texts, which
+    pandas would otherwise cut at 50 characters. Derived frames are plain DataFrames."""
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.max_colwidth", None, "display.width", None):
+            return super().__repr__()
+
+    def _repr_html_(self) -> str | None:
+        with pd.option_context("display.max_colwidth", None):
+            return super()._repr_html_()
+
+
 @dataclass(frozen=True, repr=False)
 class AuditResult(Result):
     """A model's fairness, explanations, problem slices and data checks on one data set.
@@ -82,13 +99,22 @@ class AuditResult(Result):
             return None
         return ExplanationResult.of(self.explanation, self.importance, self.group_importance)
 
+    def with_card(self, card) -> AuditResult:
+        """This audit carrying ``card`` (e.g. one with the user's narrative)."""
+        from dataclasses import replace
+
+        return replace(self, card=card)
+
     def parts(self) -> list[Result]:
         """The component results that are present, in tab order."""
         return [part for part in (self.bias, self.explanation_report, self.slices,
                                   self.validation) if part is not None]
 
     def findings(self) -> pd.DataFrame:
-        """One row per headline finding: ``area``, ``severity``, ``finding`` and ``value``."""
+        """One row per headline finding: ``area``, ``severity``, ``finding`` and ``value``.
+
+        A :class:`Findings` frame: a DataFrame whose display never cuts the finding texts.
+        """
         rows = [("fairness", "pass", self.bias.task_note(), float("nan"))]
         if self.bias.decisive is not None:
             rows += [_disparity_finding(name, row, self.bias)
@@ -108,7 +134,7 @@ class AuditResult(Result):
                          float(self.importance.iloc[0])))
         table = pd.DataFrame(rows, columns=["area", "severity", "finding", "value"])
         order = table["severity"].map(SEVERITY_ORDER)
-        return table.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+        return Findings(table.iloc[order.argsort(kind="stable")].reset_index(drop=True))
 
     def summary(self) -> dict:
         findings = self.findings()

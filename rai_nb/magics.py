@@ -278,3 +278,71 @@ def load(shell) -> None:
     for name in ("audit", "slices", "validate", "drift"):
         shell.set_hook("complete_command", lambda _, event: complete_columns(shell, event),
                        str_key=f"%{name}")
+
+
+#: Most columns listed per DataFrame by :func:`namespace_summary`.
+SUMMARY_COLUMNS = 200
+
+
+def namespace_summary(namespace: dict | None = None) -> dict:
+    """The notebook's DataFrames and fitted models, for the labextension's "Insert %audit
+    cell" command (it asks the kernel for this as a silent user expression).
+
+    Parameters
+    ----------
+    namespace : dict, optional
+        Names to look through; default: the running IPython's user namespace, without the
+        names IPython defines itself.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``frames`` (``{"name", "kind": "pandas" | "dask", "columns"}`` per
+        DataFrame, at most :data:`SUMMARY_COLUMNS` columns each), ``models`` (names of fitted
+        objects with a ``predict`` method) and ``loaded`` (whether ``%audit`` is registered),
+        in the namespace's order; names starting with ``_`` are left out.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if namespace is None:
+        namespace = {} if shell is None else {
+            k: v for k, v in shell.user_ns.items() if k not in shell.user_ns_hidden}
+    visible = {k: v for k, v in namespace.items() if not k.startswith("_")}
+    frames = [{"name": name, "kind": kind,
+               "columns": [str(c) for c in value.columns[:SUMMARY_COLUMNS]]}
+              for name, value in visible.items() if (kind := _frame_kind(value)) is not None]
+    models = [name for name, value in visible.items() if _is_fitted_model(value)]
+    loaded = shell is not None and "audit" in shell.magics_manager.magics["line"]
+    return {"frames": frames, "models": models, "loaded": loaded}
+
+
+def _frame_kind(value) -> str | None:
+    import pandas as pd
+
+    from .frame._dask import is_dask_frame
+
+    if isinstance(value, pd.DataFrame):
+        return "pandas"
+    return "dask" if is_dask_frame(value) else None
+
+
+def _is_fitted_model(value) -> bool:
+    """An instance with a callable ``predict``; scikit-learn estimators only once fitted."""
+    import sys
+
+    if isinstance(value, type) or not callable(getattr(value, "predict", None)):
+        return False
+    if "sklearn" not in sys.modules:  # then it is no scikit-learn estimator
+        return True
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(value, BaseEstimator):
+        return True
+    try:
+        check_is_fitted(value)
+    except NotFittedError:
+        return False
+    return True

@@ -169,3 +169,116 @@ def test_magics_take_the_task_and_weights(shell):
     assert found.loss == "squared_error" and found.total_weight == weighted["w"].sum()
     with pytest.raises(UsageError, match="task must be one of"):
         shell.run_line_magic("slices", "reg wdf --target priors_count --task ranking")
+
+
+def test_namespace_summary_lists_frames_and_fitted_models(shell):
+    """What "Insert %audit cell" reads: every DataFrame with its columns and every fitted
+    model, in definition order; no classes, unfitted estimators or underscore names."""
+    import json
+
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from rai_nb.magics import namespace_summary
+
+    df = shell.user_ns["df"]
+    extra = {"lazy": dd.from_pandas(df, npartitions=2), "unfitted": LogisticRegression(),
+             "LogisticRegression": LogisticRegression, "_hidden": df, "series": df["age"],
+             "wide": pd.DataFrame({i: [0] for i in range(250)})}
+    shell.user_ns.update(extra)
+    try:
+        summary = json.loads(json.dumps(namespace_summary()))
+    finally:
+        for name in extra:
+            del shell.user_ns[name]
+    frames = {f["name"]: f for f in summary["frames"]}
+    expected = [k for k, v in shell.user_ns.items() if isinstance(v, pd.DataFrame)
+                and not k.startswith("_") and k not in shell.user_ns_hidden]
+    assert [n for n in frames if n not in ("lazy", "wide")] == expected
+    assert frames["df"] == {"name": "df", "kind": "pandas", "columns": list(df.columns)}
+    assert frames["lazy"]["kind"] == "dask" and frames["lazy"]["columns"] == list(df.columns)
+    assert frames["wide"]["columns"] == [str(i) for i in range(200)]
+    assert "clf" in summary["models"] and "unfitted" not in summary["models"]
+    assert "LogisticRegression" not in summary["models"] and summary["loaded"] is True
+    assert namespace_summary({"m": LinearRegression().fit(df[["age"]], df["priors_count"]),
+                              "_m": LinearRegression()}) == \
+        {"frames": [], "models": ["m"], "loaded": True}
+
+
+class _Frontend:
+    """The outputs a notebook keeps: a display with an id that is updated changes in place."""
+
+    def __init__(self):
+        self.outputs: list[dict] = []
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False,
+                **kwargs):
+        display_id = (transient or {}).get("display_id")
+        if update:
+            for output in self.outputs:
+                if output["id"] == display_id:
+                    output["data"] = data
+        else:
+            self.outputs.append({"id": display_id, "data": data})
+
+    def clear_output(self, wait=False):
+        self.outputs.clear()
+
+
+@pytest.fixture
+def frontend(shell, monkeypatch):
+    """The shell's displays recorded as a notebook keeps them, with tqdm's notebook bars."""
+    import tqdm.auto
+    import tqdm.notebook
+
+    recorder = _Frontend()
+    monkeypatch.setattr(shell, "display_pub", recorder)
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.notebook.tqdm)
+    return recorder
+
+
+def _datas(frontend) -> list[dict]:
+    return [o["data"] for o in frontend.outputs]
+
+
+def test_audit_leaves_one_output(shell, frontend):
+    """The progress bar's output becomes the result's: no empty output before it, from the
+    magic or from the API call shown in the same cell."""
+    from rai_nb.render import REPORT_MIME
+    from rai_nb.ui import WIDGET_MIME
+
+    shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive race "
+                                  "--no-explain --n-boot 0")
+    (data,) = _datas(frontend)
+    assert {REPORT_MIME, WIDGET_MIME, "text/html"} <= set(data)
+    assert data[REPORT_MIME]["kind"] == "audit"
+    frontend.outputs.clear()
+    result = rai_nb.audit(shell.user_ns["clf"], shell.user_ns["df"], target="two_year_recid",
+                          sensitive="sex", explain=False, n_boot=0)
+    rai_nb.ui.show(result)
+    (data,) = _datas(frontend)
+    assert data[REPORT_MIME] == result._repr_mimebundle_()[REPORT_MIME]
+
+
+def test_a_failed_audit_leaves_its_output_empty(shell, frontend):
+    with pytest.raises(UsageError, match="nope"):
+        shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive nope "
+                                      "--no-explain --n-boot 0")
+    assert _datas(frontend) == [{"text/plain": ""}]
+    drift = rai_nb.drift(shell.user_ns["train"], shell.user_ns["test"], columns=["age"])
+    rai_nb.ui.show(drift)  # a later show takes no failed bar's output
+    assert len(frontend.outputs) == 2
+
+
+def test_nested_bars_share_one_output_and_it_is_the_cells_only(shell, frontend, monkeypatch):
+    from rai_nb.api._progress import progress_bar, take_output
+
+    with progress_bar(total=1, desc="outer") as outer:
+        with progress_bar(total=1, desc="inner") as inner:
+            inner.update()
+            assert len(frontend.outputs) == 1 and "inner" in str(frontend.outputs[0]["data"])
+        assert "outer" in str(frontend.outputs[0]["data"])
+        outer.update()
+    assert _datas(frontend) == [{"text/plain": ""}]
+    monkeypatch.setattr(shell, "execution_count", shell.execution_count + 1)
+    assert take_output() is None  # the next cell's result shows below that cell

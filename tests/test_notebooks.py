@@ -90,3 +90,29 @@ def test_saved_explain_output_reads_without_a_kernel(tmp_path, monkeypatch):
     assert "Error displaying widget" not in page and "array([" not in page
     assert "application/vnd.jupyter.widget-view+json" not in page
     assert saved.stat().st_size < 400_000
+
+
+AUDIT_CELLS = [
+    "import rai_nb\n"
+    "from sklearn.linear_model import LogisticRegression\n"
+    "%load_ext rai_nb\n"
+    "compas = rai_nb.load_compas()\n"
+    "model = LogisticRegression().fit(compas[['age', 'priors_count']], compas['two_year_recid'])",
+    "%audit model compas --target two_year_recid --sensitive race --no-explain --n-boot 0",
+    "result = rai_nb.audit(model, compas, target='two_year_recid', sensitive='sex', "
+    "explain=False, n_boot=0)\n"
+    "rai_nb.ui.show(result)",
+]
+
+
+def test_an_audit_cell_holds_its_result_alone():
+    """In a real kernel the progress bar's output becomes the result's, so the saved cell has
+    one display_data, the report, and no empty output before it."""
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in AUDIT_CELLS])
+    NotebookClient(book, timeout=120, kernel_name="python3").execute()
+    for cell in book.cells[1:]:
+        (output,) = cell.outputs
+        assert output.output_type == "display_data"
+        assert {REPORT_MIME, "text/html", "application/vnd.jupyter.widget-view+json"} <= \
+            set(output.data)
+        assert output.data[REPORT_MIME]["kind"] == "audit"

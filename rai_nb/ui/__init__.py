@@ -67,10 +67,21 @@ def bundle(result) -> dict:
 
 
 def show(result) -> None:
-    """Display ``result`` in the notebook as one output (see :func:`bundle`)."""
+    """Display ``result`` in the notebook as one output (see :func:`bundle`).
+
+    When a progress bar of this cell has finished (the audit's own), the result takes that
+    bar's emptied output, so the cell holds the result alone.
+    """
     from IPython.display import display
 
-    display(bundle(result), raw=True)
+    from ..api._progress import take_output
+
+    data = bundle(result)
+    handle = take_output()
+    if handle is None:
+        display(data, raw=True)
+    else:
+        handle.update(data, raw=True)
 
 
 __all__ = ["PANELS", "bundle", "panel_for", "show"]

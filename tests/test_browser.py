@@ -55,8 +55,16 @@ REPORT_CELLS = [
     "%load_ext rai_nb\n"
     "%audit model test_df --target two_year_recid --sensitive race,sex --sample 100 --n-boot 20",
 ]
-#: What the "Insert %audit Cell" command writes (labextension/src/templates.ts).
-AUDIT_TEMPLATE = "%load_ext rai_nb\n%audit model test_df --target label --sensitive sex,race"
+#: A notebook of the user's own names, and the cell "Insert %audit Cell" fills in from them
+#: (labextension/src/auditcell.ts): the only model and frame, the last column as the target,
+#: the columns named like sensitive attributes.
+NAMES_CELL = ("import pandas as pd\n"
+              "from sklearn.linear_model import LogisticRegression\n"
+              "applicants = pd.DataFrame({'age': [25, 40, 33, 51], 'income_k': [30, 80, 45, 60],\n"
+              "                           'sex': ['F', 'M', 'F', 'M'], 'approved': [0, 1, 0, 1]})\n"
+              "scorer = LogisticRegression().fit(applicants[['age', 'income_k']], "
+              "applicants['approved'])")
+FILLED_AUDIT = "%load_ext rai_nb\n%audit scorer applicants --target approved --sensitive age,sex"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-dev-shm-usage"]
@@ -373,7 +381,7 @@ def _assert_report_shown(page: Page, report: dict) -> None:
     rows = _rendered_rows(root.locator(".rai-nb-tabpanel").first.locator("table").first)
     assert rows == [[_shown(v) for v in (*r["index"], *r["values"])] for r in overview["rows"]][:20]
     assert page.locator(".jp-OutputArea .widget-tab").filter(visible=True).count() == 0
-    # Within the audit's own output (the tqdm progress bar before it is an output of its own).
+    # Within the audit's own output.
     for text in ("model not found", "Error displaying widget", "Loading widget"):
         assert output.get_by_text(text).filter(visible=True).count() == 0, text
 
@@ -403,8 +411,9 @@ def test_live_panel_gives_way_to_the_report_after_a_restart(lab, page, screensho
         assert time.monotonic() < deadline, "the notebook was not saved within 30 s"
         time.sleep(0.2)
     saved = nbformat.read(path, as_version=4)
-    (output,) = [o for o in saved.cells[-1].outputs if REPORT_MIME in o.get("data", {})]
-    assert {"text/html", "application/vnd.jupyter.widget-view+json"} <= set(output["data"])
+    (output,) = saved.cells[-1].outputs  # the progress bar's output became the report's
+    assert {REPORT_MIME, "text/html", "application/vnd.jupyter.widget-view+json"} <= \
+        set(output["data"])
     report = output["data"][REPORT_MIME]
 
     _session_call(page, "restartKernel")
@@ -431,10 +440,13 @@ def test_live_panel_gives_way_to_the_report_after_a_restart(lab, page, screensho
 
 
 def test_palette_inserts_an_audit_cell(lab, page):
-    base = lab[0]
-    if not page.url.startswith(f"{base}/lab/tree/live.ipynb"):
-        _open(page, base, "live.ipynb")
-    page.locator(".jp-LauncherCard, .jp-Notebook .jp-Cell").first.wait_for()
+    """The inserted cell names the notebook's own model, DataFrame and columns."""
+    base, notebooks, _ = lab
+    nbformat.write(_notebook([NAMES_CELL]), notebooks / "names.ipynb")
+    _open(page, base, "names.ipynb")
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
+    _run_command(page, "notebook:run-all-cells")
+    page.locator(".jp-InputPrompt", has_text="[1]").wait_for()
     count = "() => window.jupyterapp.shell.currentWidget.content.widgets.length"
     before = page.evaluate(count)
     page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
@@ -444,7 +456,7 @@ def test_palette_inserts_an_audit_cell(lab, page):
     page.wait_for_function(f"n => ({count})() === n + 1", arg=before)
     source = page.evaluate(
         "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()")
-    assert source == AUDIT_TEMPLATE
+    assert source == FILLED_AUDIT
     index = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
     assert index == 1
 
@@ -458,6 +470,8 @@ def test_menu_opens_the_tutorial(lab, page):
     assert {"Insert %audit Cell", "Export Model Card as Markdown", "Open rai_nb Tutorial"} <= set(items)
     page.locator(".lm-Menu-itemLabel", has_text="Open rai_nb Tutorial").click()
     page.locator(".lm-TabBar-tabLabel", has_text="rai_nb_tutorial.ipynb").wait_for()
+    page.locator(".Toastify__toast", has_text="Wrote the rai_nb tutorial to rai_nb_tutorial.ipynb") \
+        .wait_for()
     tutorial = nbformat.read(notebooks / "rai_nb_tutorial.ipynb", as_version=4)
     nbformat.validate(tutorial)
     assert any(c.source.startswith("%load_ext rai_nb\n%audit ") for c in tutorial.cells)

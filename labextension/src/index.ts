@@ -7,14 +7,28 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  Notification,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { ICodeCellModel } from '@jupyterlab/cells';
 import { PathExt } from '@jupyterlab/coreutils';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 
+import {
+  auditCell,
+  NamespaceSummary,
+  readSummary,
+  SUMMARY_EXPRESSION
+} from './auditcell';
 import { findModelCard, reportMarkdown } from './markdown';
 import { renderedReports } from './report';
-import { AUDIT_TEMPLATE, tutorialNotebook } from './templates';
+import { tutorialNotebook } from './templates';
 import { Report, REPORT_MIME, reportProblem } from './types';
 
 export { renderReport } from './report';
@@ -78,6 +92,36 @@ function selectedReport(
   return activeCellReport(tracker);
 }
 
+/** How long "Insert %audit Cell" waits for the kernel's names (it may be busy). */
+const SUMMARY_TIMEOUT_MS = 3000;
+
+/** The kernel's DataFrames and models, or why they could not be read. */
+async function kernelSummary(
+  panel: NotebookPanel
+): Promise<{ summary: NamespaceSummary } | { reason: string }> {
+  const kernel = panel.sessionContext.session?.kernel;
+  if (!kernel) {
+    return { reason: 'no kernel is running' };
+  }
+  const future = kernel.requestExecute({
+    code: '',
+    silent: true,
+    store_history: false,
+    user_expressions: { rai_nb: SUMMARY_EXPRESSION }
+  });
+  const reply = await Promise.race([
+    future.done,
+    new Promise<null>(resolve =>
+      setTimeout(() => resolve(null), SUMMARY_TIMEOUT_MS)
+    )
+  ]);
+  if (reply === null) {
+    return { reason: 'the kernel is busy' };
+  }
+  const content = reply.content as { user_expressions?: { rai_nb?: unknown } };
+  return readSummary(content.user_expressions?.rai_nb);
+}
+
 function notebookDirectory(tracker: INotebookTracker): string {
   const path = tracker.currentWidget?.context.path;
   return path ? PathExt.dirname(path) : '';
@@ -88,16 +132,23 @@ function addCommands(app: JupyterFrontEnd, tracker: INotebookTracker): void {
 
   app.commands.addCommand(CommandIDs.insertAudit, {
     label: 'Insert %audit Cell',
-    caption: 'Insert a code cell with an %audit template below the active cell',
+    caption:
+      "Insert an %audit cell below the active cell, filled in with the notebook's own " +
+      'DataFrame, model and columns',
     isEnabled: hasNotebook,
-    execute: () => {
-      const notebook = tracker.currentWidget?.content;
-      if (!notebook) {
+    execute: async () => {
+      const panel = tracker.currentWidget;
+      if (!panel) {
         return;
       }
-      NotebookActions.insertBelow(notebook);
-      NotebookActions.changeCellType(notebook, 'code');
-      notebook.activeCell?.model.sharedModel.setSource(AUDIT_TEMPLATE);
+      const found = await kernelSummary(panel);
+      const source =
+        'summary' in found
+          ? auditCell(found.summary)
+          : auditCell(null, found.reason);
+      NotebookActions.insertBelow(panel.content);
+      NotebookActions.changeCellType(panel.content, 'code');
+      panel.content.activeCell?.model.sharedModel.setSource(source);
     }
   });
 
@@ -153,6 +204,9 @@ function addCommands(app: JupyterFrontEnd, tracker: INotebookTracker): void {
         content: tutorialNotebook()
       });
       await app.commands.execute('docmanager:open', { path });
+      Notification.success(`Wrote the rai_nb tutorial to ${path}`, {
+        autoClose: 10000
+      });
       return path;
     }
   });

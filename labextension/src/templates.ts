@@ -1,10 +1,4 @@
-/** Text the commands insert: the `%audit` cell and the tutorial notebook. */
-
-/** The `%audit` cell template; the names are placeholders for the user's own. */
-export const AUDIT_TEMPLATE = [
-  '%load_ext rai_nb',
-  '%audit model test_df --target label --sensitive sex,race'
-].join('\n');
+/** The tutorial notebook the "Open rai_nb Tutorial" command writes. */
 
 type Cell = { cell_type: 'markdown' | 'code'; source: string };
 

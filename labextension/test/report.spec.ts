@@ -14,7 +14,7 @@ import {
   renderedReports,
   ROWS_SHOWN
 } from '../src/report';
-import { AUDIT_TEMPLATE, tutorialNotebook } from '../src/templates';
+import { tutorialNotebook } from '../src/templates';
 import { Cell, Report, REPORT_MIME, ReportSection } from '../src/types';
 
 function fixture<T = Report>(name: string): T {
@@ -553,8 +553,7 @@ describe('commands and renderer registration', () => {
     expect(findModelCard(fixture('bias'))).toBeNull();
   });
 
-  it('has a runnable tutorial and an %audit template', () => {
-    expect(AUDIT_TEMPLATE).toMatch(/^%load_ext rai_nb\n%audit /);
+  it('has a runnable tutorial', () => {
     const notebook = tutorialNotebook() as {
       nbformat: number;
       cells: { source: string }[];

@@ -271,7 +271,7 @@ def test_a_failed_audit_leaves_its_output_empty(shell, frontend):
 
 
 def test_nested_bars_share_one_output_and_it_is_the_cells_only(shell, frontend, monkeypatch):
-    from rai_nb.api._progress import progress_bar, take_output
+    from rai_nb._progress import progress_bar, take_output
 
     with progress_bar(total=1, desc="outer") as outer:
         with progress_bar(total=1, desc="inner") as inner:

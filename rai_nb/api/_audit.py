@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from ..errors import EMPTY_DATA, RaiError
 from ..frame import column_values, distinct_values, is_dask_frame, require_column_names
 from ..frame._task import check_task, infer_task
@@ -13,7 +14,6 @@ from ._bias import bias
 from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
 from ._explain import explain, group_attributions, uses_kernel
 from ._model import model_features, predict, prediction_errors
-from ._progress import progress_bar
 from ._slices import SHARED_SEARCH, default_support, slices
 from ._validate import validate
 

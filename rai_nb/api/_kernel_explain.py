@@ -11,11 +11,11 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from ..errors import RaiError
 from ..explain.kernel import add_pair_values, apply_shapley_map, pair_groups, spread_masks
 from ._explain_inputs import as_frame, numeric
 from ._model import call_model
-from ._progress import progress_bar
 
 
 def _predictor(model):

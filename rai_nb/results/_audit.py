@@ -41,8 +41,7 @@ class Findings(pd.DataFrame):
         return pd.DataFrame
 
     def __repr__(self) -> str:
-        with pd.option_context("display.max_colwidth", None, "display.width", None):
-            return super().__repr__()
+        return self.to_string()
 
     def _repr_html_(self) -> str | None:
         with pd.option_context("display.max_colwidth", None):

@@ -74,7 +74,7 @@ def show(result) -> None:
     """
     from IPython.display import display
 
-    from ..api._progress import take_output
+    from .._progress import take_output
 
     data = bundle(result)
     handle = take_output()

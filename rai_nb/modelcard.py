@@ -220,14 +220,13 @@ def _quantitative(audit) -> list[Section]:
 def _with_intervals(bias) -> pd.DataFrame:
     """The task's key metrics per group, as "estimate [lower, upper]" when intervals exist."""
     table = bias.by_group[[m for m in KEY_METRICS[bias.task] if m in bias.by_group]].copy()
-    if bias.intervals is None:
+    found = bias.bounds("by_group", table)
+    if found is None:
         return table
-    cells = bias.intervals.xs("by_group", level="table")
-    rows = [" · ".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in table.index]
-    for metric in table.columns.intersection(cells.index.unique("metric")):
-        found = cells.xs(metric, level="metric").reindex(rows)
+    lower, upper = found
+    for metric in lower.columns[lower.notna().any()]:
         table[metric] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
-                         zip(table[metric], found["lower"], found["upper"])]
+                         zip(table[metric], lower[metric], upper[metric])]
     return table
 
 

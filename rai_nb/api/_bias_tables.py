@@ -102,7 +102,7 @@ def _multiclass(counts, onehots, n_boot, seed):
                         index=["count", *metrics])
     class_index = pd.MultiIndex.from_tuples(
         [(*_as_tuple(g), c) for g in groups for c in classes],
-        names=[*_level_names(groups), "class"])
+        names=[*groups.names, "class"])
     by_class = pd.DataFrame(point["by_class"].reshape(-1, len(mc.CLASS_METRICS)),
                             index=class_index, columns=list(mc.CLASS_METRICS))
     clarify = _clarify_frame(point["clarify"], counts, predicted, classes=classes)
@@ -179,8 +179,8 @@ def _regression(counts, onehots, n_boot, seed):
         metrics = [m for m in names if m != "count"]
         blocks = [_block("by_group", rows, metrics, point, reps, "by_group", names)]
         if predicted:
-            blocks.append(("disparities", ["all groups"], list(reg.REGRESSION_DISPARITIES),
-                           point["disparities"][None], reps["disparities"][:, None]))
+            blocks.append(_summary_block(point["disparities"], reps["disparities"],
+                                         reg.REGRESSION_DISPARITIES))
         if binary is not None:
             replicated = bias_statistics(_replicates(counts, n_boot, seed), onehots,
                                          predicted=predicted)
@@ -264,8 +264,8 @@ def _clarify_block(clarify, point, reps):
             _replicated(reps, lambda a: a.reshape(-1, len(rows), len(metrics))))
 
 
-def _summary_block(point, reps):
-    return ("disparities", ["all groups"], list(DISPARITIES), np.asarray(point)[None],
+def _summary_block(point, reps, names=DISPARITIES):
+    return ("disparities", ["all groups"], list(names), np.asarray(point)[None],
             _replicated(reps, lambda a: a[:, None]))
 
 
@@ -342,7 +342,3 @@ def _group_index(counts) -> pd.Index:
 
 def _as_tuple(group) -> tuple:
     return group if isinstance(group, tuple) else (group,)
-
-
-def _level_names(index: pd.Index) -> list:
-    return list(index.names)

@@ -10,7 +10,6 @@ from ..results._bias import _label_like
 from ..stats.clarify import DESCRIPTIONS
 from ..stats.group_metrics import GROUP_METRICS
 from . import _html, plots
-from ._intervals import bounds, clarify_labels, row_labels
 
 #: Which way each per-group (or per-class) metric is better; None: neither (values to compare,
 #: not to rank). Metrics in ``CLOSEST_TO_ZERO`` are ranked by their absolute value.
@@ -98,7 +97,7 @@ class BiasPanel(widgets.VBox):
     def _tabulate(self):
         groups = self.sorted_groups()
         styles, titles = _extreme_styles(groups)
-        shown = _with_intervals(groups, self.result.intervals, "by_group")
+        shown = _with_intervals(groups, self.result, "by_group")
         overall = self.result.overall[self.columns].to_frame().T.astype(object)
         overall.index = _label_like(groups.index, "(all rows)")
         self.table.value = _html.wrap(
@@ -122,7 +121,7 @@ class BiasPanel(widgets.VBox):
             "<h4>Metrics by class</h4>",
             _html.paragraph("One-vs-rest rates of each class within each group; best and worst "
                             "group marked within each class."),
-            _html.table(_with_intervals(ordered, self.result.intervals, "by_class"),
+            _html.table(_with_intervals(ordered, self.result, "by_class"),
                         notes=CLASS_NOTES, styles=styles, titles=titles)))]
 
     def _disparities(self) -> list:
@@ -130,9 +129,9 @@ class BiasPanel(widgets.VBox):
         if not len(disparities):
             return []
         table = disparities.to_frame("value")
-        found = bounds(self.result.intervals, "disparities", ["all groups"])
+        found = self.result.bounds("disparities", table)
         if found is not None:
-            table["lower"], table["upper"] = (side.iloc[0].reindex(table.index) for side in found)
+            table["lower"], table["upper"] = (side["value"] for side in found)
         return [widgets.HTML(_html.wrap(
             "<h4>Fairness summary</h4>", _html.paragraph(self.result.summary_note()),
             _html.table(table)))]
@@ -155,9 +154,9 @@ class BiasPanel(widgets.VBox):
                                 "label_threshold= for Clarify's metrics of a regression target "
                                 "(favourable: target above the threshold).")))
         titles = {}
-        found = bounds(self.result.intervals, "clarify", clarify_labels(clarify.index))
+        found = self.result.bounds("clarify", clarify)
         if found is not None:
-            lower, upper = (side.reindex(columns=clarify.columns) for side in found)
+            lower, upper = found
             ci = f"{self.result.ci:.0%} interval"
             titles = {(i, m): f"{ci} [{lower[m].iat[i]:.3f}, {upper[m].iat[i]:.3f}]"
                       for i in range(len(clarify)) for m in clarify.columns}
@@ -181,14 +180,15 @@ def _extreme_styles(table: pd.DataFrame) -> tuple[dict, dict]:
     return _html.extreme_styles(ranked, {c: DIRECTIONS.get(c) for c in table if c != "count"})
 
 
-def _with_intervals(table: pd.DataFrame, intervals, key: str) -> pd.DataFrame:
-    """Metric cells as "estimate [lower, upper]" text when ``intervals`` has table ``key``."""
-    found = bounds(intervals, key, row_labels(table.index))
+def _with_intervals(table: pd.DataFrame, result, key: str) -> pd.DataFrame:
+    """Metric cells as "estimate [lower, upper]" text when ``result`` has intervals of table
+    ``key`` (metrics without any, such as ``count``, stay numbers)."""
+    found = result.bounds(key, table)
     if found is None:
         return table
     lower, upper = found
     shown = table.astype(object)
-    for metric in table.columns.intersection(lower.columns):
+    for metric in lower.columns[lower.notna().any()]:
         shown[metric] = [f"{format_value(v)} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
                          zip(table[metric], lower[metric], upper[metric])]
     return shown

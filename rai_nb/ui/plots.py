@@ -19,7 +19,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from ._intervals import bounds, row_labels
+from ..results._bias import row_label
 
 _BAR, _REFERENCE = "#4c78a8", "#e45756"
 #: Placeholder colour of text and axes, replaced by ``currentColor`` in :func:`svg`.
@@ -63,10 +63,10 @@ def _groups_section(bias):
 def metric_figure(bias, metric: str):
     """Horizontal bars of one per-group metric, with bootstrap error bars when present."""
     values = bias.by_group[metric].to_numpy(dtype=np.float64)
-    labels = row_labels(bias.by_group.index)
+    labels = [row_label(g) for g in bias.by_group.index]
     figure = _figure(len(values), labels)
     axes = figure.add_subplot()
-    errors = _errors(bias, metric, labels, values)
+    errors = _errors(bias, metric, values)
     bars = axes.barh(_text(labels), values, xerr=errors, color=_BAR, ecolor=_INK, capsize=3)
     for cap in bars.errorbar.lines[1] if bars.errorbar is not None else ():
         cap.set(color=_INK, markerfacecolor=_INK, markeredgecolor=_INK)
@@ -82,10 +82,10 @@ def _legend(figure) -> None:
     figure.legend(loc="outside upper right", fontsize=8, frameon=False)
 
 
-def _errors(bias, metric: str, labels: list[str], values: np.ndarray):
+def _errors(bias, metric: str, values: np.ndarray):
     """Distances from each estimate to its interval's ends (2 × groups), or None."""
-    found = bounds(bias.intervals, "by_group", labels)
-    if found is None or metric not in found[0].columns:
+    found = bias.bounds("by_group", bias.by_group)
+    if found is None or found[0][metric].isna().all():
         return None
     lower, upper = (side[metric].to_numpy(dtype=np.float64) for side in found)
     return np.nan_to_num(np.vstack([values - lower, upper - values])).clip(min=0)

@@ -7,8 +7,8 @@ import pandas as pd
 
 from .._progress import progress_bar
 from ..errors import EMPTY_DATA, RaiError
-from ..frame import column_values, distinct_values, is_dask_frame, require_column_names
-from ..frame._task import check_task, infer_task
+from ..frame import column_values, is_dask_frame
+from ..frame._task import resolve_task
 from ..results import AuditResult
 from ._bias import bias
 from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
@@ -101,7 +101,7 @@ def audit(
         raise RaiError(f"card must be a dict of model-card fields (name, intended_use, …), got "
                        f"{type(card).__name__}")
     features = model_features(model, data, target, features)
-    given, task = task, _task(data, target, task, positive_label, lazy)
+    given, task = task, resolve_task(data, target, task, positive_label)
     with progress_bar(total=len(_STEPS), desc="rai_nb audit", enabled=progress) as bar:
         bar.set_postfix_str("predictions")
         if lazy:
@@ -159,19 +159,6 @@ def _slice_columns(frame, features: list, sensitive, lazy: bool) -> list:
     limit = get_config().max_groups
     return [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])
             or frame[c].nunique(dropna=False) <= limit]
-
-
-def _task(data, target, task, positive_label, lazy: bool) -> str:
-    """The audit's task: ``task`` checked, or inferred from the target's values."""
-    check_task(task)
-    if task is not None:
-        return task
-    if lazy:
-        require_column_names(data, target=target)
-        values = pd.Series(distinct_values(data, [target])[0])
-    else:
-        values = column_values(data, target, argument="target")[1]
-    return infer_task(target, values, positive_label)
 
 
 def _explain(model, rows, features, sensitive) -> dict:

@@ -12,7 +12,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from ..errors import ONE_CLASS, ONE_FACET, RaiError
+from ..errors import ONE_FACET, RaiError
 from ..frame import (
     EncodedColumn,
     distinct_values,
@@ -20,7 +20,7 @@ from ..frame import (
     level_tuple,
     require_column_names,
 )
-from ..frame._bias import check_same_classes, encode_binary
+from ..frame._bias import check_same_classes
 from ..frame._bins import facet_specs, resolve_cut
 from ..frame._task import encode_target
 from ..stats.regression import distribution_gaps, merge_distributions
@@ -96,15 +96,6 @@ def _levels(data, specs, options) -> dict:
         levels[group_variable] = level_tuple(group_variable, distinct[group_variable],
                                              argument="group_variable")
     return levels
-
-
-def positive_of(target, values, positive_label):
-    """The positive label, checked on the target's distinct values (NaN, one class, unknown)."""
-    values = pd.Series(values)
-    labels, positive = encode_binary(target, values, positive_label, argument="target")
-    if labels.min() == labels.max():
-        raise RaiError(ONE_CLASS.format(argument="target", column=target, value=values.iloc[0]))
-    return positive
 
 
 def _target_mean(data, target, weight) -> float:

@@ -9,13 +9,14 @@ Search, significance and the result come from the in-memory code.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..errors import EMPTY_DATA, RaiError
 from ..frame import distinct_values, require_column_names
 from ..frame._dask_features import dask_slice_features, encode_partition
+from ..frame._task import encode_target
 from ..stats.slice_counts import slice_sums
 from ..stats.slicing import search_slices
-from ._dask import positive_of
 from ._slices import (
     _RATES,
     _loss,
@@ -39,7 +40,9 @@ def dask_slices(data, *, features, bins, n_bins, sample_weight, loss_options, al
     plans = dask_slice_features(data, features, bins=bins, n_bins=n_bins)
     if options["loss"] in _RATES and options["target"] is not None:
         classes = distinct_values(data, [options["target"]])[0]
-        options["positive_label"] = positive_of(options["target"], classes, options["positive_label"])
+        options["positive_label"] = encode_target(
+            options["target"], pd.Series(classes), task="binary",
+            positive_label=options["positive_label"]).positive_label
     rows = dask.persist(*[dask.delayed(_partition_rows)(part, plans, options, sample_weight)
                           for part in data.to_delayed()])
     totals = dask.compute([dask.delayed(_totals)(part) for part in rows])[0]

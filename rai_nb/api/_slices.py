@@ -10,13 +10,12 @@ from ..errors import BAD_OPTION, EMPTY_DATA, ONE_CLASS, RaiError
 from ..frame import (
     column_values,
     describe_predicate,
-    distinct_values,
     encode_loss,
     encode_slice_features,
     is_dask_frame,
 )
 from ..frame._bias import check_same_classes, encode_binary, encode_weights
-from ..frame._task import check_task, infer_task, regression_values
+from ..frame._task import check_task, regression_values, resolve_task
 from ..results import SliceResult
 from ..stats.significance import (
     alpha_investing,
@@ -230,10 +229,8 @@ def _resolve_loss(data, loss, *, task, target, errors, positive_label) -> str:
         raise RaiError(BAD_OPTION.format(argument="loss", allowed=LOSSES, value=loss))
     if errors is not None or target is None:
         return loss or "error"
-    if task is None and not (isinstance(data, pd.DataFrame) and len(data) == 0):
-        values = (distinct_values(data, [target])[0] if is_dask_frame(data)
-                  else column_values(data, target, argument="target")[1])
-        task = infer_task(target, pd.Series(values), positive_label)
+    if not (isinstance(data, pd.DataFrame) and len(data) == 0):
+        task = resolve_task(data, target, task, positive_label)
     regression = task == "regression"
     if loss is None:
         return "squared_error" if regression else "error"

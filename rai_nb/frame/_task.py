@@ -39,6 +39,23 @@ def check_task(task) -> None:
         raise RaiError(BAD_OPTION.format(argument="task", allowed=TASKS, value=task))
 
 
+def resolve_task(data, target, task=None, positive_label=None) -> str:
+    """``task`` checked, or the task of ``data``'s ``target`` column (pandas or Dask: only its
+    distinct values are read), see :func:`infer_task`."""
+    from ._columns import column_values
+    from ._dask import distinct_values, is_dask_frame, require_column_names
+
+    check_task(task)
+    if task is not None:
+        return task
+    if is_dask_frame(data):
+        require_column_names(data, target=target)
+        values = pd.Series(distinct_values(data, [target])[0])
+    else:
+        values = column_values(data, target, argument="target")[1]
+    return infer_task(target, values, positive_label)
+
+
 def infer_task(name, values: pd.Series, positive_label=None) -> str:
     """The task a target column implies; RaiError (saying what was seen) when none fits.
 

@@ -3,11 +3,19 @@
 ``import rai_nb`` stays light: it imports neither CuPy nor IPython, ipywidgets or matplotlib.
 """
 
-from .api import audit, bias, drift, explain, flip_test, group_attributions, slices, validate
+from .api import audit, bias, compare, drift, explain, flip_test, group_attributions, slices, validate
 from .backend import config, config_context, get_config
 from .datasets import load_adult, load_compas
 from .errors import RaiError
-from .results import AuditResult, BiasResult, DriftResult, FlipTestResult, SliceResult, ValidationResult
+from .results import (
+    AuditResult,
+    BiasResult,
+    ComparisonResult,
+    DriftResult,
+    FlipTestResult,
+    SliceResult,
+    ValidationResult,
+)
 
 __version__ = "0.1.0"
 
@@ -25,3 +33,4 @@ __all__ += ["SliceResult", "slices"]
 __all__ += ["load_adult", "load_compas"]
 __all__ += ["AuditResult", "audit"]
 __all__ += ["FlipTestResult", "explain", "flip_test", "group_attributions"]
+__all__ += ["ComparisonResult", "compare"]

@@ -6,9 +6,10 @@ One private module per result type; this package only re-exports them.
 from ._audit import AuditResult
 from ._base import Result
 from ._bias import BiasResult
+from ._comparison import ComparisonResult
 from ._explain import ExplanationResult, FlipTestResult
 from ._slices import SliceResult
 from ._validate import Check, DriftResult, ValidationResult
 
-__all__ = ["AuditResult", "BiasResult", "Check", "DriftResult", "ExplanationResult",
-           "FlipTestResult", "Result", "SliceResult", "ValidationResult"]
+__all__ = ["AuditResult", "BiasResult", "Check", "ComparisonResult", "DriftResult",
+           "ExplanationResult", "FlipTestResult", "Result", "SliceResult", "ValidationResult"]

@@ -109,31 +109,42 @@ class AuditResult(Result):
         return [part for part in (self.bias, self.explanation_report, self.slices,
                                   self.validation) if part is not None]
 
-    def findings(self) -> pd.DataFrame:
+    def findings(self, *, keys: bool = False) -> pd.DataFrame:
         """One row per headline finding: ``area``, ``severity``, ``finding`` and ``value``.
 
         A :class:`Findings` frame: a DataFrame whose display never cuts the finding texts.
+        With ``keys``, two more columns name what each finding is about, so the findings of
+        two audits can be matched without reading their texts (:func:`rai_nb.compare`):
+        ``rule`` (the disparity, data check or other rule) and ``group`` (the class of a
+        disparity, the column(s) of a data check or sensitive input, the top feature; empty
+        when none: a slice finding is one finding whichever slice is on top).
         """
-        rows = [("fairness", "pass", self.bias.task_note(), float("nan"))]
+        rows = [("fairness", "pass", self.bias.task_note(), float("nan"), "task", "")]
         if self.bias.decisive is not None:
-            rows += [_disparity_finding(name, row, self.bias)
+            rows += [(*_disparity_finding(name, row, self.bias), name,
+                      "" if row["class"] is None else str(row["class"]))
                      for name, row in self.bias.decisive.iterrows()]
         rows += [("fairness", "warn", f"sensitive column {name!r} is a model input: the model "
-                  "can use it directly", float("nan")) for name in self.sensitive_inputs]
+                  "can use it directly", float("nan"), "sensitive_input", str(name))
+                 for name in self.sensitive_inputs]
         if self.slices is not None:
             rows.append(_slice_finding(self.slices))
         if self.validation is not None:
-            rows += [("data", severity, f"{name}: {message}", float("nan"))
-                     for name, severity, message in zip(
-                         self.validation.checks.index, self.validation.checks["severity"],
-                         self.validation.checks["message"]) if severity != "pass"]
+            checks = self.validation.checks
+            rows += [("data", severity, f"{name}: {message}", float("nan"), name,
+                      ", ".join(map(str, columns)))
+                     for name, severity, message, columns in zip(
+                         checks.index, checks["severity"], checks["message"], checks["columns"])
+                     if severity != "pass"]
         if self.importance is not None and len(self.importance):
             top = self.importance.index[0]
             rows.append(("explanations", "pass", f"most influential feature: {top}",
-                         float(self.importance.iloc[0])))
-        table = pd.DataFrame(rows, columns=["area", "severity", "finding", "value"])
+                         float(self.importance.iloc[0]), "top_feature", str(top)))
+        table = pd.DataFrame(rows, columns=["area", "severity", "finding", "value", "rule",
+                                            "group"])
         order = table["severity"].map(SEVERITY_ORDER)
-        return Findings(table.iloc[order.argsort(kind="stable")].reset_index(drop=True))
+        table = table.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+        return Findings(table if keys else table.drop(columns=["rule", "group"]))
 
     def summary(self) -> dict:
         findings = self.findings()
@@ -212,9 +223,10 @@ def _finding_text(name: str, row: pd.Series, bias: BiasResult) -> str:
 def _slice_finding(result: SliceResult) -> tuple:
     significant = result.top[result.top["significant"]] if len(result.top) else result.top
     if significant.empty:
-        return ("slices", "pass", "no slice errs significantly more than the rest", float("nan"))
+        return ("slices", "pass", "no slice errs significantly more than the rest", float("nan"),
+                "significant_slices", "")
     worst = significant.iloc[0]
     text = (f"{len(significant)} significant slice(s); top: {worst['slice']} "
             f"({int(worst['rows']):,} rows, mean {result.loss} {worst['mean_loss']:.3f} "
             f"vs {result.average_loss:.3f})")
-    return ("slices", "warn", text, float(worst["mean_loss"]))
+    return ("slices", "warn", text, float(worst["mean_loss"]), "significant_slices", "")

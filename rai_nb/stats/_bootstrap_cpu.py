@@ -60,13 +60,18 @@ def facet_sums(replicates, codes, out):
 # --- order statistics ------------------------------------------------------------------------
 
 @nb.njit(error_model="numpy", cache=True, inline="always")
-def _insert(buffer, filled, x, ascending):
-    """Insert ``x`` into the sorted ``buffer[:filled]``, dropping the last value when full."""
-    i = filled if filled < len(buffer) else len(buffer) - 1
-    while i > 0 and ((x < buffer[i - 1]) if ascending else (x > buffer[i - 1])):
-        buffer[i] = buffer[i - 1]
-        i -= 1
-    buffer[i] = x
+def _push(buffer, x, ascending):
+    """Insert ``x`` into the full sorted ``buffer``, dropping its last value.
+
+    A branch-free compare-exchange pass: on random replicate order, the data-dependent exit of
+    an insertion loop mispredicts on nearly every insert.
+    """
+    for i in range(len(buffer)):
+        kept = buffer[i]
+        if ascending:
+            buffer[i], x = min(kept, x), max(kept, x)
+        else:
+            buffer[i], x = max(kept, x), min(kept, x)
 
 
 @nb.njit(error_model="numpy", cache=True)
@@ -90,20 +95,20 @@ def _quantile(ascending, descending, count, q):
 @nb.njit(error_model="numpy", cache=True)
 def _select(values, low_q, high_q, smallest, largest):
     """``(low, high)`` quantiles of the finite ``values``; NaN when none is finite."""
+    smallest[:] = math.inf  # the padding sorts after every finite value, and is never read
+    largest[:] = -math.inf
+    low_edge, high_edge = math.inf, -math.inf  # the last kept value of each buffer
     count = 0
-    low_edge, high_edge = math.inf, -math.inf  # the last kept value once a buffer is full
     for x in values:
-        if not abs(x) < math.inf:  # NaN and ±inf are undefined replicates
-            continue
-        if x < low_edge or count < len(smallest):
-            _insert(smallest, min(count, len(smallest)), x, True)
-            if count + 1 >= len(smallest):
+        finite = abs(x) < math.inf  # NaN and ±inf are undefined replicates
+        count += finite
+        if finite and (x < low_edge or x > high_edge):
+            if x < low_edge:
+                _push(smallest, x, True)
                 low_edge = smallest[-1]
-        if x > high_edge or count < len(largest):
-            _insert(largest, min(count, len(largest)), x, False)
-            if count + 1 >= len(largest):
+            if x > high_edge:
+                _push(largest, x, False)
                 high_edge = largest[-1]
-        count += 1
     if count == 0:
         return _NAN, _NAN
     return (_quantile(smallest, largest, count, low_q),

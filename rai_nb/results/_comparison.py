@@ -97,8 +97,12 @@ class ComparisonResult(Result):
 
     @property
     def title(self) -> str:
-        first, second = self.labels
-        return f"Comparison: {first} ({self.models[0]}) vs {second} ({self.models[1]})"
+        return f"Comparison: {self._named(0)} vs {self._named(1)}"
+
+    def _named(self, side: int) -> str:
+        """``before (LogisticRegression)``; the label alone when it is the model's name."""
+        label, model = self.labels[side], self.models[side]
+        return label if label == model else f"{label} ({model})"
 
     @property
     def by_group(self) -> pd.DataFrame:
@@ -128,9 +132,8 @@ class ComparisonResult(Result):
     def card_text(self) -> str:
         """A paragraph for a model card: rows, each headline disparity before and after, and
         the findings that appeared and cleared."""
-        first, second = self.labels
-        parts = [f"Compared {first} ({self.models[0]}) with {second} ({self.models[1]}) on "
-                 f"{self.target}. {self.rows_note()}"]
+        parts = [f"Compared {self._named(0)} with {self._named(1)} on {self.target}. "
+                 f"{self.rows_note()}"]
         changes = [_change_text(name, row, self.labels)
                    for name, row in self._headline().iterrows()]
         if changes:
@@ -164,14 +167,17 @@ class ComparisonResult(Result):
 
     def sections(self) -> list[Section]:
         first, second = self.labels
-        note = " ".join(filter(None, [self.rows_note(), self._ci_note(),
-                                      _NOISE_NOTE.format(a=first, b=second)]))
+        intervals = any(table[f"{label}_lower"].notna().any()
+                        for table in self.tables.values() for label in self.labels)
+        note = " ".join(filter(None, [self.rows_note(), self._ci_note(), _NOISE_NOTE.format(
+            a=first, b=second) if intervals else "No intervals (n_boot=0): no verdict on noise."]))
         titles = {"graded": _GRADED,
                   **{key: (title, _NOTES.get(key, "")) for title, key in TABLES.items()}}
         tables = [self._table_section(*titles[key], key) for key in titles if key in self.tables]
         tables[0] = replace(tables[0], text=f"{note} {tables[0].text}".strip())
         return [Section("Summary", self.card_text()), tables[0],
-                Section("Findings", self._findings_note(), self.findings), *tables[1:]]
+                Section("Findings", self._findings_note(),
+                        self.findings if len(self.findings) else None), *tables[1:]]
 
     def _findings_note(self) -> str:
         counts = ", ".join(f"{len(self.status(s))} {s}" for s in _STATUS_ORDER)
@@ -218,7 +224,8 @@ def _long(section: Section) -> pd.DataFrame:
     sides = dict(zip(("value", "lower", "upper"), (table, *(section.bounds or ()))))
     if table.columns.tolist() == ["value"]:  # the fairness summary: one row per disparity
         return pd.DataFrame({name: frame["value"] for name, frame in sides.items()},
-                            columns=["value", "lower", "upper"]).rename_axis("metric")
+                            columns=["value", "lower", "upper"]).rename_axis("metric").astype(
+                                np.float64)
     frames = {name: pd.concat({m: frame[m] for m in table.columns}, names=["metric"])
               for name, frame in sides.items()}
     return pd.DataFrame(frames, columns=["value", "lower", "upper"]).astype(np.float64)

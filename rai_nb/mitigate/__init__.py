@@ -4,3 +4,9 @@ Every mitigator is a scikit-learn-compatible estimator (``fit``, ``predict``, ``
 picklable) that reads its groups from the frame's ``sensitive`` columns or from
 ``sensitive_features=``; :func:`rai_nb.mitigate` runs one and re-audits.
 """
+
+from ._fairbatch import FairBatch
+from ._reductions import Reduction
+from ._reweighing import Reweighing, reweighing_weights
+
+__all__ = ["FairBatch", "Reduction", "Reweighing", "reweighing_weights"]

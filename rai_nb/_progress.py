@@ -8,8 +8,8 @@ another is shown takes the same output, and gives it back when it ends, so neste
 audit's KernelSHAP) adds no output of its own.
 
 The emptied output of a bar that ended well stays on offer for the rest of the cell:
-:func:`take_output` hands it to ``rai_nb.ui.show``, which puts the result there, so
-``%audit`` (or ``rai_nb.ui.show(rai_nb.audit(...))``) leaves exactly one output in the cell.
+:func:`display_output` puts the result there, so ``%audit``, ``rai_nb.ui.show(rai_nb.audit(...))``
+and a bare ``rai_nb.audit(...)`` ending a cell each leave exactly one output in the cell.
 """
 
 from __future__ import annotations
@@ -78,12 +78,17 @@ def _cell():
     return None if shell is None else shell.execution_count
 
 
-def take_output():
-    """The display handle of the oldest output a finished bar emptied in the running cell,
-    now the caller's to fill (``handle.update(bundle, raw=True)``); None when there is none.
+def display_output(data: dict) -> None:
+    """Display the mime bundle ``data`` in the oldest output a finished bar emptied in the
+    running cell, or in a new output when there is none.
 
     Outputs left in earlier cells are forgotten: a result shows below the cell that shows it.
     """
+    from IPython.display import display
+
     cell = _cell()
     _LEFT[:] = [left for left in _LEFT if left[0] == cell]
-    return _LEFT.pop(0)[1] if _LEFT else None
+    if _LEFT:
+        _LEFT.pop(0)[1].update(data, raw=True)
+    else:
+        display(data, raw=True)

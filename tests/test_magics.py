@@ -208,6 +208,8 @@ def test_namespace_summary_lists_frames_and_fitted_models(shell):
 class _Frontend:
     """The outputs a notebook keeps: a display with an id that is updated changes in place."""
 
+    is_publishing = False  # read by the shell's displayhook
+
     def __init__(self):
         self.outputs: list[dict] = []
 
@@ -260,6 +262,18 @@ def test_audit_leaves_one_output(shell, frontend):
     assert data[REPORT_MIME] == result._repr_mimebundle_()[REPORT_MIME]
 
 
+def test_an_audit_ending_a_cell_leaves_one_output(shell, frontend):
+    """A bare ``rai_nb.audit(...)`` as the cell's value fills its own bar's emptied output."""
+    from rai_nb.render import REPORT_MIME
+
+    shell.user_ns["rai_nb"] = rai_nb
+    outcome = shell.run_cell("rai_nb.audit(clf, df, target='two_year_recid', sensitive='sex', "
+                             "explain=False, n_boot=0)", store_history=True)
+    outcome.raise_error()
+    (data,) = _datas(frontend)
+    assert data[REPORT_MIME]["kind"] == "audit" and "text/html" in data
+
+
 def test_a_failed_audit_leaves_its_output_empty(shell, frontend):
     with pytest.raises(UsageError, match="nope"):
         shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive nope "
@@ -271,7 +285,7 @@ def test_a_failed_audit_leaves_its_output_empty(shell, frontend):
 
 
 def test_nested_bars_share_one_output_and_it_is_the_cells_only(shell, frontend, monkeypatch):
-    from rai_nb._progress import progress_bar, take_output
+    from rai_nb._progress import display_output, progress_bar
 
     with progress_bar(total=1, desc="outer") as outer:
         with progress_bar(total=1, desc="inner") as inner:
@@ -281,4 +295,5 @@ def test_nested_bars_share_one_output_and_it_is_the_cells_only(shell, frontend, 
         outer.update()
     assert _datas(frontend) == [{"text/plain": ""}]
     monkeypatch.setattr(shell, "execution_count", shell.execution_count + 1)
-    assert take_output() is None  # the next cell's result shows below that cell
+    display_output({"text/plain": "next"})  # the next cell's result shows below that cell
+    assert _datas(frontend) == [{"text/plain": ""}, {"text/plain": "next"}]

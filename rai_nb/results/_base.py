@@ -49,6 +49,13 @@ class Result:
     def __str__(self) -> str:
         return render.to_text(self.title, self.sections())
 
+    def _ipython_display_(self) -> None:
+        """Shown as a cell's value: in the output the audit's finished progress bar emptied,
+        so the cell holds one output, not an empty one above the report."""
+        from .._progress import display_output
+
+        display_output(self._repr_mimebundle_())
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return {
             "text/plain": str(self),

@@ -72,16 +72,9 @@ def show(result) -> None:
     When a progress bar of this cell has finished (the audit's own), the result takes that
     bar's emptied output, so the cell holds the result alone.
     """
-    from IPython.display import display
+    from .._progress import display_output
 
-    from .._progress import take_output
-
-    data = bundle(result)
-    handle = take_output()
-    if handle is None:
-        display(data, raw=True)
-    else:
-        handle.update(data, raw=True)
+    display_output(bundle(result))
 
 
 __all__ = ["PANELS", "bundle", "panel_for", "show"]

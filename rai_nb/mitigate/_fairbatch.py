@@ -37,17 +37,19 @@ class FairBatch(InnerModelMixin, ClassifierMixin, BaseEstimator):
     model update the mean loss of every cell is measured and ``alpha`` of share moves to the
     worst-off group:
 
-    - ``equal_opportunity``: among the positives, from the group with the lowest log-loss to the
-      group with the highest;
+    - ``equal_opportunity``: among the positives, from the group with the lowest mean log-loss
+      to the group with the highest;
     - ``equalized_odds``: the same within the label (positive or negative) whose loss gap
       between groups is larger;
-    - ``demographic_parity``: each group's mean loss of predicting the positive class for all
-      its rows ranks the groups; the least favoured gains ``alpha`` among the positives and
-      gives ``alpha`` among the negatives to the most favoured.
+    - ``demographic_parity``: the loss of predicting the positive class, summed over a cell and
+      divided by its group's size, ranks the groups within the label whose gap is larger;
+      among the positives share moves to the group with the highest such loss (the least
+      selected), among the negatives away from it.
 
-    With two groups this is the paper's update of λ by ±``alpha`` (a tie leaves λ as it is);
-    with more, the share moves between the two extreme groups. The updated ratios become row
-    weights ``λ[g, y] / λ₀[g, y]`` (times ``sample_weight``), which keep each label's total.
+    With two groups this is the update of λ by ±``alpha`` of the authors' code (a tie leaves λ
+    as it is); with more groups the share moves between the two extreme groups of the label.
+    The updated ratios become row weights ``λ[g, y] / λ₀[g, y]`` (times ``sample_weight``),
+    which keep each label's total.
 
     An estimator with ``partial_fit`` taking ``sample_weight`` (SGDClassifier) is updated by
     one epoch of weighted minibatches per round, in an order drawn from ``random_state``.
@@ -178,34 +180,33 @@ def _shares(counts: np.ndarray) -> np.ndarray:
 
 
 def _cell_losses(constraint: str, p: np.ndarray, y01: np.ndarray, groups, weights) -> np.ndarray:
-    """Mean log-loss per group and label, ``(G, 2)`` (NaN for an empty cell); for demographic
-    parity the mean loss of the positive class over each group's rows, ``(G,)``."""
+    """Loss per group and label, ``(G, 2)``, NaN for an empty cell: the mean log-loss of the
+    cell, or for demographic parity the cell's summed loss of the positive class over its
+    group's weight."""
     p = np.clip(p, _EPS, 1 - _EPS)
     if constraint == "demographic_parity":
-        total = np.bincount(groups.codes, weights=weights * -np.log(p), minlength=groups.n_levels)
-        size = np.bincount(groups.codes, weights=weights, minlength=groups.n_levels)
-        return total / size
-    loss = -np.log(np.where(y01 == 1, p, 1 - p))
+        loss = -np.log(p)
+    else:
+        loss = -np.log(np.where(y01 == 1, p, 1 - p))
     total = label_counts(groups.codes, groups.n_levels, y01, 2, weights * loss)
     size = label_counts(groups.codes, groups.n_levels, y01, 2, weights)
+    if constraint == "demographic_parity":
+        size = np.where(size > 0, size.sum(axis=1, keepdims=True), 0)
     return np.divide(total, size, out=np.full_like(total, np.nan), where=size > 0)
 
 
 def _step(constraint: str, shares: np.ndarray, losses: np.ndarray, present: np.ndarray,
           alpha: float) -> np.ndarray:
     """λ after one FairBatch update (see :class:`FairBatch`); ``present`` marks non-empty cells."""
-    shares = shares.copy()
-    if constraint == "demographic_parity":
-        worst, best = int(np.nanargmax(losses)), int(np.nanargmin(losses))
-        _move(shares[:, 1], present[:, 1], best, worst, alpha)
-        _move(shares[:, 0], present[:, 0], worst, best, alpha)
-        return shares
     label = 1
-    if constraint == "equalized_odds":
+    if constraint != "equal_opportunity":
         label = int(np.argmax(np.nanmax(losses, axis=0) - np.nanmin(losses, axis=0)))
     column = losses[:, label]
-    _move(shares[:, label], present[:, label], int(np.nanargmin(column)),
-          int(np.nanargmax(column)), alpha)
+    worst, best = int(np.nanargmax(column)), int(np.nanargmin(column))
+    if constraint == "demographic_parity" and label == 0:
+        worst, best = best, worst  # fewer negatives for the least selected group
+    shares = shares.copy()
+    _move(shares[:, label], present[:, label], best, worst, alpha)
     return shares
 
 

@@ -86,6 +86,17 @@ class FairBatch(InnerModelMixin, ClassifierMixin, BaseEstimator):
     candidates_ : pandas.DataFrame
         One row per round: its λ, and the accuracy and disparities of that round's model on the
         training rows (weighted by ``sample_weight`` only). Round 0 is the unmitigated model.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from rai_nb.datasets import load_compas
+    >>> compas = load_compas()
+    >>> X = compas[["priors_count", "age", "juv_fel_count"]]
+    >>> model = FairBatch(LogisticRegression(max_iter=1000), n_rounds=5)
+    >>> model = model.fit(X, compas["two_year_recid"], sensitive_features=compas["sex"])
+    >>> model.candidates_["round"].tolist()
+    [0, 1, 2, 3, 4, 5]
     """
 
     def __init__(self, estimator, *, constraint="equal_opportunity", sensitive=None,

@@ -43,7 +43,7 @@ def encode_labels(y, n_rows: int, positive_label=None, *, method: str | None = N
     if values.ndim != 1 or len(values) != n_rows:
         raise RaiError(LENGTH_MISMATCH.format(argument="y", got=len(values), expected=n_rows))
     if values.isna().any():
-        raise RaiError(NAN_VALUES.format(argument="y", column=values.name or "y",
+        raise RaiError(NAN_VALUES.format(argument="y", column="y",
                                          count=int(values.isna().sum())))
     codes, classes = pd.factorize(np.asarray(values), sort=True)
     classes = np.asarray(classes)

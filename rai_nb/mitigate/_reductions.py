@@ -62,6 +62,18 @@ class Reduction(ClassifierMixin, BaseEstimator):
         Accuracy and disparities on the training rows of every predictor fairlearn kept, and for
         exponentiated gradient its final randomized mixture (expected values); ``chosen`` marks
         the predictor ``predict`` uses.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from rai_nb.datasets import load_compas
+    >>> compas = load_compas()
+    >>> X = compas[["priors_count", "age", "juv_fel_count"]]
+    >>> model = Reduction(LogisticRegression(max_iter=1000), constraint="equalized_odds",
+    ...                   options={"max_iter": 10}, random_state=0)
+    >>> model = model.fit(X, compas["two_year_recid"], sensitive_features=compas["sex"])
+    >>> model.candidates_["candidate"].iloc[-1]
+    'mixture'
     """
 
     def __init__(self, estimator, *, method="exponentiated_gradient",

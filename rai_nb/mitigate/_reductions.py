@@ -113,7 +113,7 @@ class Reduction(ClassifierMixin, BaseEstimator):
         groups = sensitive_groups(frame, self.sensitive, sensitive_features)
         labels = encode_labels(y, len(frame), self.positive_label, method="Reduction")
         reduction = self._reduction()
-        reduction.fit(frame, pd.Series(labels.is_positive), sensitive_features=groups.codes)
+        reduction.fit(frame, labels.is_positive, sensitive_features=groups.codes)
         self.estimator_, self.classes_, self.groups_ = reduction, labels.classes, groups.levels
         self.positive_code_ = labels.positive
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)

@@ -8,5 +8,6 @@ picklable) that reads its groups from the frame's ``sensitive`` columns or from
 from ._fairbatch import FairBatch
 from ._reductions import Reduction
 from ._reweighing import Reweighing, reweighing_weights
+from ._thresholds import ThresholdClassifier
 
-__all__ = ["FairBatch", "Reduction", "Reweighing", "reweighing_weights"]
+__all__ = ["FairBatch", "Reduction", "Reweighing", "ThresholdClassifier", "reweighing_weights"]

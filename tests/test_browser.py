@@ -412,8 +412,9 @@ def test_live_panel_gives_way_to_the_report_after_a_restart(lab, page, screensho
         time.sleep(0.2)
     saved = nbformat.read(path, as_version=4)
     (output,) = saved.cells[-1].outputs  # the progress bar's output became the report's
-    assert {REPORT_MIME, "text/html", "application/vnd.jupyter.widget-view+json"} <= \
+    assert {REPORT_MIME, "text/html", "application/vnd.rai-nb.widget-view+json"} <= \
         set(output["data"])
+    assert "application/vnd.jupyter.widget-view+json" not in output["data"]
     report = output["data"][REPORT_MIME]
 
     _session_call(page, "restartKernel")

@@ -197,7 +197,7 @@ def test_show_of_an_explanation_carries_every_static_rendering(adult, monkeypatc
     monkeypatch.setattr("IPython.display.display", lambda obj, raw: shown.append(obj))
     ui.show(explanation)
     (bundle,) = shown
-    assert {ui.WIDGET_MIME, "text/html", "text/markdown", "text/plain", REPORT_MIME} <= set(bundle)
+    assert {ui.PANEL_MIME, "text/html", "text/markdown", "text/plain", REPORT_MIME} <= set(bundle)
     assert bundle[REPORT_MIME]["kind"] == "explanation"
     assert "<img " in bundle["text/html"] and "array(" not in bundle["text/plain"]
     assert isinstance(explanation, shap.Explanation)  # what explain returns is unchanged

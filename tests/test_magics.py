@@ -247,12 +247,12 @@ def test_audit_leaves_one_output(shell, frontend):
     """The progress bar's output becomes the result's: no empty output before it, from the
     magic or from the API call shown in the same cell."""
     from rai_nb.render import REPORT_MIME
-    from rai_nb.ui import WIDGET_MIME
+    from rai_nb.ui import PANEL_MIME
 
     shell.run_line_magic("audit", "clf df --target two_year_recid --sensitive race "
                                   "--no-explain --n-boot 0")
     (data,) = _datas(frontend)
-    assert {REPORT_MIME, WIDGET_MIME, "text/html"} <= set(data)
+    assert {REPORT_MIME, PANEL_MIME, "text/html"} <= set(data)
     assert data[REPORT_MIME]["kind"] == "audit"
     frontend.outputs.clear()
     result = rai_nb.audit(shell.user_ns["clf"], shell.user_ns["df"], target="two_year_recid",

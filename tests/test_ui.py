@@ -585,9 +585,9 @@ def test_show_displays_one_bundle_with_widget_and_static_renderings(audit, monke
     monkeypatch.setattr(ui, "panel_for", lambda result: built.append(panel_for(result)) or built[-1])
     ui.show(audit)
     (bundle,) = shown
-    assert {ui.WIDGET_MIME, "text/html", "text/markdown", "text/plain", REPORT_MIME} <= set(bundle)
+    assert {ui.PANEL_MIME, "text/html", "text/markdown", "text/plain", REPORT_MIME} <= set(bundle)
     assert isinstance(built[0], panels.AuditPanel)
-    assert bundle[ui.WIDGET_MIME]["model_id"] == built[0].model_id
+    assert bundle[ui.PANEL_MIME]["model_id"] == built[0].model_id
     assert bundle["text/html"] == audit.to_html() and bundle[REPORT_MIME] == audit.to_dict()
 
 

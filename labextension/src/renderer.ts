@@ -3,12 +3,13 @@
  * kernel that made it is running, the saved report otherwise.
  *
  * `rai_nb.ui.show` (and `%audit`) put the widget view, `text/html` and the report JSON in one
- * mime bundle. Ranked by type alone, a trusted notebook would prefer the widget view even when
- * its model is gone (kernel restarted, notebook reopened), and JupyterLab would show "Error
- * displaying widget: model not found" or nothing. This renderer takes the bundle instead and
- * asks the output area's own widget-view renderer (the one @jupyter-widgets/jupyterlab-manager
- * installs) to draw the panel; whenever that renderer has no view to show, the report is shown.
- * Exactly one of the two is visible at a time.
+ * mime bundle. The widget view travels under rai_nb's own type (`PANEL_MIME`): under the
+ * standard one, nbconvert (with saved widget state), VS Code and JupyterLab itself would prefer
+ * it even when its model is gone (kernel restarted, notebook reopened) and show "Error
+ * displaying widget: model not found", nothing, or a widget instead of the static report. This
+ * renderer takes the bundle and asks the output area's own widget-view renderer (the one
+ * @jupyter-widgets/jupyterlab-manager installs) to draw the panel; whenever that renderer has
+ * no view to show, the report is shown. Exactly one of the two is visible at a time.
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
@@ -18,6 +19,9 @@ import { renderReport } from './report';
 
 /** The ipywidgets view of a widget model. */
 export const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
+
+/** Where a rai_nb bundle carries its panel's widget view (`rai_nb.ui.PANEL_MIME`). */
+export const PANEL_MIME = 'application/vnd.rai-nb.widget-view+json';
 
 /**
  * How long the widget renderer may take to draw a live panel before the report is shown
@@ -76,7 +80,7 @@ export function findSession(widget: Widget): ISessionContext | null {
 
 /** Whether `model` asks for a widget view: trusted, with a non-empty model id. */
 export function wantsWidget(model: IRenderMime.IMimeModel): boolean {
-  const view = model.data[WIDGET_MIME] as { model_id?: unknown } | undefined;
+  const view = model.data[PANEL_MIME] as { model_id?: unknown } | undefined;
   return (
     model.trusted &&
     typeof view === 'object' &&
@@ -84,6 +88,22 @@ export function wantsWidget(model: IRenderMime.IMimeModel): boolean {
     typeof view.model_id === 'string' &&
     view.model_id !== ''
   );
+}
+
+/**
+ * The bundle's panel view as the widget renderer reads it. Its `setData` is a no-op: the widget
+ * renderer blanks the model id of a view it closes, which here must not reach the saved output
+ * (the report shows anyway once no view is drawn).
+ */
+export function panelModel(
+  model: IRenderMime.IMimeModel
+): IRenderMime.IMimeModel {
+  return {
+    trusted: model.trusted,
+    data: { [WIDGET_MIME]: model.data[PANEL_MIME] },
+    metadata: {},
+    setData: () => undefined
+  };
 }
 
 /**
@@ -193,7 +213,7 @@ export class ReportRenderer extends Panel implements IRenderMime.IRenderer {
       }
     };
     this._timer = setTimeout(settle, WIDGET_GRACE_MS);
-    view.renderModel(model).then(settle, settle);
+    view.renderModel(panelModel(model)).then(settle, settle);
     this._update();
   }
 

@@ -14,6 +14,8 @@ import {
   findHost,
   ReportRenderer,
   WIDGET_GRACE_MS,
+  PANEL_MIME,
+  panelModel,
   WIDGET_MIME,
   wantsWidget
 } from '../src/renderer';
@@ -137,7 +139,7 @@ function bundle(trusted: boolean, modelId = 'abc'): IRenderMime.IMimeModel {
   return {
     trusted,
     data: {
-      [WIDGET_MIME]: { version_major: 2, version_minor: 0, model_id: modelId },
+      [PANEL_MIME]: { version_major: 2, version_minor: 0, model_id: modelId },
       [REPORT_MIME]: report as never,
       'text/html': '<p>static</p>'
     },
@@ -211,8 +213,22 @@ describe('registration', () => {
     expect(wantsWidget(bundle(false))).toBe(false);
     expect(wantsWidget(bundle(true, ''))).toBe(false);
     const plain = bundle(true);
-    delete (plain.data as { [key: string]: unknown })[WIDGET_MIME];
+    delete (plain.data as { [key: string]: unknown })[PANEL_MIME];
     expect(wantsWidget(plain)).toBe(false);
+  });
+
+  it('hands the widget renderer the panel view under the standard type, apart from the bundle', () => {
+    const model = bundle(true);
+    const view = panelModel(model);
+    expect(Object.keys(view.data)).toEqual([WIDGET_MIME]);
+    expect(view.data[WIDGET_MIME]).toBe(model.data[PANEL_MIME]);
+    view.setData({ data: { [WIDGET_MIME]: { model_id: '' } } });
+    expect(model.data[PANEL_MIME]).toEqual({
+      version_major: 2,
+      version_minor: 0,
+      model_id: 'abc'
+    });
+    expect(WIDGET_MIME in model.data).toBe(false);
   });
 
   it('finds the rendermime of the nearest output area', () => {

@@ -4,9 +4,9 @@
 result's own static renderings (HTML, markdown, report JSON), so a notebook saved and opened
 without a widget frontend still shows the report. In JupyterLab the rai-nb-jupyterlab extension
 renders that output: the live panel while the kernel that made it runs, the report (from the
-JSON) after a restart, in a notebook reopened later or untrusted; elsewhere (GitHub, nbconvert)
-the ``text/html`` copy shows. ``import rai_nb`` never imports this package (it loads ipywidgets
-and matplotlib).
+JSON) after a restart, in a notebook reopened later or untrusted; elsewhere (GitHub, nbconvert,
+VS Code) the ``text/html`` copy shows, since the widget view travels under rai_nb's own type.
+``import rai_nb`` never imports this package (it loads ipywidgets and matplotlib).
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ PANELS = {
 }
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+#: Where a bundle carries its panel's widget view. Under the standard type, nbconvert (with saved
+#: widget state), VS Code and any frontend without rai_nb's extension would draw the widget —
+#: dead once the kernel stops — instead of the static report; rai_nb's JupyterLab renderer reads
+#: it here and hands it to the widget renderer while the kernel lives.
+PANEL_MIME = "application/vnd.rai-nb.widget-view+json"
 
 
 def panel_for(result):
@@ -55,14 +60,15 @@ def panel_for(result):
 
 
 def bundle(result) -> dict:
-    """One mime bundle: the panel's widget view and the result's own static renderings.
+    """One mime bundle: the panel's widget view (under :data:`PANEL_MIME`) and the result's own
+    static renderings.
 
     A shap.Explanation has no renderings of its own: its panel's ``report`` (an
     :class:`rai_nb.results.ExplanationResult`) gives them.
     """
     panel = panel_for(result)
     data = dict(getattr(panel, "report", result)._repr_mimebundle_())
-    data[WIDGET_MIME] = panel._repr_mimebundle_()[WIDGET_MIME]
+    data[PANEL_MIME] = panel._repr_mimebundle_()[WIDGET_MIME]
     return data
 
 
@@ -77,4 +83,4 @@ def show(result) -> None:
     display_output(bundle(result))
 
 
-__all__ = ["PANELS", "bundle", "panel_for", "show"]
+__all__ = ["PANELS", "PANEL_MIME", "bundle", "panel_for", "show"]

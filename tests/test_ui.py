@@ -469,11 +469,15 @@ def test_explanation_panel_from_a_shap_explanation(explanation, compas):
     expected = pd.Series(np.abs(explanation.values).mean(axis=0), index=FEATURES)
     assert [label for label, _ in panel.feature.options] == list(
         expected.sort_values(ascending=False).index)
-    images = [w for w in widgets_in(panel) if isinstance(w, ipywidgets.Image)]
-    assert len(images) == 1 and images[0].value[:4] == b"\x89PNG"  # the report's beeswarm
+    assert not [w for w in widgets_in(panel) if isinstance(w, ipywidgets.Image)]
+    assert panel.report.beeswarm[:4] == b"\x89PNG"  # the saved report's copy, on white
     figures = [w.value for w in widgets_in(panel) if isinstance(w, ipywidgets.HTML)
                and "<svg" in w.value]
-    assert len(figures) == 2 and panel.dependence.value in figures  # importance, dependence
+    # importance, beeswarm (dots as one embedded image, text in the theme's colour), dependence
+    assert len(figures) == 3 and panel.dependence.value in figures
+    beeswarm = figures[1]
+    assert "currentColor" in beeswarm and beeswarm.count("<image") == 1
+    assert "SHAP value" in beeswarm
     before = panel.dependence.value
     panel.feature.value = panel.feature.options[-1][1]
     assert panel.dependence.value != before

@@ -97,8 +97,9 @@ class ExplanationResult(Result):
 
     @classmethod
     def of(cls, explanation, importance: pd.Series | None = None,
-           group_importance: pd.DataFrame | None = None) -> ExplanationResult:
-        """The report of ``explanation`` (its beeswarm is drawn here, once).
+           group_importance: pd.DataFrame | None = None, *,
+           beeswarm: bytes | None = None) -> ExplanationResult:
+        """The report of ``explanation`` (its beeswarm is drawn here, once, unless given).
 
         Parameters
         ----------
@@ -108,18 +109,24 @@ class ExplanationResult(Result):
             Mean |SHAP| per feature, largest first; computed from ``explanation`` if not given.
         group_importance : pandas.DataFrame, optional
             Attributions by sensitive group (:func:`rai_nb.group_attributions`).
+        beeswarm : bytes, optional
+            The PNG of :func:`beeswarm_figure` when the caller has drawn it already.
 
         Returns
         -------
         ExplanationResult
         """
+        if beeswarm is None:
+            from ..ui.plots import png
+
+            beeswarm = png(beeswarm_figure(plottable(explanation)))
         values = np.asarray(shap_values(explanation), dtype=np.float64)
         names = feature_names(explanation, values.shape[1])
         pairs = strongest_pairs(explanation) if is_interaction(explanation) else None
         return cls(importance=mean_importance(values, names) if importance is None else importance,
                    rows=len(values), outputs=values.shape[2] if values.ndim == 3 else 1,
                    group_importance=group_importance, interactions=pairs,
-                   beeswarm=beeswarm_png(plottable(explanation)))
+                   beeswarm=beeswarm)
 
     @property
     def title(self) -> str:
@@ -237,10 +244,11 @@ def plottable(explanation):
         feature_names=feature_names(explanation, np.shape(explanation.values)[1]))
 
 
-def beeswarm_png(explanation) -> bytes:
-    """shap's beeswarm plot of a :func:`plottable` explanation, as PNG bytes."""
+def beeswarm_figure(explanation):
+    """shap's beeswarm plot of a :func:`plottable` explanation, as a matplotlib figure."""
     import shap
 
-    from ..ui.plots import png, shap_figure
+    from ..ui.plots import shap_figure
 
-    return png(shap_figure(shap.plots.beeswarm, explanation, max_display=BEESWARM_FEATURES))
+    return shap_figure(shap.plots.beeswarm, explanation, max_display=BEESWARM_FEATURES)
+

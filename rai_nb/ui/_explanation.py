@@ -6,7 +6,13 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from ..results._explain import GAP_NOTES, INTERACTIONS_TEXT, ExplanationResult, plottable
+from ..results._explain import (
+    GAP_NOTES,
+    INTERACTIONS_TEXT,
+    ExplanationResult,
+    beeswarm_figure,
+    plottable,
+)
 from . import _html, plots
 
 
@@ -34,8 +40,11 @@ class ExplanationPanel(widgets.VBox):
 
     def __init__(self, explanation, importance: pd.Series | None = None,
                  group_importance: pd.DataFrame | None = None):
-        self.report = ExplanationResult.of(explanation, importance, group_importance)
         self.explanation = plottable(explanation)
+        # one beeswarm: a PNG on white for the saved report, then theme-coloured SVG here
+        beeswarm = beeswarm_figure(self.explanation)
+        self.report = ExplanationResult.of(explanation, importance, group_importance,
+                                           beeswarm=plots.png(beeswarm))
         self.names = list(self.explanation.feature_names)
         self.importance = self.report.importance
         position = {name: i for i, name in enumerate(self.names)}
@@ -48,7 +57,7 @@ class ExplanationPanel(widgets.VBox):
         parts = [widgets.HTML(_html.wrap("<h4>Global importance</h4>")),
                  widgets.HTML(_html.figure(plots.importance_figure(self.importance))),
                  widgets.HTML(_html.wrap("<h4>Beeswarm</h4>")),
-                 widgets.Image(value=self.report.beeswarm, format="png"),
+                 widgets.HTML(_html.figure(beeswarm)),
                  widgets.HTML(_html.wrap("<h4>Dependence</h4>")), self.feature, self.dependence]
         if self.report.interactions is not None:
             parts.append(widgets.HTML(_html.wrap(

@@ -104,15 +104,17 @@ def test_outliers_with_infinities_equal_brute_force(values):
     np.testing.assert_array_equal((found.low, found.high), ends)
 
 
-@pytest.mark.parametrize("distinct,fences,reason", [
-    (16, (4.5, 16.5), "16 distinct values"),  # Adult's education_num: ordinal
-    (2, (0.0, 0.0), "2 distinct values"),
-    (123, (0.0, 0.0), "fences collapse to 0–0"),  # Adult's capital_gain: zero-inflated
-    (40, (2.0, 2.0), "fences collapse to 2–2"),
-    (96, (32.5, 52.5), ""),
+@pytest.mark.parametrize("distinct,quartiles,reason", [
+    (16, (9.0, 10.0, 12.0), "16 distinct values"),  # Adult's education_num: ordinal
+    (2, (0.0, 0.0, 0.0), "2 distinct values"),
+    (123, (0.0, 0.0, 0.0), "fences collapse to 0–0"),  # Adult's capital_gain: zero-inflated
+    (40, (2.0, 2.0, 2.0), "fences collapse to 2–2"),
+    (96, (40.0, 40.0, 45.0), "heaped at 40"),  # Adult's hours_per_week: 47 % at 40
+    (96, (1.0, 3.0, 3.0), "heaped at 3"),
+    (21_648, (117_827.0, 178_356.0, 237_051.0), ""),  # Adult's fnlwgt: continuous
 ])
-def test_outlier_skip_names_ordinal_and_collapsed_columns(distinct, fences, reason):
-    got = kq.outlier_skip(distinct, *fences)
+def test_outlier_skip_names_ordinal_and_heaped_columns(distinct, quartiles, reason):
+    got = kq.outlier_skip(distinct, quartiles)
     assert got.startswith(reason) and bool(got) == bool(reason)
 
 

@@ -302,13 +302,17 @@ def test_compas_id_is_an_identifier(compas_full):
 
 
 def test_ordinal_and_zero_inflated_columns_are_not_outliers(compas_full):
-    """Adult's education_num (16 levels) and capital_gain (over 90 % zeros, fences 0–0), and
+    """Adult's education_num (16 levels), capital_gain (over 90 % zeros, fences 0–0) and
+    hours_per_week (heaped: 47 % at 40, the median and first quartile), and
     COMPAS's juvenile counts (10 values) and day offsets (fences −1–−1, 1–1) are skipped, with
     the reason in the details; continuous columns keep Tukey's counts."""
     adult = rai_nb.load_adult()
     table = run(adult, target="income", checks=["outliers"]).details["outliers"]
     assert table.loc["education_num", "skipped"].startswith("16 distinct values")
     assert table.loc["capital_gain", "skipped"].startswith("fences collapse to 0–0")
+    hours = adult["hours_per_week"]
+    assert (hours == 40).mean() > 0.25 and hours.nunique() > 20  # a heap, not an ordinal
+    assert table.loc["hours_per_week", "skipped"].startswith("heaped at 40")
     skipped = table[table["skipped"] != ""]
     assert skipped[["iqr_outliers", "iqr_share"]].isna().all().all()
     assert (skipped["severity"] == "pass").all()

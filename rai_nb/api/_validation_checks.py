@@ -193,15 +193,15 @@ def _spread_offset(ctx, j: int) -> float:
 
 
 def _outliers(ctx) -> Check:
-    """Values beyond Tukey's fences, except in ordinal/low-cardinality columns and where the
-    fences collapse (:func:`checks.quality.outlier_skip` says why, in column ``skipped``)."""
+    """Values beyond Tukey's fences, except in ordinal/low-cardinality columns and heaped ones
+    (:func:`checks.quality.outlier_skip` says why, in column ``skipped``)."""
     profiles = dict(zip(ctx.cur.numeric_names, ctx.numeric_profiles()))
     rows = []
     for j, (name, n) in enumerate(zip(ctx.cur.numeric_names, ctx.cur_n_values)):
         if n < 2 or name in ctx.roles:
             continue
         found = ctx.outlier_counts(j)
-        skip = kq.outlier_skip(profiles[name].n_distinct, found.lower_fence, found.upper_fence)
+        skip = kq.outlier_skip(profiles[name].n_distinct, found.quartiles)
         counts = (np.nan,) * 4 if skip else (found.iqr, found.iqr / n, found.robust_z,
                                              found.robust_z / n)
         rows.append((name, *counts, found.lower_fence, found.upper_fence, skip))

@@ -192,19 +192,26 @@ def _finite_ends(sorted_values, xp) -> tuple[float, float]:
     return float(to_host(sorted_values[first])), float(to_host(sorted_values[end - 1]))
 
 
-def outlier_skip(n_distinct: int, lower_fence: float, upper_fence: float) -> str:
+def outlier_skip(n_distinct: int, quartiles) -> str:
     """Why Tukey's fences are not applied to a column, or ``""`` when they are.
 
-    Columns of at most :data:`MAX_ORDINAL_VALUES` distinct values are ordinal or codes; fences
-    that collapse to one value (the middle half of the values all equal, as zero-inflated
-    amounts have) would call every other value an outlier.
+    Columns of at most :data:`MAX_ORDINAL_VALUES` distinct values are ordinal or codes. Where
+    two quartiles coincide, a quarter of the values or more sit on one value (the median):
+    the interquartile range then measures the values beside that heap, not the spread, and
+    the fences call the ordinary tail outliers (Adult's ``hours_per_week``, 47 % at 40, would
+    read 28 % outliers); fences that collapse to one value (zero-inflated amounts) are the
+    extreme case.
     """
+    q1, median, q3 = quartiles
     if n_distinct <= MAX_ORDINAL_VALUES:
         return (f"{n_distinct} distinct values (at most {MAX_ORDINAL_VALUES}): ordinal or a code, "
                 "not a continuous scale")
-    if lower_fence == upper_fence:
-        return (f"fences collapse to {lower_fence:g}–{upper_fence:g}: the middle half of the "
-                f"values all equal {lower_fence:g}")
+    if q1 == q3:
+        return (f"fences collapse to {q1:g}–{q3:g}: the middle half of the values all equal "
+                f"{q1:g}")
+    if median in (q1, q3):
+        return (f"heaped at {median:g}: a quarter of the values or more equal the median, so the "
+                "interquartile range measures the values beside the heap, not the spread")
     return ""
 
 

@@ -274,14 +274,17 @@ _MARKED = '<td class="rai-mark">'
 _TEXT = '<td class="rai-text">'
 
 
-def extremes(table: pd.DataFrame, columns) -> dict:
-    """Row positions of the smallest and largest value of each numeric column (for ``marks``).
+def extremes(table: pd.DataFrame, columns, *, rows=None) -> dict:
+    """Row positions of the smallest and largest value of each numeric column (for ``marks``),
+    among the ``rows`` (a boolean mask; all rows when None).
 
     Only with three or more values: with two, every cell would be one extreme or the other.
     """
     marks = {}
     for column in columns:
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64)
+        if rows is not None:
+            values = np.where(rows, values, np.nan)
         if np.isfinite(values).sum() > 2 and np.nanmax(values) > np.nanmin(values):
             marks[column] = {int(np.nanargmin(values)), int(np.nanargmax(values))}
     return marks

@@ -185,9 +185,31 @@ def test_bias_table_marks_best_and_worst_groups(bias_result):
     marked = {attrs.get("title"): (row[0][0], row[1][0]) for row in rows for _, attrs in row
               if attrs.get("title")}
     groups = bias_result.by_group
+    groups = groups[groups["count"] >= bias_result.min_group_size]
     assert marked["best accuracy"] == groups["accuracy"].idxmax()
     assert marked["worst false_positive_rate"] == groups["false_positive_rate"].idxmax()
     assert marked["lowest selection_rate"] == groups["selection_rate"].idxmin()
+
+
+def test_small_groups_are_never_marked_best_or_worst():
+    """A 5-row group with every rate at an extreme is shown but not coloured, live or saved:
+    it decides no finding, so it is not called the worst group either."""
+    rng = np.random.default_rng(0)
+    sizes = {"a": 400, "b": 300, "c": 200, "tiny": 5}
+    group = np.repeat(list(sizes), list(sizes.values()))
+    y = rng.integers(0, 2, len(group))
+    pred = np.where(group == "tiny", 1 - y, rng.integers(0, 2, len(group)))
+    result = rai_nb.bias(pd.DataFrame({"g": group, "y": y, "p": pred}), target="y",
+                         prediction="p", sensitive="g")
+    assert result.by_group.loc["tiny", "accuracy"] == 0  # the extreme, were it eligible
+    rows = tables(panels.BiasPanel(result).table.value)[0][1:]
+    marked = {row[0][0] for row in rows for _, attrs in row if attrs.get("title")}
+    assert marked and "tiny" not in marked
+    assert "among groups of at least 30 rows" in panels.BiasPanel(result).table.value
+    section = result.sections()[0]
+    tiny = list(result.by_group.index).index("tiny")
+    assert section.marks and all(tiny not in rows for rows in section.marks.values())
+    assert "Highest and lowest group (among groups of at least 30 rows) in bold." in section.text
 
 
 def test_metric_dropdown_redraws_the_chart(bias_result):
@@ -538,7 +560,7 @@ def test_model_card_save_error_is_one_line(audit, tmp_path):
 def test_audit_overview_lists_every_finding(audit):
     panel = ui.panel_for(audit)
     assert panel.titles == ("Overview", "Fairness", "Explanations", "Slices", "Data checks",
-                            "Model card")
+                            "Mitigation", "Model card")
     shown = frame(tables(panel.children[0].value)[0])
     findings = audit.findings()
     assert list(shown["finding"]) == list(findings["finding"])

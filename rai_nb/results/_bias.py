@@ -99,6 +99,19 @@ class BiasResult(Result):
         counts = self.by_group["count"]
         return counts[counts < self.min_group_size]
 
+    def large_rows(self, table: pd.DataFrame) -> np.ndarray:
+        """Whether each row of ``table`` (indexed by group, with or without a ``class`` level)
+        is a group of at least ``min_group_size`` rows: only those are marked best or worst,
+        as only they decide findings."""
+        index = table.index.droplevel("class") if "class" in table.index.names else table.index
+        return self.by_group["count"].reindex(index).to_numpy() >= self.min_group_size
+
+    def marked_note(self) -> str:
+        """Which groups the extremes are marked among."""
+        if self.small_groups().empty:
+            return ""
+        return f" (among groups of at least {self.min_group_size} rows)"
+
     @property
     def title(self) -> str:
         names = ", ".join(map(str, self.sensitive))
@@ -157,16 +170,19 @@ class BiasResult(Result):
                "multiclass": "accuracy" if self.has_predictions else "count",
                "regression": "mean_absolute_error" if self.has_predictions else "mean_target"}
         values = [c for c in shown.columns if c != "count"]
-        marks, table = render.extremes(shown, values), pd.concat([shown, overall])
+        marks = render.extremes(shown, values, rows=self.large_rows(shown))
+        table = pd.concat([shown, overall])
         sections = [Section("Metrics by group", " ".join(filter(None, [
                                 self.intro(), self.task_note(), self._brackets(),
-                                "Highest and lowest group in bold." if marks else ""])),
+                                f"Highest and lowest group{self.marked_note()} in bold."
+                                if marks else ""])),
                             table, bars=shown[bar[self.task]], marks=marks,
                             bounds=self.bounds("by_group", table))]
         if self.by_class is not None and self.has_predictions:
             sections.append(Section("Metrics by class", "One-vs-rest rates of each class within "
                                     "each group.", self.by_class,
-                                    marks=render.extremes(self.by_class, list(self.by_class)),
+                                    marks=render.extremes(self.by_class, list(self.by_class),
+                                                          rows=self.large_rows(self.by_class)),
                                     bounds=self.bounds("by_class", self.by_class)))
         if len(self.disparities):
             table = self.disparities.to_frame("value")

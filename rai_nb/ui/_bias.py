@@ -46,8 +46,8 @@ CLASS_NOTES = {
     "false_positive_rate": "Share of the group's rows of other classes predicted as this class.",
     "precision": "Share of the group's rows predicted as this class that are of it.",
 }
-_LEGEND = ("Green: best group, red: worst group for the metric; orange/blue: highest/lowest "
-           "where neither is better. Hover a header for its definition.")
+_LEGEND = ("Green: best group, red: worst group for the metric{among}; orange/blue: "
+           "highest/lowest where neither is better. Hover a header for its definition.")
 
 
 class BiasPanel(widgets.VBox):
@@ -96,14 +96,14 @@ class BiasPanel(widgets.VBox):
 
     def _tabulate(self):
         groups = self.sorted_groups()
-        styles, titles = _extreme_styles(groups)
+        styles, titles = _extreme_styles(groups, self.result.large_rows(groups))
         shown = _with_intervals(groups, self.result, "by_group")
         overall = self.result.overall[self.columns].to_frame().T.astype(object)
         overall.index = _label_like(groups.index, "(all rows)")
         self.table.value = _html.wrap(
             _html.table(pd.concat([shown, overall]), notes=METRIC_NOTES, styles=styles,
                         titles=titles),
-            _html.paragraph(_LEGEND))
+            _html.paragraph(_LEGEND.format(among=self.result.marked_note())))
 
     def _by_class(self) -> list:
         """Multiclass: one-vs-rest rates per class and group, groups of a class side by side."""
@@ -113,7 +113,7 @@ class BiasPanel(widgets.VBox):
         ordered = by_class.iloc[by_class.index.codes[-1].argsort(kind="stable")]
         styles, titles, start = {}, {}, 0
         for _, block in ordered.groupby(level="class", sort=False):
-            marked = _extreme_styles(block)
+            marked = _extreme_styles(block, self.result.large_rows(block))
             styles |= {(start + i, c): v for (i, c), v in marked[0].items()}
             titles |= {(start + i, c): v for (i, c), v in marked[1].items()}
             start += len(block)
@@ -174,10 +174,12 @@ def _intro(result) -> str:
     return text
 
 
-def _extreme_styles(table: pd.DataFrame) -> tuple[dict, dict]:
-    """Best / worst (or highest / lowest) cell styles of each metric column of ``table``."""
+def _extreme_styles(table: pd.DataFrame, rows) -> tuple[dict, dict]:
+    """Best / worst (or highest / lowest) cell styles of each metric column of ``table``, among
+    the ``rows`` (:meth:`rai_nb.BiasResult.large_rows`)."""
     ranked = table.assign(**{c: table[c].abs() for c in CLOSEST_TO_ZERO if c in table})
-    return _html.extreme_styles(ranked, {c: DIRECTIONS.get(c) for c in table if c != "count"})
+    return _html.extreme_styles(ranked, {c: DIRECTIONS.get(c) for c in table if c != "count"},
+                                rows=rows)
 
 
 def _with_intervals(table: pd.DataFrame, result, key: str) -> pd.DataFrame:

@@ -119,8 +119,9 @@ def _title(text) -> str:
     return f' title="{html.escape(text, quote=True)}"' if text else ""
 
 
-def extreme_styles(frame: pd.DataFrame, directions: dict) -> tuple[dict, dict]:
-    """Styles and hover titles marking each numeric column's extreme rows.
+def extreme_styles(frame: pd.DataFrame, directions: dict, *, rows=None) -> tuple[dict, dict]:
+    """Styles and hover titles marking each numeric column's extreme rows, among the ``rows``
+    (a boolean mask; all rows when None).
 
     ``directions`` maps a column to ``"higher"`` (higher is better), ``"lower"`` or ``None``
     (neither: highest and lowest are only told apart, and only among three values or more:
@@ -129,6 +130,8 @@ def extreme_styles(frame: pd.DataFrame, directions: dict) -> tuple[dict, dict]:
     styles, titles = {}, {}
     for column, direction in directions.items():
         values = pd.to_numeric(frame[column], errors="coerce")
+        if rows is not None:
+            values = values.where(rows)
         if values.notna().sum() < (2 if direction else 3) or values.max() == values.min():
             continue
         numbers = values.to_numpy(dtype=np.float64)

@@ -13,11 +13,22 @@ from .results import (
     ComparisonResult,
     DriftResult,
     FlipTestResult,
+    MitigationResult,
     SliceResult,
     ValidationResult,
 )
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``rai_nb.mitigate``: the mitigation package, callable as :func:`rai_nb.api.mitigate`;
+    imported on first use, so ``import rai_nb`` does not load scikit-learn's estimators."""
+    if name == "mitigate":
+        import importlib
+
+        return importlib.import_module(".mitigate", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_ipython_extension(shell) -> None:
@@ -34,3 +45,4 @@ __all__ += ["load_adult", "load_compas"]
 __all__ += ["AuditResult", "audit"]
 __all__ += ["FlipTestResult", "explain", "flip_test", "group_attributions"]
 __all__ += ["ComparisonResult", "compare"]
+__all__ += ["MitigationResult", "mitigate"]

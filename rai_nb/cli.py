@@ -8,6 +8,8 @@ Examples
         --fail-on "demographic_parity_ratio<0.8,equalized_odds_difference>0.1,DI<0.8"
     rai-nb validate test.parquet --reference train.parquet --target income --fail-on-severity fail
     rai-nb drift train.csv test.csv --out drift/
+    rai-nb mitigate test.csv --model model.joblib --target income --sensitive sex \\
+        --method thresholds --constraint equalized_odds --out mitigation/
 """
 
 from __future__ import annotations
@@ -174,6 +176,28 @@ def run_audit(args) -> int:
     return _verdict(crossed(result, conditions))
 
 
+def run_mitigate(args) -> int:
+    import joblib
+
+    from .api import mitigate
+
+    result = mitigate(read_model(args.model), read_table(args.data), target=args.target,
+                      sensitive=split_names(args.sensitive), method=args.method,
+                      constraint=args.constraint,
+                      test=read_table(args.test) if args.test else None,
+                      test_size=args.test_size, tol=args.tol,
+                      positive_label=parse_scalar(args.positive_label))
+    print(printable(result.to_markdown() if args.verbose else result.card_text()))
+    audit = result.audit
+    _write(args.out, {"mitigation.html": html_document(result.to_html(), result.title),
+                      "mitigation.json": result.to_json(),
+                      "MODEL_CARD.md": audit.card.to_markdown()})
+    if args.out:
+        joblib.dump(result.model, Path(args.out) / "mitigated_model.joblib")
+        print(f"wrote {Path(args.out) / 'mitigated_model.joblib'}")
+    return 0
+
+
 def run_validate(args) -> int:
     from .api import validate
 
@@ -227,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", help='e.g. "DI<0.8,equalized_odds_difference>0.1"')
     audit.add_argument("--verbose", action="store_true", help="print the whole report")
     audit.set_defaults(run=run_audit)
+    _mitigate_parser(commands)
     validate = commands.add_parser("validate", help="data checks of a data file")
     validate.add_argument("data")
     validate.add_argument("--reference")
@@ -245,6 +270,30 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--fail-on-drift", action="store_true")
     drift.set_defaults(run=run_drift)
     return parser
+
+
+def _mitigate_parser(commands) -> None:
+    from .api._mitigate import METHODS
+    from .results._mitigation import CONSTRAINT_DISPARITY
+
+    mitigate = commands.add_parser("mitigate", help="mitigate a saved model for a fairness "
+                                   "constraint; audit it before and after on held-out rows")
+    mitigate.add_argument("data")
+    mitigate.add_argument("--model", required=True, help=".pkl or .joblib file (trusted)")
+    mitigate.add_argument("--target", required=True)
+    mitigate.add_argument("--sensitive", required=True, help="comma-separated columns")
+    mitigate.add_argument("--method", choices=tuple(METHODS), default="thresholds")
+    mitigate.add_argument("--constraint", choices=tuple(CONSTRAINT_DISPARITY),
+                          default="demographic_parity")
+    mitigate.add_argument("--test", help="held-out data file (default: --test-size of DATA)")
+    mitigate.add_argument("--test-size", type=float, default=0.3)
+    mitigate.add_argument("--tol", type=float, default=0.0,
+                          help="largest gap allowed between groups (thresholds, reductions)")
+    mitigate.add_argument("--positive-label")
+    mitigate.add_argument("--out", help="folder for mitigation.html, mitigation.json, "
+                          "MODEL_CARD.md and mitigated_model.joblib")
+    mitigate.add_argument("--verbose", action="store_true", help="print the whole report")
+    mitigate.set_defaults(run=run_mitigate)
 
 
 def main(argv: list[str] | None = None) -> int:

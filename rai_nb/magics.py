@@ -1,10 +1,11 @@
 """IPython magics: thin parsers over the Python API.
 
-``%load_ext rai_nb`` registers ``%audit``, ``%slices``, ``%explain``, ``%validate``, ``%drift``,
-``%%modelcard`` and ``%rai_config``. Each resolves its arguments in the notebook's namespace
-(names or expressions such as ``df[df.age > 30]`` — quote expressions that contain spaces),
-calls the API function of the same name, displays the result and binds it to ``_<magic>``
-(and to ``--out NAME`` when given). A user mistake prints one line, never a traceback.
+``%load_ext rai_nb`` registers ``%audit``, ``%mitigate``, ``%slices``, ``%explain``,
+``%validate``, ``%drift``, ``%%modelcard`` and ``%rai_config``. Each resolves its arguments in
+the notebook's namespace (names or expressions such as ``df[df.age > 30]`` — quote expressions
+that contain spaces), calls the API function of the same name, displays the result and binds it
+to ``_<magic>`` (``_mitigation`` for ``%mitigate``; and to ``--out NAME`` when given). A user
+mistake prints one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from . import api
+from .api._mitigate import METHODS as MITIGATION_METHODS
 from .api._slices import SHARED_SEARCH, default_support
 from .backend import config
 from .cli import parse_scalar, split_names
 from .errors import RaiError
+from .results._mitigation import CONSTRAINT_DISPARITY
 
 
 def _support(text: str):
@@ -125,6 +128,42 @@ class RaiMagics(Magics):
             sample_weight=args.sample_weight, min_group_size=args.min_group_size,
             explain=not args.no_explain, sample=args.sample, n_boot=args.n_boot)
         self._publish("audit", result, args.out)
+
+    @magic_arguments()
+    @argument("model", help="model in the notebook: fitted for thresholds; refitted (cloned) "
+              "by the other methods")
+    @argument("data", help="DataFrame (or expression) with features, target and sensitive columns")
+    @argument("--target", required=True, help="column of true labels")
+    @argument("--sensitive", required=True, help="comma-separated sensitive columns")
+    @argument("--method", default="thresholds", choices=tuple(MITIGATION_METHODS),
+              help="thresholds (post-processing), reweighing, fairbatch, "
+              "exponentiated_gradient or grid_search (default thresholds)")
+    @argument("--constraint", default="demographic_parity", choices=tuple(CONSTRAINT_DISPARITY),
+              help="the rates equalised across groups (default demographic_parity)")
+    @argument("--test", help="held-out DataFrame (default: --test-size of DATA split off)")
+    @argument("--test-size", type=float, default=0.3,
+              help="share of DATA held out when --test is not given (default 0.3)")
+    @argument("--tol", type=float, default=0.0,
+              help="largest gap allowed between groups (thresholds and reductions; default 0)")
+    @argument("--positive-label", help="favourable outcome when labels are not 0/1")
+    @argument("--n-boot", type=int, default=200, help="bootstrap resamples for intervals")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def mitigate(self, line: str):
+        """Mitigate a model for a fairness constraint; audit it before and after on held-out rows.
+
+        Binds ``_mitigation`` and rebinds ``_audit`` to the audit of the mitigated model, which
+        carries the mitigation (its Mitigation tab; ``%%modelcard`` records it).
+        """
+        args = parse_argstring(self.mitigate, line)
+        result = api.mitigate(
+            self._value(args.model), self._value(args.data), target=args.target,
+            sensitive=split_names(args.sensitive), method=args.method,
+            constraint=args.constraint, test=self._value(args.test), test_size=args.test_size,
+            tol=args.tol, positive_label=parse_scalar(args.positive_label), n_boot=args.n_boot)
+        self.shell.user_ns["_audit"] = result.audit
+        self._publish("mitigation", result, args.out)
 
     @magic_arguments()
     @argument("objects", nargs="+", help="MODEL DATA, or DATA alone with --errors")
@@ -275,7 +314,7 @@ def complete_columns(shell, event) -> list[str]:
 def load(shell) -> None:
     """Register the magics and their completers on ``shell``."""
     shell.register_magics(RaiMagics)
-    for name in ("audit", "slices", "validate", "drift"):
+    for name in ("audit", "mitigate", "slices", "validate", "drift"):
         shell.set_hook("complete_command", lambda _, event: complete_columns(shell, event),
                        str_key=f"%{name}")
 

@@ -214,7 +214,21 @@ def _quantitative(audit) -> list[Section]:
     if audit.importance is not None:
         sections.append(Section("Most influential features", "Mean |SHAP value|.",
                                 audit.importance.head(10).to_frame("mean |SHAP|")))
+    if audit.mitigation is not None:
+        sections.append(_mitigation_section(audit.mitigation))
     return sections
+
+
+def _mitigation_section(mitigation) -> Section:
+    """The mitigation that made the model, its before/after numbers and its chosen candidate
+    beside the unmitigated model on the held-out rows."""
+    from .results._mitigation import HELD_OUT, UNMITIGATED
+
+    table = mitigation.candidates
+    shown = table[table["candidate"].isin([UNMITIGATED, mitigation.chosen])
+                  & (table["rows"] == HELD_OUT)]
+    columns = ["candidate", "accuracy", mitigation.disparity]
+    return Section("Mitigation", mitigation.card_text(), shown[columns].set_index("candidate"))
 
 
 def _with_intervals(bias) -> pd.DataFrame:

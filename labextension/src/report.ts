@@ -28,6 +28,7 @@ const PART_LABELS: { [kind: string]: string } = {
   slices: 'Slices',
   validation: 'Data checks',
   drift: 'Drift',
+  mitigation: 'Mitigation',
   model_card: 'Model card',
   flip_test: 'Flip test'
 };

@@ -8,8 +8,10 @@ from ._bias import bias
 from ._compare import compare
 from ._explain import explain, group_attributions
 from ._fairness_tests import flip_test
+from ._mitigate import mitigate
 from ._slices import slices
 from ._validate import drift, validate
 
 __all__ = ["audit", "bias", "compare", "drift", "explain", "flip_test", "group_attributions", "slices",
            "validate"]
+__all__ += ["mitigate"]

@@ -175,7 +175,9 @@ class Reduction(ClassifierMixin, BaseEstimator):
     def _positive_probability(self, rows) -> np.ndarray:
         if self.method == "grid_search":
             return np.asarray(self.estimator_.predict_proba(rows), dtype=np.float64)[:, 1]
-        return np.asarray(self.estimator_._pmf_predict(rows), dtype=np.float64)[:, 1]
+        # fairlearn's mixture sums weights that can overshoot 1 by an ulp
+        return np.clip(np.asarray(self.estimator_._pmf_predict(rows), dtype=np.float64)[:, 1],
+                       0.0, 1.0)
 
     def _input(self, X) -> pd.DataFrame:
         check_is_fitted(self)

@@ -8,8 +8,10 @@ from ._base import Result
 from ._bias import BiasResult
 from ._comparison import ComparisonResult
 from ._explain import ExplanationResult, FlipTestResult
+from ._mitigation import MitigationResult
 from ._slices import SliceResult
 from ._validate import Check, DriftResult, ValidationResult
 
 __all__ = ["AuditResult", "BiasResult", "Check", "ComparisonResult", "DriftResult",
-           "ExplanationResult", "FlipTestResult", "Result", "SliceResult", "ValidationResult"]
+           "ExplanationResult", "FlipTestResult", "MitigationResult", "Result", "SliceResult",
+           "ValidationResult"]

@@ -71,6 +71,9 @@ class AuditResult(Result):
         The model card filled from this audit.
     sensitive_inputs : tuple
         Sensitive columns that the model takes as inputs (each is a finding).
+    mitigation : MitigationResult or None
+        The mitigation that made the audited model (:attr:`MitigationResult.audit`): a part
+        of the report and a section of the model card.
     """
 
     kind: ClassVar[str] = "audit"
@@ -85,6 +88,7 @@ class AuditResult(Result):
     explanation: object = field(default=None, compare=False)
     card: object = field(default=None, compare=False)
     sensitive_inputs: tuple = ()
+    mitigation: object = field(default=None, compare=False)
 
     @property
     def title(self) -> str:
@@ -104,10 +108,18 @@ class AuditResult(Result):
 
         return replace(self, card=card)
 
+    def with_mitigation(self, mitigation) -> AuditResult:
+        """This audit carrying the ``mitigation`` that made its model; its card (when it has
+        one) then records the mitigation too."""
+        from dataclasses import replace
+
+        audit = replace(self, mitigation=mitigation)
+        return audit if self.card is None else audit.with_card(replace(self.card, audit=audit))
+
     def parts(self) -> list[Result]:
         """The component results that are present, in tab order."""
         return [part for part in (self.bias, self.explanation_report, self.slices,
-                                  self.validation) if part is not None]
+                                  self.validation, self.mitigation) if part is not None]
 
     def findings(self, *, keys: bool = False) -> pd.DataFrame:
         """One row per headline finding: ``area``, ``severity``, ``finding`` and ``value``.

@@ -27,18 +27,27 @@ def _explanations(result):
     return ExplanationPanel(result.explanation, result.importance, result.group_importance)
 
 
+def _mitigation(result):
+    if result.mitigation is None:
+        return None
+    return widgets.HTML(result.mitigation.to_html())
+
+
 #: Tab title → (builder of its panel, what an audit needs for the part when it is absent).
 TABS = {
     "Fairness": (_part("bias", BiasPanel), "a sensitive column"),
     "Explanations": (_explanations, "explain=True"),
     "Slices": (_part("slices", SlicesPanel), "a model with predict"),
     "Data checks": (_part("validation", ValidationPanel), "the data checks"),
+    "Mitigation": (_mitigation, "a mitigation: run %mitigate MODEL DATA --target COLUMN "
+                   "--sensitive COLUMNS, or rai_nb.mitigate(model, data, target=..., "
+                   "sensitive=...), whose audit of the mitigated model has this tab"),
     "Model card": (_part("card", ModelCardPanel), "a model card"),
 }
 
 
 class AuditPanel(widgets.Tab):
-    """Overview · Fairness · Explanations · Slices · Data checks · Model card.
+    """Overview · Fairness · Explanations · Slices · Data checks · Mitigation · Model card.
 
     The overview is a traffic-light table of :meth:`AuditResult.findings`; every other tab is
     built the first time it is selected (or asked for with :meth:`tab`), so the panel shows at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -132,3 +133,41 @@ def test_an_audit_cell_holds_its_result_alone():
     for title in AUDIT_SECTIONS:
         assert page.count(f"<h3>{title}") == 3, title
     assert f'<script type="{STANDARD_VIEW}">' not in page and PANEL_VIEW not in page
+
+
+MAGIC_CELLS = [
+    "import rai_nb\n"
+    "from sklearn.linear_model import LogisticRegression\n"
+    "%load_ext rai_nb\n"
+    "compas = rai_nb.load_compas()\n"
+    "train, test = compas.iloc[:4000], compas.iloc[4000:]\n"
+    "features = ['age', 'priors_count', 'juv_fel_count']\n"
+    "model = LogisticRegression().fit(train[features], train['two_year_recid'])",
+    "%audit model test --target two_year_recid --sensitive race --no-explain --n-boot 0",
+    "%slices model test --target two_year_recid",
+    "%explain model test[features][:200]",
+    "%validate test --reference train --target two_year_recid --sensitive race",
+    "%drift train test --columns age,priors_count",
+    "%%modelcard\nname: COMPAS recidivism (test)\nintended_use: Testing saved outputs.",
+]
+
+
+def test_every_magic_converts_to_its_static_report():
+    """Each magic's output, executed with its widget state saved (as nbclient and JupyterLab's
+    "save widget state" do) and converted with nbconvert: every section of its report shows,
+    and no widget view."""
+    from nbconvert import HTMLExporter
+
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in MAGIC_CELLS])
+    NotebookClient(book, timeout=300, kernel_name="python3").execute()
+    assert "widgets" in book.metadata
+    page, _ = HTMLExporter().from_notebook_node(book)
+    assert f'<script type="{STANDARD_VIEW}">' not in page and PANEL_VIEW not in page
+    kinds = []
+    for cell in book.cells[1:]:
+        (output,) = cell.outputs
+        report = output.data[REPORT_MIME]
+        kinds.append(report["kind"])
+        for section in report["sections"]:
+            assert html.escape(section["title"], quote=False) in page, (report["kind"], section)
+    assert kinds == ["audit", "slices", "explanation", "validation", "drift", "model_card"]

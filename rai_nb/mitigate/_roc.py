@@ -71,13 +71,18 @@ def staircase(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray | No
     from . import _roc_cpu
 
     order = np.argsort(scores)
+    starts = np.zeros(n_groups + 1, np.int64)
+    np.cumsum(np.bincount(codes, minlength=n_groups) + 1, out=starts[1:])
     unit = np.empty(0) if weights is None else weights
-    offsets, thresholds, tp, fp = _roc_cpu.roc_points(order, scores, positive, unit, codes,
-                                                      n_groups)
+    thresholds, tp, fp, used = _roc_cpu.roc_points(order, scores, positive, unit, codes, starts)
     del order
-    ends = offsets[1:] - 1
+    group = np.repeat(np.arange(n_groups), used)
+    if used.sum() < starts[-1]:  # tied scores: drop each group's unused room
+        keep = np.arange(starts[-1]) - np.repeat(starts[:-1], np.diff(starts)) < np.repeat(
+            used, np.diff(starts))
+        thresholds, tp, fp = thresholds[keep], tp[keep], fp[keep]
+    ends = np.cumsum(used) - 1
     thresholds[ends] = -np.inf
-    group = np.repeat(np.arange(n_groups), np.diff(offsets))
     return Staircase(group, thresholds, tp, fp, tp[ends].copy(), fp[ends].copy())
 
 

@@ -13,27 +13,19 @@ import numpy as np
 
 
 @nb.njit(cache=True)
-def roc_points(order, scores, positive, weights, codes, n_groups):
-    """Every group's ROC staircase from one ascending ``order`` of the scores.
+def roc_points(order, scores, positive, weights, codes, starts):
+    """Every group's ROC staircase from one ascending ``order`` of the scores, in one pass.
 
-    ``weights`` is empty for unit weights. Returns ``offsets`` (group g's points are
-    ``offsets[g]:offsets[g + 1]``), ``thresholds``, ``tp`` and ``fp`` (cumulative weights).
+    Group g writes its points from ``starts[g]`` on (room for one per row, plus the first);
+    ``weights`` is empty for unit weights. Returns ``thresholds``, ``tp`` and ``fp``
+    (cumulative weights) and the number of points of each group.
     """
-    distinct = np.zeros(n_groups, np.int64)
-    last = np.empty(n_groups)
-    for k in range(order.size - 1, -1, -1):
-        row = order[k]
-        g = codes[row]
-        if distinct[g] == 0 or scores[row] != last[g]:
-            distinct[g] += 1
-            last[g] = scores[row]
-    offsets = np.zeros(n_groups + 1, np.int64)
-    offsets[1:] = np.cumsum(distinct + 1)
-    thresholds = np.empty(offsets[-1])
-    tp = np.zeros(offsets[-1])
-    fp = np.zeros(offsets[-1])
-    at = offsets[:-1].copy()
+    size = starts[-1]
+    thresholds, tp, fp = np.empty(size), np.empty(size), np.empty(size)
+    at = starts[:-1].copy()
     thresholds[at] = np.inf
+    tp[at] = 0.0
+    fp[at] = 0.0
     unit = weights.size == 0
     for k in range(order.size - 1, -1, -1):
         row = order[k]
@@ -50,7 +42,7 @@ def roc_points(order, scores, positive, weights, codes, n_groups):
             tp[i] += w
         else:
             fp[i] += w
-    return offsets, thresholds, tp, fp
+    return thresholds, tp, fp, at - starts[:-1] + 1
 
 
 @nb.njit(cache=True)

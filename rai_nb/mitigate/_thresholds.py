@@ -98,11 +98,12 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> import rai_nb
+    >>> from rai_nb.mitigate import ThresholdClassifier
     >>> from sklearn.linear_model import LogisticRegression
     >>> data = rai_nb.load_compas()
     >>> X, y = data[["priors_count", "age", "race"]], data["two_year_recid"]
     >>> model = LogisticRegression().fit(X[["priors_count", "age"]], y)
-    >>> fair = rai_nb.mitigate.ThresholdClassifier(model, sensitive="race").fit(X, y)
+    >>> fair = ThresholdClassifier(model, sensitive="race").fit(X, y)
     >>> bool(fair.tradeoff(tols=[0.0])["demographic_parity_difference"].iloc[0] < 1e-9)
     True
     """
@@ -252,7 +253,7 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
                                    ("false_positive_rate", negatives, "a label other than {!r}")):
             if rate in rates and (counts <= 0).any():
                 group, *label = np.argwhere(counts <= 0)[0]
-                label = self.classes_[label[0] if label else self._positive_code]
+                label = self.classes_.tolist()[label[0] if label else self._positive_code]
                 raise RaiError(_UNDEFINED.format(group=self.groups_[group], rate=rate,
                                                  what=what.format(label)))
 
@@ -309,8 +310,8 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
 
     def _positive_scores(self, frame: pd.DataFrame) -> np.ndarray:
         inputs = estimator_input(self.estimator_, frame)
-        positive = self.classes_[self._positive_code]
-        known = list(getattr(self.estimator_, "classes_", self.classes_))
+        positive = self.classes_.tolist()[self._positive_code]
+        known = np.asarray(getattr(self.estimator_, "classes_", self.classes_)).tolist()
         if positive not in known:
             raise RaiError(f"the estimator's classes {known} lack the positive label {positive!r}")
         if hasattr(self.estimator_, "predict_proba"):

@@ -142,3 +142,20 @@ def test_fail_on_gates_a_regression_metric(tmp_path):
     assert failing.returncode == 1, failing.stderr
     assert "FAILED: mean_absolute_error_difference" in failing.stderr
     assert rai_nb_cli(*base, "--fail-on", "statistical_parity_ks>1").returncode == 0
+
+
+def test_mitigate_writes_the_report_the_card_and_the_model(files):
+    out = files / "mitigation"
+    done = rai_nb_cli("mitigate", files / "test.csv", "--model", files / "model.joblib",
+                      "--target", "two_year_recid", "--sensitive", "sex", "--method",
+                      "reweighing", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "Reweighing" in done.stdout
+    report = json.loads((out / "mitigation.json").read_text(encoding="utf-8"))
+    assert report["kind"] == "mitigation" and report["summary"]["method"] == "reweighing"
+    assert "## Mitigation" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    model = joblib.load(out / "mitigated_model.joblib")
+    assert len(model.predict(rai_nb.load_compas().head(5))) == 5
+    bad = rai_nb_cli("mitigate", files / "test.csv", "--model", files / "model.joblib",
+                     "--target", "two_year_recid", "--sensitive", "sex", "--constraint", "x")
+    assert bad.returncode == 2 and "--constraint" in bad.stderr

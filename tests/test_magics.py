@@ -297,3 +297,21 @@ def test_nested_bars_share_one_output_and_it_is_the_cells_only(shell, frontend, 
     monkeypatch.setattr(shell, "execution_count", shell.execution_count + 1)
     display_output({"text/plain": "next"})  # the next cell's result shows below that cell
     assert _datas(frontend) == [{"text/plain": ""}, {"text/plain": "next"}]
+
+
+def test_mitigate_binds_the_result_and_leaves_one_output(shell, frontend):
+    from rai_nb.render import REPORT_MIME
+
+    shell.run_line_magic("mitigate", "clf df --target two_year_recid --sensitive sex "
+                                     "--constraint equal_opportunity --tol 0.02 --n-boot 0")
+    result = shell.user_ns["_mitigation"]
+    assert isinstance(result, rai_nb.MitigationResult) and result.chosen == "tol=0.02"
+    assert shell.user_ns["_audit"].mitigation is result
+    (data,) = _datas(frontend)
+    assert data[REPORT_MIME]["kind"] == "mitigation"
+    with pytest.raises(UsageError, match="argument --method: invalid choice: 'nope'"):
+        shell.run_line_magic("mitigate", "clf df --target two_year_recid --sensitive sex "
+                                         "--method nope")
+    with pytest.raises(UsageError, match="reweighing has no tolerance"):
+        shell.run_line_magic("mitigate", "clf df --target two_year_recid --sensitive sex "
+                                         "--method reweighing --tol 0.1")

@@ -59,21 +59,6 @@ def facet_sums(replicates, codes, out):
 
 # --- order statistics ------------------------------------------------------------------------
 
-@nb.njit(error_model="numpy", cache=True, inline="always")
-def _push(buffer, x, ascending):
-    """Insert ``x`` into the full sorted ``buffer``, dropping its last value.
-
-    A branch-free compare-exchange pass: on random replicate order, the data-dependent exit of
-    an insertion loop mispredicts on nearly every insert.
-    """
-    for i in range(len(buffer)):
-        kept = buffer[i]
-        if ascending:
-            buffer[i], x = min(kept, x), max(kept, x)
-        else:
-            buffer[i], x = max(kept, x), min(kept, x)
-
-
 @nb.njit(error_model="numpy", cache=True)
 def _quantile(ascending, descending, count, q):
     """The linear-interpolation ``q`` quantile of ``count`` values, from their smallest values
@@ -93,26 +78,50 @@ def _quantile(ascending, descending, count, q):
 
 
 @nb.njit(error_model="numpy", cache=True)
-def _select(values, low_q, high_q, smallest, largest):
-    """``(low, high)`` quantiles of the finite ``values``; NaN when none is finite."""
-    smallest[:] = math.inf  # the padding sorts after every finite value, and is never read
+def _buffers(n_smallest, n_largest, n_metrics):
+    """``(smallest, largest, count, low_carry, high_carry)``: the scratch of :func:`_select`."""
+    return (np.empty((n_smallest, n_metrics)), np.empty((n_largest, n_metrics)),
+            np.zeros(n_metrics, dtype=np.int64), np.empty(n_metrics), np.empty(n_metrics))
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _select(values, low_q, high_q, scratch, low, high):
+    """Write the ``low_q`` and ``high_q`` quantiles over replicates of the finite
+    ``values[:, m]`` into ``low[m]`` and ``high[m]`` (NaN when none is finite).
+
+    Every replicate passes through a branch-free compare-exchange network into the
+    ``n_smallest`` smallest and ``n_largest`` largest values of each metric: metrics are the
+    inner, contiguous loop (vectorised), and no data-dependent branch mispredicts on random
+    replicate order, as an insertion with an early exit does on every other insert.
+    """
+    smallest, largest, count, low_carry, high_carry = scratch
+    n_boot, n_metrics = values.shape
+    smallest[:] = math.inf  # padding sorts after every finite value, and is never read
     largest[:] = -math.inf
-    low_edge, high_edge = math.inf, -math.inf  # the last kept value of each buffer
-    count = 0
-    for x in values:
-        finite = abs(x) < math.inf  # NaN and ±inf are undefined replicates
-        count += finite
-        if finite and (x < low_edge or x > high_edge):
-            if x < low_edge:
-                _push(smallest, x, True)
-                low_edge = smallest[-1]
-            if x > high_edge:
-                _push(largest, x, False)
-                high_edge = largest[-1]
-    if count == 0:
-        return _NAN, _NAN
-    return (_quantile(smallest, largest, count, low_q),
-            _quantile(smallest, largest, count, high_q))
+    count[:] = 0
+    for b in range(n_boot):
+        for m in range(n_metrics):
+            x = values[b, m]
+            finite = abs(x) < math.inf  # NaN and ±inf are undefined replicates
+            count[m] += finite
+            low_carry[m] = x if finite else math.inf
+            high_carry[m] = x if finite else -math.inf
+        for i in range(smallest.shape[0]):
+            for m in range(n_metrics):
+                kept, x = smallest[i, m], low_carry[m]
+                smallest[i, m] = min(kept, x)
+                low_carry[m] = max(kept, x)
+        for i in range(largest.shape[0]):
+            for m in range(n_metrics):
+                kept, x = largest[i, m], high_carry[m]
+                largest[i, m] = max(kept, x)
+                high_carry[m] = min(kept, x)
+    for m in range(n_metrics):
+        if count[m] == 0:
+            low[m] = high[m] = _NAN
+        else:
+            low[m] = _quantile(smallest[:, m], largest[:, m], count[m], low_q)
+            high[m] = _quantile(smallest[:, m], largest[:, m], count[m], high_q)
 
 
 # --- per-group metrics (group_metrics.GROUP_METRICS order) -----------------------------------
@@ -131,9 +140,9 @@ def _group_metrics(tn, fp, fn, tp, out, b):
     rates = (_rate(tp + fn, n), _rate(tp + fp, n), _rate(tp + tn, n),
              _rate(tpr * has_pos + tnr * has_neg, has_pos + has_neg), _rate(tp, tp + fp), tpr,
              _rate(2 * tp, 2 * tp + fp + fn), tpr, tnr, _rate(fp, tn + fp), _rate(fn, tp + fn))
-    out[0, b] = n
+    out[b, 0] = n
     for m in range(len(rates)):
-        out[m + 1, b] = rates[m] if n > 0 else _NAN  # a group absent from a replicate
+        out[b, m + 1] = rates[m] if n > 0 else _NAN  # a group absent from a replicate
 
 
 @nb.njit(parallel=True, error_model="numpy", cache=True)
@@ -149,8 +158,8 @@ def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest
     n_tasks = (n_groups + _TASK - 1) // _TASK
     extremes = np.full((n_tasks, n_boot, 4, n_metrics), _NAN)
     for task in nb.prange(n_tasks):
-        values = np.empty((n_metrics, n_boot))
-        smallest, largest = np.empty(n_smallest), np.empty(n_largest)
+        values = np.empty((n_boot, n_metrics))
+        scratch = _buffers(n_smallest, n_largest, n_metrics)
         for g in range(task * _TASK, min((task + 1) * _TASK, n_groups)):
             for b in range(n_boot):
                 tn = fp = fn = tp = 0.0
@@ -161,11 +170,10 @@ def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest
                     tp += replicates[b, g, c + 3]
                 _group_metrics(tn, fp, fn, tp, values, b)
                 for m in spread_columns:
-                    _fold(extremes[task, b, :2, m], values[m, b])
+                    _fold(extremes[task, b, :2, m], values[b, m])
                     if large[g]:
-                        _fold(extremes[task, b, 2:, m], values[m, b])
-            for m in range(n_metrics):
-                low[g, m], high[g, m] = _select(values[m], low_q, high_q, smallest, largest)
+                        _fold(extremes[task, b, 2:, m], values[b, m])
+            _select(values, low_q, high_q, scratch, low[g], high[g])
     return extremes
 
 
@@ -246,35 +254,35 @@ def _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, out):
     tn_a, fp_a, fn_a, tp_a = tn_a - tn_d, fp_a - fp_d, fn_a - fn_d, tp_a - tp_d
     n_d, n_a = tn_d + fp_d + fn_d + tp_d, tn_a + fp_a + fn_a + tp_a
     if n_d == 0 or n_a == 0:
-        out[:, b] = _NAN
+        out[b, :] = _NAN
         return
-    out[0, b] = _divide(n_a - n_d, n_a + n_d)
-    out[1, b] = _divide(fn_a + tp_a, n_a) - _divide(fn_d + tp_d, n_d)
-    out[2, b], out[3, b], out[4, b], out[5, b], out[6, b] = _divergences(
+    out[b, 0] = _divide(n_a - n_d, n_a + n_d)
+    out[b, 1] = _divide(fn_a + tp_a, n_a) - _divide(fn_d + tp_d, n_d)
+    out[b, 2], out[b, 3], out[b, 4], out[b, 5], out[b, 6] = _divergences(
         _divide(tn_a + fp_a, n_a), _divide(fn_a + tp_a, n_a),
         _divide(tn_d + fp_d, n_d), _divide(fn_d + tp_d, n_d))
     k = 7
     if stratified:
-        out[k, b] = _conditional_disparity(facet, totals, b, f, 2)
+        out[b, k] = _conditional_disparity(facet, totals, b, f, 2)
         k += 1
     if not predicted:
         return
     q_d, q_a = _divide(tp_d + fp_d, n_d), _divide(tp_a + fp_a, n_a)
-    out[k, b] = q_a - q_d
-    out[k + 1, b] = _divide(q_d, q_a)
-    out[k + 2, b] = _gap(_divide(tp_a + fn_a, tp_a + fp_a), _divide(tp_d + fn_d, tp_d + fp_d))
-    out[k + 3, b] = _gap(_divide(tn_d + fp_d, tn_d + fn_d), _divide(tn_a + fp_a, tn_a + fn_a))
-    out[k + 4, b] = _divide(tn_d, tn_d + fp_d) - _divide(tn_a, tn_a + fp_a)
-    out[k + 5, b] = _divide(tp_a, tp_a + fn_a) - _divide(tp_d, tp_d + fn_d)
-    out[k + 6, b] = _divide(tp_a, tp_a + fp_a) - _divide(tp_d, tp_d + fp_d)
-    out[k + 7, b] = _divide(tn_d, tn_d + fn_d) - _divide(tn_a, tn_a + fn_a)
-    out[k + 8, b] = _rate(tp_a + tn_a, n_a) - _rate(tp_d + tn_d, n_d)
-    out[k + 9, b] = _gap(_divide(fn_d, fp_d), _divide(fn_a, fp_a))
+    out[b, k] = q_a - q_d
+    out[b, k + 1] = _divide(q_d, q_a)
+    out[b, k + 2] = _gap(_divide(tp_a + fn_a, tp_a + fp_a), _divide(tp_d + fn_d, tp_d + fp_d))
+    out[b, k + 3] = _gap(_divide(tn_d + fp_d, tn_d + fn_d), _divide(tn_a + fp_a, tn_a + fn_a))
+    out[b, k + 4] = _divide(tn_d, tn_d + fp_d) - _divide(tn_a, tn_a + fp_a)
+    out[b, k + 5] = _divide(tp_a, tp_a + fn_a) - _divide(tp_d, tp_d + fn_d)
+    out[b, k + 6] = _divide(tp_a, tp_a + fp_a) - _divide(tp_d, tp_d + fp_d)
+    out[b, k + 7] = _divide(tn_d, tn_d + fn_d) - _divide(tn_a, tn_a + fn_a)
+    out[b, k + 8] = _rate(tp_a + tn_a, n_a) - _rate(tp_d + tn_d, n_d)
+    out[b, k + 9] = _gap(_divide(fn_d, fp_d), _divide(fn_a, fp_a))
     k += 10
     if stratified:
-        out[k, b] = _conditional_disparity(facet, totals, b, f, 1)
+        out[b, k] = _conditional_disparity(facet, totals, b, f, 1)
         k += 1
-    out[k, b] = ge[b]
+    out[b, k] = ge[b]
 
 
 @nb.njit(parallel=True, error_model="numpy", cache=True)
@@ -289,10 +297,9 @@ def clarify_intervals(facet, totals, ge, predicted, stratified, low_q, high_q, n
     n_boot, n_facets, _ = facet.shape
     n_metrics = low.shape[1]
     for task in nb.prange((n_facets + _TASK - 1) // _TASK):
-        values = np.empty((n_metrics, n_boot))
-        smallest, largest = np.empty(n_smallest), np.empty(n_largest)
+        values = np.empty((n_boot, n_metrics))
+        scratch = _buffers(n_smallest, n_largest, n_metrics)
         for f in range(task * _TASK, min((task + 1) * _TASK, n_facets)):
             for b in range(n_boot):
                 _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, values)
-            for k in range(n_metrics):
-                low[f, k], high[f, k] = _select(values[k], low_q, high_q, smallest, largest)
+            _select(values, low_q, high_q, scratch, low[f], high[f])

@@ -3,17 +3,31 @@
 ``import rai_nb`` stays light: it imports neither CuPy nor IPython, ipywidgets or matplotlib.
 """
 
-from .api import audit, bias, compare, drift, explain, flip_test, group_attributions, slices, validate
+from .api import (
+    audit,
+    bias,
+    clean,
+    compare,
+    drift,
+    explain,
+    flip_test,
+    group_attributions,
+    slices,
+    validate,
+    without,
+)
 from .backend import config, config_context, get_config
 from .datasets import load_adult, load_compas
 from .errors import RaiError
 from .results import (
     AuditResult,
     BiasResult,
+    CleaningPlan,
     ComparisonResult,
     DriftResult,
     FlipTestResult,
     MitigationResult,
+    RemovalResult,
     SliceResult,
     ValidationResult,
 )
@@ -46,3 +60,4 @@ __all__ += ["AuditResult", "audit"]
 __all__ += ["FlipTestResult", "explain", "flip_test", "group_attributions"]
 __all__ += ["ComparisonResult", "compare"]
 __all__ += ["MitigationResult", "mitigate"]
+__all__ += ["CleaningPlan", "RemovalResult", "clean", "without"]

@@ -5,13 +5,16 @@ One private module per function; this package only re-exports them.
 
 from ._audit import audit
 from ._bias import bias
+from ._clean import clean
 from ._compare import compare
 from ._explain import explain, group_attributions
 from ._fairness_tests import flip_test
 from ._mitigate import mitigate
 from ._slices import slices
 from ._validate import drift, validate
+from ._without import without
 
 __all__ = ["audit", "bias", "compare", "drift", "explain", "flip_test", "group_attributions", "slices",
            "validate"]
 __all__ += ["mitigate"]
+__all__ += ["clean", "without"]

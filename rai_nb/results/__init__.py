@@ -6,6 +6,7 @@ One private module per result type; this package only re-exports them.
 from ._audit import AuditResult
 from ._base import Result
 from ._bias import BiasResult
+from ._cleaning import Cleaned, CleaningPlan, RemovalResult
 from ._comparison import ComparisonResult
 from ._explain import ExplanationResult, FlipTestResult
 from ._mitigation import MitigationResult
@@ -15,3 +16,4 @@ from ._validate import Check, DriftResult, ValidationResult
 __all__ = ["AuditResult", "BiasResult", "Check", "ComparisonResult", "DriftResult",
            "ExplanationResult", "FlipTestResult", "MitigationResult", "Result", "SliceResult",
            "ValidationResult"]
+__all__ += ["Cleaned", "CleaningPlan", "RemovalResult"]

@@ -67,7 +67,13 @@ def bundle(result) -> dict:
     :class:`rai_nb.results.ExplanationResult`) gives them.
     """
     panel = panel_for(result)
-    data = dict(getattr(panel, "report", result)._repr_mimebundle_())
+    return panel_bundle(panel, getattr(panel, "report", result))
+
+
+def panel_bundle(panel, report=None) -> dict:
+    """``panel``'s widget view (under :data:`PANEL_MIME`) with the static renderings of
+    ``report`` (default: ``panel.report``), as :func:`bundle` shows a result."""
+    data = dict((panel.report if report is None else report)._repr_mimebundle_())
     data[PANEL_MIME] = panel._repr_mimebundle_()[WIDGET_MIME]
     return data
 
@@ -83,4 +89,4 @@ def show(result) -> None:
     display_output(bundle(result))
 
 
-__all__ = ["PANELS", "PANEL_MIME", "bundle", "panel_for", "show"]
+__all__ = ["PANELS", "PANEL_MIME", "bundle", "panel_bundle", "panel_for", "show"]

@@ -33,7 +33,8 @@ class Section:
     best and worst group); ``image`` is a PNG shown below the text in HTML and in the report
     JSON (as a data URI), left out of markdown and plain text to keep them small; ``bounds``
     is ``(lower, upper)``, two frames with the table's index and columns holding interval ends
-    (NaN where a cell has none), shown beside the estimates.
+    (NaN where a cell has none), shown beside the estimates; ``svg`` is an inline ``<svg>``
+    figure in the page's colours (:func:`rai_nb.ui.plots.svg`), shown in HTML only.
     """
 
     title: str
@@ -44,6 +45,7 @@ class Section:
     marks: dict = field(default_factory=dict)
     bounds: tuple | None = None
     image: bytes | None = None
+    svg: str | None = None
 
 
 def format_value(value) -> str:
@@ -172,6 +174,8 @@ def to_html(title: str, sections: list[Section]) -> str:
         if section.image is not None:
             parts.append(f'<img src="{png_uri(section.image)}" alt="{html.escape(section.title)}" '
                          'style="max-width:100%">')
+        if section.svg is not None:
+            parts.append(f'<div class="rai-figure">{section.svg}</div>')
         if section.bars is not None:
             parts.append(svg_bars(section.bars))
         if section.table is not None:

@@ -10,10 +10,12 @@ from .api import (
     compare,
     drift,
     explain,
+    explain_row,
     flip_test,
     group_attributions,
     slices,
     validate,
+    whatif,
     without,
 )
 from .backend import config, config_context, get_config
@@ -28,6 +30,7 @@ from .results import (
     FlipTestResult,
     MitigationResult,
     RemovalResult,
+    RowExplanation,
     SliceResult,
     ValidationResult,
 )
@@ -60,4 +63,5 @@ __all__ += ["AuditResult", "audit"]
 __all__ += ["FlipTestResult", "explain", "flip_test", "group_attributions"]
 __all__ += ["ComparisonResult", "compare"]
 __all__ += ["MitigationResult", "mitigate"]
+__all__ += ["RowExplanation", "explain_row", "whatif"]
 __all__ += ["CleaningPlan", "RemovalResult", "clean", "without"]

@@ -8,13 +8,16 @@ from ._bias import bias
 from ._clean import clean
 from ._compare import compare
 from ._explain import explain, group_attributions
+from ._explain_row import explain_row
 from ._fairness_tests import flip_test
 from ._mitigate import mitigate
 from ._slices import slices
 from ._validate import drift, validate
+from ._whatif import whatif
 from ._without import without
 
 __all__ = ["audit", "bias", "compare", "drift", "explain", "flip_test", "group_attributions", "slices",
            "validate"]
 __all__ += ["mitigate"]
 __all__ += ["clean", "without"]
+__all__ += ["explain_row", "whatif"]

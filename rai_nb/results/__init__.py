@@ -10,6 +10,7 @@ from ._cleaning import Cleaned, CleaningPlan, RemovalResult
 from ._comparison import ComparisonResult
 from ._explain import ExplanationResult, FlipTestResult
 from ._mitigation import MitigationResult
+from ._row import RowExplanation
 from ._slices import SliceResult
 from ._validate import Check, DriftResult, ValidationResult
 
@@ -17,3 +18,4 @@ __all__ = ["AuditResult", "BiasResult", "Check", "ComparisonResult", "DriftResul
            "ExplanationResult", "FlipTestResult", "MitigationResult", "Result", "SliceResult",
            "ValidationResult"]
 __all__ += ["Cleaned", "CleaningPlan", "RemovalResult"]
+__all__ += ["RowExplanation"]

@@ -1,7 +1,7 @@
 """IPython magics: thin parsers over the Python API.
 
 ``%load_ext rai_nb`` registers ``%audit``, ``%mitigate``, ``%slices``, ``%explain``,
-``%validate``, ``%drift``, ``%%modelcard`` and ``%rai_config``. Each resolves its arguments in
+``%whatif``, ``%validate``, ``%drift``, ``%%modelcard`` and ``%rai_config``. Each resolves its arguments in
 the notebook's namespace (names or expressions such as ``df[df.age > 30]`` — quote expressions
 that contain spaces), calls the API function of the same name, displays the result and binds it
 to ``_<magic>`` (``_mitigation`` for ``%mitigate``; and to ``--out NAME`` when given). A user
@@ -207,16 +207,51 @@ class RaiMagics(Magics):
     @argument("--interactions", action="store_true", help="SHAP interaction values (TreeSHAP)")
     @argument("--features", default="auto", help="pipelines: input (the data's columns), model "
               "(the final estimator's features) or auto")
+    @argument("--row", help="index label of one row: its waterfall (a RowExplanation)")
     @argument("--out", help="also bind the result to this name")
     @line_magic
     @_user_errors_as_usage
     def explain(self, line: str):
-        """SHAP values of a model on some rows, as a shap.Explanation."""
+        """SHAP values of a model on some rows, as a shap.Explanation; with ``--row``, one
+        row's waterfall."""
         args = parse_argstring(self.explain, line)
-        result = api.explain(self._value(args.model), self._value(args.data),
-                             background=self._value(args.background), method=args.method,
-                             interactions=args.interactions, features=args.features)
+        model, data = self._value(args.model), self._value(args.data)
+        options = {"background": self._value(args.background), "method": args.method,
+                   "features": args.features}
+        if args.row is not None:
+            if args.interactions:
+                raise RaiError("--interactions explains many rows; leave it out with --row")
+            result = api.explain_row(model, data, _row_label(data, args.row), **options)
+        else:
+            result = api.explain(model, data, interactions=args.interactions, **options)
         self._publish("explain", result, args.out)
+
+    @magic_arguments()
+    @argument("model", help="fitted model in the notebook")
+    @argument("data", help="DataFrame whose rows can be picked and edited")
+    @argument("--row", help="index label of the row shown first (default: the first row)")
+    @argument("--slices", help="a SliceResult whose slices' rows can be picked")
+    @argument("--background", help="background rows (KernelSHAP, linear SHAP)")
+    @argument("--method", default="auto", help="auto (exact: tree or linear), tree, linear or "
+              "kernel")
+    @argument("--out", help="also bind the editor to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def whatif(self, line: str):
+        """Edit one row's features and watch its prediction and SHAP waterfall; binds the
+        editor to ``_whatif`` (``_whatif.edited``: the edited rows)."""
+        from IPython.display import display
+
+        args = parse_argstring(self.whatif, line)
+        data = self._value(args.data)
+        row = None if args.row is None else _row_label(data, args.row)
+        editor = api.whatif(self._value(args.model), data, row,
+                            slices=self._value(args.slices),
+                            background=self._value(args.background), method=args.method)
+        self.shell.user_ns["_whatif"] = editor
+        if args.out:
+            self.shell.user_ns[args.out] = editor
+        display(editor)
 
     @magic_arguments()
     @argument("data", help="DataFrame to check")
@@ -298,6 +333,17 @@ class RaiMagics(Magics):
             raise RaiError(f"expected MODEL DATA or DATA, got {len(objects)} names")
         values = [self._value(o) for o in objects]
         return (None, values[0]) if len(values) == 1 else tuple(values)
+
+
+def _row_label(data, text: str):
+    """The index label of ``data`` written as ``text`` (``--row 17``, ``--row "a b"``)."""
+    from .api._explain_row import NOT_A_FRAME, label_from_text
+
+    if not hasattr(data, "index"):
+        raise RaiError(NOT_A_FRAME.format(kind=type(data).__name__))
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return label_from_text(data.index, text)
 
 
 def complete_columns(shell, event) -> list[str]:

@@ -213,7 +213,12 @@ def _by_group(full, names: tuple, removed: dict) -> pd.DataFrame:
         return pd.DataFrame()
     table = pd.concat(frames, ignore_index=True)
     ratio = table["share"] / table["overall_share"].where(table["overall_share"] > 0)
-    return table.assign(ratio=ratio).set_index(["step", "sensitive", "group"])
+    keys = ["step", "sensitive", "group"]
+    # Levels in order of appearance: the index stays in step order and is lexsorted, so
+    # ``by_group.loc[(step, column)]`` works without pandas' PerformanceWarning.
+    index = pd.MultiIndex.from_arrays(
+        [pd.Categorical(table[k], categories=pd.unique(table[k])) for k in keys], names=keys)
+    return table.drop(columns=keys).assign(ratio=ratio.to_numpy()).set_index(index)
 
 
 def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, features=None,

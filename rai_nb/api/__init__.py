@@ -3,6 +3,7 @@
 One private module per function; this package only re-exports them.
 """
 
+from ._acquisition import acquisition_plan
 from ._audit import audit
 from ._bias import bias
 from ._clean import clean
@@ -19,5 +20,6 @@ from ._without import without
 __all__ = ["audit", "bias", "compare", "drift", "explain", "flip_test", "group_attributions", "slices",
            "validate"]
 __all__ += ["mitigate"]
+__all__ += ["acquisition_plan"]
 __all__ += ["clean", "without"]
 __all__ += ["explain_row", "whatif"]

@@ -3,6 +3,7 @@
 One private module per result type; this package only re-exports them.
 """
 
+from ._acquisition import AcquisitionPlan
 from ._audit import AuditResult
 from ._base import Result
 from ._bias import BiasResult
@@ -17,5 +18,6 @@ from ._validate import Check, DriftResult, ValidationResult
 __all__ = ["AuditResult", "BiasResult", "Check", "ComparisonResult", "DriftResult",
            "ExplanationResult", "FlipTestResult", "MitigationResult", "Result", "SliceResult",
            "ValidationResult"]
+__all__ += ["AcquisitionPlan"]
 __all__ += ["Cleaned", "CleaningPlan", "RemovalResult"]
 __all__ += ["RowExplanation"]

@@ -4,6 +4,7 @@
 """
 
 from .api import (
+    acquisition_plan,
     audit,
     bias,
     clean,
@@ -22,6 +23,7 @@ from .backend import config, config_context, get_config
 from .datasets import load_adult, load_compas
 from .errors import RaiError
 from .results import (
+    AcquisitionPlan,
     AuditResult,
     BiasResult,
     CleaningPlan,
@@ -65,3 +67,4 @@ __all__ += ["ComparisonResult", "compare"]
 __all__ += ["MitigationResult", "mitigate"]
 __all__ += ["RowExplanation", "explain_row", "whatif"]
 __all__ += ["CleaningPlan", "RemovalResult", "clean", "without"]
+__all__ += ["AcquisitionPlan", "acquisition_plan"]

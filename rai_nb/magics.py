@@ -1,11 +1,11 @@
 """IPython magics: thin parsers over the Python API.
 
-``%load_ext rai_nb`` registers ``%audit``, ``%mitigate``, ``%slices``, ``%explain``,
+``%load_ext rai_nb`` registers ``%audit``, ``%mitigate``, ``%acquire``, ``%slices``, ``%explain``,
 ``%whatif``, ``%validate``, ``%drift``, ``%%modelcard`` and ``%rai_config``. Each resolves its arguments in
 the notebook's namespace (names or expressions such as ``df[df.age > 30]`` — quote expressions
 that contain spaces), calls the API function of the same name, displays the result and binds it
-to ``_<magic>`` (``_mitigation`` for ``%mitigate``; and to ``--out NAME`` when given). A user
-mistake prints one line, never a traceback.
+to ``_<magic>`` (``_mitigation`` for ``%mitigate``, ``_acquisition`` for ``%acquire``; and to
+``--out NAME`` when given). A user mistake prints one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -164,6 +164,44 @@ class RaiMagics(Magics):
             tol=args.tol, positive_label=parse_scalar(args.positive_label), n_boot=args.n_boot)
         self.shell.user_ns["_audit"] = result.audit
         self._publish("mitigation", result, args.out)
+
+    @magic_arguments()
+    @argument("model", help="estimator in the notebook (fitted or not; clones are refitted)")
+    @argument("data", help="training DataFrame (or expression) with features and target")
+    @argument("--target", required=True, help="column of true labels")
+    @argument("--budget", type=int, required=True, help="new rows to acquire in all")
+    @argument("--slices", help="column naming the slices, or a SliceResult such as _slices")
+    @argument("--sensitive", help="comma-separated columns whose groups are the slices")
+    @argument("--fairness-weight", type=float, default=1.0,
+              help="weight of unfairness against total loss (default 1)")
+    @argument("--loss", help="log_loss, error or squared (default: by task)")
+    @argument("--n-repeats", type=int, default=3, help="subsets drawn per size (default 3)")
+    @argument("--validation", help="DataFrame the losses are measured on (default: a quarter "
+              "of DATA held out)")
+    @argument("--features", help="comma-separated columns the model takes (default: its "
+              "feature_names_in_, else every column but the target)")
+    @argument("--n-jobs", type=int, help="parallel refits (joblib; -1: every core)")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def acquire(self, line: str):
+        """Plan how many new rows to acquire per slice from per-slice learning curves (Slice
+        Tuner). Binds ``_acquisition``."""
+        args = parse_argstring(self.acquire, line)
+        data = self._value(args.data)
+        slices = args.slices
+        if slices is not None and slices not in getattr(data, "columns", ()):
+            try:
+                slices = self._value(slices)
+            except NameError:
+                pass  # neither a column nor a name: the API says the column is missing
+        result = api.acquisition_plan(
+            self._value(args.model), data, target=args.target, budget=args.budget,
+            slices=slices, sensitive=split_names(args.sensitive),
+            fairness_weight=args.fairness_weight, loss=args.loss, n_repeats=args.n_repeats,
+            validation=self._value(args.validation), n_jobs=args.n_jobs,
+            features=split_names(args.features))
+        self._publish("acquisition", result, args.out)
 
     @magic_arguments()
     @argument("objects", nargs="+", help="MODEL DATA, or DATA alone with --errors")
@@ -360,7 +398,7 @@ def complete_columns(shell, event) -> list[str]:
 def load(shell) -> None:
     """Register the magics and their completers on ``shell``."""
     shell.register_magics(RaiMagics)
-    for name in ("audit", "mitigate", "slices", "validate", "drift"):
+    for name in ("audit", "mitigate", "acquire", "slices", "validate", "drift"):
         shell.set_hook("complete_command", lambda _, event: complete_columns(shell, event),
                        str_key=f"%{name}")
 

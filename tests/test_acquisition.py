@@ -264,3 +264,19 @@ def test_masks_cannot_describe_pool_rows(adult):
         acquisition_plan(LogisticRegression(), data, target="income", features=features,
                          slices=[old, ~old], budget=10, iterative=True, pool=data,
                          fractions=(0.5, 1.0), n_repeats=1, progress=False)
+
+
+def test_acquire_magic_binds_the_plan(ipython_shell, adult):
+    data, features = adult
+    ipython_shell.user_ns.update(acq_df=data[[*features, "sex", "income"]],
+                                 acq_model=LogisticRegression(max_iter=500))
+    ipython_shell.run_line_magic("acquire", "acq_model acq_df --target income --slices sex "
+                                 "--budget 40 --n-repeats 1 --out acq_plan "
+                                 f"--features {','.join(features)}")
+    plan = ipython_shell.user_ns["_acquisition"]
+    assert plan is ipython_shell.user_ns["acq_plan"] and plan.plan.sum() == 40
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="budget must be a whole number of rows >= 0"):
+        ipython_shell.run_line_magic("acquire", "acq_model acq_df --target income --slices sex "
+                                     "--budget -3")

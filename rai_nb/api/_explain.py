@@ -157,7 +157,8 @@ def _preprocessed(model, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if hasattr(transformed, "toarray"):
         transformed = transformed.toarray()
     if not isinstance(transformed, pd.DataFrame):
-        transformed = pd.DataFrame(np.asarray(transformed), columns=names)
+        # a ColumnTransformer passing a bool column through stacks everything as objects
+        transformed = pd.DataFrame(np.asarray(transformed), columns=names).infer_objects()
     return transformed, names
 
 

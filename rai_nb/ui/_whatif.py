@@ -69,7 +69,7 @@ class WhatIfPanel(widgets.VBox):
         self.show_row(row)
         editors = widgets.VBox(list(self.editors.values()),
                                layout=widgets.Layout(min_width="18em", max_height="32em",
-                                                     overflow_y="auto"))
+                                                     overflow="auto"))
         result = widgets.VBox([self.prediction, self.waterfall],
                               layout=widgets.Layout(flex="1 1 24em", min_width="0"))
         super().__init__([widgets.HBox([self.row_box, *self._slice_pickers(), reset,

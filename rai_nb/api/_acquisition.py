@@ -313,7 +313,10 @@ class _Refits:
 
     @property
     def n_refits(self) -> int:
-        return len(self.fractions) * self.n_repeats
+        """Refits per set of curves: every fraction of every repeat, the full training rows
+        (fraction 1, the same rows in every repeat) once."""
+        full = self.fractions[-1] >= 1
+        return len(self.fractions) * self.n_repeats - full * (self.n_repeats - 1)
 
     def curves(self, train, masks, rng, desc: str = "learning curves"):
         """Each slice's rows now, its points (slices × refits of rows and losses) and curves."""
@@ -323,14 +326,17 @@ class _Refits:
 
         subsets = _nested_subsets(_strata(masks, _labels(train, self.target, self.task)),
                                   self.fractions, self.n_repeats, rng)
-        jobs = (delayed(_refit_losses)(self, train.iloc[rows]) for rows in subsets)
-        losses = []
-        with progress_bar(total=len(subsets), desc=desc, enabled=self.progress) as bar:
-            for result in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
-                losses.append(result)
+        fitted = [i for i, f in enumerate(self.fractions * self.n_repeats)
+                  if f < 1 or i < len(self.fractions)]  # the full rows once
+        jobs = (delayed(_refit_losses)(self, train.iloc[subsets[i]]) for i in fitted)
+        found = {}
+        with progress_bar(total=len(fitted), desc=desc, enabled=self.progress) as bar:
+            for i, result in zip(fitted, Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)):
+                found[i] = result
                 bar.update(1)
+        full = len(self.fractions) - 1
+        losses = np.stack([found.get(i, found.get(full)) for i in range(len(subsets))], axis=1)
         rows = np.stack([masks[:, subset].sum(axis=1) for subset in subsets], axis=1)
-        losses = np.stack(losses, axis=1)
         floor = 0.5 / self.held_masks.sum(axis=1, keepdims=True)  # half a validation error
         curves = lc.fit_power_laws(rows, np.maximum(losses, floor))
         return masks.sum(axis=1).astype(np.float64), (rows, losses), curves

@@ -115,6 +115,14 @@ class RowExplainer:
 
     def __call__(self, row: pd.DataFrame, label) -> RowExplanation:
         """The explanation of the one-row frame ``row`` (the model's columns), as ``label``."""
+        from threadpoolctl import threadpool_limits
+
+        # one row gives OpenMP threads nothing to share: on a busy machine waking them costs
+        # tens of ms per tree call (HistGradientBoosting), more than predicting the row
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return self._explain(row, label)
+
+    def _explain(self, row: pd.DataFrame, label) -> RowExplanation:
         explanation = explain(self.model, row, background=self.background, method=self.method,
                               features=self.features, progress=False)
         prediction, score = predict(self.model, row)

@@ -443,3 +443,103 @@ def test_intersectional_adult_on_the_fit_rows():
                               ["selection_rate"])
     assert gap <= 0.05 + 1e-9
     assert list(fair.thresholds_.columns[:2]) == ["sex", "race"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_values=st.integers(1, 30), n_groups=st.integers(1, 4),
+       weighting=st.sampled_from(["unit", "integer", "float"]))
+def test_tally_of_tied_scores_equals_the_sort(seed, n_values, n_groups, weighting):
+    """Few distinct scores (ties, -0.0 beside 0.0, groups without rows): the staircase from the
+    hashed tally equals the one from the sort, exactly for unit and integer weights."""
+    from rai_nb.mitigate._roc import staircase
+
+    rng = np.random.default_rng(seed)
+    n = 8 * n_values + int(rng.integers(0, 200))
+    scores = rng.integers(-n_values // 2, n_values - n_values // 2, n) / 7.0
+    scores[scores == 0] *= np.where(rng.random(int((scores == 0).sum())) < 0.5, -1.0, 1.0)
+    positive = rng.integers(0, 2, n).astype(np.int8)
+    codes = rng.integers(0, n_groups, n)
+    weights = {"unit": None, "integer": rng.integers(0, 4, n).astype(float),
+               "float": rng.random(n)}[weighting]
+    tally = staircase(scores, positive, weights, codes, n_groups + 1)
+    sort = staircase(scores, positive, weights, codes, n_groups + 1, max_cells=0)
+    assert len(tally.group) < n + n_groups + 1 or n_values * n_groups > n  # the tally ran
+    for field in ("group", "threshold", "tp", "fp", "pos", "neg"):
+        ours, reference = getattr(tally, field), getattr(sort, field)
+        if weighting == "float":
+            np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(ours, reference)
+
+
+def test_streamed_histogram_is_exact_with_few_distinct_scores(splits):
+    """COMPAS's tree scores (ties): streamed in 500-row chunks with max_bins above the number
+    of distinct scores, the thresholds and trade-off equal the exact path's; also with the
+    groups and weights given beside X."""
+    _, model, X, y, column = splits[1]
+    weights = np.random.default_rng(0).integers(1, 4, len(X))
+    for constraint in ("demographic_parity", "equalized_odds"):
+        exact = ThresholdClassifier(model, constraint=constraint, sensitive=column,
+                                    max_bins=None).fit(X, y, sample_weight=weights)
+        with rai_nb.config_context(chunk_rows=500):
+            streamed = ThresholdClassifier(model, constraint=constraint, max_bins=2000).fit(
+                X.drop(columns=column), y, sample_weight=weights,
+                sensitive_features=X[column])
+        assert streamed.groups_ == exact.groups_
+        pd.testing.assert_frame_equal(streamed.thresholds_, exact.thresholds_, rtol=1e-12)
+        pd.testing.assert_frame_equal(streamed.tradeoff(), exact.tradeoff(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("constraint", list(CONSTRAINTS))
+def test_streamed_bins_keep_accuracy_and_hold_the_constraint(splits, constraint):
+    """Adult's logistic scores (~all distinct) in 2,000-row chunks and 64 bins per group:
+    accuracy at least the exact path's - 0.005, and the constraint holds exactly (1e-9) on the
+    fit rows with the thresholds on bin edges."""
+    _, model, X, y, column = splits[0]
+    exact = ThresholdClassifier(model, constraint=constraint, sensitive=column).fit(X, y)
+    with rai_nb.config_context(chunk_rows=2000):
+        binned = ThresholdClassifier(model, constraint=constraint, sensitive=column,
+                                     max_bins=64).fit(X, y)
+    assert binned._points.group.size <= 2 * (64 + 1)  # bins, not scores
+    proba = {fit: fit.predict_proba(X)[:, 1] for fit in (exact, binned)}
+    (exact_accuracy, _), (accuracy, gap) = (
+        expected_summary(y, proba[fit], X[column], CONSTRAINTS[constraint])
+        for fit in (exact, binned))
+    assert accuracy >= exact_accuracy - 0.005
+    assert gap <= 1e-9
+
+
+def test_streamed_multiclass_equals_in_memory():
+    X, y = three_class_data(3_000, 6)
+    model = LogisticRegression(max_iter=500).fit(X[["f1", "f2"]], y)
+    exact = ThresholdClassifier(model, constraint="equalized_odds", sensitive="group",
+                                tol=0.05).fit(X, y)
+    with rai_nb.config_context(chunk_rows=700):
+        streamed = ThresholdClassifier(model, constraint="equalized_odds", sensitive="group",
+                                       tol=0.05, max_bins=16).fit(X, y)
+    np.testing.assert_allclose(streamed.relabel_, exact.relabel_, atol=1e-9)
+
+
+def test_streamed_inputs_are_checked(compas):
+    model, X, y = compas
+    with rai_nb.config_context(chunk_rows=100):
+        for bad, match in ((dict(y=y.astype(float).where(y.index % 7 != 0)), "missing"),
+                           (dict(sample_weight=np.zeros(len(X))), "zero on every row"),
+                           (dict(sensitive_features=X["race"][:-1]), "sensitive_features has")):
+            arguments = {"y": y, **bad}
+            with pytest.raises(RaiError, match=match):
+                ThresholdClassifier(model, sensitive="race", max_bins=32).fit(
+                    X, arguments.pop("y"), **arguments)
+    for bad in (1, 2.5, "many", True):
+        with pytest.raises(RaiError, match="max_bins must be"):
+            ThresholdClassifier(model, sensitive="race", max_bins=bad).fit(X, y)
+
+
+def test_deterministic_equalized_odds_size_guard(compas, monkeypatch):
+    from rai_nb.mitigate import _roc
+
+    model, X, y = compas
+    monkeypatch.setattr(_roc, "MAX_BOX_WORK", 100)
+    with pytest.raises(RaiError, match="pass randomized=True, or coarsen the scores"):
+        ThresholdClassifier(model, constraint="equalized_odds", sensitive="race",
+                            randomized=False).fit(X, y)

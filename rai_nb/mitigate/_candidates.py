@@ -38,8 +38,7 @@ def binary_scores(groups: np.ndarray, n_groups: int, y_true: np.ndarray, p_posit
     counts = sum(confusion_counts(groups, y_true, np.full(len(p), label, dtype=np.int8),
                                   n_groups=n_groups, weights=weights * share)
                  for label, share in ((1, p), (0, 1.0 - p)))
-    stats = bias_statistics(counts[:, None], [None], predicted=True)
-    return _row(_accuracy(counts), stats["disparities"])
+    return count_scores(counts)
 
 
 def class_scores(groups: np.ndarray, n_groups: int, y_true: np.ndarray, y_pred: np.ndarray,
@@ -48,16 +47,18 @@ def class_scores(groups: np.ndarray, n_groups: int, y_true: np.ndarray, y_pred: 
 
     ``y_true`` and ``y_pred`` are class codes in ``0..n_classes-1``; see :func:`binary_scores`.
     """
-    counts = confusion_counts(groups, y_true, y_pred, n_groups=n_groups, n_classes=n_classes,
-                              weights=sample_weight)
-    return _row(_accuracy(counts), worst_disparities(class_disparities(counts)))
+    return count_scores(confusion_counts(groups, y_true, y_pred, n_groups=n_groups,
+                                         n_classes=n_classes, weights=sample_weight))
 
 
-def _accuracy(counts: np.ndarray) -> float:
+def count_scores(counts: np.ndarray) -> dict[str, float]:
+    """Accuracy and the :data:`~rai_nb.stats.bias.DISPARITIES` of confusion counts ``C[g, y, ŷ]``
+    (expected counts allowed): binary when the class axes have two entries, else each summary's
+    worst class, one-vs-rest."""
+    if counts.shape[-1] == 2:
+        disparities = bias_statistics(counts[:, None], [None], predicted=True)["disparities"]
+    else:
+        disparities = worst_disparities(class_disparities(counts))
     total = counts.sum(axis=0)
-    return float(np.trace(total) / total.sum())
-
-
-def _row(accuracy: float, disparities: np.ndarray) -> dict[str, float]:
-    return {"accuracy": accuracy, **{name: float(value)
-                                     for name, value in zip(DISPARITIES, disparities)}}
+    return {"accuracy": float(np.trace(total) / total.sum()),
+            **{name: float(value) for name, value in zip(DISPARITIES, disparities)}}

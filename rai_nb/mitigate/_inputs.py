@@ -5,14 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import RaiError
-from ..frame._columns import (
-    EncodedColumn,
-    column_values,
-    combine_columns,
-    encode_categorical,
-    encode_with_levels,
-)
+from ..errors import LENGTH_MISMATCH, RaiError
+from ..frame._columns import EncodedColumn, column_values, combine_columns, encode_categorical
 
 
 def sensitive_groups(X, sensitive, sensitive_features=None, *, levels: tuple | None = None
@@ -39,12 +33,47 @@ def sensitive_groups(X, sensitive, sensitive_features=None, *, levels: tuple | N
     """
     frame = require_frame(X)
     parts = _sensitive_parts(frame, sensitive, sensitive_features)
+    found = combine_columns([encode_categorical(name, values, argument="sensitive")
+                             for name, values in parts])
     if levels is None:
-        return combine_columns([encode_categorical(name, values, argument="sensitive")
-                                for name, values in parts])
-    names = tuple(name for name, _ in parts)
-    keys = pd.Series(list(zip(*(values.to_numpy() for _, values in parts))), dtype=object)
-    return encode_with_levels(names, keys, levels, argument="sensitive")
+        return found
+    # Code the few distinct groups among the known ones, not every row's tuple.
+    position = {level: code for code, level in enumerate(levels)}
+    among = np.array([position.get(level, -1) for level in found.levels], dtype=np.int64)
+    if (among < 0).any():
+        unknown = found.levels[int(np.argmax(among < 0))]
+        raise RaiError(f"sensitive ({found.name!r}) has value {unknown!r} outside its known "
+                       "levels")
+    return EncodedColumn(found.name, among[found.codes], tuple(levels))
+
+
+def sensitive_levels(X, sensitive, sensitive_features, chunks) -> tuple[tuple, tuple]:
+    """``name`` and ``levels`` of ``sensitive_groups(X, ...)``, found chunk by chunk
+    (``chunks``: slices of rows) so that no per-row array of the whole of ``X`` is held."""
+    frame = require_frame(X)
+    if sensitive_features is not None and len(sensitive_features) != len(frame):
+        raise RaiError(LENGTH_MISMATCH.format(argument="sensitive_features",
+                                              got=len(sensitive_features), expected=len(frame)))
+    seen: dict = {}
+    for rows in chunks:
+        part = frame.iloc[rows]
+        found = sensitive_groups(part, sensitive, chunk_of(sensitive_features, rows))
+        seen.update(dict.fromkeys(found.levels))
+    dtypes = [values.dtype for _, values in _sensitive_parts(
+        part, sensitive, chunk_of(sensitive_features, rows))]
+    # The order depends only on which values occur and their dtypes: encode the distinct ones.
+    distinct = pd.DataFrame({k: pd.Series([level[k] for level in seen], dtype=dtype)
+                             for k, dtype in enumerate(dtypes)})
+    return found.name, sensitive_groups(distinct, list(range(len(dtypes)))).levels
+
+
+def chunk_of(values, rows: slice):
+    """Rows ``rows`` of a per-row argument (Series, DataFrame, array-like or None)."""
+    if values is None:
+        return None
+    if isinstance(values, (pd.Series, pd.DataFrame)):
+        return values.iloc[rows]
+    return np.asarray(values)[rows]
 
 
 def estimator_input(estimator, X: pd.DataFrame) -> pd.DataFrame:

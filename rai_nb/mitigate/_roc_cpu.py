@@ -159,3 +159,52 @@ def best_box(fpr, tpr, gain, group_of, offsets, tol):
             if total > best:
                 best, chosen = total, picks
     return best, chosen
+
+
+@nb.njit(cache=True)
+def distinct_codes(scores, cap):
+    """Each score's position among the distinct scores in first-seen order, by hashing.
+
+    Returns ``codes`` (int32 per row) and the distinct values, or an empty ``codes`` as soon as
+    more than ``cap`` distinct values are seen (then sorting is the cheaper way). ``-0.0`` and
+    ``0.0`` are one value, as they compare equal.
+    """
+    size = 1
+    while size < 2 * cap + 2:
+        size *= 2
+    mask = np.uint64(size - 1)
+    slots = np.full(size, -1, np.int32)
+    values = np.empty(cap + 1)
+    bits = np.empty(1, np.float64)
+    as_int = bits.view(np.uint64)
+    codes = np.empty(scores.size, np.int32)
+    found = 0
+    for row in range(scores.size):
+        x = scores[row]
+        bits[0] = x if x != 0.0 else 0.0
+        slot = ((as_int[0] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & mask
+        while slots[slot] >= 0 and values[slots[slot]] != x:
+            slot = (slot + np.uint64(1)) & mask
+        if slots[slot] < 0:
+            if found == cap:
+                return np.empty(0, np.int32), values[:0]
+            slots[slot] = found
+            values[found] = x
+            found += 1
+        codes[row] = slots[slot]
+    return codes, values[:found]
+
+
+@nb.njit(cache=True)
+def tally(codes, groups, positive, weights, n_values, n_groups):
+    """Weighted negatives, positives and rows of each (group, value): shape (G, V, 3).
+
+    ``weights`` is empty for unit weights.
+    """
+    out = np.zeros((n_groups, n_values, 3))
+    unit = weights.size == 0
+    for row in range(codes.size):
+        g, v = groups[row], codes[row]
+        out[g, v, positive[row]] += 1.0 if unit else weights[row]
+        out[g, v, 2] += 1.0
+    return out

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
+from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
+from ..backend import get_config, row_chunks
 from ..errors import BAD_OPTION, NAN_VALUES, ONE_CLASS, UNKNOWN_POSITIVE, RaiError
 from ..frame._bias import encode_weights
-from ..frame._columns import column_values
+from ..frame._columns import EncodedColumn, column_values
 from ..frame._task import class_codes
 from ..stats import group_metrics
-from ..stats.bias import DISPARITIES, bias_statistics
-from ..stats.multiclass import one_vs_rest, worst_disparities
-from ._inputs import estimator_input, require_frame, sensitive_groups
+from ..stats.bias import DISPARITIES
+from ..stats.multiclass import one_vs_rest
+from ._candidates import count_scores
+from ._histogram import ScoreHistogram
+from ._inputs import chunk_of, estimator_input, require_frame, sensitive_groups, sensitive_levels
 from ._roc import best_points, convex_hull, staircase
 from ._threshold_lp import binary_program, multiclass_program, solve
 
@@ -32,6 +36,11 @@ OBJECTIVES = ("accuracy", "balanced_accuracy")
 DEFAULT_TOLS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 #: Disparity columns of the trade-off table: every DISPARITIES key, then the FPR gap.
 TRADEOFF_COLUMNS = (*DISPARITIES, "false_positive_rate_difference")
+#: ``max_bins="auto"``: cells per group of the streamed histogram, at least MIN_AUTO_BINS and
+#: at most MAX_AUTO_CELLS over all groups.
+AUTO_BINS, MIN_AUTO_BINS, MAX_AUTO_CELLS = 4096, 256, 1 << 22
+#: Rows spread over the data whose scores place the histogram's bin edges.
+SAMPLE_ROWS = 1 << 17
 _UNDEFINED = ("group {group!r} has no rows with {what}, so its {rate} is undefined; "
               "merge it with another group or choose another constraint")
 
@@ -82,6 +91,20 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
     positive_label : optional
         The favourable class of a binary target; default the second of the sorted classes,
         as scikit-learn.
+    max_bins : "auto", None or int, default "auto"
+        Memory bound of binary fits. ``None``: exact, every score held in memory (the
+        statistics come from one sort of the scores, or from a tally of (group, score) cells
+        when the scores have few distinct values). An integer: the rows are scored and counted
+        in chunks of ``rai_nb.config().chunk_rows`` into a per-group histogram of at most
+        ``max_bins`` cells, so memory beyond ``X`` and ``y`` does not grow with rows. The
+        histogram is exact while the scores have at most ``max_bins`` distinct values (same
+        thresholds as ``None``); beyond, its cells become bins between edges at quantiles of
+        the scores of up to 131,072 rows spread over ``X``, and thresholds lie on those edges:
+        the optimum is then exact among rules thresholded at the edges, and the constraint
+        holds exactly on the fit rows, at a slightly lower accuracy than the exact path.
+        ``"auto"``: exact up to ``chunk_rows`` rows, else streamed with 4,096 bins per group
+        (fewer when there are more than 1,024 groups, at least 256). Multiclass fits are exact
+        either way (confusion counts, summed chunk by chunk when streamed).
     random_state : int, Generator or None
         Seed of the draws of ``predict`` for randomized rules (the same seed, the same draws).
 
@@ -110,7 +133,7 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, estimator, *, constraint="demographic_parity", sensitive=None, tol=0.0,
                  objective="accuracy", randomized=True, prefit=True, positive_label=None,
-                 random_state=None):
+                 max_bins="auto", random_state=None):
         self.estimator = estimator
         self.constraint = constraint
         self.sensitive = sensitive
@@ -119,6 +142,7 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
         self.randomized = randomized
         self.prefit = prefit
         self.positive_label = positive_label
+        self.max_bins = max_bins
         self.random_state = random_state
 
     def __sklearn_clone__(self):
@@ -150,22 +174,31 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
         _check_option("constraint", self.constraint, tuple(CONSTRAINTS))
         _check_option("objective", self.objective, OBJECTIVES)
         frame = require_frame(X)
-        groups = sensitive_groups(frame, self.sensitive, sensitive_features)
         labels = column_values(frame, _series(y), argument="y")[1]
-        codes, classes = class_codes("y", labels, None, argument="y")
+        weights = None if sample_weight is None else column_values(
+            frame, _series(sample_weight), argument="sample_weight")[1]
+        bins = _bins(self.max_bins, len(frame))
+        chunks = [slice(0, len(frame))] if bins is None else list(row_chunks(len(frame)))
+        if len(chunks) == 1:
+            first = _Rows.encode(frame, labels, weights, self.sensitive, sensitive_features)
+            names, levels, classes = first.groups.name, first.groups.levels, first.classes
+            rows = [first]
+        else:
+            names, levels = sensitive_levels(frame, self.sensitive, sensitive_features, chunks)
+            classes = _classes(labels, chunks)
+            rows = (_Rows.encode(frame.iloc[c], labels.iloc[c], chunk_of(weights, c),
+                                 self.sensitive, chunk_of(sensitive_features, c), classes, levels)
+                    for c in chunks)
         if len(classes) < 2:
             raise RaiError(ONE_CLASS.format(argument="y", column="y", value=classes[0]))
-        weights = None if sample_weight is None else encode_weights(
-            "sample_weight", column_values(frame, _series(sample_weight),
-                                           argument="sample_weight")[1])
         self.estimator_ = self._inner_model(frame, labels, sample_weight)
         self.classes_ = np.asarray(classes)
-        self.groups_ = groups.levels
-        self.sensitive_names_ = groups.name
+        self.groups_ = levels
+        self.sensitive_names_ = names
         if len(classes) == 2:
-            self._fit_binary(frame, codes, weights, groups, tol)
+            self._fit_binary(rows, frame, bins, tol)
         else:
-            self._fit_multiclass(frame, codes, weights, groups, tol)
+            self._fit_multiclass(rows, tol)
         return self
 
     def predict_proba(self, X, *, sensitive_features=None) -> np.ndarray:
@@ -219,20 +252,38 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
                            "prefit=False") from None
         return self.estimator
 
-    def _fit_binary(self, frame, codes, weights, groups, tol):
+    def _fit_binary(self, rows, frame, bins, tol):
         self._positive_code = self._positive_of_classes()
-        positive = (codes == self._positive_code).astype(np.int8)
-        stairs = staircase(self._positive_scores(frame), positive, weights, groups.codes,
-                           groups.n_levels)
+        if bins is None:
+            (only,) = rows
+            stairs = staircase(self._positive_scores(frame), only.positive(self._positive_code),
+                               only.weights, only.groups.codes, len(self.groups_))
+        else:
+            spread = np.unique(np.linspace(0, len(frame) - 1, min(len(frame), SAMPLE_ROWS)
+                                           ).astype(np.int64))
+            if self.max_bins == "auto":  # keep the cells within budget when groups are many
+                bins = max(MIN_AUTO_BINS, min(bins, MAX_AUTO_CELLS // len(self.groups_)))
+            histogram = ScoreHistogram(len(self.groups_), bins,
+                                       lambda: self._positive_scores(frame.iloc[spread]))
+            for part in rows:
+                histogram.add(self._positive_scores(part.frame),
+                              part.positive(self._positive_code), part.weights,
+                              part.groups.codes)
+            stairs = histogram.staircase()
+        _require_weight(stairs.pos.sum() + stairs.neg.sum())
         self._require_defined(stairs.pos, stairs.neg)
         self._points = convex_hull(stairs) if self.randomized else stairs
         self._set_thresholds(self._mixing(tol))
 
-    def _fit_multiclass(self, frame, codes, weights, groups, tol):
-        n_classes = len(self.classes_)
-        cells = (groups.codes * n_classes + codes) * n_classes + self._base_codes(frame)
-        counts = np.bincount(cells, weights=weights, minlength=groups.n_levels * n_classes ** 2)
-        self._counts = counts.reshape(groups.n_levels, n_classes, n_classes)
+    def _fit_multiclass(self, rows, tol):
+        n_classes, n_groups = len(self.classes_), len(self.groups_)
+        counts = np.zeros(n_groups * n_classes ** 2)
+        for part in rows:
+            cells = ((part.groups.codes * n_classes + part.codes) * n_classes
+                     + self._base_codes(part.frame))
+            counts += np.bincount(cells, weights=part.weights, minlength=len(counts))
+        self._counts = counts.reshape(n_groups, n_classes, n_classes)
+        _require_weight(counts.sum())
         true = self._counts.sum(axis=2)
         self._require_defined(true, self._counts.sum(axis=(1, 2))[:, None] - true)
         self.relabel_ = self._relabelling(tol)
@@ -333,17 +384,62 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _summaries(counts: np.ndarray) -> dict[str, float]:
-    """Accuracy and the disparities (:data:`TRADEOFF_COLUMNS`) of expected counts ``C[g, y, ŷ]``."""
+    """:func:`count_scores` of expected counts ``C[g, y, ŷ]`` plus the largest false positive
+    rate gap (the worst class's, one-vs-rest, when multiclass)."""
     per_class = counts[None] if counts.shape[-1] == 2 else one_vs_rest(counts)
-    values = bias_statistics(per_class[..., None, :, :], [None],
-                             predicted=True)["disparities"]
-    worst = dict(zip(DISPARITIES, worst_disparities(values)))
     fpr = group_metrics.false_positive_rate(per_class)
-    worst["false_positive_rate_difference"] = float(
-        group_metrics.disparity(fpr, np.zeros(len(fpr)), method="between_groups",
-                                kind="difference").max())
-    accuracy = np.trace(counts.sum(axis=0)) / counts.sum()
-    return {"accuracy": float(accuracy), **{name: float(worst[name]) for name in TRADEOFF_COLUMNS}}
+    gap = group_metrics.disparity(fpr, np.zeros(len(fpr)), method="between_groups",
+                                  kind="difference").max()
+    return {**count_scores(counts), "false_positive_rate_difference": float(gap)}
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Fit rows (all, or one chunk) encoded: class codes, group codes and weights."""
+
+    frame: pd.DataFrame
+    codes: np.ndarray
+    classes: tuple
+    groups: EncodedColumn
+    weights: np.ndarray | None
+
+    @classmethod
+    def encode(cls, frame, labels, weights, sensitive, sensitive_features, classes=None,
+               levels=None) -> _Rows:
+        """Classes and groups are found in these rows unless given (known over all chunks)."""
+        groups = sensitive_groups(frame, sensitive, sensitive_features, levels=levels)
+        codes, classes = class_codes("y", labels, classes, argument="y")
+        return cls(frame, codes, classes, groups, None if weights is None else encode_weights(
+            "sample_weight", weights, require_positive=False))
+
+    def positive(self, code: int) -> np.ndarray:
+        return (self.codes == code).astype(np.int8)
+
+
+def _classes(labels: pd.Series, chunks: list[slice]) -> tuple:
+    """The classes of ``labels`` (as :func:`class_codes` finds them), found chunk by chunk."""
+    missing = sum(int(labels.iloc[c].isna().sum()) for c in chunks)
+    if missing:
+        raise RaiError(NAN_VALUES.format(argument="y", column="y", count=missing))
+    distinct = pd.concat([pd.Series(pd.unique(labels.iloc[c])) for c in chunks])
+    return class_codes("y", distinct, None, argument="y")[1]
+
+
+def _require_weight(total: float) -> None:
+    """Weights are checked chunk by chunk, so only the total can say they are all zero."""
+    if not total > 0:
+        raise RaiError("sample_weight ('sample_weight') is zero on every row")
+
+
+def _bins(max_bins, n_rows: int) -> int | None:
+    """Cells per group of the streamed histogram, or None for the exact in-memory path."""
+    if max_bins == "auto":
+        return None if n_rows <= get_config().chunk_rows else AUTO_BINS
+    if max_bins is None:
+        return None
+    if isinstance(max_bins, bool) or not isinstance(max_bins, Integral) or max_bins < 2:
+        raise RaiError(f"max_bins must be 'auto', None or an integer >= 2, got {max_bins!r}")
+    return int(max_bins)
 
 
 def _series(values) -> pd.Series:

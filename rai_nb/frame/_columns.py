@@ -55,8 +55,7 @@ def encode_categorical(name, values: pd.Series, *, argument: str) -> EncodedColu
         raise RaiError(NAN_VALUES.format(argument=argument, column=name,
                                          count=int(values.isna().sum())))
     if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.cat.remove_unused_categories()
-        codes, levels = values.cat.codes.to_numpy(np.int64), values.cat.categories
+        codes, levels = _used_categories(values)
     else:
         try:
             codes, levels = pd.factorize(values, sort=True)
@@ -68,6 +67,17 @@ def encode_categorical(name, values: pd.Series, *, argument: str) -> EncodedColu
         raise RaiError(TOO_MANY_GROUPS.format(argument=argument, column=name, count=len(levels),
                                               limit=limit))
     return EncodedColumn(name, np.asarray(codes, dtype=np.int64), tuple(levels.tolist()))
+
+
+def _used_categories(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """A categorical's codes and categories without the unused ones, in category order (as
+    ``remove_unused_categories``, whose sort of the codes this presence count avoids)."""
+    codes = values.cat.codes.to_numpy()
+    categories = values.cat.categories
+    present = np.bincount(codes, minlength=len(categories)) > 0
+    if present.all():
+        return codes.astype(np.int64), categories
+    return (np.cumsum(present) - 1)[codes], categories[present]
 
 
 def encode_with_levels(name, values: pd.Series, levels: tuple, *, argument: str) -> EncodedColumn:

@@ -65,6 +65,20 @@ NAMES_CELL = ("import pandas as pd\n"
               "scorer = LogisticRegression().fit(applicants[['age', 'income_k']], "
               "applicants['approved'])")
 FILLED_AUDIT = "%load_ext rai_nb\n%audit scorer applicants --target approved --sensitive age,sex"
+#: The what-if notebook: a pipeline with a categorical column, one row by its label.
+WHATIF_MODEL = ("import rai_nb\n"
+                "from sklearn.compose import make_column_transformer\n"
+                "from sklearn.linear_model import LogisticRegression\n"
+                "from sklearn.pipeline import make_pipeline\n"
+                "from sklearn.preprocessing import OneHotEncoder, StandardScaler\n"
+                "compas = rai_nb.load_compas()\n"
+                "features = ['age', 'priors_count', 'juv_fel_count', 'sex']\n"
+                "train, test_df = compas.iloc[:4000], compas.iloc[4000:]\n"
+                "encode = make_column_transformer((OneHotEncoder(), ['sex']),\n"
+                "                                 remainder=StandardScaler())\n"
+                "model = make_pipeline(encode, LogisticRegression())\n"
+                "model.fit(train[features], train['two_year_recid'])")
+WHATIF_ROW, WHATIF_AGE = 4321, 70
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-dev-shm-usage"]
@@ -512,3 +526,40 @@ def test_hostile_reports_never_break_the_notebook(lab, page, screenshots):
     assert {"constructor", "__proto__", "toString"} <= set(headers)
     assert reports.nth(1).text_content().startswith("Cannot show this rai_nb report: ")
     page.screenshot(path=str(screenshots / "hostile_reports.png"), full_page=True)
+
+
+def test_whatif_editor_updates_the_prediction_live(lab, page, screenshots):
+    """%whatif in a live kernel: typing a new age into the row's editor shows the prediction the
+    model gives the edited row; compare to original; light and dark stay readable."""
+    base, notebooks, _ = lab
+    cells = [WHATIF_MODEL, f"%load_ext rai_nb\n%whatif model test_df --row {WHATIF_ROW}"]
+    nbformat.write(_notebook(cells), notebooks / "whatif.ipynb")
+    namespace: dict = {}
+    exec(WHATIF_MODEL, namespace)  # the same model here, to know what the edit must show
+    row = namespace["test_df"].loc[[WHATIF_ROW], namespace["features"]]
+    before, after = (namespace["model"].predict_proba(r)[0, 1]
+                     for r in (row, row.assign(age=WHATIF_AGE)))
+    _open(page, base, "whatif.ipynb")
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for()
+    _run_command(page, "notebook:run-all-cells")
+    output = _output_shows(page, "widget", timeout=120_000)
+    shown = output.locator(".widget-html-content", has_text="Base value").first
+    shown.filter(has_text=f"probability {before:.4f}").wait_for()
+    age = output.locator(".widget-inline-hbox:has(> label.widget-label:text-is('age')) input")
+    age.fill(str(WHATIF_AGE))
+    age.press("Enter")
+    shown.filter(has_text=f"probability {after:.4f}").wait_for()
+    assert f"{after:.4f}" != f"{before:.4f}"
+    output.get_by_role("button", name="compare to original").click()
+    output.get_by_text("Compared to the original row").wait_for()
+    assert output.locator("svg").count() >= 3  # the live waterfall, then original and edited
+    problems = []
+    page.set_viewport_size({"width": 1280, "height": 2000})
+    for theme, name in THEMES:
+        _set_theme(page, theme)
+        problems += _layout_problems(output, ".widget-box, .widget-html, .widget-html-content, "
+                                     ".rai-ui", f"what-if {name}")
+        output.screenshot(path=str(screenshots / f"whatif_{name}.png"))
+    _set_theme(page, "JupyterLab Light")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,86 @@
+"""Partial dependence and ICE kernels: the grid of a feature, and per-group sums of the
+model's outputs over stacked grid copies (host NumPy arrays in, arrays out).
+
+The grid follows scikit-learn's ``partial_dependence`` (Friedman 2001; ICE: Goldstein et al.
+2015): a categorical feature, or one with fewer distinct values than ``grid_resolution``, is
+gridded at its sorted distinct values; any other at ``grid_resolution`` evenly spaced points
+between two empirical quantiles (Hyndman & Fan's estimator with α = β = 0.4, scipy's
+``mquantiles`` default, which scikit-learn uses).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def grid_axis(values: np.ndarray, *, categorical: bool, grid_resolution: int,
+              percentiles: tuple) -> np.ndarray:
+    """The grid values of one feature.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The feature's values over the rows (no missing values).
+    categorical : bool
+        Grid at the distinct values whatever their number.
+    grid_resolution : int
+        Points of a numeric grid (at least 2).
+    percentiles : tuple of float
+        The quantiles, in [0, 1], that a numeric grid spans.
+
+    Returns
+    -------
+    numpy.ndarray
+        The sorted distinct values, or ``grid_resolution`` floats from the lower to the upper
+        quantile. Raises ``ValueError`` when the two quantiles are (close to) equal.
+    """
+    uniques = np.unique(values)
+    if categorical or len(uniques) < grid_resolution:
+        return uniques
+    from scipy.stats.mstats import mquantiles
+
+    low, high = mquantiles(values, prob=percentiles, axis=0)
+    if np.allclose(low, high):
+        raise ValueError("the percentiles are too close to each other to build a grid")
+    return np.linspace(low, high, num=grid_resolution, endpoint=True)
+
+
+def grid_points(axes: list[np.ndarray]) -> list[np.ndarray]:
+    """The cartesian product of the axes as one column per feature (the first feature varies
+    slowest, as scikit-learn's ``cartesian``); each column keeps its axis's dtype."""
+    positions = np.meshgrid(*(np.arange(len(axis)) for axis in axes), indexing="ij")
+    return [axis[index.ravel()] for axis, index in zip(axes, positions)]
+
+
+def group_sums(outputs: np.ndarray, weights: np.ndarray, codes: np.ndarray,
+               n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted sums of the outputs over all rows and over each group's rows.
+
+    Parameters
+    ----------
+    outputs : numpy.ndarray of shape (points, rows, n_outputs)
+        The model's outputs for each grid point and row.
+    weights : numpy.ndarray of shape (rows,)
+    codes : numpy.ndarray of shape (rows,)
+        Group code of each row, in ``0..n_groups-1``.
+    n_groups : int
+
+    Returns
+    -------
+    total : numpy.ndarray of shape (points, n_outputs)
+    by_group : numpy.ndarray of shape (n_groups, points, n_outputs)
+    """
+    from scipy import sparse
+
+    points, rows, n_outputs = outputs.shape
+    flat = np.moveaxis(outputs, 1, 0).reshape(rows, points * n_outputs)
+    total = (weights @ flat).reshape(points, n_outputs)
+    membership = sparse.csr_matrix((weights, (codes, np.arange(rows))), shape=(n_groups, rows))
+    return total, np.asarray(membership @ flat).reshape(n_groups, points, n_outputs)
+
+
+def centred(curves: np.ndarray, n_axes: int) -> np.ndarray:
+    """Curves minus their value at the first grid point (c-ICE, Goldstein et al. 2015);
+    the grid is the last ``n_axes`` axes."""
+    first = curves[(..., *([slice(0, 1)] * n_axes))]
+    return curves - first

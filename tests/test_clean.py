@@ -204,7 +204,7 @@ def test_leave_one_slice_out(split):
     base = _tree().fit(train[NUMERIC], train[TARGET])
     errors = (base.predict(train[NUMERIC]) != train[TARGET]).astype(float)
     found = rai_nb.slices(train[["sex", "race", "relationship"]].assign(err=errors),
-                          errors="err", k=3, min_sup=100)
+                          errors="err", k=2, min_sup=100)
     result = rai_nb.without(_tree(), train, rows=found, target=TARGET, test=test,
                             sensitive="sex", features=NUMERIC, n_boot=0, n_jobs=2,
                             progress=False)
@@ -252,3 +252,13 @@ def test_without_needs_frames(split):
     train, _ = split
     with pytest.raises(rai_nb.RaiError, match="test must be a pandas DataFrame"):
         rai_nb.without(_tree(), train, rows=[], target=TARGET, test=None, sensitive="sex")
+
+
+def test_retrain_needs_groups_and_a_test_frame(split):
+    train, test = split
+    plan = rai_nb.clean(train.head(300), target=TARGET, steps="duplicates")
+    assert plan.by_group.empty and plan.apply().sample_weight.tolist() == [1.0] * 300
+    with pytest.raises(rai_nb.RaiError, match="retrain needs sensitive columns"):
+        plan.retrain(_tree(), test=test, features=NUMERIC)
+    with pytest.raises(rai_nb.RaiError, match="test must be a pandas DataFrame"):
+        plan.retrain(_tree(), test=test.to_numpy(), sensitive="sex")

@@ -221,8 +221,9 @@ def _by_group(full, names: tuple, removed: dict) -> pd.DataFrame:
     return table.drop(columns=keys).assign(ratio=ratio.to_numpy()).set_index(index)
 
 
-def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, features=None,
-            positive_label=None, n_boot: int = 200, random_state=0) -> ComparisonResult:
+def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, sensitive=None,
+            features=None, positive_label=None, n_boot: int = 200,
+            random_state=0) -> ComparisonResult:
     """Audit clones of ``estimator`` fitted before and after ``plan`` on the same ``test`` rows.
 
     Parameters
@@ -234,6 +235,8 @@ def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, features=None,
         cleaned rows with :meth:`CleaningPlan.apply`'s weights.
     test : pandas.DataFrame
         Held-out rows with the target and the sensitive columns.
+    sensitive : str or list of str, optional
+        Sensitive columns of the audits (default: the plan's).
     features : list of str, optional
         Columns the model takes; default ``estimator.feature_names_in_``, else every column
         of the data but the target.
@@ -257,14 +260,16 @@ def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, features=None,
     from ._model import model_features
 
     _check_frame(test, "test")
-    if not plan.sensitive:
-        raise RaiError("retrain needs sensitive columns: clean(..., sensitive=...) to audit by")
+    sensitive = list(plan.sensitive) if sensitive is None else sensitive
+    if not len(sensitive):
+        raise RaiError("retrain needs sensitive columns to audit by: pass sensitive= here or "
+                       "to clean")
     features = model_features(estimator, plan.data, plan.target, features)
     cleaned, weights = plan.apply()
     before = clone(estimator).fit(plan.data[features], plan.data[plan.target])
     after = weighted_fit(estimator, cleaned[features], cleaned[plan.target].to_numpy(), weights,
                          "clean")
-    kwargs = dict(target=plan.target, sensitive=list(plan.sensitive), features=features,
+    kwargs = dict(target=plan.target, sensitive=sensitive, features=features,
                   positive_label=positive_label, explain=False, n_boot=n_boot,
                   random_state=random_state, progress=False)
     return compare(audit(before, test, **kwargs), audit(after, test, **kwargs),

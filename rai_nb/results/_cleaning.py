@@ -124,8 +124,8 @@ class CleaningPlan(Result):
         weights = reweighing_weights(data[self.target].to_numpy(), self.groups[self.kept])
         return Cleaned(data, weights)
 
-    def retrain(self, estimator, *, test: pd.DataFrame, features=None, positive_label=None,
-                n_boot: int = 200, random_state=0) -> ComparisonResult:
+    def retrain(self, estimator, *, test: pd.DataFrame, sensitive=None, features=None,
+                positive_label=None, n_boot: int = 200, random_state=0) -> ComparisonResult:
         """Fit clones of ``estimator`` on the rows before and after cleaning (with the
         Reweighing weights) and compare their audits on ``test``.
 
@@ -138,7 +138,7 @@ class CleaningPlan(Result):
         """
         from ..api._clean import retrain
 
-        return retrain(self, estimator, test=test, features=features,
+        return retrain(self, estimator, test=test, sensitive=sensitive, features=features,
                        positive_label=positive_label, n_boot=n_boot, random_state=random_state)
 
     def with_comparison(self, comparison: ComparisonResult) -> CleaningPlan:
@@ -147,7 +147,8 @@ class CleaningPlan(Result):
 
     def card_text(self) -> str:
         """A paragraph for a model card: what was removed and, when retrained, the change."""
-        parts = [f"{r.Index}: {r.removed:,} rows" for r in self.steps.itertuples()]
+        parts = [f"{r.Index}: {r.removed:,} row{'' if r.removed == 1 else 's'}"
+                 for r in self.steps.itertuples()]
         text = (f"Training data cleaned before fitting (MLClean, Tae et al. 2019): "
                 f"{'; '.join(parts)} removed of {self.n_rows:,} ({self.n_removed:,} in all); "
                 f"the rest reweighed so group × label balance is kept.")

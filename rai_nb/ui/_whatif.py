@@ -54,7 +54,11 @@ class WhatIfPanel(widgets.VBox):
         self.features = explainer.frame(data)
         self._edits: dict = {}
         self._loading = False
-        self.editors = {name: editor_for(self.features[name]) for name in self.features.columns}
+        # one description width for every editor, so their boxes line up
+        longest = min(max(len(str(name)) for name in self.features.columns), 28)
+        style = {"description_width": f"{longest + 2}ch"}
+        self.editors = {name: editor_for(self.features[name], style)
+                        for name in self.features.columns}
         for editor in self.editors.values():
             editor.observe(lambda _: self._update(), names="value")
         self.row_box = widgets.Text(description="row label", continuous_update=False,
@@ -222,8 +226,10 @@ def comparison_table(original, current) -> pd.DataFrame:
     return pd.concat([top, values]).map(lambda v: "" if v is None else v)
 
 
-def editor_for(column: pd.Series) -> widgets.Widget:
-    """A widget fitted to the column's type and observed range."""
+def editor_for(column: pd.Series, style: dict | None = None) -> widgets.Widget:
+    """A widget fitted to the column's type and observed range (``style``: the widget's
+    description style)."""
+    style = style or _WIDE
     name = str(column.name)
     if pd.api.types.is_bool_dtype(column):
         return widgets.Checkbox(description=name, indent=False)
@@ -231,14 +237,14 @@ def editor_for(column: pd.Series) -> widgets.Widget:
         low, high = column.min(), column.max()
         if pd.api.types.is_integer_dtype(column):
             return widgets.BoundedIntText(min=int(low), max=int(high), description=name,
-                                          style=_WIDE)
+                                          style=style)
         step = (float(high) - float(low)) / 100 or 1.0
         return widgets.BoundedFloatText(min=float(low), max=float(high), step=step,
-                                        description=name, style=_WIDE)
+                                        description=name, style=style)
     levels = (column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype)
               else pd.unique(column.dropna()))
     options = sorted(((format_value(level), level) for level in levels), key=lambda o: o[0])
-    return widgets.Dropdown(options=options, value=None, description=name, style=_WIDE)
+    return widgets.Dropdown(options=options, value=None, description=name, style=style)
 
 
 def widget_value(value):

@@ -1,11 +1,12 @@
 """IPython magics: thin parsers over the Python API.
 
-``%load_ext rai_nb`` registers ``%audit``, ``%mitigate``, ``%acquire``, ``%slices``, ``%explain``,
+``%load_ext rai_nb`` registers ``%audit``, ``%mitigate``, ``%acquire``, ``%clean``, ``%slices``, ``%explain``,
 ``%whatif``, ``%validate``, ``%drift``, ``%%modelcard`` and ``%rai_config``. Each resolves its arguments in
 the notebook's namespace (names or expressions such as ``df[df.age > 30]`` — quote expressions
 that contain spaces), calls the API function of the same name, displays the result and binds it
-to ``_<magic>`` (``_mitigation`` for ``%mitigate``, ``_acquisition`` for ``%acquire``; and to
-``--out NAME`` when given). A user mistake prints one line, never a traceback.
+to ``_<magic>`` (``_mitigation`` for ``%mitigate``, ``_acquisition`` for ``%acquire``,
+``_cleaning`` for ``%clean``; and to ``--out NAME`` when given). A user mistake prints one
+line, never a traceback.
 """
 
 from __future__ import annotations
@@ -202,6 +203,29 @@ class RaiMagics(Magics):
             validation=self._value(args.validation), n_jobs=args.n_jobs,
             features=split_names(args.features))
         self._publish("acquisition", result, args.out)
+
+    @magic_arguments()
+    @argument("data", help="training DataFrame (or expression) with features and target")
+    @argument("--target", required=True, help="column of true labels")
+    @argument("--sensitive", help="comma-separated sensitive columns (removals per group)")
+    @argument("--steps", help="comma-separated steps in order (default: duplicates, "
+              "conflicting_labels, label_errors)")
+    @argument("--model", help="estimator to retrain before and after cleaning (with --test)")
+    @argument("--test", help="held-out DataFrame the retrained models are audited on")
+    @argument("--n-boot", type=int, default=200, help="bootstrap resamples for intervals")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def clean(self, line: str):
+        """Plan the cleaning of training data: the rows each step removes, per sensitive group;
+        with --model and --test, retrain and compare. Binds ``_cleaning``."""
+        args = parse_argstring(self.clean, line)
+        steps = split_names(args.steps)
+        result = api.clean(
+            self._value(args.data), target=args.target, sensitive=split_names(args.sensitive),
+            estimator=self._value(args.model), test=self._value(args.test), n_boot=args.n_boot,
+            **({} if steps is None else {"steps": steps}))
+        self._publish("cleaning", result, args.out)
 
     @magic_arguments()
     @argument("objects", nargs="+", help="MODEL DATA, or DATA alone with --errors")

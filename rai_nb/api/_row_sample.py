@@ -16,7 +16,8 @@ from ..frame import _sampling as sampling
 from ._validation_context import _row_hashes
 
 #: Streams of the sampled steps, so each step draws independently of the others.
-MMD_REFERENCE, MMD_CURRENT, MMD_PERMUTATIONS, LABEL_ERRORS, AUC_ROWS, CROSS_FIT = range(6)
+(MMD_REFERENCE, MMD_CURRENT, MMD_PERMUTATIONS, LABEL_ERRORS, AUC_ROWS, CROSS_FIT, ROW_NEIGHBOURS,
+ ROW_CALIBRATION, ROW_DOMAIN) = range(9)
 
 
 def step_seed(ctx, stream: int) -> int:

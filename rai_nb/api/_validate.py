@@ -338,8 +338,12 @@ def drift(
     n_permutations: int = 100,
     mmd_rows: int = 1000,
     random_state=0,
+    rows: bool = False,
+    neighbours: int = 5,
+    neighbour_rows: int = 10_000,
+    top_rows: int = 20,
 ) -> DriftResult:
-    """Per-column and multivariate drift between ``reference`` and ``current``.
+    """Per-column and multivariate drift between ``reference`` and ``current``, and per row.
 
     Parameters
     ----------
@@ -365,6 +369,20 @@ def drift(
     random_state : int or numpy.random.Generator, default 0
         Seed of the MMD samples and permutations; with the rows' contents it decides which
         rows are drawn, so the result does not depend on the order of the rows or the index.
+    rows : bool, default False
+        Also score every current row's distance from the reference distribution
+        (:class:`rai_nb.results.RowDrift` in ``result.rows``): a domain classifier's
+        out-of-fold probability and the distance to the ``neighbours``-th nearest reference
+        row, combined as their mean percentile rank; the ``top_rows`` highest are listed with
+        the columns that make them so. Pandas frames only.
+    neighbours : int, default 5
+        ``k`` of the nearest-neighbour distance.
+    neighbour_rows : int, default 10000
+        Reference rows each current row is compared with: every reference row up to this
+        many, else a seeded content sample of this many (the distance is then exact to that
+        sample, not to the whole reference: 1M × 100k exact comparisons take minutes).
+    top_rows : int, default 20
+        Rows listed in the report.
 
     Returns
     -------
@@ -398,6 +416,8 @@ def drift(
     options = _options(numeric_method=numeric_method, categorical_method=categorical_method,
                        n_permutations=n_permutations, mmd_rows=mmd_rows, label_error_rows=2)
     options["mmd"] = bool(mmd)
+    if rows and (is_dask_frame(reference) or is_dask_frame(current)):
+        raise RaiError("rows=True needs pandas frames; compute() a sample of the Dask frame")
     if is_dask_frame(reference) or is_dask_frame(current):
         from ._dask_validate_entry import dask_drift_context
 
@@ -418,4 +438,9 @@ def drift(
             roles[column_values(current, name, argument=role)[0]] = role
     ctx = _Context(current, reference, columns=columns, roles=roles, thresholds=thresholds,
                    options=options, random_state=random_state)
-    return _drift_result(ctx)
+    if not rows:
+        return _drift_result(ctx)
+    from ._row_drift import row_drift
+
+    return replace(_drift_result(ctx), rows=row_drift(
+        ctx, neighbours=neighbours, neighbour_rows=neighbour_rows, top_rows=top_rows))

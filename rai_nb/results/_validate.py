@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from ..render import Section
@@ -27,6 +28,65 @@ class Check:
     details: pd.DataFrame | None = None
 
 
+@dataclass(frozen=True)
+class RowDrift:
+    """How far each current row lies from the reference (``drift(..., rows=True)``).
+
+    Attributes
+    ----------
+    scores : pandas.DataFrame
+        One row per current row (the current frame's index): ``score`` (mean percentile rank of
+        the two below, in (0, 1]; higher is farther out), ``domain`` (the domain classifier's
+        out-of-fold probability of "current") and ``distance`` (to the ``neighbours``-th nearest
+        reference row in the encoded space).
+    top : pandas.DataFrame
+        The highest-scoring rows, highest first, with ``reasons``: the columns making up most of
+        the row's squared distance to its nearest reference row (value vs the neighbour's value,
+        share of the distance).
+    domain_auc : float
+        AUC of the out-of-fold domain classifier over both tables (0.5: indistinguishable).
+    reference_distance : numpy.ndarray
+        Percentiles 0 … 100 of the reference rows' own distances (each not its own neighbour).
+    neighbours, neighbour_rows, n_reference : int
+        ``k``, the reference rows compared with, and all reference rows.
+    """
+
+    scores: pd.DataFrame
+    top: pd.DataFrame
+    domain_auc: float
+    reference_distance: np.ndarray
+    neighbours: int
+    neighbour_rows: int
+    n_reference: int
+
+    @property
+    def beyond_reference(self) -> float:
+        """Share of current rows farther out than 99 % of the reference rows."""
+        return float((self.scores["distance"] > self.reference_distance[99]).mean())
+
+    def summary(self) -> dict:
+        return {"domain_auc": self.domain_auc, "beyond_reference_p99": self.beyond_reference,
+                "top_rows": list(self.top.index)}
+
+    def section(self) -> Section:
+        compared = ("every reference row" if self.neighbour_rows == self.n_reference else
+                    f"a seeded sample of {self.neighbour_rows:,} of the {self.n_reference:,} "
+                    "reference rows")
+        text = (f"{self.beyond_reference:.1%} of current rows lie farther from the reference than "
+                f"99% of reference rows do (distance to the {self.neighbours}-th nearest of "
+                f"{compared}, z-scored numbers and one-hot levels). An out-of-fold domain "
+                f"classifier tells the tables apart with AUC {self.domain_auc:.3f} (0.5: not at "
+                "all). Score: mean percentile rank of the classifier's probability and the "
+                "distance; reasons: the columns that make up the distance to the nearest "
+                "reference row.")
+        notes = {"score": "mean percentile rank of domain and distance among current rows",
+                 "domain": "out-of-fold probability that the row is a current row",
+                 "distance": f"distance to the {self.neighbours}-th nearest reference row",
+                 "reasons": "column: value vs nearest reference row's (share of distance²)"}
+        return Section("Out-of-distribution rows", text, self.top.rename_axis("row"),
+                       notes=notes)
+
+
 @dataclass(frozen=True, repr=False)
 class DriftResult(Result):
     """Per-column drift between a reference and a current data set, and multivariate MMD.
@@ -41,6 +101,8 @@ class DriftResult(Result):
         ``statistic`` (unbiased MMD²), ``p_value``, ``bandwidth``, ``n_permutations``, ``rows``.
     drift_share : float
         Share of drifted feature columns above which the data set as a whole has drifted.
+    rows : RowDrift or None
+        Row-level drift, with ``drift(..., rows=True)``.
     """
 
     kind: ClassVar[str] = "drift"
@@ -50,6 +112,7 @@ class DriftResult(Result):
     drift_share: float = 0.5
     n_reference: int = 0
     n_current: int = 0
+    rows: RowDrift | None = None
 
     @property
     def drifted(self) -> list:
@@ -67,8 +130,9 @@ class DriftResult(Result):
         return f"Drift: {len(self.drifted)} of {len(self.columns)} columns drifted"
 
     def summary(self) -> dict:
-        return {"reference_rows": self.n_reference, "current_rows": self.n_current,
-                "drifted": self.drifted, "dataset_drift": self.dataset_drift, "mmd": self.mmd}
+        summary = {"reference_rows": self.n_reference, "current_rows": self.n_current,
+                   "drifted": self.drifted, "dataset_drift": self.dataset_drift, "mmd": self.mmd}
+        return summary if self.rows is None else {**summary, "rows": self.rows.summary()}
 
     def sections(self) -> list[Section]:
         text = (f"Reference {self.n_reference:,} rows, current {self.n_current:,} rows. "
@@ -82,7 +146,7 @@ class DriftResult(Result):
                 "Multivariate drift (MMD)",
                 "Unbiased MMD² with an RBF kernel (median-distance bandwidth) and a permutation "
                 "test (Gretton et al. 2012).", pd.DataFrame([self.mmd], index=["mmd"])))
-        return sections
+        return sections if self.rows is None else [*sections, self.rows.section()]
 
 
 @dataclass(frozen=True, repr=False)

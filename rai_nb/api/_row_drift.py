@@ -1,0 +1,265 @@
+"""Row-level drift: how far each current row lies from the reference distribution.
+
+Two scores per current row, combined into one:
+
+- ``domain``: a domain classifier's out-of-fold probability that the row is a current row, not a
+  reference row. Gradient-boosted trees (HistGradientBoosting, categorical columns native) tell
+  the two tables apart; rows fall into :data:`FOLDS` folds by a seeded hash of their contents (so
+  copies of a row share a fold), and each fold's rows are scored by a model fitted on rows of the
+  other folds only — about :data:`DOMAIN_ROWS` of them, half from each table, weighted so both
+  tables count equally (0.5 means "looks like either"). The same folds score the reference rows,
+  which gives the classifier two-sample test's AUC (Lopez-Paz and Oquab 2017).
+- ``distance``: the distance from the row to its ``k``-th nearest reference row (Sun et al. 2022)
+  in the encoded space of :mod:`rai_nb.checks.row_drift` (z-scored numbers, one-hot levels, a
+  missing indicator), exact, against the ``neighbour_rows`` reference rows of a seeded content
+  sample — every reference row when there are no more. Comparing every current row with every
+  reference row costs ``current × reference`` distance evaluations (10¹¹ for 1M × 100k, minutes
+  on two cores), so above ``neighbour_rows`` it is the distance to a reference *sample*.
+
+``score`` is the mean of the two scores' percentile ranks among the current rows, in (0, 1]: the
+rows both methods find unusual rank first, and neither scale dominates the other. A row is
+explained by the columns that make up most of its squared distance to its nearest reference row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..backend import to_host
+from ..checks import row_drift as kr
+from ..errors import RaiError
+from ..frame import _sampling as sampling
+from ..frame._tabular import category_codes, numeric_values
+from ..results._validate import RowDrift
+from . import _row_sample as rs
+from ._validation_context import finite_or_nan
+
+#: Hash folds of the domain classifier.
+FOLDS = 3
+#: Rows (both tables together) each fold's domain classifier is fitted on, at most.
+DOMAIN_ROWS = 100_000
+#: Current rows embedded and compared with the neighbours at once.
+CHUNK = 65_536
+#: Reference rows whose distances to the others calibrate the reference's own spread.
+CALIBRATION_ROWS = 10_000
+#: Columns named in each listed row's explanation.
+REASONS = 3
+
+
+@dataclass(frozen=True)
+class RowScorer:
+    """Distances to the ``k``-th nearest of some reference rows, fitted once on the reference.
+
+    Attributes
+    ----------
+    space : rai_nb.checks.row_drift.Space
+    points : numpy.ndarray
+        The neighbour rows in the space, ``(rows, width)``.
+    numeric, codes : numpy.ndarray
+        The neighbour rows' values and codes (to explain a distance).
+    numeric_names, categorical_names : tuple
+    levels : tuple of tuple
+        Each categorical column's reference levels (codes of new data are made against them).
+    k : int
+    """
+
+    space: kr.Space
+    points: np.ndarray
+    numeric: np.ndarray
+    codes: np.ndarray
+    numeric_names: tuple
+    categorical_names: tuple
+    levels: tuple
+    k: int
+
+    @classmethod
+    def fit(cls, numeric, codes, *, names, levels, neighbours: np.ndarray, k: int) -> RowScorer:
+        """Fit on reference ``numeric`` (±inf as missing) and ``codes`` (``(columns, rows)``);
+        ``neighbours``: the positions of the reference rows compared with."""
+        if neighbours.size < 2:
+            raise RaiError("reference needs at least 2 rows to score rows against")
+        space = kr.fit_space(numeric, codes, [len(v) for v in levels])
+        kept_numeric, kept_codes = numeric[:, neighbours], codes[:, neighbours]
+        points, _ = kr.embed(space, kept_numeric, kept_codes)
+        return cls(space, points, kept_numeric, kept_codes, tuple(names[0]), tuple(names[1]),
+                   tuple(levels), k)
+
+    def nearest(self, numeric, codes, *, skip=None):
+        """Squared distances to the ``k`` nearest neighbour rows and their positions."""
+        found = [kr.nearest(*kr.embed(self.space, numeric[:, s], codes[:, s]), self.points,
+                            self.k, skip=None if skip is None else skip[s])
+                 for s in _chunks(numeric.shape[1])]
+        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+    def distances(self, numeric, codes, *, skip=None) -> np.ndarray:
+        """Each row's distance to its ``k``-th nearest neighbour row."""
+        return np.sqrt(self.nearest(numeric, codes, skip=skip)[0][:, -1])
+
+    def encode(self, frame: pd.DataFrame, argument: str = "X") -> tuple[np.ndarray, np.ndarray]:
+        """Values (±inf as missing) and reference codes of ``frame``'s columns, by name."""
+        missing = [n for n in self.numeric_names + self.categorical_names if n not in frame]
+        if missing:
+            raise RaiError(f"{argument} lacks column {missing[0]!r} of the reference")
+        numeric = np.empty((len(self.numeric_names), len(frame)))
+        for row, name in zip(numeric, self.numeric_names):
+            try:
+                row[:] = numeric_values(frame[name])
+            except (TypeError, ValueError):
+                raise RaiError(f"{argument}: column {name!r} is numeric in the reference but "
+                               f"holds {frame[name].dtype} values") from None
+        codes = np.stack([category_codes(frame[n], v)[0] for n, v in
+                          zip(self.categorical_names, self.levels)]) if self.levels else \
+            np.empty((0, len(frame)), dtype=np.int64)
+        return finite_or_nan(numeric), codes
+
+    def reasons(self, numeric, codes) -> list[str]:
+        """Per row: the columns making up most of its squared distance to its nearest neighbour
+        row, each with its value, the neighbour's, and its share of the distance."""
+        _, chosen = self.nearest(numeric, codes)
+        near = chosen[:, 0]
+        parts = kr.contributions(self.space, numeric, codes, self.numeric[:, near],
+                                 self.codes[:, near])
+        names = self.numeric_names + self.categorical_names
+        values = [*numeric, *_labels(codes, self.levels)]
+        others = [*self.numeric[:, near], *_labels(self.codes[:, near], self.levels)]
+        total = parts.sum(axis=1, keepdims=True)
+        share = np.divide(parts, total, out=np.zeros_like(parts), where=total > 0)
+        top = np.argsort(-share, axis=1, kind="stable")[:, :REASONS]
+        return ["; ".join(f"{names[j]}: {_shown(values[j][i])} vs {_shown(others[j][i])} "
+                          f"({share[i, j]:.0%})" for j in top[i] if share[i, j] > 0) or
+                "equal to a reference row" for i in range(parts.shape[0])]
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(s, min(s + CHUNK, n)) for s in range(0, max(n, 1), CHUNK)]
+
+
+def _labels(codes, levels) -> list[list]:
+    """Codes as their levels (None where missing or unseen in the reference)."""
+    return [[v[c] if 0 <= c < len(v) else None for c in row] for row, v in zip(codes, levels)]
+
+
+def _shown(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    return f"{value:.4g}" if isinstance(value, (float, np.floating)) else repr(value)
+
+
+# --- drift(rows=True) ----------------------------------------------------------------------------
+
+def row_drift(ctx, *, neighbours: int, neighbour_rows: int, top_rows: int) -> RowDrift:
+    """Score every current row of a drift context (``_Context``) against its reference."""
+    if not isinstance(neighbours, (int, np.integer)) or neighbours < 1:
+        raise RaiError(f"neighbours must be a positive integer, got {neighbours!r}")
+    if not isinstance(neighbour_rows, (int, np.integer)) or neighbour_rows < 2:
+        raise RaiError(f"neighbour_rows must be an integer of at least 2, got {neighbour_rows!r}")
+    cur, ref = _features(ctx, ctx.cur), _features(ctx, ctx.ref)
+    if not cur[0].shape[0] + cur[1].shape[0]:
+        raise RaiError("rows=True needs at least one feature column shared by both tables")
+    names = ([ctx.cur.numeric_names[j] for j in ctx.features(ctx.cur, "numeric")],
+             [ctx.cur.categorical_names[j] for j in ctx.features(ctx.cur, "categorical")])
+    levels = [ctx.cur.levels[ctx.cur.categorical_names.index(n)][:ctx.changes.n_reference_levels[n]]
+              for n in names[1]]
+    sample = rs.sample_rows(ctx, ctx.ref, neighbour_rows, rs.ROW_NEIGHBOURS)
+    scorer = RowScorer.fit(*ref, names=names, levels=levels, neighbours=np.sort(sample),
+                           k=min(neighbours, sample.size - 1))
+    distance, own = scorer.distances(*cur), _calibration(ctx, scorer, ref, sample)
+    (domain, ref_domain), auc = _domain(ctx, cur, ref)
+    scores = pd.DataFrame({"domain": domain, "domain_p": kr.tail_shares(ref_domain, domain),
+                           "distance": distance, "distance_p": kr.tail_shares(own, distance)},
+                          index=ctx.index)
+    scores.insert(0, "score", kr.fisher_score(scores["domain_p"].to_numpy(),
+                                              scores["distance_p"].to_numpy()))
+    top = np.argsort(-scores["score"].to_numpy(), kind="stable")[:top_rows]
+    table = scores.iloc[top].assign(reasons=scorer.reasons(cur[0][:, top], cur[1][:, top]))
+    return RowDrift(scores=scores, top=table, domain_auc=auc,
+                    reference_distance=np.quantile(own, np.linspace(0, 1, 101)),
+                    neighbours=scorer.k, neighbour_rows=int(sample.size),
+                    n_reference=ctx.ref.n_rows)
+
+
+def _features(ctx, table) -> tuple[np.ndarray, np.ndarray]:
+    return finite_or_nan(table.numeric[ctx.features(table, "numeric")]), \
+        table.codes[ctx.features(table, "categorical")]
+
+
+def _calibration(ctx, scorer: RowScorer, ref, sample: np.ndarray) -> np.ndarray:
+    """Distances of a content sample of :data:`CALIBRATION_ROWS` reference rows, each not its
+    own neighbour: what an in-distribution row scores."""
+    rows = np.sort(rs.sample_rows(ctx, ctx.ref, CALIBRATION_ROWS, rs.ROW_CALIBRATION))
+    return reference_distances(scorer, ref[0][:, rows], ref[1][:, rows], rows, np.sort(sample))
+
+
+def reference_distances(scorer: RowScorer, numeric, codes, rows, neighbours) -> np.ndarray:
+    """Distances of reference rows at positions ``rows`` (values ``numeric``, ``codes``) to the
+    scorer's ``neighbours`` (sorted reference positions), a row never its own neighbour."""
+    at = np.clip(np.searchsorted(neighbours, rows), 0, neighbours.size - 1)
+    return scorer.distances(numeric, codes, skip=np.where(neighbours[at] == rows, at, -1))
+
+
+def _domain(ctx, cur, ref) -> tuple[np.ndarray, float]:
+    """Out-of-fold probabilities of "current" of the current and of the reference rows, and
+    their AUC."""
+    from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: F401  (loads OpenMP
+    from threadpoolctl import threadpool_limits  # before threadpool_limits looks for it)
+
+    from ..checks.leakage import numeric_auc
+
+    seed = rs.step_seed(ctx, rs.ROW_DOMAIN)
+    hashes = [to_host(ctx.row_hash), to_host(rs._hashes(ctx.ref, ctx.roles, ctx.xp))]
+    folds = [kr.hash_folds(h, seed, FOLDS) for h in hashes]
+    keys = [kr.hash_keys(h, seed + 1) for h in hashes]
+    matrices = [_matrix(*cur), _matrix(*ref)]
+    mask = np.array([False] * cur[0].shape[0] + [len(ctx.cur.levels[j]) < 255 for j in
+                                                 ctx.features(ctx.cur, "categorical")], dtype=bool)
+    scored = [np.empty(m.shape[0]) for m in matrices]
+    # A few thousand rows need no thread team; OpenMP spin-waiting on a busy machine costs 10x.
+    small = sum(m.shape[0] for m in matrices) < 50_000
+    with threadpool_limits(1 if small else None, user_api="openmp"):
+        for fold in range(FOLDS):
+            _fold(fold, matrices, folds, keys, mask, seed, scored)
+    labels = np.concatenate([np.ones(scored[0].size), np.zeros(scored[1].size)])
+    return scored, float(numeric_auc(np.concatenate(scored), labels, xp=np))
+
+
+def _fold(fold: int, matrices, folds, keys, mask, seed: int, scored) -> None:
+    """Fit on about :data:`DOMAIN_ROWS` rows outside ``fold``; score the rows inside it."""
+    train = [(f != fold) for f in folds]
+    shares = [DOMAIN_ROWS / 2 / max(int(t.sum()), 1) for t in train]
+    train = [t & kr.below_share(k, s) for t, k, s in zip(train, keys, shares)]
+    model = _fit_domain(matrices, train, mask, seed)
+    for out, m, f in zip(scored, matrices, folds):
+        if (f == fold).any():
+            out[f == fold] = model.predict_proba(m[f == fold])[:, 1]
+
+
+def _matrix(numeric, codes) -> np.ndarray:
+    """Rows × columns for the trees: values, then codes (missing and unseen as NaN)."""
+    codes = codes.astype(np.float64)
+    codes[codes < 0] = np.nan
+    return np.ascontiguousarray(np.concatenate([numeric, codes]).T)
+
+
+def _fit_domain(matrices, train, mask, seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x = np.concatenate([m[t] for m, t in zip(matrices, train)])
+    counts = [int(t.sum()) for t in train]
+    if min(counts) == 0:
+        raise RaiError("rows=True needs rows in both tables outside each fold; "
+                       "give more rows")
+    y = np.concatenate([np.ones(counts[0]), np.zeros(counts[1])])
+    weight = np.concatenate([np.full(counts[0], 0.5 / counts[0]),
+                             np.full(counts[1], 0.5 / counts[1])]) * len(y)
+    model = HistGradientBoostingClassifier(max_iter=50, categorical_features=mask,
+                                           early_stopping=False, random_state=seed % 2**32)
+    return model.fit(x, y, sample_weight=weight)
+
+
+def neighbour_sample(hashes: np.ndarray, k: int, random_state) -> np.ndarray:
+    """Sorted positions of the ``k``-row content sample of reference rows (their hashes)."""
+    seed = sampling.substream(sampling.seed_of(random_state), rs.ROW_NEIGHBOURS)
+    return np.sort(sampling.sample_positions(hashes, k, seed))

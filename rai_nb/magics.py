@@ -351,6 +351,8 @@ class RaiMagics(Magics):
     @magic_arguments()
     @argument("model", nargs="?", help="model whose audit fills the card (optional)")
     @argument("--audit", default="last", help="name of an audit result; 'last' is _audit")
+    @argument("--cleaning", help="name of a cleaning plan applied to the training data; "
+              "'last' is _cleaning")
     @argument("--out", help="write the card to this .md or .html file")
     @cell_magic
     @_user_errors_as_usage
@@ -371,7 +373,9 @@ class RaiMagics(Magics):
             raise RaiError(f"the cell is not valid YAML: {error}") from None
         audit = self._value("_audit" if args.audit == "last" else args.audit) \
             if args.audit != "none" else None
-        card = ModelCard(fields, audit=audit)
+        cleaning = None if args.cleaning is None else self._value(
+            "_cleaning" if args.cleaning == "last" else args.cleaning)
+        card = ModelCard(fields, audit=audit, cleaning=cleaning)
         if args.out:
             card.save(args.out)
         if audit is not None:

@@ -66,6 +66,8 @@ class ModelCard(Result):
 
     fields: dict = field(default_factory=dict)
     audit: object = field(default=None, compare=False)
+    #: A :class:`rai_nb.results.CleaningPlan` applied to the training data (optional).
+    cleaning: object = field(default=None, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.fields, dict):
@@ -112,6 +114,9 @@ class ModelCard(Result):
             Section("Evaluation data", text("evaluation_data", _evaluation_text(audit))),
             Section("Training data", text("training_data")),
         ]
+        if self.cleaning is not None:
+            sections.append(Section("Data cleaning", self.cleaning.card_text(),
+                                    self.cleaning.steps[["removed", "share", "rows_left"]]))
         sections += _quantitative(audit)
         sections += [
             Section("Ethical considerations", " ".join(filter(None, [

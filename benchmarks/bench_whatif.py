@@ -8,6 +8,9 @@ additivity check, waterfall SVG, HTML) — everything but the widget sync to the
 peer is what a user would write by hand for the same answer: ``shap.TreeExplainer`` on the
 edited row, ``predict_proba``, and shap's waterfall plot saved as SVG.
 
+Wall times depend on what else the machine runs; the CPU column is the process's own time
+for the update (one thread), i.e. its latency on an idle core. The ratio is of wall medians.
+
 Run: ``.venv/bin/python benchmarks/bench_whatif.py`` (``--edits N``, default 30).
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -49,13 +53,17 @@ def models(X, y) -> dict:
     }
 
 
-def edit_latencies(editor, ages) -> list[float]:
-    """Seconds of each edit's full update, as the editor measures it."""
-    latencies = []
+def edit_latencies(editor, ages) -> tuple[list[float], list[float]]:
+    """Wall seconds of each edit's full update (as the editor measures it), and the CPU seconds
+    the process spent on it: the update runs on one thread, so its CPU time is its wall time on
+    an idle core, whatever else the machine is running."""
+    walls, cpus = [], []
     for age in ages:
+        start = time.process_time()
         editor.editors["age"].value = float(age)
-        latencies.append(editor.latency)
-    return latencies
+        cpus.append(time.process_time() - start)
+        walls.append(editor.latency)
+    return walls, cpus
 
 
 def peer_latencies(model, row, ages) -> list[float]:
@@ -85,13 +93,13 @@ def main() -> None:
     rng = np.random.default_rng(0)
     ages = rng.integers(17, 90, args.edits + 1)
     label = X.index[123]
-    print(machine())
-    print(f"{'model':<34} {'edit (median / p90 / max)':>30} | {'shap by hand (median)':>22}"
-          " | ratio")
+    print(machine(), f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'model':<34} {'edit wall (median / p90 / max)':>31} | {'CPU (median)':>12} | "
+          f"{'shap by hand (median)':>21} | ratio")
     for name, model in models(X, y).items():
         editor = rai_nb.whatif(model, X, row=label)
         editor.editors["age"].value = float(ages[0])  # warm-up: first calls compile and cache
-        ours = edit_latencies(editor, ages[1:])
+        ours, cpu = edit_latencies(editor, ages[1:])
         try:
             peer = statistics.median(peer_latencies(model, X.loc[[label]], ages[1:]))
         except Exception as error:  # shap cannot explain this model
@@ -99,8 +107,9 @@ def main() -> None:
             peer = float("nan")
         median = statistics.median(ours)
         p90 = float(np.quantile(ours, 0.9))
-        print(f"{name:<34} {median * 1e3:>9.1f} / {p90 * 1e3:>6.1f} / {max(ours) * 1e3:>6.1f} ms"
-              f" | {peer * 1e3:>19.1f} ms | {peer / median:>5.1f}x")
+        print(f"{name:<34} {median * 1e3:>10.1f} / {p90 * 1e3:>6.1f} / {max(ours) * 1e3:>6.1f} ms"
+              f" | {statistics.median(cpu) * 1e3:>9.1f} ms | {peer * 1e3:>18.1f} ms | "
+              f"{peer / median:>5.1f}x")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from IPython.core.error import UsageError
 from sklearn.metrics import accuracy_score
 from sklearn.tree import DecisionTreeClassifier
 
@@ -262,3 +263,18 @@ def test_retrain_needs_groups_and_a_test_frame(split):
         plan.retrain(_tree(), test=test, features=NUMERIC)
     with pytest.raises(rai_nb.RaiError, match="test must be a pandas DataFrame"):
         plan.retrain(_tree(), test=test.to_numpy(), sensitive="sex")
+
+
+def test_clean_magic_and_model_card(ipython_shell):
+    toy = pd.DataFrame({"x": [1, 1, 2, 2, 3], "g": list("aabbb"), "y": [0, 0, 1, 0, 1]})
+    ipython_shell.user_ns["toy"] = toy
+    ipython_shell.run_line_magic("clean", "toy --target y --sensitive g "
+                                          "--steps duplicates,conflicting_labels")
+    plan = ipython_shell.user_ns["_cleaning"]
+    assert {s: v.tolist() for s, v in plan.removed.items()} == {
+        "duplicates": [1], "conflicting_labels": [2, 3]}
+    ipython_shell.run_cell_magic("modelcard", "--audit none --cleaning last", "name: Toy\n")
+    card = ipython_shell.user_ns["_modelcard"].to_markdown()
+    assert "## Data cleaning" in card and "conflicting_labels: 2 rows" in card
+    with pytest.raises(UsageError, match="steps must be one of"):
+        ipython_shell.run_line_magic("clean", "toy --target y --steps bogus")

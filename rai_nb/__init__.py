@@ -9,6 +9,7 @@ from .api import (
     bias,
     clean,
     compare,
+    dependence,
     drift,
     explain,
     explain_row,
@@ -28,6 +29,7 @@ from .results import (
     BiasResult,
     CleaningPlan,
     ComparisonResult,
+    DependenceResult,
     DriftResult,
     FlipTestResult,
     MitigationResult,
@@ -68,3 +70,4 @@ __all__ += ["MitigationResult", "mitigate"]
 __all__ += ["RowExplanation", "explain_row", "whatif"]
 __all__ += ["CleaningPlan", "RemovalResult", "clean", "without"]
 __all__ += ["AcquisitionPlan", "acquisition_plan"]
+__all__ += ["DependenceResult", "dependence"]

@@ -9,6 +9,7 @@ from ._base import Result
 from ._bias import BiasResult
 from ._cleaning import Cleaned, CleaningPlan, RemovalResult
 from ._comparison import ComparisonResult
+from ._dependence import DependenceResult
 from ._explain import ExplanationResult, FlipTestResult
 from ._mitigation import MitigationResult
 from ._row import RowExplanation
@@ -21,3 +22,4 @@ __all__ = ["AuditResult", "BiasResult", "Check", "ComparisonResult", "DriftResul
 __all__ += ["AcquisitionPlan"]
 __all__ += ["Cleaned", "CleaningPlan", "RemovalResult"]
 __all__ += ["RowExplanation"]
+__all__ += ["DependenceResult"]

@@ -95,6 +95,8 @@ class RowExplainer:
     method: str
     background: pd.DataFrame | None
     features: str
+    #: The loaded thread pools (threadpoolctl), found once: finding them costs a few ms.
+    threads: object
 
     @classmethod
     def of(cls, model, data: pd.DataFrame, *, method="auto", background=None,
@@ -107,7 +109,9 @@ class RowExplainer:
             background = data[columns]
         elif background is None and chosen == "kernel":
             background = _background(data[columns], None, 0)[0]
-        return cls(model, columns, method, background, features)
+        from threadpoolctl import ThreadpoolController
+
+        return cls(model, columns, method, background, features, ThreadpoolController())
 
     def frame(self, data: pd.DataFrame) -> pd.DataFrame:
         """``data``'s columns that the model takes."""
@@ -115,11 +119,9 @@ class RowExplainer:
 
     def __call__(self, row: pd.DataFrame, label) -> RowExplanation:
         """The explanation of the one-row frame ``row`` (the model's columns), as ``label``."""
-        from threadpoolctl import threadpool_limits
-
         # one row gives OpenMP threads nothing to share: on a busy machine waking them costs
         # tens of ms per tree call (HistGradientBoosting), more than predicting the row
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with self.threads.limit(limits=1, user_api="openmp"):
             return self._explain(row, label)
 
     def _explain(self, row: pd.DataFrame, label) -> RowExplanation:

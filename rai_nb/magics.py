@@ -1,7 +1,8 @@
 """IPython magics: thin parsers over the Python API.
 
 ``%load_ext rai_nb`` registers ``%audit``, ``%mitigate``, ``%acquire``, ``%clean``, ``%slices``, ``%explain``,
-``%whatif``, ``%validate``, ``%drift``, ``%%modelcard`` and ``%rai_config``. Each resolves its arguments in
+``%whatif``, ``%dependence``, ``%validate``, ``%drift``, ``%%modelcard`` and ``%rai_config``.
+Each resolves its arguments in
 the notebook's namespace (names or expressions such as ``df[df.age > 30]`` — quote expressions
 that contain spaces), calls the API function of the same name, displays the result and binds it
 to ``_<magic>`` (``_mitigation`` for ``%mitigate``, ``_acquisition`` for ``%acquire``,
@@ -20,6 +21,8 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from . import api
+from .api._dependence import KINDS as DEPENDENCE_KINDS
+from .api._dependence import RESPONSES as DEPENDENCE_RESPONSES
 from .api._mitigate import METHODS as MITIGATION_METHODS
 from .api._slices import SHARED_SEARCH, default_support
 from .backend import config
@@ -314,6 +317,39 @@ class RaiMagics(Magics):
         if args.out:
             self.shell.user_ns[args.out] = editor
         display(editor)
+
+    @magic_arguments()
+    @argument("model", help="fitted model in the notebook")
+    @argument("data", help="DataFrame of the rows to average over")
+    @argument("--feature", required=True,
+              help="feature to vary, or two comma-separated ones for a two-way PDP")
+    @argument("--by", help="comma-separated sensitive columns: one curve per group")
+    @argument("--kind", default="average", choices=DEPENDENCE_KINDS,
+              help="average (PDP), individual (ICE) or both")
+    @argument("--centered", action="store_true", help="start every curve at 0")
+    @argument("--grid-resolution", type=int, default=100, help="numeric grid points (default 100)")
+    @argument("--sample", type=int, default=100, help="rows whose ICE curves are kept (default 100)")
+    @argument("--sample-weight", help="column of row weights")
+    @argument("--response", default="auto", choices=DEPENDENCE_RESPONSES, help="model output")
+    @argument("--target-class", help="class whose output is shown (classifiers)")
+    @argument("--features", help="comma-separated columns the model takes")
+    @argument("--min-group-size", type=int, default=30,
+              help="groups with fewer rows are drawn dashed (default 30)")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def dependence(self, line: str):
+        """Partial dependence and ICE of a model on a feature (or a pair), per group."""
+        args = parse_argstring(self.dependence, line)
+        names = split_names(args.feature)
+        result = api.dependence(
+            self._value(args.model), self._value(args.data),
+            names[0] if len(names) == 1 else tuple(names), by=split_names(args.by),
+            kind=args.kind, centered=args.centered, grid_resolution=args.grid_resolution,
+            sample=args.sample, sample_weight=args.sample_weight, response=args.response,
+            target_class=parse_scalar(args.target_class), features=split_names(args.features),
+            min_group_size=args.min_group_size)
+        self._publish("dependence", result, args.out)
 
     @magic_arguments()
     @argument("data", help="DataFrame to check")

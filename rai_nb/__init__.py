@@ -7,8 +7,10 @@ from .api import (
     acquisition_plan,
     audit,
     bias,
+    burden,
     clean,
     compare,
+    counterfactuals,
     dependence,
     drift,
     explain,
@@ -27,8 +29,10 @@ from .results import (
     AcquisitionPlan,
     AuditResult,
     BiasResult,
+    BurdenResult,
     CleaningPlan,
     ComparisonResult,
+    CounterfactualResult,
     DependenceResult,
     DriftResult,
     FlipTestResult,
@@ -71,3 +75,4 @@ __all__ += ["RowExplanation", "explain_row", "whatif"]
 __all__ += ["CleaningPlan", "RemovalResult", "clean", "without"]
 __all__ += ["AcquisitionPlan", "acquisition_plan"]
 __all__ += ["DependenceResult", "dependence"]
+__all__ += ["BurdenResult", "CounterfactualResult", "burden", "counterfactuals"]

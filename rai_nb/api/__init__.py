@@ -8,6 +8,7 @@ from ._audit import audit
 from ._bias import bias
 from ._clean import clean
 from ._compare import compare
+from ._counterfactuals import burden, counterfactuals
 from ._dependence import dependence
 from ._explain import explain, group_attributions
 from ._explain_row import explain_row
@@ -25,3 +26,4 @@ __all__ += ["acquisition_plan"]
 __all__ += ["clean", "without"]
 __all__ += ["explain_row", "whatif"]
 __all__ += ["dependence"]
+__all__ += ["burden", "counterfactuals"]

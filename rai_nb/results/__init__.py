@@ -9,6 +9,7 @@ from ._base import Result
 from ._bias import BiasResult
 from ._cleaning import Cleaned, CleaningPlan, RemovalResult
 from ._comparison import ComparisonResult
+from ._counterfactuals import BurdenResult, CounterfactualResult
 from ._dependence import DependenceResult
 from ._explain import ExplanationResult, FlipTestResult
 from ._mitigation import MitigationResult
@@ -23,3 +24,4 @@ __all__ += ["AcquisitionPlan"]
 __all__ += ["Cleaned", "CleaningPlan", "RemovalResult"]
 __all__ += ["RowExplanation"]
 __all__ += ["DependenceResult"]
+__all__ += ["BurdenResult", "CounterfactualResult"]

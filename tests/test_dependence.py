@@ -257,3 +257,21 @@ def test_two_way_and_multiclass_figures_draw(frame, tree):
     assert multi.svg().count("<svg") == 1
     two = dependence(tree, frame, ("x1", "x3"), by="race", features=NUMERIC, grid_resolution=8)
     assert "<svg" in two.svg() and two.sections()[0].table.shape == (8, 5)
+
+
+def test_magic_binds_the_result(frame, tree):
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "rai_nb")
+    shell.user_ns.update(model=tree, rows=frame)
+    options = "--features x1,x2,x3 --grid-resolution 10"
+    shell.run_line_magic("dependence", f"model rows --feature x1 --by sex,race --kind both "
+                                       f"--centered {options}")
+    result = shell.user_ns["_dependence"]
+    assert result.by == ("sex", "race") and result.centered and result.plot == "both"
+    shell.run_line_magic("dependence", f"model rows --feature x1,x2 {options} --out pair")
+    assert shell.user_ns["pair"].average.shape == (1, 10, 10)
+    with pytest.raises(UsageError, match="'zz' given as feature is not in the data"):
+        shell.run_line_magic("dependence", f"model rows --feature zz {options}")

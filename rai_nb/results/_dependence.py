@@ -165,9 +165,10 @@ class DependenceResult(Result):
         ice = (f" ICE: {len(self.ice):,} rows drawn as thin lines." if len(self.ice) else "")
         pair = (" The table is the all-rows surface (rows: first feature); each group's "
                 "surface is in the figure and to_frame()." if len(self.features) == 2 else "")
-        return (f"{_WHAT[self.plot]} of the model's {self.response} over "
-                f"{self.n_rows:,} rows, for all rows and per group; the grid's points are "
-                f"ticked on the axis.{ice}{centred}{pair}")
+        groups = ", for all rows and per group" if self.groups else ""
+        rug = "" if len(self.features) == 2 else " The grid's points are ticked on the x axis."
+        return (f"{_WHAT[self.plot]} of the model's {self.response} over {self.n_rows:,} "
+                f"rows{groups}.{rug}{ice}{centred}{pair}")
 
     def _groups_text(self) -> str:
         small = self.small_groups()

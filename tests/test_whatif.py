@@ -122,6 +122,38 @@ def test_forest_explains_the_positive_class(numeric):
     assert row.margin == pytest.approx(model.predict_proba(X.loc[[label]])[0, 1], abs=1e-9)
 
 
+def test_multiclass_explains_the_predicted_class(numeric):
+    X, _ = numeric
+    classes = np.digitize(X["age"], [35, 50])  # three classes
+    model = HistGradientBoostingClassifier(max_iter=10).fit(X.drop(columns="age"), classes)
+    rows = X.drop(columns="age")
+    label = _label(rows)
+    row = rai_nb.explain_row(model, rows, label)
+    predicted = model.predict(rows.loc[[label]])[0]
+    k = list(model.classes_).index(predicted)
+    expected = rai_nb.explain(model, rows.loc[[label]])
+    np.testing.assert_allclose(row.values.to_numpy(), expected.values[0, :, k], atol=1e-12)
+    assert row.output == f"class {predicted}" and row.prediction == predicted
+
+
+def test_kernel_shap_of_any_model_adds_up_to_its_probability(numeric):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = numeric
+    X = X[["age", "education_num", "hours_per_week"]]
+    model = KNeighborsClassifier(n_neighbors=15).fit(X, y)
+    label, background = _label(X), X.iloc[:20]
+    with pytest.raises(RaiError, match="method='kernel'"):
+        rai_nb.explain_row(model, X, label)
+    row = rai_nb.explain_row(model, X, label, method="kernel", background=background)
+    expected = rai_nb.explain(model, X.loc[[label]], method="kernel", background=background,
+                              progress=False)
+    np.testing.assert_allclose(row.values.to_numpy(), expected.values[0, :, 1], atol=1e-12)
+    assert row.margin == pytest.approx(model.predict_proba(X.loc[[label]])[0, 1], abs=1e-9)
+    assert rai_nb.explain_row(model, X, label, method="kernel").margin == pytest.approx(
+        row.margin, abs=1e-9)  # the default background: 50 of the data's rows
+
+
 def test_waterfall_steps_add_up_and_fold_the_smallest(numeric, xgb):
     X, _ = numeric
     row = rai_nb.explain_row(xgb, X, _label(X))

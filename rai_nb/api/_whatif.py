@@ -29,9 +29,16 @@ def whatif(model, data: pd.DataFrame, row=None, *, slices=None, method: str = "a
 
     Returns
     -------
-    rai_nb.ui.WhatIfPanel
-        The editor; ``panel.edited`` holds the edited rows as a DataFrame, ``panel.current``
-        the explanation of the row as edited.
+    rai_nb.ui._whatif.WhatIfPanel
+        The editor (an ipywidgets box; shown as a cell's value it also carries the row's static
+        waterfall, so a saved notebook shows it). ``panel.edited`` holds the edited rows as a
+        DataFrame, ``panel.current`` the :class:`rai_nb.RowExplanation` of the row as edited,
+        ``panel.show_row(label)`` moves to another row.
+
+    Notes
+    -----
+    Unlike the other panels, this one computes: :func:`whatif` hands it a row explainer (the
+    model, its columns and reference rows, fixed here), which it calls on every edit.
 
     Examples
     --------

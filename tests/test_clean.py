@@ -278,3 +278,19 @@ def test_clean_magic_and_model_card(ipython_shell):
     assert "## Data cleaning" in card and "conflicting_labels: 2 rows" in card
     with pytest.raises(UsageError, match="steps must be one of"):
         ipython_shell.run_line_magic("clean", "toy --target y --steps bogus")
+
+
+def test_out_of_distribution_rows_are_removed():
+    adult = rai_nb.load_adult().drop(columns="split")
+    reference, data = adult.iloc[:2000], adult.iloc[2000:3500].copy()
+    far = data.sample(15, random_state=0).index
+    data.loc[far, ["age", "hours_per_week", "capital_gain"]] = [150, 99, 99_999]
+    plan = rai_nb.clean(data, target=TARGET, reference=reference, steps="out_of_distribution")
+    removed = plan.removed["out_of_distribution"]
+    assert set(far) <= set(removed)
+    print(f"out of distribution: {len(removed)} rows removed, the {len(far)} planted among them")
+    assert len(removed) < 0.05 * len(data)
+    with pytest.raises(rai_nb.RaiError, match="'out_of_distribution' needs reference="):
+        rai_nb.clean(data, target=TARGET, steps=["duplicates", "out_of_distribution"])
+    assert list(rai_nb.clean(data, target=TARGET, reference=reference,
+                             steps=None).steps.index)[-1] == "out_of_distribution"

@@ -13,9 +13,8 @@ from ._label_checks import _label_errors
 from ._validate import _options, _pandas_context, _specs
 from ._validation_context import _thresholds
 
-#: Steps available now, in the order they run. ``out_of_distribution`` joins once row-level
-#: drift scores exist.
-STEPS = ("duplicates", "conflicting_labels", "label_errors")
+#: Every step, in the order the default runs them (``out_of_distribution`` only with a reference).
+STEPS = ("duplicates", "conflicting_labels", "label_errors", "out_of_distribution")
 #: Steps that read the target's classes.
 _CLASS_STEPS = {"conflicting_labels", "label_errors"}
 NEED_CLASSES = ("steps {steps} need a class target; {target!r} has more than "
@@ -31,7 +30,7 @@ def clean(
     reference: pd.DataFrame | None = None,
     estimator=None,
     test: pd.DataFrame | None = None,
-    steps=STEPS,
+    steps=None,
     features=None,
     positive_label=None,
     label_error_rows: int | None = None,
@@ -57,17 +56,20 @@ def clean(
         removals are reported per group and :meth:`CleaningPlan.apply` reweighs their
         intersection.
     reference : pandas.DataFrame, optional
-        Reference data for the ``out_of_distribution`` step (not yet available: it will use
-        row-level drift scores).
+        Reference data (e.g. the rows the model will serve, or trusted earlier data) for the
+        ``out_of_distribution`` step.
     estimator : estimator, optional
         When given with ``test``, clones are fitted before and after cleaning and compared
         (:meth:`CleaningPlan.retrain`); the plan carries the comparison.
     test : pandas.DataFrame, optional
         Held-out rows for that comparison.
-    steps : str or sequence of str, default ("duplicates", "conflicting_labels", "label_errors")
+    steps : str or sequence of str, optional
         The steps, in order: ``duplicates`` (exact copies of an earlier row), ``conflicting_labels``
         (the minority labels of rows whose features are all equal), ``label_errors`` (confident
-        learning on 3-fold out-of-fold gradient-boosted trees).
+        learning on 3-fold out-of-fold gradient-boosted trees), ``out_of_distribution`` (rows
+        farther from ``reference`` than 99 % of its own rows are, by
+        ``rai_nb.drift(reference, rows, rows=True)``'s nearest-neighbour distance — the rule
+        of :func:`rai_nb.ood_filter`). Default: all four, the last only with ``reference``.
     features, positive_label, n_boot :
         Passed to :meth:`CleaningPlan.retrain` when ``estimator`` is given.
     label_error_rows : int, optional
@@ -95,7 +97,7 @@ def clean(
     {'duplicates': [1], 'conflicting_labels': [2, 3]}
     """
     _check_frame(data, "data")
-    names = _steps(steps)
+    names = _steps(steps, reference)
     if estimator is not None and test is None:
         raise RaiError("estimator needs test=: the held-out rows to audit both models on")
 
@@ -114,7 +116,8 @@ def clean(
     kept, removed = np.arange(len(data)), {}
     for name in names:
         ctx = full if len(kept) == len(data) else context(data.iloc[kept])
-        drop = _REMOVES[name](ctx)
+        drop = _REMOVES[name](ctx, rows=data.iloc[kept], reference=reference,
+                              random_state=random_state)
         removed[name], kept = kept[drop], kept[~drop]
     plan = _plan(data, full, names, removed, kept)
     if estimator is None:
@@ -131,7 +134,9 @@ def _check_frame(frame, argument: str) -> None:
         raise RaiError(EMPTY_DATA.format(argument=argument))
 
 
-def _steps(steps) -> tuple:
+def _steps(steps, reference) -> tuple:
+    if steps is None:
+        return STEPS if reference is not None else STEPS[:-1]
     names = (steps,) if isinstance(steps, str) else tuple(steps)
     if not names:
         raise RaiError("steps must name at least one step")
@@ -141,6 +146,11 @@ def _steps(steps) -> tuple:
                                              value=name))
     if len(set(names)) < len(names):
         raise RaiError(f"steps must not repeat a step, got {list(names)}")
+    if "out_of_distribution" in names and reference is None:
+        raise RaiError("step 'out_of_distribution' needs reference=: the data rows are scored "
+                       "against it")
+    if reference is not None:
+        _check_frame(reference, "reference")
     return names
 
 
@@ -151,20 +161,20 @@ def _check_classes(target, names: tuple) -> None:
                                            limit=target.MAX_CLASSES))
 
 
-def _duplicate_rows(ctx) -> np.ndarray:
+def _duplicate_rows(ctx, **_) -> np.ndarray:
     from ..backend import to_host
 
     return to_host(repeat_mask(ctx.row_hash, xp=ctx.xp))
 
 
-def _conflicting_rows(ctx) -> np.ndarray:
+def _conflicting_rows(ctx, **_) -> np.ndarray:
     from ..backend import to_host
 
     return to_host(minority_label_mask(ctx.feature_hash, ctx.device(ctx.target.codes),
                                        n_labels=len(ctx.target.levels), xp=ctx.xp))
 
 
-def _label_error_rows(ctx) -> np.ndarray:
+def _label_error_rows(ctx, **_) -> np.ndarray:
     flagged = _label_errors(ctx).details
     drop = np.zeros(ctx.cur.n_rows, dtype=bool)
     if flagged is not None:
@@ -172,9 +182,20 @@ def _label_error_rows(ctx) -> np.ndarray:
     return drop
 
 
-#: Step → the boolean rows of the context it removes.
+def _distant_rows(ctx, *, rows: pd.DataFrame, reference: pd.DataFrame,
+                  random_state) -> np.ndarray:
+    """Rows farther from ``reference`` than 99 % of its own rows are (``ood_filter``'s rule)."""
+    from ._validate import drift
+
+    shared = [c for c in rows.columns if c != ctx.target.name and c in reference.columns]
+    found = drift(reference, rows.reset_index(drop=True), columns=shared, rows=True, mmd=False,
+                  random_state=random_state).rows
+    return found.scores["distance"].to_numpy() > found.reference_distance[99]
+
+
+#: Step → the boolean rows of the context (the rows kept so far) it removes.
 _REMOVES = {"duplicates": _duplicate_rows, "conflicting_labels": _conflicting_rows,
-            "label_errors": _label_error_rows}
+            "label_errors": _label_error_rows, "out_of_distribution": _distant_rows}
 
 
 def _plan(data: pd.DataFrame, full, names: tuple, removed: dict, kept: np.ndarray) -> CleaningPlan:

@@ -21,7 +21,8 @@ STEP_TEXT = {
                           "tie removes the whole group)",
     "label_errors": "rows whose label an out-of-fold model finds very unlikely (confident "
                     "learning, Northcutt et al. 2021)",
-    "out_of_distribution": "rows far from the reference data (row-level drift scores)",
+    "out_of_distribution": "rows farther from the reference than 99 % of its own rows are "
+                           "(distance to the 5th-nearest reference row, row-level drift)",
 }
 #: A group's share removed at least this many times the data's is marked.
 DISPROPORTION = 1.25

@@ -212,7 +212,8 @@ class RaiMagics(Magics):
     @argument("--target", required=True, help="column of true labels")
     @argument("--sensitive", help="comma-separated sensitive columns (removals per group)")
     @argument("--steps", help="comma-separated steps in order (default: duplicates, "
-              "conflicting_labels, label_errors)")
+              "conflicting_labels, label_errors, and out_of_distribution with --reference)")
+    @argument("--reference", help="DataFrame the out_of_distribution step scores rows against")
     @argument("--model", help="estimator to retrain before and after cleaning (with --test)")
     @argument("--test", help="held-out DataFrame the retrained models are audited on")
     @argument("--n-boot", type=int, default=200, help="bootstrap resamples for intervals")
@@ -223,11 +224,10 @@ class RaiMagics(Magics):
         """Plan the cleaning of training data: the rows each step removes, per sensitive group;
         with --model and --test, retrain and compare. Binds ``_cleaning``."""
         args = parse_argstring(self.clean, line)
-        steps = split_names(args.steps)
         result = api.clean(
             self._value(args.data), target=args.target, sensitive=split_names(args.sensitive),
-            estimator=self._value(args.model), test=self._value(args.test), n_boot=args.n_boot,
-            **({} if steps is None else {"steps": steps}))
+            reference=self._value(args.reference), estimator=self._value(args.model),
+            test=self._value(args.test), steps=split_names(args.steps), n_boot=args.n_boot)
         self._publish("cleaning", result, args.out)
 
     @magic_arguments()
@@ -350,6 +350,32 @@ class RaiMagics(Magics):
             target_class=parse_scalar(args.target_class), features=split_names(args.features),
             min_group_size=args.min_group_size)
         self._publish("dependence", result, args.out)
+
+    @magic_arguments()
+    @argument("model", help="fitted model in the notebook")
+    @argument("rows", help="DataFrame (or expression) of the rows to explain")
+    @argument("--data", help="DataFrame giving ranges, levels and real neighbours (default ROWS)")
+    @argument("--desired", default="opposite",
+              help="opposite (binary), a class label, or LOW,HIGH for a regression")
+    @argument("--k", type=int, default=5, help="counterfactuals per row (default 5)")
+    @argument("--features-to-vary", help="comma-separated features that may change (default all)")
+    @argument("--immutable", help="comma-separated features never changed (default --sensitive)")
+    @argument("--sensitive", help="comma-separated sensitive columns (immutable)")
+    @argument("--random-state", type=int, default=0, help="seed of the search (default 0)")
+    @argument("--out", help="also bind the result to this name")
+    @line_magic
+    @_user_errors_as_usage
+    def counterfactuals(self, line: str):
+        """Diverse, sparse counterfactuals of rows and the nearest real rows that flip."""
+        args = parse_argstring(self.counterfactuals, line)
+        desired = [parse_scalar(v) for v in split_names(args.desired)]
+        result = api.counterfactuals(
+            self._value(args.model), self._value(args.rows), data=self._value(args.data),
+            desired=tuple(desired) if len(desired) == 2 else parse_scalar(args.desired),
+            k=args.k, features_to_vary=split_names(args.features_to_vary) or "all",
+            immutable=split_names(args.immutable), sensitive=split_names(args.sensitive),
+            random_state=args.random_state)
+        self._publish("counterfactuals", result, args.out)
 
     @magic_arguments()
     @argument("data", help="DataFrame to check")

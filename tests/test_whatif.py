@@ -176,6 +176,20 @@ def test_renderings(frame, pipeline):
     assert report["summary"]["margin"] == pytest.approx(row.margin)
 
 
+def test_hostile_names_and_values_are_escaped():
+    from sklearn.tree import DecisionTreeRegressor
+
+    hostile = "<script>alert(1)</script>"
+    X = pd.DataFrame({hostile: [0.0, 1, 2, 3], "b": [1.0, 0, 1, 0]}, index=["<i>", "x", "y", "z"])
+    model = DecisionTreeRegressor(random_state=0).fit(X, [0.0, 1, 2, 3])
+    row = rai_nb.explain_row(model, X, "<i>")
+    for text in (row.to_html(), row.svg()):
+        assert "<script>" not in text and "<i>" not in text
+    assert "&lt;script&gt;" in row.svg()
+    editor = rai_nb.whatif(model, X, row="<i>")
+    assert "<script>" not in editor.waterfall.value + editor.prediction.value
+
+
 def test_bad_rows_raise_rai_error(numeric, xgb):
     X, _ = numeric
     with pytest.raises(RaiError, match="row label 'nope' is not in the data's index"):

@@ -305,3 +305,23 @@ def test_magics(ipython_shell, frame, pipeline):
     assert ipython_shell.user_ns["_whatif"].label == label
     with pytest.raises(UsageError, match="row label 'nope'"):
         ipython_shell.run_line_magic("explain", "model df --row nope")
+
+
+def test_displayed_editor_carries_its_static_waterfall(ipython_shell, frame, pipeline):
+    """%whatif and %explain --row display one output each: the row's static report (the
+    waterfall SVG and table, for a saved notebook) with the widget view under rai_nb's own type
+    only, so nbconvert, GitHub and VS Code show the report, never a dead widget."""
+    from IPython.utils.capture import capture_output
+
+    from rai_nb.ui import PANEL_MIME, WIDGET_MIME
+
+    X, _ = frame
+    label = _label(X)
+    ipython_shell.user_ns.update(model=pipeline, df=X)
+    for line in (("whatif", f"model df --row {label}"), ("explain", f"model df --row {label}")):
+        with capture_output() as captured:
+            ipython_shell.run_line_magic(*line)
+        (output,) = captured.outputs
+        assert PANEL_MIME in output.data and WIDGET_MIME not in output.data
+        assert f'aria-label="SHAP waterfall of row {label}"' in output.data["text/html"]
+        assert output.data[REPORT_MIME]["summary"]["row"] == label

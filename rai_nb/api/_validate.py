@@ -340,7 +340,7 @@ def drift(
     random_state=0,
     rows: bool = False,
     neighbours: int = 5,
-    neighbour_rows: int = 10_000,
+    neighbour_rows: int = 5_000,
     top_rows: int = 20,
 ) -> DriftResult:
     """Per-column and multivariate drift between ``reference`` and ``current``, and per row.
@@ -373,11 +373,12 @@ def drift(
         Also score every current row's distance from the reference distribution
         (:class:`rai_nb.results.RowDrift` in ``result.rows``): a domain classifier's
         out-of-fold probability and the distance to the ``neighbours``-th nearest reference
-        row, combined as their mean percentile rank; the ``top_rows`` highest are listed with
-        the columns that make them so. Pandas frames only.
+        row, each as a conformal p-value against the reference rows, combined by Fisher's
+        method; the ``top_rows`` highest are listed with the columns that make them so (see
+        :mod:`rai_nb.api._row_drift`). Pandas frames only.
     neighbours : int, default 5
         ``k`` of the nearest-neighbour distance.
-    neighbour_rows : int, default 10000
+    neighbour_rows : int, default 5000
         Reference rows each current row is compared with: every reference row up to this
         many, else a seeded content sample of this many (the distance is then exact to that
         sample, not to the whole reference: 1M × 100k exact comparisons take minutes).

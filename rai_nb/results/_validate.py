@@ -35,10 +35,11 @@ class RowDrift:
     Attributes
     ----------
     scores : pandas.DataFrame
-        One row per current row (the current frame's index): ``score`` (mean percentile rank of
-        the two below, in (0, 1]; higher is farther out), ``domain`` (the domain classifier's
-        out-of-fold probability of "current") and ``distance`` (to the ``neighbours``-th nearest
-        reference row in the encoded space).
+        One row per current row (the current frame's index): ``domain`` (the domain
+        classifier's out-of-fold probability of "current"), ``distance`` (to the
+        ``neighbours``-th nearest reference row in the encoded space), each with its conformal
+        p-value against the reference rows (``domain_p``, ``distance_p``), and ``score``:
+        ``−log10`` of Fisher's combination of the two p-values (higher is farther out).
     top : pandas.DataFrame
         The highest-scoring rows, highest first, with ``reasons``: the columns making up most of
         the row's squared distance to its nearest reference row (value vs the neighbour's value,
@@ -76,10 +77,12 @@ class RowDrift:
                 f"99% of reference rows do (distance to the {self.neighbours}-th nearest of "
                 f"{compared}, z-scored numbers and one-hot levels). An out-of-fold domain "
                 f"classifier tells the tables apart with AUC {self.domain_auc:.3f} (0.5: not at "
-                "all). Score: mean percentile rank of the classifier's probability and the "
-                "distance; reasons: the columns that make up the distance to the nearest "
+                "all). Score: −log10 of Fisher's combination of the two conformal p-values "
+                "against the reference rows; reasons: the columns that make up the distance to the nearest "
                 "reference row.")
-        notes = {"score": "mean percentile rank of domain and distance among current rows",
+        notes = {"score": "−log10 of Fisher's combination of domain_p and distance_p",
+                 "domain_p": "share of reference rows the classifier finds as current or more",
+                 "distance_p": "share of reference rows as far from the reference or farther",
                  "domain": "out-of-fold probability that the row is a current row",
                  "distance": f"distance to the {self.neighbours}-th nearest reference row",
                  "reasons": "column: value vs nearest reference row's (share of distance²)"}

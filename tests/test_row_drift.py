@@ -292,3 +292,11 @@ def test_filter_does_not_mutate():
     ood_filter(model, ref).predict(probe)
     pd.testing.assert_frame_equal(ref, before)
     pd.testing.assert_frame_equal(probe, probe_before)
+
+
+def test_panel_shows_the_rows(planted):
+    from rai_nb.ui import panels
+
+    _, _, _, result = planted
+    html = panels.DriftPanel(result).children[0].value
+    assert "Out-of-distribution rows" in html and result.rows.top["reasons"].iloc[0][:8] in html

@@ -63,7 +63,8 @@ class ValidationPanel(widgets.VBox):
 
 
 class DriftPanel(widgets.VBox):
-    """Per-column drift (drifted columns highlighted) and the multivariate MMD test.
+    """Per-column drift (drifted columns highlighted), the multivariate MMD test and, with
+    ``rows=True``, the most out-of-distribution rows.
 
     Parameters
     ----------
@@ -82,5 +83,9 @@ class DriftPanel(widgets.VBox):
         if result.mmd is not None:
             parts += ["<h4>Multivariate drift (MMD)</h4>",
                       _html.table(pd.DataFrame([result.mmd], index=["mmd"]))]
+        if result.rows is not None:
+            section = result.rows.section()
+            parts += [f"<h4>{_html.esc(section.title)}</h4>", _html.paragraph(section.text),
+                      _html.table(section.table, notes=section.notes)]
         super().__init__([widgets.HTML(_html.wrap(*parts))])
 

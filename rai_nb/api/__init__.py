@@ -14,6 +14,7 @@ from ._explain import explain, group_attributions
 from ._explain_row import explain_row
 from ._fairness_tests import flip_test
 from ._mitigate import mitigate
+from ._ood_filter import ood_filter
 from ._slices import slices
 from ._validate import drift, validate
 from ._whatif import whatif
@@ -27,3 +28,4 @@ __all__ += ["clean", "without"]
 __all__ += ["explain_row", "whatif"]
 __all__ += ["dependence"]
 __all__ += ["burden", "counterfactuals"]
+__all__ += ["ood_filter"]

@@ -15,7 +15,7 @@ from ._explain import ExplanationResult, FlipTestResult
 from ._mitigation import MitigationResult
 from ._row import RowExplanation
 from ._slices import SliceResult
-from ._validate import Check, DriftResult, ValidationResult
+from ._validate import Check, DriftResult, RowDrift, ValidationResult
 
 __all__ = ["AuditResult", "BiasResult", "Check", "ComparisonResult", "DriftResult",
            "ExplanationResult", "FlipTestResult", "MitigationResult", "Result", "SliceResult",
@@ -25,3 +25,4 @@ __all__ += ["Cleaned", "CleaningPlan", "RemovalResult"]
 __all__ += ["RowExplanation"]
 __all__ += ["DependenceResult"]
 __all__ += ["BurdenResult", "CounterfactualResult"]
+__all__ += ["RowDrift"]

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_time, machine, report
 
 import rai_nb
-from rai_nb.mitigate import ThresholdClassifier
+from rai_nb.mitigation import ThresholdClassifier
 
 NUMERIC = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
 CASES = ("logistic", "coarse", "30 groups")

@@ -17,6 +17,7 @@ from .api import (
     explain_row,
     flip_test,
     group_attributions,
+    mitigate,
     slices,
     validate,
     whatif,
@@ -47,12 +48,12 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """``rai_nb.mitigate``: the mitigation package, callable as :func:`rai_nb.api.mitigate`;
-    imported on first use, so ``import rai_nb`` does not load scikit-learn's estimators."""
-    if name == "mitigate":
+    """``rai_nb.mitigation``: the mitigators (scikit-learn estimators), imported on first use,
+    so ``import rai_nb`` does not load scikit-learn's estimators."""
+    if name == "mitigation":
         import importlib
 
-        return importlib.import_module(".mitigate", __name__)
+        return importlib.import_module(".mitigation", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -70,7 +71,7 @@ __all__ += ["load_adult", "load_compas"]
 __all__ += ["AuditResult", "audit"]
 __all__ += ["FlipTestResult", "explain", "flip_test", "group_attributions"]
 __all__ += ["ComparisonResult", "compare"]
-__all__ += ["MitigationResult", "mitigate"]
+__all__ += ["MitigationResult", "mitigate", "mitigation"]
 __all__ += ["RowExplanation", "explain_row", "whatif"]
 __all__ += ["CleaningPlan", "RemovalResult", "clean", "without"]
 __all__ += ["AcquisitionPlan", "acquisition_plan"]

@@ -15,7 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 import rai_nb
 from rai_nb.backend import to_host
 from rai_nb.checks.cleaning import minority_label_mask, repeat_mask
-from rai_nb.mitigate import reweighing_weights
+from rai_nb.mitigation import reweighing_weights
 
 TARGET = "income"
 #: Share of the planted flipped labels the plan must find (conflicts or label errors); about

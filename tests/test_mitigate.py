@@ -212,11 +212,13 @@ def test_audit_panel_has_a_mitigation_tab(results):
     assert "%mitigate" in empty and "rai_nb.mitigate" in empty
 
 
-def test_the_package_is_also_the_function(results):
-    import rai_nb.mitigate as package
+def test_the_function_and_the_estimators_package(results):
+    import inspect
 
-    assert callable(rai_nb.mitigate) and rai_nb.mitigate is package
-    assert rai_nb.mitigate.ThresholdClassifier is package.ThresholdClassifier
+    import rai_nb.mitigation as package
+
+    assert "constraint" in inspect.signature(rai_nb.mitigate).parameters  # help() shows its API
+    assert rai_nb.mitigation.ThresholdClassifier is package.ThresholdClassifier
     assert isinstance(results["thresholds"], rai_nb.MitigationResult)
 
 

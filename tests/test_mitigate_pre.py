@@ -27,8 +27,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import rai_nb
 from rai_nb.errors import RaiError
-from rai_nb.mitigate import FairBatch, Reduction, Reweighing, reweighing_weights
-from rai_nb.mitigate._fairbatch import _step
+from rai_nb.mitigation import FairBatch, Reduction, Reweighing, reweighing_weights
+from rai_nb.mitigation._fairbatch import _step
 
 FEATURES = ["priors_count", "age", "juv_fel_count", "juv_misd_count", "c_charge_degree", "sex"]
 

@@ -17,8 +17,8 @@ from sklearn.linear_model import LogisticRegression
 
 import rai_nb
 from rai_nb.errors import RaiError
-from rai_nb.mitigate import ThresholdClassifier
-from rai_nb.mitigate._thresholds import CONSTRAINTS
+from rai_nb.mitigation import ThresholdClassifier
+from rai_nb.mitigation._thresholds import CONSTRAINTS
 
 FAIRLEARN_NAMES = {"demographic_parity": "demographic_parity",
                    "equal_opportunity": "true_positive_rate_parity",
@@ -200,8 +200,8 @@ def test_deterministic_equals_brute_force(frame, tol, constraint):
 @given(frame=small_cases())
 def test_equalized_odds_hull_loses_nothing(frame):
     """The LP over hull vertices equals the LP over every ROC point, and beats deterministic."""
-    from rai_nb.mitigate._roc import staircase
-    from rai_nb.mitigate._threshold_lp import binary_program, solve
+    from rai_nb.mitigation._roc import staircase
+    from rai_nb.mitigation._threshold_lp import binary_program, solve
 
     codes = pd.factorize(frame["group"], sort=True)[0]
     stairs = staircase(frame["score"].to_numpy(), frame["y"].to_numpy(np.int8), None, codes,
@@ -451,7 +451,7 @@ def test_intersectional_adult_on_the_fit_rows():
 def test_tally_of_tied_scores_equals_the_sort(seed, n_values, n_groups, weighting):
     """Few distinct scores (ties, -0.0 beside 0.0, groups without rows): the staircase from the
     hashed tally equals the one from the sort, exactly for unit and integer weights."""
-    from rai_nb.mitigate._roc import staircase
+    from rai_nb.mitigation._roc import staircase
 
     rng = np.random.default_rng(seed)
     n = 8 * n_values + int(rng.integers(0, 200))
@@ -536,7 +536,7 @@ def test_streamed_inputs_are_checked(compas):
 
 
 def test_deterministic_equalized_odds_size_guard(compas, monkeypatch):
-    from rai_nb.mitigate import _roc
+    from rai_nb.mitigation import _roc
 
     model, X, y = compas
     monkeypatch.setattr(_roc, "MAX_BOX_WORK", 100)

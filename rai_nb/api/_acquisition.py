@@ -237,7 +237,7 @@ def _grouped(data, columns, argument: str) -> _Slices:
         if name not in data.columns:
             raise RaiError(MISSING_COLUMN.format(column=name, argument=argument,
                                                  available=", ".join(map(repr, data.columns[:20]))))
-    from ..mitigate._inputs import sensitive_groups
+    from ..mitigation._inputs import sensitive_groups
     from ..results._bias import row_label
 
     groups = sensitive_groups(data, list(names))

@@ -275,7 +275,7 @@ def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, sensitive=None
     """
     from sklearn.base import clone
 
-    from ..mitigate._fitting import weighted_fit
+    from ..mitigation._fitting import weighted_fit
     from ._audit import audit
     from ._compare import compare
     from ._model import model_features

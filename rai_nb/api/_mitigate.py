@@ -20,7 +20,7 @@ from ._audit import audit
 from ._compare import compare
 from ._model import model_features
 
-#: Method → (mitigator class in rai_nb.mitigate, the constraints it supports, whether it takes
+#: Method → (mitigator class in rai_nb.mitigation, the constraints it supports, whether it takes
 #: ``tol``).
 METHODS = {
     "thresholds": ("ThresholdClassifier", tuple(CONSTRAINT_DISPARITY), True),
@@ -74,9 +74,9 @@ def mitigate(
         Sensitive column(s); several give intersectional groups.
     method : {"thresholds", "reweighing", "fairbatch", "exponentiated_gradient", \
 "grid_search"}
-        Post-processing by per-group thresholds (:class:`rai_nb.mitigate.ThresholdClassifier`),
+        Post-processing by per-group thresholds (:class:`rai_nb.mitigation.ThresholdClassifier`),
         pre-processing by Reweighing or FairBatch, or fairlearn's reductions
-        (:class:`rai_nb.mitigate.Reduction`).
+        (:class:`rai_nb.mitigation.Reduction`).
     constraint : {"demographic_parity", "equal_opportunity", "equalized_odds", \
 "false_positive_rate_parity"}
         The rates equalised across groups; each method supports some (an unsupported one
@@ -212,8 +212,8 @@ def _rows(data, test, target, names, test_size, random_state) -> tuple:
 def _strata(data: pd.DataFrame, target, names: list) -> np.ndarray:
     """A code per group × label of every row."""
     from ..frame._columns import column_values
-    from ..mitigate._fitting import encode_labels
-    from ..mitigate._inputs import sensitive_groups
+    from ..mitigation._fitting import encode_labels
+    from ..mitigation._inputs import sensitive_groups
 
     groups = sensitive_groups(data, names)
     labels = encode_labels(column_values(data, target, argument="target")[1], len(data))
@@ -247,9 +247,9 @@ def stratified_split(strata: np.ndarray, test_size: float, random_state) -> np.n
 
 def _mitigator(model, method, constraint, names, tol, positive_label, random_state, options):
     """The unfitted mitigator of ``method`` with ``options`` checked against its arguments."""
-    from .. import mitigate as mitigators
+    from .. import mitigation
 
-    cls = getattr(mitigators, METHODS[method][0])
+    cls = getattr(mitigation, METHODS[method][0])
     known = set(_parameters(cls)) - _SET_HERE
     if options is not None and not isinstance(options, dict):
         raise RaiError(f"options must be a dict, got {type(options).__name__}")
@@ -259,7 +259,7 @@ def _mitigator(model, method, constraint, names, tol, positive_label, random_sta
         kwargs.update(tol=float(tol), sensitive=names)
     elif method == "reweighing":
         kwargs = {}
-    elif cls is mitigators.Reduction:
+    elif cls is mitigation.Reduction:
         fairlearn = {k: options.pop(k) for k in list(options) if k not in known}
         if not {"difference_bound", "ratio_bound"} & set(fairlearn):
             fairlearn["difference_bound"] = float(tol)
@@ -281,7 +281,7 @@ def _candidates(method, mitigator, before_model, fit, held_out, target, names, f
                 after_features, tol, positive_label) -> pd.DataFrame:
     """Every candidate's accuracy and disparities on the held-out rows (the unmitigated model
     first), then any training-time rows of the method."""
-    from ..mitigate._thresholds import TRADEOFF_COLUMNS
+    from ..mitigation._thresholds import TRADEOFF_COLUMNS
 
     score = _scorer(held_out, target, names, mitigator.classes_, positive_label)
     rows = [{"candidate": UNMITIGATED, "rows": HELD_OUT, "chosen": False,
@@ -350,8 +350,8 @@ def _scorer(held_out: pd.DataFrame, target, names: list, classes: np.ndarray, po
     probabilities (rows of ``held_out``, columns in ``classes`` order), from the expected
     confusion counts of the held-out groups."""
     from ..frame._columns import column_values
-    from ..mitigate._inputs import sensitive_groups
-    from ..mitigate._thresholds import _summaries
+    from ..mitigation._inputs import sensitive_groups
+    from ..mitigation._thresholds import _summaries
 
     groups = sensitive_groups(held_out, names)
     truth = column_values(held_out, target, argument="target")[1]

@@ -104,7 +104,7 @@ class CleaningPlan(Result):
         -------
         Cleaned
             ``data``: the rows no step removed, in their order; ``sample_weight``: Kamiran &
-            Calders' weights (:func:`rai_nb.mitigate.reweighing_weights`) of the kept rows'
+            Calders' weights (:func:`rai_nb.mitigation.reweighing_weights`) of the kept rows'
             target by sensitive group (their intersection), so that under them every group
             has the label distribution of the whole cleaned data — cleaning that removes
             more of one group's positives does not skew the training labels. All 1 without
@@ -119,7 +119,7 @@ class CleaningPlan(Result):
         >>> cleaned.index.tolist(), weights.round(3).tolist()
         ([0, 2, 3], [0.667, 0.667, 1.333])
         """
-        from ..mitigate import reweighing_weights
+        from ..mitigation import reweighing_weights
 
         data = self.data.iloc[self.kept].copy()
         weights = reweighing_weights(data[self.target].to_numpy(), self.groups[self.kept])

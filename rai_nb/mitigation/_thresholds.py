@@ -121,7 +121,7 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> import rai_nb
-    >>> from rai_nb.mitigate import ThresholdClassifier
+    >>> from rai_nb.mitigation import ThresholdClassifier
     >>> from sklearn.linear_model import LogisticRegression
     >>> data = rai_nb.load_compas()
     >>> X, y = data[["priors_count", "age", "race"]], data["two_year_recid"]

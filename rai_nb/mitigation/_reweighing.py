@@ -26,7 +26,7 @@ def reweighing_weights(y, groups, *, sample_weight=None) -> np.ndarray:
     y : array-like, shape (n,)
         Labels (any number of classes).
     groups : array-like, shape (n,)
-        Group of each row (e.g. the codes of :func:`rai_nb.mitigate._inputs.sensitive_groups`).
+        Group of each row (e.g. the codes of :func:`rai_nb.mitigation._inputs.sensitive_groups`).
     sample_weight : array-like, shape (n,), optional
         Base weights: the probabilities are shares of weight, and each row's result is its base
         weight times ``W``.

@@ -84,3 +84,57 @@ def centred(curves: np.ndarray, n_axes: int) -> np.ndarray:
     the grid is the last ``n_axes`` axes."""
     first = curves[(..., *([slice(0, 1)] * n_axes))]
     return curves - first
+
+
+def poisson_draws(n_boot: int, n_rows: int, seed: int) -> np.ndarray:
+    """Each replicate's Poisson(1) count of every row (n_boot x rows, uint8): the Poisson
+    bootstrap over rows (Hanley & MacGibbon 2006), one replicate at a time to bound memory."""
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.poisson(1.0, n_rows).astype(np.uint8) for _ in range(n_boot)])
+
+
+def replicate_sums(outputs: np.ndarray, weights: np.ndarray, codes: np.ndarray, n_groups: int,
+                   draws: np.ndarray, *, budget: int) -> np.ndarray:
+    """Weighted output sums of every bootstrap replicate, per group and for all rows.
+
+    Parameters
+    ----------
+    outputs, weights, codes, n_groups
+        As :func:`group_sums`.
+    draws : numpy.ndarray of shape (n_boot, rows)
+        Each replicate's count of every row (:func:`poisson_draws`).
+    budget : int
+        Replicates are taken in batches of about ``budget / rows`` (bounded memory).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_boot, n_groups + 1, points, n_outputs)
+        Curve ``g`` is group ``g``; the last one is all rows.
+    """
+    from scipy import sparse
+
+    points, rows, n_outputs = outputs.shape
+    flat = np.moveaxis(outputs, 1, 0).reshape(rows, points * n_outputs)
+    curve = np.concatenate([codes, np.full(rows, n_groups)])  # each row in its group and in all
+    member = np.tile(np.arange(rows), 2)
+    sums = []
+    step = max(budget // (2 * rows), 1)
+    for start in range(0, len(draws), step):
+        batch = draws[start:start + step]
+        index = (np.arange(len(batch))[:, None] * (n_groups + 1) + curve).ravel()
+        values = (batch[:, member] * weights[member]).ravel()
+        matrix = sparse.csr_matrix((values, (index, np.tile(member, len(batch)))),
+                                   shape=(len(batch) * (n_groups + 1), rows))
+        sums.append(np.asarray(matrix @ flat).reshape(len(batch), n_groups + 1, points, n_outputs))
+    return np.concatenate(sums)
+
+
+def percentile_band(curves: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper percentile bounds over replicates (axis 0), ignoring replicates in
+    which a curve has no rows (NaN); NaN where it has none in any."""
+    import warnings
+
+    with warnings.catch_warnings():  # all-NaN: a group of zero weight has no band
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanquantile(curves, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
+    return low, high

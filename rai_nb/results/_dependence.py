@@ -55,6 +55,10 @@ class DependenceResult(Result):
         Every curve is minus its value at the first grid point.
     min_group_size : int
         Groups with fewer rows are drawn dashed and listed by :meth:`small_groups`.
+    lower, upper : numpy.ndarray of shape (curves, outputs, *grid) or None
+        The percentile band of every curve (:attr:`labels` order: all rows, then each group)
+        over ``n_boot`` Poisson bootstrap replicates of the rows at coverage ``ci``; None
+        without a bootstrap.
     """
 
     kind: ClassVar[str] = "dependence"
@@ -77,6 +81,10 @@ class DependenceResult(Result):
     ice_groups: np.ndarray
     min_group_size: int = 30
     model_name: str = "model"
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    n_boot: int = 0
+    ci: float = 0.95
 
     @property
     def title(self) -> str:
@@ -105,6 +113,15 @@ class DependenceResult(Result):
         if len(self.features) == 1:
             index = index.get_level_values(0)
         return pd.DataFrame(curves.reshape(len(curves), -1).T, index=index, columns=self.labels)
+
+    def band(self, output=None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The lower and upper bounds of every curve of one output, framed as :meth:`to_frame`
+        (None without a bootstrap)."""
+        if self.lower is None:
+            return None
+        o, frame = self._output(output), self.to_frame(output)
+        return tuple(pd.DataFrame(side[:, o].reshape(len(side), -1).T, index=frame.index,
+                                  columns=frame.columns) for side in (self.lower, self.upper))
 
     def ice_frame(self, output=None) -> pd.DataFrame:
         """The ICE curves of one output: one row per sampled row (its index label), one column
@@ -157,18 +174,20 @@ class DependenceResult(Result):
         table = self.to_frame(self.outputs[o])
         if len(self.features) == 2:  # the all-rows surface as a grid; every curve in to_frame()
             table = table[ALL_ROWS].unstack(1)
-        return Section(title, self._text(), table)
+        return Section(title, self._text(), table, bounds=self.band(self.outputs[o]))
 
     def _text(self) -> str:
         centred = (" Centred: every curve is minus its value at the first grid point."
                    if self.centered else "")
         ice = (f" ICE: {len(self.ice):,} rows drawn as thin lines." if len(self.ice) else "")
+        band = (f" Bands and brackets: {self.ci:.0%} percentile intervals over {self.n_boot} "
+                "Poisson bootstrap replicates of the rows." if self.n_boot else "")
         pair = (" The table is the all-rows surface (rows: first feature); each group's "
                 "surface is in the figure and to_frame()." if len(self.features) == 2 else "")
         groups = ", for all rows and per group" if self.groups else ""
         rug = "" if len(self.features) == 2 else " The grid's points are ticked on the x axis."
         return (f"{_WHAT[self.plot]} of the model's {self.response} over {self.n_rows:,} "
-                f"rows{groups}.{rug}{ice}{centred}{pair}")
+                f"rows{groups}.{rug}{ice}{centred}{band}{pair}")
 
     def _groups_text(self) -> str:
         small = self.small_groups()

@@ -90,7 +90,16 @@ def _draw_pdp(axes, result, o: int, x: np.ndarray, categorical: bool) -> list:
             axes.plot(x, curve, color=colour, linestyle=style, linewidth=width, marker=marker,
                       markersize=4)
         handles.append(handle)
+    _draw_bands(axes, result, o, x, [colour for colour, *_ in styles])
     return handles if result.plot != "individual" else handles[1:]
+
+
+def _draw_bands(axes, result, o: int, x: np.ndarray, colours: list) -> None:
+    """Each curve's bootstrap band, translucent in its colour."""
+    if result.lower is None or result.plot == "individual":
+        return
+    for low, high, colour in zip(result.lower[:, o], result.upper[:, o], colours):
+        axes.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
 
 
 def _rug_and_labels(axes, result, o: int, x: np.ndarray, categorical: bool) -> None:

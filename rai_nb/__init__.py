@@ -18,6 +18,7 @@ from .api import (
     flip_test,
     group_attributions,
     mitigate,
+    ood_filter,
     slices,
     validate,
     whatif,
@@ -39,6 +40,7 @@ from .results import (
     FlipTestResult,
     MitigationResult,
     RemovalResult,
+    RowDrift,
     RowExplanation,
     SliceResult,
     ValidationResult,
@@ -54,6 +56,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(".mitigation", __name__)
+    if name == "OODFilter":  # the estimator behind ood_filter (scikit-learn on first use)
+        from .api._ood_estimator import OODFilter
+
+        return OODFilter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -77,3 +83,4 @@ __all__ += ["CleaningPlan", "RemovalResult", "clean", "without"]
 __all__ += ["AcquisitionPlan", "acquisition_plan"]
 __all__ += ["DependenceResult", "dependence"]
 __all__ += ["BurdenResult", "CounterfactualResult", "burden", "counterfactuals"]
+__all__ += ["OODFilter", "RowDrift", "ood_filter"]

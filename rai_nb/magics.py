@@ -335,6 +335,8 @@ class RaiMagics(Magics):
     @argument("--features", help="comma-separated columns the model takes")
     @argument("--min-group-size", type=int, default=30,
               help="groups with fewer rows are drawn dashed (default 30)")
+    @argument("--n-boot", type=int, default=0,
+              help="bootstrap replicates for a band around each curve (default 0: none)")
     @argument("--out", help="also bind the result to this name")
     @line_magic
     @_user_errors_as_usage
@@ -348,7 +350,7 @@ class RaiMagics(Magics):
             kind=args.kind, centered=args.centered, grid_resolution=args.grid_resolution,
             sample=args.sample, sample_weight=args.sample_weight, response=args.response,
             target_class=parse_scalar(args.target_class), features=split_names(args.features),
-            min_group_size=args.min_group_size)
+            min_group_size=args.min_group_size, n_boot=args.n_boot)
         self._publish("dependence", result, args.out)
 
     @magic_arguments()

@@ -86,7 +86,7 @@ def test_closest_matches_analytic_minimum_l1():
     result = counterfactuals(model, rows, data=X, ranges=wide, k=2, random_state=0)
     closest = result.closest_distance
     assert (closest >= minimum * (1 - 1e-9)).all()
-    np.testing.assert_allclose(closest, minimum, rtol=1e-3)  # the bisection stops at 2^-20
+    np.testing.assert_allclose(closest, minimum, rtol=1e-3)  # multisection: to 8^-6 of the move
 
 
 def _brute_force_burden(model, data, features, favourable):
@@ -106,7 +106,7 @@ def test_burden_on_compas_covers_brute_force():
     features = ["age", "priors_count"]
     model = LogisticRegression().fit(compas[features], compas["two_year_recid"] == 0)
     result = burden(model, compas, sensitive="race", positive_label=True, n_boot=300,
-                    random_state=0, features=features)
+                    population=200, random_state=0, features=features)
     against, distance = _brute_force_burden(model, compas, features, True)
     brute = pd.Series(distance).groupby(compas["race"].to_numpy()[against],
                                         observed=True).mean()
@@ -226,3 +226,38 @@ def test_bad_rows_and_models(mixed):
         burden(regressor, frame, sensitive="group")
     with pytest.raises(RaiError, match="positive_label must be one of"):
         burden(model, frame, sensitive="group", positive_label="maybe")
+
+
+def test_magic_binds_result(ipython_shell):
+    from IPython.core.error import UsageError
+
+    shell = ipython_shell
+    compas = rai_nb.load_compas()[["age", "priors_count", "sex", "two_year_recid"]].head(300)
+    model = LogisticRegression().fit(compas[["age", "priors_count"]], compas["two_year_recid"])
+    shell.user_ns.update(model=model, compas=compas)
+    shell.run_line_magic("load_ext", "rai_nb")
+    shell.run_line_magic("counterfactuals", "model compas[:3] --data compas --k 2 --out found")
+    result = shell.user_ns["_counterfactuals"]
+    assert result is shell.user_ns["found"]
+    assert isinstance(result, rai_nb.CounterfactualResult) and len(result.rows) == 3
+    with pytest.raises(UsageError, match="k must be a positive integer"):
+        shell.run_line_magic("counterfactuals", "model compas[:3] --k 0")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.floats(0, 10)), min_size=1, max_size=60))
+def test_group_means_and_bootstrap(pairs):
+    from rai_nb.stats.burden import bootstrap_group_means, group_means
+
+    codes = np.array([c for c, _ in pairs])
+    values = np.array([v for _, v in pairs])
+    means = group_means(values, codes, 4)
+    expected = pd.Series(values).groupby(codes).mean().reindex(range(4))
+    np.testing.assert_allclose(means, expected.to_numpy())
+    lower, upper = bootstrap_group_means(values, codes, 4, n_boot=200, ci=0.9, seed=0)
+    spread = pd.Series(values).groupby(codes).agg(["min", "max"]).reindex(range(4))
+    present = ~np.isnan(means)
+    assert np.isnan(lower[~present]).all()
+    assert (lower[present] >= spread["min"].to_numpy()[present] - 1e-9).all()
+    assert (upper[present] <= spread["max"].to_numpy()[present] + 1e-9).all()
+    assert (lower[present] <= upper[present]).all()

@@ -86,7 +86,7 @@ class Evaluator:
 def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_vary="all",
                     immutable=None, sensitive=None, ranges=None, k: int = 5,
                     proximity_weight: float = 0.5, sparsity_weight: float = 0.1,
-                    diversity_weight: float = 1.0, population: int = 200, generations: int = 30,
+                    diversity_weight: float = 1.0, population: int = 100, generations: int = 30,
                     features=None, random_state=0) -> CounterfactualResult:
     """Diverse, sparse counterfactuals of each row, and the nearest real rows of the outcome.
 
@@ -362,7 +362,7 @@ def _positive(value, argument: str) -> int:
 
 def burden(model, data, *, sensitive, positive_label=None, features_to_vary="all",
            immutable=None, ranges=None, n_boot: int = 200, ci: float = 0.95,
-           proximity_weight: float = 0.5, sparsity_weight: float = 0.0, population: int = 200,
+           proximity_weight: float = 0.5, sparsity_weight: float = 0.0, population: int = 100,
            generations: int = 30, features=None, random_state=0) -> BurdenResult:
     """Burden per group (Sharma, Henderson & Ghosh, CERTIFAI, AIES 2020).
 

@@ -94,18 +94,29 @@ def initial_population(rng, space: SearchSpace, origin: np.ndarray, size: int) -
     return np.where(rank < count, fresh, origin[:, None, :])
 
 
-def axis_candidates(origin: np.ndarray, space: SearchSpace) -> np.ndarray:
-    """Single-feature candidates of each row: every mutable numeric feature at its lower and
-    at its upper bound, every mutable categorical feature at each allowed level."""
+def axis_candidates(origin: np.ndarray, space: SearchSpace, evaluate) -> np.ndarray:
+    """Single-feature candidates of each row: every mutable numeric feature moved towards
+    each of its bounds only as far as the decision boundary (to 1/512 of the way), every mutable
+    categorical feature at each allowed level."""
     numeric = np.flatnonzero(space.mutable & ~space.categorical)
-    ends = np.concatenate([space.lower[numeric], space.upper[numeric]])
-    features = np.concatenate([numeric, numeric])
-    for j in np.flatnonzero(space.mutable & space.categorical):
-        codes = space.codes[j, :space.n_codes[j]]
-        features, ends = np.append(features, np.full(len(codes), j)), np.append(ends, codes)
-    axis = np.repeat(origin[:, None, :], len(ends), axis=1)
-    axis[:, np.arange(len(ends)), features] = ends
+    ends = _single(origin, np.concatenate([numeric, numeric]),
+                   np.concatenate([space.lower[numeric], space.upper[numeric]]))
+    ends = shrink_changes(ends, origin, space, evaluate, rounds=3)
+    categorical = np.flatnonzero(space.mutable & space.categorical)
+    features = np.repeat(categorical, space.n_codes[categorical])
+    codes = space.codes[features, _ranks(space.n_codes[categorical])]
+    return np.concatenate([ends, _single(origin, features, codes)], axis=1)
+
+
+def _single(origin, features, values) -> np.ndarray:
+    axis = np.repeat(origin[:, None, :], len(values), axis=1)
+    axis[:, np.arange(len(values)), features] = values
     return axis
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0 … c − 1 for each count c, concatenated."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def breed(rng, space: SearchSpace, elite: np.ndarray, origin: np.ndarray, size: int) -> np.ndarray:
@@ -138,7 +149,7 @@ def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: 
     """Every candidate a genetic search scores, and whether each is valid.
 
     The first generation holds each row's single-feature candidates (:func:`axis_candidates`)
-    pulled back to the decision boundary, and random ones; one ``evaluate`` call per
+    and random ones; one ``evaluate`` call per
     generation scores all rows' children; the best quarter of each row's population survives.
     Stops early once every row has ``k`` valid candidates and the mean loss of the rows' ``k``
     best has improved by less than ``tol`` (relative) for ``patience`` generations.
@@ -150,7 +161,7 @@ def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: 
     generations : int
         Generations run.
     """
-    seeds = shrink_changes(axis_candidates(origin, space), origin, space, evaluate)
+    seeds = axis_candidates(origin, space, evaluate)
     pool = np.concatenate([seeds, initial_population(rng, space, origin, population)], axis=1)
     n_elite = max(population // 4, 2)
     found, flags, losses = [], [], []
@@ -220,23 +231,31 @@ def revert_features(candidates, origin, space: SearchSpace, evaluate) -> np.ndar
     return current
 
 
-def shrink_changes(candidates, origin, space: SearchSpace, evaluate, steps: int = 20):
+def shrink_changes(candidates, origin, space: SearchSpace, evaluate, *, rounds: int = 6,
+                   points: int = 7) -> np.ndarray:
     """Move each candidate's numeric changes back towards the origin by the same fraction,
-    the fraction found by bisection while the candidate stays valid (one ``evaluate`` call
-    per step). Integer features round away from the origin, changed values stay in range; the
-    result is a point that was evaluated valid (or the candidate itself)."""
-    low = np.zeros(candidates.shape[:-1])
-    high = np.ones(candidates.shape[:-1])
-    for _ in range(steps):
-        middle = (low + high) / 2
-        valid, _ = evaluate(_towards(origin, candidates, middle, space))
-        high = np.where(valid, middle, high)
-        low = np.where(valid, low, middle)
-    return _towards(origin, candidates, high, space)
+    the smallest valid fraction found by multisection: each round one ``evaluate`` call tries
+    ``points`` fractions evenly inside every candidate's bracket, so ``rounds`` rounds narrow
+    it ``(points + 1) ** rounds`` times. Integer features round away from the origin, changed
+    values stay in range; the result is a point evaluated valid (or the candidate itself)."""
+    m, c, p = candidates.shape
+    low, high = np.zeros((m, c)), np.ones((m, c))
+    steps = np.arange(1, points + 1) / (points + 1)
+    here = origin[:, None, None, :]
+    for _ in range(rounds):
+        fraction = low[..., None] + (high - low)[..., None] * steps
+        trial = _towards(here, candidates[:, :, None, :], fraction, space)
+        valid, _ = evaluate(trial.reshape(m, c * points, p))
+        valid = valid.reshape(m, c, points)
+        first = np.argmax(valid, axis=-1)
+        hit = valid.any(axis=-1)
+        below = np.take_along_axis(fraction, np.maximum(first - 1, 0)[..., None], -1)[..., 0]
+        low = np.where(hit & (first > 0), below, np.where(hit, low, fraction[..., -1]))
+        high = np.where(hit, np.take_along_axis(fraction, first[..., None], -1)[..., 0], high)
+    return _towards(origin[:, None, :], candidates, high, space)
 
 
-def _towards(origin, candidates, fraction, space: SearchSpace) -> np.ndarray:
-    here = origin[:, None, :]
+def _towards(here, candidates, fraction, space: SearchSpace) -> np.ndarray:
     delta = (candidates - here) * fraction[..., None]
     whole = np.sign(delta) * np.ceil(np.abs(delta) - 1e-9)
     moved = here + np.where(space.integer, whole, delta)

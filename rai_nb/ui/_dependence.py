@@ -107,7 +107,9 @@ def _rug_and_labels(axes, result, o: int, x: np.ndarray, categorical: bool) -> N
     axes.plot(x, np.zeros_like(x), "|", transform=axes.get_xaxis_transform(), color=plots._INK,
               markersize=7, clip_on=False)
     if categorical:
-        axes.set_xticks(x, plots._text(result.grid[0]))
+        labels = plots._text(result.grid[0])
+        turn = {"rotation": 40, "ha": "right"} if len(labels) * max(map(len, labels)) > 60 else {}
+        axes.set_xticks(x, labels, **turn)
     name = result.features[0]
     prefix = "centred " if result.centered else ""
     axes.set_xlabel(plots._text([name])[0])
@@ -144,7 +146,9 @@ def _surface_axes(axes, result, label: str, c: int) -> None:
     """Ticks at a few grid values of each feature; the curve's name (small groups marked)."""
     for axis, values, name in ((axes.xaxis, result.grid[0], result.features[0]),
                                (axes.yaxis, result.grid[1], result.features[1])):
-        ticks = np.unique(np.linspace(0, len(values) - 1, min(len(values), 6)).round().astype(int))
+        shown = len(values) if values.dtype.kind not in "iuf" and len(values) <= 20 else 6
+        ticks = np.unique(np.linspace(0, len(values) - 1, min(len(values), shown)).round()
+                          .astype(int))
         axis.set_ticks(ticks, plots._text(map(_tick, values[ticks])))
         axis.set_label_text(plots._text([name])[0])
     small = c > 0 and result.group_rows[c - 1] < result.min_group_size

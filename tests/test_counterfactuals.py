@@ -179,6 +179,8 @@ def test_inputs_not_mutated_and_reports_escaped(mixed):
     assert "Counterfactuals" in result.to_markdown()
     assert result.to_dict()["kind"] == "counterfactuals"
     assert len(result.for_row(1)) == result.rows.loc[1, "found"]
+    alone = counterfactuals(model, rows, data=frame, k=2, n_nearest=0, **FAST)
+    assert alone.nearest.empty and "Nearest real rows" in alone.to_html()
 
 
 def test_burden_result_renders():
@@ -203,6 +205,7 @@ def test_burden_result_renders():
     ({"ranges": [("x", 1)]}, "ranges must be a dict"),
     ({"k": 0}, "k must be a positive integer"),
     ({"population": 1.5}, "population must be a positive integer"),
+    ({"n_nearest": -1}, "n_nearest must be a non-negative integer"),
     ({"immutable": ["x", "count", "colour", "group"]}, "features_to_vary leaves no feature"),
     ({"data": [1, 2]}, "data must be a pandas DataFrame"),
 ])
@@ -261,3 +264,15 @@ def test_group_means_and_bootstrap(pairs):
     assert (lower[present] >= spread["min"].to_numpy()[present] - 1e-9).all()
     assert (upper[present] <= spread["max"].to_numpy()[present] + 1e-9).all()
     assert (lower[present] <= upper[present]).all()
+
+
+def test_rows_without_counterfactuals_render():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    model = LogisticRegression().fit(X, (X["a"] > 0).astype(int))
+    rows = X[X["a"].abs() > 2].head(3)  # b alone cannot cross the boundary within its range
+    result = counterfactuals(model, rows, data=X, features_to_vary=["b"], k=2, **FAST)
+    assert result.counterfactuals.empty and (result.rows["found"] == 0).all()
+    assert np.isinf(result.closest_distance).all()
+    assert result.to_dict()["summary"]["counterfactuals"] == 0
+    assert "Counterfactuals" in result.to_html()

@@ -87,7 +87,8 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
                     immutable=None, sensitive=None, ranges=None, k: int = 5,
                     proximity_weight: float = 0.5, sparsity_weight: float = 0.1,
                     diversity_weight: float = 1.0, population: int = 100, generations: int = 30,
-                    features=None, random_state=0) -> CounterfactualResult:
+                    n_nearest: int | None = None, features=None,
+                    random_state=0) -> CounterfactualResult:
     """Diverse, sparse counterfactuals of each row, and the nearest real rows of the outcome.
 
     DiCE's objective (Mothilal, Sharma & Tan, FAT* 2020): valid (the model gives the desired
@@ -121,11 +122,13 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
         changes takes a value in its range (default: the values seen in ``data``); a range
         does not force a change.
     k : int, default 5
-        Counterfactuals per row; also the number of nearest real rows.
+        Counterfactuals per row.
     proximity_weight, sparsity_weight, diversity_weight : float
         DiCE's weights of distance, of the number of changed features and of diversity.
     population, generations : int
         Candidates per row per generation, and the most generations.
+    n_nearest : int, optional
+        Nearest real rows per row (default ``k``; 0: none, which saves predicting ``data``).
     features : list of str, optional
         The model's input columns (default ``model.feature_names_in_``, else every column).
     random_state : int or numpy.random.Generator, default 0
@@ -153,13 +156,14 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
     predicted = np.asarray(call_model(model.predict, rows[features])).ravel()
     goal = _goal(model, desired, predicted)
     evaluator = Evaluator(model, codec, goal)
-    search = Search(_positive(k, "k"), cf.Weights(proximity_weight, sparsity_weight,
+    search = Search(_count(k, "k"), cf.Weights(proximity_weight, sparsity_weight,
                                                   diversity_weight),
-                    _positive(population, "population"), _positive(generations, "generations"),
+                    _count(population, "population"), _count(generations, "generations"),
                     np.random.default_rng(bootstrap_seed(random_state)))
     found, ok, generations_run = search.run(origin, space, evaluator, goal)
     labels, confirmed = _confirmed(model, codec, goal, found)
-    nearest = _nearest(model, codec, data, origin, space, goal, k)
+    n_nearest = k if n_nearest is None else _count(n_nearest, "n_nearest", least=0)
+    nearest = _nearest(model, codec, data, origin, space, goal, n_nearest)
     stats = {"generations": generations_run, "model_calls": evaluator.calls,
              "candidates_scored": evaluator.rows}
     tables = _Tables(codec, space, origin, rows.index)
@@ -267,6 +271,8 @@ class _Tables:
 def _nearest(model, codec, data, origin, space, goal: Goal, k):
     """Positions in ``data`` of each row's nearest real rows with the desired outcome and the
     row's immutable values (−1: none), and ``data`` encoded."""
+    if k <= 0:
+        return np.empty((len(origin), 0), dtype=np.int64), np.empty((0, origin.shape[1]))
     pool = codec.encode(data, argument="data")
     labels = np.asarray(call_model(model.predict, data[list(codec.features)])).ravel()
     fixed = ~space.mutable
@@ -354,9 +360,10 @@ def _interval(desired) -> tuple:
     return low, high
 
 
-def _positive(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise RaiError(f"{argument} must be a positive integer, got {value!r}")
+def _count(value, argument: str, least: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        kind = "a positive" if least == 1 else "a non-negative"
+        raise RaiError(f"{argument} must be {kind} integer, got {value!r}")
     return int(value)
 
 
@@ -424,7 +431,7 @@ generations, features, random_state
         model, data[against], data=data, desired=favourable, features_to_vary=features_to_vary,
         immutable=immutable, sensitive=names, ranges=ranges, k=1,
         proximity_weight=proximity_weight, sparsity_weight=sparsity_weight,
-        diversity_weight=0.0, population=population, generations=generations,
+        diversity_weight=0.0, population=population, generations=generations, n_nearest=0,
         features=features, random_state=random_state)
     distance = result.closest_distance
     seed = bootstrap_seed(random_state)

@@ -79,7 +79,8 @@ class FeatureCodec:
         shown = values if levels is None else \
             _with_missing(levels, "missing")[values.astype(np.int64)]
         integer = levels is None and pd.api.types.is_integer_dtype(self.dtypes[j])
-        return pd.Series(shown.astype(np.int64) if integer else shown).map(format_value)
+        shown = pd.Series(shown.astype(np.int64) if integer else shown, dtype=object)
+        return shown.map(format_value).astype(object)  # object even when empty
 
 
 def _with_missing(levels: pd.Index, missing=None) -> np.ndarray:

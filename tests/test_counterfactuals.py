@@ -208,6 +208,7 @@ def test_burden_result_renders():
     ({"n_nearest": -1}, "n_nearest must be a non-negative integer"),
     ({"immutable": ["x", "count", "colour", "group"]}, "features_to_vary leaves no feature"),
     ({"data": [1, 2]}, "data must be a pandas DataFrame"),
+    ({"data": pd.DataFrame({"x": [1.0]})}, r"data lacks the model's feature column\(s\) \['count'"),
 ])
 def test_bad_inputs(mixed, kwargs, match):
     model, frame = mixed

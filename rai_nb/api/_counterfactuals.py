@@ -377,7 +377,9 @@ def burden(model, data, *, sensitive, positive_label=None, features_to_vary="all
     :func:`counterfactuals`) from its rows the model decides against to their closest
     counterfactual with the favourable outcome, with a percentile interval from a row
     bootstrap stratified by group. A larger burden means the group must change more to be
-    accepted. Rows whose search found no counterfactual are counted, not averaged.
+    accepted. Rows whose search found no counterfactual are counted, not averaged. The search
+    runs for every row decided against (``population`` candidates each per generation): on a
+    large frame, pass a sample of it.
 
     Parameters
     ----------

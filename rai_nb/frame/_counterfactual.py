@@ -91,6 +91,9 @@ def feature_codec(data: pd.DataFrame, rows: pd.DataFrame, features: list) -> Fea
     """The codec of ``features``; categorical levels are those of ``data`` and ``rows``."""
     if len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
+    missing = [name for name in features if name not in data.columns]
+    if missing:
+        raise RaiError(f"data lacks the model's feature column(s) {missing[:5]}")
     dtypes, levels = [], []
     for name in features:
         dtype = data[name].dtype

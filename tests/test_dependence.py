@@ -231,6 +231,17 @@ def test_bad_arguments(frame, tree, kwargs, match):
         dependence(tree, frame, features=NUMERIC, **kwargs)
 
 
+def test_nullable_and_categorical_options(frame, tree):
+    nullable = frame.assign(x2=frame.x2.astype("Float64"))
+    expected = _sklearn(tree, frame[NUMERIC], ["x2"])["average"]
+    np.testing.assert_allclose(dependence(tree, nullable, "x2", features=NUMERIC).average,
+                               expected, atol=1e-9)
+    forced = dependence(tree, frame, "x1", features=NUMERIC, categorical=["x1"])
+    assert len(forced.grid[0]) == frame.x1.nunique()
+    with pytest.raises(RaiError, match="feature 'x3': the percentiles are too close"):
+        dependence(tree, frame, "x3", features=NUMERIC, grid_resolution=3, percentiles=(0.3, 0.4))
+
+
 def test_missing_values_in_the_feature_named(frame, tree):
     holes = frame.assign(x1=frame.x1.mask(frame.index % 50 == 0))
     with pytest.raises(RaiError, match=r"feature \('x1'\) has 12 missing"):
@@ -270,9 +281,10 @@ def test_magic_binds_the_result(frame, tree):
     shell.user_ns.update(model=tree, rows=frame)
     options = "--features x1,x2,x3 --grid-resolution 10"
     shell.run_line_magic("dependence", f"model rows --feature x1 --by sex,race --kind both "
-                                       f"--centered {options}")
+                                       f"--centered --n-boot 5 {options}")
     result = shell.user_ns["_dependence"]
     assert result.by == ("sex", "race") and result.centered and result.plot == "both"
+    assert result.n_boot == 5 and result.lower.shape == (7, 1, 10)
     shell.run_line_magic("dependence", f"model rows --feature x1,x2 {options} --out pair")
     assert shell.user_ns["pair"].average.shape == (1, 10, 10)
     with pytest.raises(UsageError, match="'zz' given as feature is not in the data"):

@@ -174,10 +174,15 @@ def _axis(values: pd.Series, name, categorical, grid_resolution: int, percentile
         raise RaiError(NAN_VALUES.format(argument="feature", column=name, count=missing))
     is_categorical = (name in (categorical or ()) or not pd.api.types.is_numeric_dtype(values)
                       or pd.api.types.is_bool_dtype(values))
+    # nullable numbers (Int64, Float64) as floats: their object arrays have no quantiles
+    plain = is_categorical or isinstance(values.dtype, np.dtype)
+    array = values.to_numpy() if plain else values.to_numpy(dtype=np.float64)
     try:
-        return kernels.grid_axis(values.to_numpy(), categorical=is_categorical,
+        return kernels.grid_axis(array, categorical=is_categorical,
                                  grid_resolution=grid_resolution, percentiles=percentiles)
-    except (ValueError, TypeError) as error:
+    except TypeError as error:
+        raise RaiError(f"feature {name!r} mixes values that do not sort: {error}") from error
+    except ValueError as error:
         raise RaiError(f"feature {name!r}: {error}; choose percentiles further apart or pass "
                        "categorical=") from error
 

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import rai_nb
-from rai_nb.api._counterfactuals import burden, counterfactuals
+from rai_nb import burden, counterfactuals
 from rai_nb.errors import RaiError
 
 FAST = {"population": 60, "generations": 10}

@@ -70,7 +70,7 @@ class OODFilter(BaseEstimator):
     """
 
     def __init__(self, estimator, *, quantile: float = 0.99, threshold: float | None = None,
-                 action: str = "abstain", neighbours: int = 5, neighbour_rows: int = 5_000,
+                 action: str = "abstain", neighbours: int = 5, neighbour_rows: int = 2_000,
                  prefit: bool = False, random_state: int = 0):
         self.estimator = estimator
         self.quantile = quantile

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def ood_filter(model, reference: pd.DataFrame, *, threshold: float | None = None,
                quantile: float = 0.99, action: str = "abstain", neighbours: int = 5,
-               neighbour_rows: int = 5_000, random_state: int = 0) -> OODFilter:
+               neighbour_rows: int = 2_000, random_state: int = 0) -> OODFilter:
     """Wrap fitted ``model`` so it abstains on (or flags) rows unlike ``reference``.
 
     Parameters

@@ -37,14 +37,14 @@ from ..checks import row_drift as kr
 from ..errors import RaiError
 from ..frame import _sampling as sampling
 from ..frame._tabular import category_codes, numeric_values
-from ..results._validate import RowDrift
+from ..results import RowDrift
 from . import _row_sample as rs
 from ._validation_context import _row_hashes, finite_or_nan
 
 #: Hash folds of the domain classifier.
 FOLDS = 3
 #: Rows (both tables together) each fold's domain classifier is fitted on, at most.
-DOMAIN_ROWS = 60_000
+DOMAIN_ROWS = 40_000
 #: Current rows embedded and compared with the neighbours at once.
 CHUNK = 65_536
 #: Reference rows whose distances to the others calibrate the reference's own spread.
@@ -143,7 +143,7 @@ def _chunks(n: int) -> list[slice]:
 
 
 def _labels(codes, levels) -> list[list]:
-    """Codes as their levels (None where missing or unseen in the reference)."""
+    """Codes as their levels (None where missing or beyond ``levels``)."""
     return [[v[c] if 0 <= c < len(v) else None for c in row] for row, v in zip(codes, levels)]
 
 
@@ -167,11 +167,13 @@ def row_drift(ctx, *, neighbours: int, neighbour_rows: int, top_rows: int) -> Ro
     names = _names(ctx)
     levels = [ctx.cur.levels[ctx.cur.categorical_names.index(n)][:ctx.changes.n_reference_levels[n]]
               for n in names[1]]
-    sample = rs.sample_rows(ctx, ctx.ref, neighbour_rows, rs.ROW_NEIGHBOURS)
+    ref_hashes = _hashes_by_name(ctx, ctx.ref)
+    sample = sampling.sample_positions(ref_hashes, neighbour_rows,
+                                       rs.step_seed(ctx, rs.ROW_NEIGHBOURS))
     scorer = RowScorer.fit(*ref, names=names, levels=levels, neighbours=np.sort(sample),
                            k=min(neighbours, sample.size - 1))
-    distance, own = scorer.distances(*cur), _calibration(ctx, scorer, ref, sample)
-    (domain, ref_domain), auc = _domain(ctx, cur, ref)
+    distance, own = scorer.distances(*cur), _calibration(ctx, scorer, ref, ref_hashes, sample)
+    (domain, ref_domain), auc = _domain(ctx, cur, ref, ref_hashes)
     scores = pd.DataFrame({"domain": domain, "domain_p": kr.tail_shares(ref_domain, domain),
                            "distance": distance, "distance_p": kr.tail_shares(own, distance)},
                           index=ctx.index)
@@ -196,10 +198,11 @@ def _features(ctx, table) -> tuple[np.ndarray, np.ndarray]:
         table.codes[ctx.features(table, "categorical")]
 
 
-def _calibration(ctx, scorer: RowScorer, ref, sample: np.ndarray) -> np.ndarray:
+def _calibration(ctx, scorer: RowScorer, ref, hashes, sample: np.ndarray) -> np.ndarray:
     """Distances of a content sample of :data:`CALIBRATION_ROWS` reference rows, each not its
     own neighbour: what an in-distribution row scores."""
-    rows = np.sort(rs.sample_rows(ctx, ctx.ref, CALIBRATION_ROWS, rs.ROW_CALIBRATION))
+    rows = np.sort(sampling.sample_positions(hashes, CALIBRATION_ROWS,
+                                             rs.step_seed(ctx, rs.ROW_CALIBRATION)))
     return reference_distances(scorer, ref[0][:, rows], ref[1][:, rows], rows, np.sort(sample))
 
 
@@ -210,7 +213,7 @@ def reference_distances(scorer: RowScorer, numeric, codes, rows, neighbours) -> 
     return scorer.distances(numeric, codes, skip=np.where(neighbours[at] == rows, at, -1))
 
 
-def _domain(ctx, cur, ref) -> tuple[np.ndarray, float]:
+def _domain(ctx, cur, ref, ref_hashes) -> tuple[np.ndarray, float]:
     """Out-of-fold probabilities of "current" of the current and of the reference rows, and
     their AUC."""
     from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: F401  (loads OpenMP
@@ -219,7 +222,7 @@ def _domain(ctx, cur, ref) -> tuple[np.ndarray, float]:
     from ..checks.leakage import numeric_auc
 
     seed = rs.step_seed(ctx, rs.ROW_DOMAIN)
-    hashes = [_hashes_by_name(ctx, ctx.cur), _hashes_by_name(ctx, ctx.ref)]
+    hashes = [_hashes_by_name(ctx, ctx.cur), ref_hashes]
     folds = [kr.hash_folds(h, seed, FOLDS) for h in hashes]
     keys = [kr.hash_keys(h, seed + 1) for h in hashes]
     # Columns in the order of their names and rows in the order of their keys, so the trees (whose
@@ -230,6 +233,11 @@ def _domain(ctx, cur, ref) -> tuple[np.ndarray, float]:
     mask = np.array([False] * cur[0].shape[0] + [len(ctx.cur.levels[j]) < 255 for j in
                                                  ctx.features(ctx.cur, "categorical")],
                     dtype=bool)[columns]
+    # A column without a value in either table carries nothing (and the trees cannot bin it).
+    informative = ~(np.isnan(matrices[0]).all(axis=0) & np.isnan(matrices[1]).all(axis=0))
+    if not informative.any():
+        return [np.full(m.shape[0], 0.5) for m in matrices], 0.5
+    matrices, mask = [m[:, informative] for m in matrices], mask[informative]
     scored = [np.empty(m.shape[0]) for m in matrices]
     # A few thousand rows need no thread team; OpenMP spin-waiting on a busy machine costs 10x.
     small = sum(m.shape[0] for m in matrices) < 50_000

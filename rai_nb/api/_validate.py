@@ -340,7 +340,7 @@ def drift(
     random_state=0,
     rows: bool = False,
     neighbours: int = 5,
-    neighbour_rows: int = 5_000,
+    neighbour_rows: int = 2_000,
     top_rows: int = 20,
 ) -> DriftResult:
     """Per-column and multivariate drift between ``reference`` and ``current``, and per row.
@@ -378,7 +378,7 @@ def drift(
         :mod:`rai_nb.api._row_drift`). Pandas frames only.
     neighbours : int, default 5
         ``k`` of the nearest-neighbour distance.
-    neighbour_rows : int, default 5000
+    neighbour_rows : int, default 2000
         Reference rows each current row is compared with: every reference row up to this
         many, else a seeded content sample of this many (the distance is then exact to that
         sample, not to the whole reference: 1M × 100k exact comparisons take minutes).

@@ -104,10 +104,8 @@ def nearest(queries, query_extra, points, k: int, *, skip=None, block: int = BLO
     for start in range(0, n, block):
         rows = slice(start, min(start + block, n))
         q = queries[rows]
-        gram = np.asarray(q, dtype=np.float32) @ points32.T
-        gram *= -2.0
-        gram += norms
-        chosen[rows] = smallest_k(gram, k, skip[rows])
+        chosen[rows] = smallest_k(np.asarray(q, dtype=np.float32) @ points32.T, norms, k,
+                                  skip[rows])
         gaps = q[:, None, :] - points[chosen[rows]]
         distances[rows] = np.einsum("ijk,ijk->ij", gaps, gaps) + query_extra[rows, None]
     order = np.argsort(distances, axis=1, kind="stable")

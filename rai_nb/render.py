@@ -34,7 +34,8 @@ class Section:
     JSON (as a data URI), left out of markdown and plain text to keep them small; ``bounds``
     is ``(lower, upper)``, two frames with the table's index and columns holding interval ends
     (NaN where a cell has none), shown beside the estimates; ``svg`` is an inline ``<svg>``
-    figure in the page's colours (:func:`rai_nb.ui.plots.svg`), shown in HTML only.
+    figure in the page's colours (:func:`rai_nb.ui.plots.svg`), shown in HTML only, in place
+    of ``image`` when a section has both.
     """
 
     title: str
@@ -171,11 +172,11 @@ def to_html(title: str, sections: list[Section]) -> str:
         parts.append(f"<h4>{html.escape(section.title)}</h4>")
         if section.text:
             parts.append(f"<p>{html.escape(section.text)}</p>")
-        if section.image is not None:
+        if section.svg is not None:  # the page's colours; the PNG is for JSON and files
+            parts.append(f'<div class="rai-figure">{section.svg}</div>')
+        elif section.image is not None:
             parts.append(f'<img src="{png_uri(section.image)}" alt="{html.escape(section.title)}" '
                          'style="max-width:100%">')
-        if section.svg is not None:
-            parts.append(f'<div class="rai-figure">{section.svg}</div>')
         if section.bars is not None:
             parts.append(svg_bars(section.bars))
         if section.table is not None:

@@ -114,6 +114,9 @@ def test_thresholds_trace_the_tolerance_grid(results):
     assert result.before.model_name == "Pipeline"
     assert result.after.model_name == "ThresholdClassifier"
     assert result.pareto[:4] == b"\x89PNG"
+    html = result.to_html()  # the chart in the page's colours, not a white PNG in dark theme
+    assert html.count("<svg") >= 1 and "currentColor" in result.pareto_svg
+    assert "data:image/png" not in html
 
 
 def test_refitting_methods_compare_with_the_same_estimator_refitted(results, model, compas):

@@ -14,7 +14,7 @@ from ..results._mitigation import (
     HELD_OUT,
     UNMITIGATED,
     MitigationResult,
-    pareto_png,
+    pareto_charts,
 )
 from ._audit import audit
 from ._compare import compare
@@ -163,7 +163,7 @@ def mitigate(
         method=method, constraint=constraint, tol=float(tol), before=before, after=after,
         comparison=compare(before, after), candidates=candidates, chosen=chosen,
         fit_rows=len(fit), refit=refit, model=mitigator,
-        pareto=pareto_png(candidates, CONSTRAINT_DISPARITY[constraint], chosen))
+        **pareto_charts(candidates, CONSTRAINT_DISPARITY[constraint], chosen))
 
 
 def _sensitive_names(sensitive) -> list:

@@ -75,7 +75,9 @@ class MitigationResult(Result):
         refitted on the same fit rows without mitigation, so the comparison isolates the
         mitigation; False for post-processing (``before`` is the model as given).
     pareto : bytes or None
-        The trade-off chart as PNG.
+        The trade-off chart as PNG (the report JSON's, for files and the saved report).
+    pareto_svg : str or None
+        The same chart as inline SVG in the page's colours (the HTML's, light and dark).
     """
 
     kind: ClassVar[str] = "mitigation"
@@ -92,6 +94,7 @@ class MitigationResult(Result):
     refit: bool
     model: object = field(default=None, compare=False)
     pareto: bytes | None = field(default=None, compare=False)
+    pareto_svg: str | None = field(default=None, compare=False)
 
     @property
     def title(self) -> str:
@@ -144,18 +147,19 @@ class MitigationResult(Result):
                                      disparity=self.disparity.replace("_", " "))
         chosen = np.flatnonzero(self.candidates["chosen"].to_numpy(dtype=bool))
         tradeoff = Section("Trade-off", note, self.candidates,
-                           marks={"candidate": set(map(int, chosen))}, image=self.pareto)
+                           marks={"candidate": set(map(int, chosen))}, image=self.pareto,
+                           svg=self.pareto_svg)
         compared = self.comparison.sections()
         return [Section("Mitigation", self.method_text()), tradeoff,
                 replace(compared[0], title="Before and after"), *compared[1:]]
 
 
-def pareto_png(candidates: pd.DataFrame, disparity: str, chosen: str) -> bytes:
-    """The held-out candidates' accuracy against ``disparity`` as a PNG (drawn once, when the
-    result is built: matplotlib loads only then)."""
+def pareto_charts(candidates: pd.DataFrame, disparity: str, chosen: str) -> dict:
+    """The held-out candidates' accuracy against ``disparity``, drawn once when the result is
+    built (matplotlib loads only then): ``pareto`` (PNG) and ``pareto_svg`` (theme-coloured)."""
     from ..ui._pareto import pareto_figure
-    from ..ui.plots import png
+    from ..ui.plots import png, svg
 
-    shown = candidates[candidates["rows"] == HELD_OUT]
-    return png(pareto_figure(shown, disparity, chosen=chosen))
+    figure = pareto_figure(candidates[candidates["rows"] == HELD_OUT], disparity, chosen=chosen)
+    return {"pareto": png(figure), "pareto_svg": svg(figure)}  # svg recolours: PNG first
 

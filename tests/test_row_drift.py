@@ -116,7 +116,7 @@ def test_nearest_equals_cdist(seed, k, n_points, n_queries):
     numeric, codes = _tables(rng, n_queries, missing=0.3, levels=6)  # unseen levels 4, 5
     queries, extra = kr.embed(space, numeric, codes)
     k = min(k, n_points)
-    found, chosen = kr.nearest(queries, extra, points, k, block=7)
+    found, chosen = kr.nearest(queries, extra, points, k)
     brute = cdist(queries, points, "sqeuclidean") + extra[:, None]
     np.testing.assert_allclose(found, np.sort(brute, axis=1)[:, :k], atol=1e-9)
     np.testing.assert_allclose(np.take_along_axis(brute, chosen, axis=1), found, atol=1e-9)

@@ -10,11 +10,12 @@ from every reference row by the same amount (1 squared unit), so it is carried a
 constant (``extra``) instead of a dimension. Squared distance between rows is thus
 ``Σ z-differences² + numeric missing mismatches + categorical mismatches``.
 
-Distances are exact: every query is compared with every point, ``|a|² + |b|² − 2 a·b`` one block
-of queries at a time (a float32 matrix product, so memory stays at ``block × points``), the
-``k`` nearest chosen by a compiled pass over the block, and their distances recomputed in float64
-from the coordinates (so float32 rounding can only swap near-ties, never change a distance).
-CPU kernels (NumPy and numba).
+Distances are exact: every query is compared with every point by scikit-learn's brute-force
+``NearestNeighbors`` (blocked matrix products reduced to the ``k`` nearest in cache, in parallel;
+a blocked float32 product with a compiled top-``k`` pass of our own was 1.7-2.5x slower, see
+``benchmarks/bench_row_drift.py``), and the chosen neighbours' squared distances are recomputed
+from the coordinates, so rounding in the products can only swap near-ties, never change a
+distance. CPU kernels (NumPy).
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import numpy as np
 
 from .quality import row_hashes
 
-#: Rows of queries compared with every point at once (bounds memory at BLOCK × points floats).
-BLOCK = 2048
 _HALF = np.sqrt(0.5)
 
 
@@ -86,28 +85,24 @@ def _levels(space: Space, codes: np.ndarray) -> np.ndarray:
     return np.where(codes < 0, missing_code, np.where(codes < n_seen, codes, -1))
 
 
-def nearest(queries, query_extra, points, k: int, *, skip=None, block: int = BLOCK):
+def nearest(queries, query_extra, points, k: int, *, skip=None):
     """Squared distances ``(queries, k)``, ascending, from each query to its ``k`` nearest
     ``points`` (reference rows, whose ``extra`` is 0), and their positions.
 
     ``skip[i]`` is a point query ``i`` may not pick (itself, for reference rows scored against
     the reference; -1 for none). Exact (see the module notes).
     """
-    from ._knn_cpu import smallest_k
+    from sklearn.neighbors import NearestNeighbors
 
-    n = queries.shape[0]
-    skip = np.full(n, -1, dtype=np.int64) if skip is None else np.asarray(skip, dtype=np.int64)
-    points32 = np.ascontiguousarray(points, dtype=np.float32)
-    norms = np.einsum("ij,ij->i", points32, points32)
-    distances = np.empty((n, k))
-    chosen = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, block):
-        rows = slice(start, min(start + block, n))
-        q = queries[rows]
-        chosen[rows] = smallest_k(np.asarray(q, dtype=np.float32) @ points32.T, norms, k,
-                                  skip[rows])
-        gaps = q[:, None, :] - points[chosen[rows]]
-        distances[rows] = np.einsum("ijk,ijk->ij", gaps, gaps) + query_extra[rows, None]
+    n, more = queries.shape[0], int(skip is not None)
+    index = NearestNeighbors(n_neighbors=k + more, algorithm="brute").fit(points)
+    chosen = index.kneighbors(queries, return_distance=False)
+    if more:  # drop the skipped point where it was picked, else the farthest
+        keep = chosen != np.asarray(skip)[:, None]
+        keep[keep.all(axis=1), -1] = False
+        chosen = chosen[keep].reshape(n, k)
+    gaps = queries[:, None, :] - points[chosen]
+    distances = np.einsum("ijk,ijk->ij", gaps, gaps) + query_extra[:, None]
     order = np.argsort(distances, axis=1, kind="stable")
     return np.take_along_axis(distances, order, axis=1), np.take_along_axis(chosen, order, axis=1)
 

@@ -55,22 +55,26 @@ class Evaluator:
         self.calls = self.rows = 0
 
     def bind(self, goal: Goal):
-        """``evaluate(candidates (rows, c, features)) -> (valid, loss)`` for query rows of
-        ``goal``: validity and the hinge distance to the desired outcome."""
-        def evaluate(candidates):
+        """``evaluate(candidates (rows, c, features), mask=None) -> (valid, loss)`` for query
+        rows of ``goal``: validity and the hinge distance to the desired outcome. Only the
+        candidates ``mask`` holds are scored (the rest: invalid, loss inf); none, no call."""
+        def evaluate(candidates, mask=None):
             m, c, p = candidates.shape
-            frame = self.codec.decode(candidates.reshape(-1, p))
-            self.calls, self.rows = self.calls + 1, self.rows + len(frame)
-            valid, loss = self._score(frame, goal)
-            return valid.reshape(m, c), loss.reshape(m, c)
+            row, column = np.nonzero(np.ones((m, c), dtype=bool) if mask is None else mask)
+            valid, loss = np.zeros((m, c), dtype=bool), np.full((m, c), np.inf)
+            if len(row):
+                frame = self.codec.decode(candidates[row, column])
+                self.calls, self.rows = self.calls + 1, self.rows + len(frame)
+                valid[row, column], loss[row, column] = self._score(frame, goal, row)
+            return valid, loss
         return evaluate
 
-    def _score(self, frame, goal: Goal):
+    def _score(self, frame, goal: Goal, row):
         if goal.interval is not None:
             value = np.asarray(call_model(self.model.predict, frame), dtype=np.float64).ravel()
             loss = np.maximum(np.maximum(goal.interval[0] - value, value - goal.interval[1]), 0)
             return loss == 0, loss
-        wanted = np.repeat(goal.wanted, len(frame) // len(goal.wanted))
+        wanted = goal.wanted[row]
         if not hasattr(self.model, "predict_proba"):
             labels = np.asarray(call_model(self.model.predict, frame)).ravel()
             valid = labels == goal.classes[wanted]

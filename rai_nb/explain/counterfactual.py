@@ -214,7 +214,8 @@ def select_diverse(candidates, valid, origin, space: SearchSpace, weights: Weigh
 def revert_features(candidates, origin, space: SearchSpace, evaluate) -> np.ndarray:
     """DiCE's post-hoc sparsity: reset each candidate's changed features to the origin one at
     a time, smallest scaled change first, keeping a reset while the candidate stays valid.
-    One ``evaluate`` call per feature position, for all candidates at once."""
+    One ``evaluate`` call per feature position, for the candidates that still change that
+    feature and another one (resetting a candidate's only change gives back the origin)."""
     here = np.broadcast_to(origin[:, None, :], candidates.shape)
     scaled = np.where(space.categorical, 0.0, np.abs(candidates - here) / space.scale)
     order = np.argsort(np.where(candidates != here, scaled, np.inf), axis=-1)
@@ -222,12 +223,13 @@ def revert_features(candidates, origin, space: SearchSpace, evaluate) -> np.ndar
     for position in range(candidates.shape[-1]):
         feature = order[..., position:position + 1]
         differs = np.take_along_axis(current != here, feature, axis=-1)[..., 0]
+        differs &= changed(current, here) > 1
         if not differs.any():
             break
         trial = current.copy()
         np.put_along_axis(trial, feature, np.take_along_axis(here, feature, axis=-1), axis=-1)
-        valid, _ = evaluate(trial)
-        current = np.where((valid & differs)[..., None], trial, current)
+        valid, _ = evaluate(trial, differs)
+        current = np.where(valid[..., None], trial, current)
     return current
 
 
@@ -242,10 +244,12 @@ def shrink_changes(candidates, origin, space: SearchSpace, evaluate, *, rounds: 
     low, high = np.zeros((m, c)), np.ones((m, c))
     steps = np.arange(1, points + 1) / (points + 1)
     here = origin[:, None, None, :]
+    # candidates changing no numeric feature stay as they are: no need to score them
+    moves = ((candidates != origin[:, None, :]) & ~space.categorical).any(axis=-1)
     for _ in range(rounds):
         fraction = low[..., None] + (high - low)[..., None] * steps
         trial = _towards(here, candidates[:, :, None, :], fraction, space)
-        valid, _ = evaluate(trial.reshape(m, c * points, p))
+        valid, _ = evaluate(trial.reshape(m, c * points, p), np.repeat(moves, points, axis=1))
         valid = valid.reshape(m, c, points)
         first = np.argmax(valid, axis=-1)
         hit = valid.any(axis=-1)

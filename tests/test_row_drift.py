@@ -182,7 +182,7 @@ def _folds(ref, cur):
 
     ctx = _Context(cur, ref, thresholds=_thresholds(None), options={}, random_state=0)
     seed = rs.step_seed(ctx, rs.ROW_DOMAIN)
-    return [kr.hash_folds(rd._hashes_by_name(ctx, t), seed, rd.FOLDS) for t in (ctx.cur, ctx.ref)]
+    return [kr.hash_folds(rd.hashes_by_name(t, ctx.roles), seed, rd.FOLDS) for t in (ctx.cur, ctx.ref)]
 
 
 def test_conformal_and_fisher():

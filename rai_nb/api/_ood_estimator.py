@@ -7,10 +7,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from ..errors import BAD_OPTION, RaiError
-from ..frame import _sampling as sampling
 from ..frame._tabular import encode_tables
-from . import _row_sample as rs
-from ._row_drift import CALIBRATION_ROWS, RowScorer, neighbour_sample, reference_distances
+from ._row_drift import RowScorer, calibration_distances, hashes_by_name, neighbour_sample
 from ._validation_context import finite_or_nan
 
 ACTIONS = ("abstain", "flag")
@@ -160,14 +158,12 @@ def _fit_scorer(X, columns, neighbours: int, neighbour_rows: int, random_state):
     if not isinstance(neighbours, (int, np.integer)) or neighbours < 1:
         raise RaiError(f"neighbours must be a positive integer, got {neighbours!r}")
     table = encode_tables(X, columns=columns, argument="reference")[0]
-    hashes = rs._hashes(table, {}, np)
+    hashes = hashes_by_name(table, {})
     chosen = neighbour_sample(hashes, neighbour_rows, random_state)
     numeric = finite_or_nan(table.numeric)
     scorer = RowScorer.fit(numeric, table.codes, names=(table.numeric_names,
                                                         table.categorical_names),
                            levels=table.levels, neighbours=chosen,
                            k=min(neighbours, chosen.size - 1))
-    seed = sampling.substream(sampling.seed_of(random_state), rs.ROW_CALIBRATION)
-    rows = np.sort(sampling.sample_positions(hashes, CALIBRATION_ROWS, seed))
-    return scorer, reference_distances(scorer, numeric[:, rows], table.codes[:, rows], rows,
-                                       chosen)
+    return scorer, calibration_distances(scorer, numeric, table.codes, hashes, chosen,
+                                         random_state)

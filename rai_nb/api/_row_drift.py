@@ -167,12 +167,12 @@ def row_drift(ctx, *, neighbours: int, neighbour_rows: int, top_rows: int) -> Ro
     names = _names(ctx)
     levels = [ctx.cur.levels[ctx.cur.categorical_names.index(n)][:ctx.changes.n_reference_levels[n]]
               for n in names[1]]
-    ref_hashes = _hashes_by_name(ctx, ctx.ref)
-    sample = sampling.sample_positions(ref_hashes, neighbour_rows,
-                                       rs.step_seed(ctx, rs.ROW_NEIGHBOURS))
-    scorer = RowScorer.fit(*ref, names=names, levels=levels, neighbours=np.sort(sample),
+    ref_hashes = hashes_by_name(ctx.ref, ctx.roles, ctx.xp)
+    sample = neighbour_sample(ref_hashes, neighbour_rows, ctx.rng)
+    scorer = RowScorer.fit(*ref, names=names, levels=levels, neighbours=sample,
                            k=min(neighbours, sample.size - 1))
-    distance, own = scorer.distances(*cur), _calibration(ctx, scorer, ref, ref_hashes, sample)
+    distance = scorer.distances(*cur)
+    own = calibration_distances(scorer, *ref, ref_hashes, sample, ctx.rng)
     (domain, ref_domain), auc = _domain(ctx, cur, ref, ref_hashes)
     scores = pd.DataFrame({"domain": domain, "domain_p": kr.tail_shares(ref_domain, domain),
                            "distance": distance, "distance_p": kr.tail_shares(own, distance)},
@@ -198,22 +198,25 @@ def _features(ctx, table) -> tuple[np.ndarray, np.ndarray]:
         table.codes[ctx.features(table, "categorical")]
 
 
-def _calibration(ctx, scorer: RowScorer, ref, hashes, sample: np.ndarray) -> np.ndarray:
-    """Distances of a content sample of :data:`CALIBRATION_ROWS` reference rows, each not its
-    own neighbour: what an in-distribution row scores."""
-    rows = np.sort(sampling.sample_positions(hashes, CALIBRATION_ROWS,
-                                             rs.step_seed(ctx, rs.ROW_CALIBRATION)))
-    return reference_distances(scorer, ref[0][:, rows], ref[1][:, rows], rows, np.sort(sample))
+def neighbour_sample(hashes: np.ndarray, k: int, random_state) -> np.ndarray:
+    """Sorted positions of the ``k``-row content sample of reference rows (their ``hashes``)."""
+    seed = sampling.substream(sampling.seed_of(random_state), rs.ROW_NEIGHBOURS)
+    return np.sort(sampling.sample_positions(hashes, k, seed))
 
 
-def reference_distances(scorer: RowScorer, numeric, codes, rows, neighbours) -> np.ndarray:
-    """Distances of reference rows at positions ``rows`` (values ``numeric``, ``codes``) to the
-    scorer's ``neighbours`` (sorted reference positions), a row never its own neighbour."""
+def calibration_distances(scorer: RowScorer, numeric, codes, hashes, neighbours,
+                          random_state) -> np.ndarray:
+    """Distances of a content sample of :data:`CALIBRATION_ROWS` reference rows (all reference
+    values ``numeric``, ``codes`` and ``hashes``) to the scorer's ``neighbours`` (sorted
+    reference positions), a row never its own neighbour: what an in-distribution row scores."""
+    seed = sampling.substream(sampling.seed_of(random_state), rs.ROW_CALIBRATION)
+    rows = np.sort(sampling.sample_positions(hashes, CALIBRATION_ROWS, seed))
     at = np.clip(np.searchsorted(neighbours, rows), 0, neighbours.size - 1)
-    return scorer.distances(numeric, codes, skip=np.where(neighbours[at] == rows, at, -1))
+    return scorer.distances(numeric[:, rows], codes[:, rows],
+                            skip=np.where(neighbours[at] == rows, at, -1))
 
 
-def _domain(ctx, cur, ref, ref_hashes) -> tuple[np.ndarray, float]:
+def _domain(ctx, cur, ref, ref_hashes) -> tuple[list, float]:
     """Out-of-fold probabilities of "current" of the current and of the reference rows, and
     their AUC."""
     from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: F401  (loads OpenMP
@@ -222,9 +225,9 @@ def _domain(ctx, cur, ref, ref_hashes) -> tuple[np.ndarray, float]:
     from ..checks.leakage import numeric_auc
 
     seed = rs.step_seed(ctx, rs.ROW_DOMAIN)
-    hashes = [_hashes_by_name(ctx, ctx.cur), ref_hashes]
+    hashes = [hashes_by_name(ctx.cur, ctx.roles, ctx.xp), ref_hashes]
     folds = [kr.hash_folds(h, seed, FOLDS) for h in hashes]
-    keys = [kr.hash_keys(h, seed + 1) for h in hashes]
+    keys = [kr.hash_keys(h, sampling.substream(seed, 1)) for h in hashes]
     # Columns in the order of their names and rows in the order of their keys, so the trees (whose
     # ties follow the order of features and rows) do not depend on either order of the frames.
     names = [str(n) for n in _names(ctx)[0] + _names(ctx)[1]]
@@ -248,12 +251,12 @@ def _domain(ctx, cur, ref, ref_hashes) -> tuple[np.ndarray, float]:
     return scored, float(numeric_auc(np.concatenate(scored), labels, xp=np))
 
 
-def _hashes_by_name(ctx, table) -> np.ndarray:
-    """Each row's content hash over its columns in the order of their names (so the folds do not
-    follow the order of the frame's columns)."""
+def hashes_by_name(table, roles: dict, xp=np) -> np.ndarray:
+    """Each row's content hash over its feature columns (not those in ``roles``) in the order of
+    their names, so samples and folds do not follow the order of the frame's columns."""
     order = sorted(range(len(table.names)), key=lambda i: str(table.names[i]))
     features, _ = _row_hashes(lambda positions: table.row_keys([order[p] for p in positions]),
-                              [table.names[i] for i in order], ctx.roles, ctx.xp)
+                              [table.names[i] for i in order], roles, xp)
     return to_host(features)
 
 
@@ -294,9 +297,3 @@ def _fit_domain(matrices, train, mask, seed: int):
                                            categorical_features=mask, early_stopping=False,
                                            random_state=seed % 2**32)
     return model.fit(x, y, sample_weight=weight)
-
-
-def neighbour_sample(hashes: np.ndarray, k: int, random_state) -> np.ndarray:
-    """Sorted positions of the ``k``-row content sample of reference rows (their hashes)."""
-    seed = sampling.substream(sampling.seed_of(random_state), rs.ROW_NEIGHBOURS)
-    return np.sort(sampling.sample_positions(hashes, k, seed))

@@ -92,7 +92,8 @@ def test_rendered_escaped(planted):
 def test_row_order_and_column_order_do_not_matter(planted):
     ref, cur, _, result = planted
     shuffled = cur.sample(frac=1.0, random_state=3)[list(reversed(cur.columns))]
-    again = rai_nb.drift(ref, shuffled, rows=True, mmd=False).rows.scores
+    reference = ref.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    again = rai_nb.drift(reference, shuffled, rows=True, mmd=False).rows.scores
     pd.testing.assert_frame_equal(again.loc[result.rows.scores.index], result.rows.scores,
                                   check_exact=False, rtol=1e-9)
 
@@ -205,6 +206,14 @@ def test_missing_values_and_infinities_are_scored():
     cur.loc[2, "c"] = None
     scores = rai_nb.drift(ref, cur, rows=True, mmd=False).rows.scores
     assert np.isfinite(scores.to_numpy()).all()
+
+
+def test_target_and_prediction_are_not_features():
+    ref, cur = _frame(300, 0), _frame(300, 1)
+    plain = rai_nb.drift(ref, cur, rows=True, mmd=False).rows.scores
+    labelled = rai_nb.drift(ref.assign(y=0), cur.assign(y=np.arange(300) * 100.0), target="y",
+                            rows=True, mmd=False).rows.scores
+    pd.testing.assert_frame_equal(labelled, plain)
 
 
 def test_empty_columns_are_harmless():

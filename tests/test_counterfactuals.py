@@ -190,7 +190,7 @@ def test_burden_result_renders():
                     **FAST)
     assert set(result.table.index.get_level_values("sensitive")) == {"sex", "race"}
     bundle = result._repr_mimebundle_()
-    assert "Burden by group" in bundle["text/html"]
+    assert "Counterfactual burden by group" in bundle["text/html"]
     assert bundle["application/vnd.rai-nb.report+json"]["kind"] == "burden"
 
 

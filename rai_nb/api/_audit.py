@@ -11,6 +11,7 @@ from ..frame import column_values, is_dask_frame
 from ..frame._task import resolve_task
 from ..results import AuditResult
 from ._bias import bias
+from ._counterfactuals import burden as burden_of
 from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
 from ._explain import explain, group_attributions, uses_kernel
 from ._model import model_features, predict, prediction_errors
@@ -35,6 +36,7 @@ def audit(
     features=None,
     explain: bool = True,
     sample: int = 500,
+    burden: bool = False,
     n_boot: int = 200,
     card: dict | None = None,
     random_state=0,
@@ -73,6 +75,11 @@ def audit(
         columns (text columns with more than ``max_groups`` distinct values, IDs, left out).
     explain : bool, default True
         Compute SHAP values on a sample of ``sample`` rows.
+    burden : bool, default False
+        Also compute the counterfactual burden per sensitive group (:func:`rai_nb.burden`,
+        a binary classifier only) on a sample of ``sample`` rows (every row when ``data`` has
+        no more); shown with the explanations. Its search runs for every such row the model
+        decides against.
     n_boot : int, default 200
         Bootstrap resamples for the fairness metrics' intervals.
     card : dict, optional
@@ -93,8 +100,8 @@ def audit(
         raise RaiError(f"data must be a pandas DataFrame (or a Dask one), got {type(data).__name__}")
     if not lazy and len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
-    if explain and (isinstance(sample, bool) or not isinstance(sample, (int, np.integer))
-                    or sample < 1):
+    if (explain or burden) and (isinstance(sample, bool)
+                                or not isinstance(sample, (int, np.integer)) or sample < 1):
         raise RaiError(f"sample (rows explained) must be a positive integer, got {sample!r}; "
                        "pass explain=False to skip explanations")
     if card is not None and not isinstance(card, dict):
@@ -136,6 +143,13 @@ def audit(
             rows = sample_rows(data, n, features=features, sensitive=sensitive,
                                random_state=random_state, lengths=lengths if lazy else None)
             explained = _explain(model, rows, features, sensitive)
+        if burden:
+            rows = data if sample >= n_rows and not lazy else sample_rows(
+                data, min(sample, n_rows), features=features, sensitive=sensitive,
+                random_state=random_state, lengths=lengths if lazy else None)
+            explained["burden"] = burden_of(model, rows, sensitive=sensitive,
+                                            positive_label=positive_label, features=features,
+                                            random_state=random_state)
         bar.update()
         names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
         result = AuditResult(model_name=type(model).__name__, n_rows=n_rows, bias=fairness,

@@ -74,6 +74,9 @@ class AuditResult(Result):
     mitigation : MitigationResult or None
         The mitigation that made the audited model (:attr:`MitigationResult.audit`): a part
         of the report and a section of the model card.
+    burden : BurdenResult or None
+        Counterfactual burden per sensitive group (``audit(burden=True)``), shown with the
+        explanations (a part of its own when there are none).
     """
 
     kind: ClassVar[str] = "audit"
@@ -89,6 +92,7 @@ class AuditResult(Result):
     card: object = field(default=None, compare=False)
     sensitive_inputs: tuple = ()
     mitigation: object = field(default=None, compare=False)
+    burden: object = field(default=None, compare=False)
 
     @property
     def title(self) -> str:
@@ -96,11 +100,12 @@ class AuditResult(Result):
 
     @cached_property
     def explanation_report(self) -> ExplanationResult | None:
-        """The Explanations part: importance, the beeswarm (drawn once, on first use) and the
-        attributions by group; None without an explanation."""
+        """The Explanations part: importance, the beeswarm (drawn once, on first use), the
+        attributions by group and the burden when computed; None without an explanation."""
         if self.explanation is None:
             return None
-        return ExplanationResult.of(self.explanation, self.importance, self.group_importance)
+        return ExplanationResult.of(self.explanation, self.importance, self.group_importance,
+                                    burden=self.burden)
 
     def with_card(self, card) -> AuditResult:
         """This audit carrying ``card`` (e.g. one with the user's narrative)."""
@@ -118,7 +123,8 @@ class AuditResult(Result):
 
     def parts(self) -> list[Result]:
         """The component results that are present, in tab order."""
-        return [part for part in (self.bias, self.explanation_report, self.slices,
+        burden = self.burden if self.explanation is None else None
+        return [part for part in (self.bias, self.explanation_report, burden, self.slices,
                                   self.validation, self.mitigation) if part is not None]
 
     def findings(self, *, keys: bool = False) -> pd.DataFrame:

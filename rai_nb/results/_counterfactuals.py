@@ -133,5 +133,5 @@ class BurdenResult(Result):
         bounds = tuple(pd.DataFrame({"rows": np.nan, "found": np.nan,
                                      "burden": self.table[side]}, index=shown.index)
                        for side in ("lower", "upper"))
-        return [Section("Burden by group", text, shown, bars=self.table["burden"],
-                        bounds=bounds)]
+        return [Section("Counterfactual burden by group", text, shown,
+                        bars=self.table["burden"], bounds=bounds)]

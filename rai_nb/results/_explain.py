@@ -84,6 +84,9 @@ class ExplanationResult(Result):
         ``mean |interaction|``.
     beeswarm : bytes or None
         shap's beeswarm plot of the last output as PNG.
+    burden : BurdenResult or None
+        Counterfactual burden per group (an audit's, ``audit(burden=True)``): its sections
+        follow the explanation's.
     """
 
     kind: ClassVar[str] = "explanation"
@@ -94,11 +97,12 @@ class ExplanationResult(Result):
     group_importance: pd.DataFrame | None = None
     interactions: pd.DataFrame | None = None
     beeswarm: bytes | None = field(default=None, compare=False)
+    burden: object = field(default=None, compare=False)
 
     @classmethod
     def of(cls, explanation, importance: pd.Series | None = None,
            group_importance: pd.DataFrame | None = None, *,
-           beeswarm: bytes | None = None) -> ExplanationResult:
+           beeswarm: bytes | None = None, burden=None) -> ExplanationResult:
         """The report of ``explanation`` (its beeswarm is drawn here, once, unless given).
 
         Parameters
@@ -111,6 +115,8 @@ class ExplanationResult(Result):
             Attributions by sensitive group (:func:`rai_nb.group_attributions`).
         beeswarm : bytes, optional
             The PNG of :func:`beeswarm_figure` when the caller has drawn it already.
+        burden : BurdenResult, optional
+            Burden per group (:func:`rai_nb.burden`) shown after the explanation.
 
         Returns
         -------
@@ -126,7 +132,7 @@ class ExplanationResult(Result):
         return cls(importance=mean_importance(values, names) if importance is None else importance,
                    rows=len(values), outputs=values.shape[2] if values.ndim == 3 else 1,
                    group_importance=group_importance, interactions=pairs,
-                   beeswarm=beeswarm)
+                   beeswarm=beeswarm, burden=burden)
 
     @property
     def title(self) -> str:
@@ -151,7 +157,7 @@ class ExplanationResult(Result):
                                     self.interactions))
         if self.group_importance is not None:
             sections.append(self._by_group())
-        return sections
+        return sections + ([] if self.burden is None else self.burden.sections())
 
     def _of(self) -> str:
         """Which output the numbers describe."""

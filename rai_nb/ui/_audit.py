@@ -22,9 +22,13 @@ def _part(name: str, panel):
 
 
 def _explanations(result):
-    if result.explanation is None:
-        return None
-    return ExplanationPanel(result.explanation, result.importance, result.group_importance)
+    """The explanation's panel, then the burden's report when the audit computed it."""
+    panel = None if result.explanation is None else ExplanationPanel(
+        result.explanation, result.importance, result.group_importance)
+    if result.burden is None:
+        return panel
+    burden = widgets.HTML(result.burden.to_html())
+    return burden if panel is None else widgets.VBox([panel, burden])
 
 
 def _mitigation(result):
@@ -36,7 +40,7 @@ def _mitigation(result):
 #: Tab title → (builder of its panel, what an audit needs for the part when it is absent).
 TABS = {
     "Fairness": (_part("bias", BiasPanel), "a sensitive column"),
-    "Explanations": (_explanations, "explain=True"),
+    "Explanations": (_explanations, "explain=True or burden=True"),
     "Slices": (_part("slices", SlicesPanel), "a model with predict"),
     "Data checks": (_part("validation", ValidationPanel), "the data checks"),
     "Mitigation": (_mitigation, "a mitigation: run %mitigate MODEL DATA --target COLUMN "

@@ -118,6 +118,8 @@ class RaiMagics(Magics):
               help="groups with fewer rows never decide a finding (default 30)")
     @argument("--no-explain", action="store_true", help="skip SHAP explanations")
     @argument("--sample", type=int, default=500, help="rows explained with SHAP (default 500)")
+    @argument("--burden", action="store_true",
+              help="also the counterfactual burden per sensitive group, on the sampled rows")
     @argument("--n-boot", type=int, default=200, help="bootstrap resamples for intervals")
     @argument("--out", help="also bind the result to this name")
     @line_magic
@@ -130,7 +132,8 @@ class RaiMagics(Magics):
             sensitive=split_names(args.sensitive), reference=self._value(args.reference),
             positive_label=parse_scalar(args.positive_label), task=args.task,
             sample_weight=args.sample_weight, min_group_size=args.min_group_size,
-            explain=not args.no_explain, sample=args.sample, n_boot=args.n_boot)
+            explain=not args.no_explain, sample=args.sample, burden=args.burden,
+            n_boot=args.n_boot)
         self._publish("audit", result, args.out)
 
     @magic_arguments()

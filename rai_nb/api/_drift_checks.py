@@ -60,7 +60,7 @@ def _drift_table(ctx) -> pd.DataFrame:
     rows.update(_schema_rows(ctx.changes))
     frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=_DRIFT_COLUMNS)
     frame["role"] = [ctx.roles.get(n, "feature") for n in frame.index]
-    frame["method"] = frame["method"].fillna("none")
+    frame["method"] = frame["method"].astype(object).fillna("none")  # all-NaN when no test ran
     frame["drifted"] = frame["drifted"].astype("boolean").fillna(False).astype(bool)
     frame.index.name = "column"
     return frame

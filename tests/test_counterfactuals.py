@@ -15,6 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import rai_nb
 from rai_nb import burden, counterfactuals
 from rai_nb.errors import RaiError
+from rai_nb.render import format_value
 
 FAST = {"population": 60, "generations": 10}
 
@@ -277,3 +278,51 @@ def test_rows_without_counterfactuals_render():
     assert np.isinf(result.closest_distance).all()
     assert result.to_dict()["summary"]["counterfactuals"] == 0
     assert "Counterfactuals" in result.to_html()
+
+
+@pytest.fixture(scope="module")
+def audited():
+    """An audit with burden of a small COMPAS model, and the same burden computed directly."""
+    compas = rai_nb.load_compas().head(200)[["age", "priors_count", "sex", "race",
+                                               "two_year_recid"]]
+    model = LogisticRegression().fit(compas[["age", "priors_count"]], compas["two_year_recid"])
+    result = rai_nb.audit(model, compas, target="two_year_recid", sensitive=["sex", "race"],
+                          positive_label=0, burden=True, n_boot=50, progress=False)
+    direct = burden(model, compas, sensitive=["sex", "race"], positive_label=0,
+                    features=["age", "priors_count"])
+    return model, compas, result, direct
+
+
+def test_audit_burden_equals_burden_and_is_in_every_rendering(audited):
+    _, _, result, direct = audited
+    pd.testing.assert_frame_equal(result.burden.table, direct.table)
+    explanations = result.to_dict()["parts"][1]
+    assert explanations["kind"] == "explanation"
+    section = next(s for s in explanations["sections"]
+                   if s["title"] == "Counterfactual burden by group")
+    assert section["bars"]["values"] == pytest.approx(direct.table["burden"].tolist())
+    html, markdown = result.to_html(), result.to_markdown()
+    assert html.index("Counterfactual burden by group") > html.index("Global importance")
+    assert "<svg" in html.split("Counterfactual burden by group", 1)[1]  # its bar chart
+    assert "Counterfactual burden by group" in markdown
+    shown = markdown.split("Counterfactual burden by group", 1)[1]
+    assert all(format_value(v) in shown for v in direct.table["burden"])
+
+
+def test_audit_burden_in_the_live_tab_and_alone(audited, ipython_shell):
+    from rai_nb import ui
+
+    model, compas, result, direct = audited
+    tab = ui.panel_for(result).tab("Explanations")
+    assert isinstance(tab.children[0], ui.panels.ExplanationPanel)
+    assert "Counterfactual burden by group" in tab.children[1].value
+    shell = ipython_shell
+    shell.user_ns.update(model=model, compas=compas)
+    shell.run_line_magic("load_ext", "rai_nb")
+    shell.run_line_magic("audit", "model compas --target two_year_recid --sensitive sex,race "
+                         "--positive-label 0 --no-explain --burden --n-boot 20")
+    alone = shell.user_ns["_audit"]
+    assert alone.explanation_report is None
+    pd.testing.assert_frame_equal(alone.burden.table, direct.table)
+    assert "burden" in [part.kind for part in alone.parts()]
+    assert "Counterfactual burden by group" in ui.panel_for(alone).tab("Explanations").value

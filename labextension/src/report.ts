@@ -25,6 +25,7 @@ export const ROWS_SHOWN = 20;
 const PART_LABELS: { [kind: string]: string } = {
   bias: 'Fairness',
   explanation: 'Explanations',
+  burden: 'Explanations', // an audit's burden when it has no explanation
   slices: 'Slices',
   validation: 'Data checks',
   drift: 'Drift',

@@ -74,9 +74,11 @@ def group_sums(outputs: np.ndarray, weights: np.ndarray, codes: np.ndarray,
 
     points, rows, n_outputs = outputs.shape
     flat = np.moveaxis(outputs, 1, 0).reshape(rows, points * n_outputs)
-    total = (weights @ flat).reshape(points, n_outputs)
     membership = sparse.csr_matrix((weights, (codes, np.arange(rows))), shape=(n_groups, rows))
-    return total, np.asarray(membership @ flat).reshape(n_groups, points, n_outputs)
+    by_group = np.asarray(membership @ flat).reshape(n_groups, points, n_outputs)
+    # every row is in one group; a dense ``weights @ flat`` would wake BLAS's threads, whose
+    # spinning takes the cores from the model's own threads between calls
+    return by_group.sum(axis=0), by_group
 
 
 def centred(curves: np.ndarray, n_axes: int) -> np.ndarray:

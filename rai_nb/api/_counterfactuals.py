@@ -90,7 +90,7 @@ class Evaluator:
 def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_vary="all",
                     immutable=None, sensitive=None, ranges=None, k: int = 5,
                     proximity_weight: float = 0.5, sparsity_weight: float = 0.1,
-                    diversity_weight: float = 1.0, population: int = 100, generations: int = 30,
+                    diversity_weight: float = 1.0, population: int = 50, generations: int = 15,
                     n_nearest: int | None = None, features=None,
                     random_state=0) -> CounterfactualResult:
     """Diverse, sparse counterfactuals of each row, and the nearest real rows of the outcome.

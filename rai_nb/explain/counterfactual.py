@@ -212,24 +212,29 @@ def select_diverse(candidates, valid, origin, space: SearchSpace, weights: Weigh
 
 
 def revert_features(candidates, origin, space: SearchSpace, evaluate) -> np.ndarray:
-    """DiCE's post-hoc sparsity: reset each candidate's changed features to the origin one at
-    a time, smallest scaled change first, keeping a reset while the candidate stays valid.
-    One ``evaluate`` call per feature position, for the candidates that still change that
-    feature and another one (resetting a candidate's only change gives back the origin)."""
+    """DiCE's post-hoc sparsity, batched: each round one ``evaluate`` call tries every
+    candidate with each of its changed features reset to the origin (while another change
+    remains), and the valid reset of the smallest scaled change is kept; rounds go on while
+    some reset stays valid."""
+    m, c, p = candidates.shape
     here = np.broadcast_to(origin[:, None, :], candidates.shape)
     scaled = np.where(space.categorical, 0.0, np.abs(candidates - here) / space.scale)
-    order = np.argsort(np.where(candidates != here, scaled, np.inf), axis=-1)
+    diagonal = np.arange(p)
     current = candidates.copy()
-    for position in range(candidates.shape[-1]):
-        feature = order[..., position:position + 1]
-        differs = np.take_along_axis(current != here, feature, axis=-1)[..., 0]
-        differs &= changed(current, here) > 1
-        if not differs.any():
+    for _ in range(p - 1):
+        differs = current != here
+        tried = differs & (differs.sum(axis=-1, keepdims=True) > 1)
+        if not tried.any():
             break
-        trial = current.copy()
-        np.put_along_axis(trial, feature, np.take_along_axis(here, feature, axis=-1), axis=-1)
-        valid, _ = evaluate(trial, differs)
-        current = np.where(valid[..., None], trial, current)
+        trial = np.repeat(current[:, :, None, :], p, axis=2)
+        trial[:, :, diagonal, diagonal] = here
+        valid = evaluate(trial.reshape(m, c * p, p), tried.reshape(m, c * p))[0]
+        valid = valid.reshape(m, c, p)
+        if not valid.any():
+            break
+        best = np.argmin(np.where(valid, scaled, np.inf), axis=-1)
+        reset = np.take_along_axis(trial, best[..., None, None], axis=2)[:, :, 0]
+        current = np.where(valid.any(axis=-1)[..., None], reset, current)
     return current
 
 
@@ -238,24 +243,32 @@ def shrink_changes(candidates, origin, space: SearchSpace, evaluate, *, rounds: 
     """Move each candidate's numeric changes back towards the origin by the same fraction,
     the smallest valid fraction found by multisection: each round one ``evaluate`` call tries
     ``points`` fractions evenly inside every candidate's bracket, so ``rounds`` rounds narrow
-    it ``(points + 1) ** rounds`` times. Integer features round away from the origin, changed
-    values stay in range; the result is a point evaluated valid (or the candidate itself)."""
+    it ``(points + 1) ** rounds`` times; a candidate that changes only integer features stops
+    once its bracket spans under one unit of each. Integer features round away from the
+    origin, changed values stay in range; the result is a point evaluated valid (or the
+    candidate itself)."""
     m, c, p = candidates.shape
     low, high = np.zeros((m, c)), np.ones((m, c))
     steps = np.arange(1, points + 1) / (points + 1)
     here = origin[:, None, None, :]
-    # candidates changing no numeric feature stay as they are: no need to score them
-    moves = ((candidates != origin[:, None, :]) & ~space.categorical).any(axis=-1)
+    move = np.where(space.categorical, 0.0, np.abs(candidates - origin[:, None, :]))
+    whole = ((move == 0) | space.integer).all(axis=-1)
+    active = (move > 0).any(axis=-1)  # no numeric change: nothing to shrink, nothing to score
     for _ in range(rounds):
+        active &= ~(whole & ((high - low)[..., None] * move < 1).all(axis=-1))
+        if not active.any():
+            break
         fraction = low[..., None] + (high - low)[..., None] * steps
         trial = _towards(here, candidates[:, :, None, :], fraction, space)
-        valid, _ = evaluate(trial.reshape(m, c * points, p), np.repeat(moves, points, axis=1))
+        valid, _ = evaluate(trial.reshape(m, c * points, p), np.repeat(active, points, axis=1))
         valid = valid.reshape(m, c, points)
         first = np.argmax(valid, axis=-1)
         hit = valid.any(axis=-1)
         below = np.take_along_axis(fraction, np.maximum(first - 1, 0)[..., None], -1)[..., 0]
-        low = np.where(hit & (first > 0), below, np.where(hit, low, fraction[..., -1]))
-        high = np.where(hit, np.take_along_axis(fraction, first[..., None], -1)[..., 0], high)
+        low = np.where(active, np.where(hit & (first > 0), below,
+                                        np.where(hit, low, fraction[..., -1])), low)
+        high = np.where(active & hit, np.take_along_axis(fraction, first[..., None], -1)[..., 0],
+                        high)
     return _towards(origin[:, None, :], candidates, high, space)
 
 

@@ -100,8 +100,9 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
     (few features changed) and diverse (greedy determinantal-point-process style spread).
     The search is a genetic one batched over all rows: one model call scores every row's
     candidates of a generation, and it stops once each row has ``k`` valid ones and the best
-    stop improving. Then, batched too, DiCE's post-hoc sparsity (changed features reset one at
-    a time while valid) and a bisection that pulls numeric changes back to the boundary.
+    stop improving. Then, batched too, DiCE's post-hoc sparsity (changed features reset while
+    valid, smallest change first) and a multisection that pulls numeric changes back to the
+    boundary.
 
     Parameters
     ----------

@@ -293,10 +293,22 @@ def nearest_rows(origin, pool, allowed, space: SearchSpace, k: int, block: int =
     index = np.full((m, k), -1, dtype=np.int64)
     for start in range(0, m, step):
         part = slice(start, min(start + step, m))
-        d = np.where(allowed(part), distance(origin[part, None, :], pool[None], space), np.inf)
+        d = np.where(allowed(part), _distances(origin[part], pool, space), np.inf)
         top = np.argpartition(d, min(k, d.shape[1]) - 1, axis=1)[:, :k]
         top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, axis=1), axis=1,
                                                  kind="stable"), axis=1)
         got = np.take_along_axis(d, top, axis=1)
         index[part, :top.shape[1]] = np.where(np.isfinite(got), top, -1)
     return index
+
+
+def _distances(origin: np.ndarray, pool: np.ndarray, space: SearchSpace) -> np.ndarray:
+    """:func:`distance` of every origin to every pool row, ``(origins, pool)``, one feature at a
+    time (no ``(origins, pool, features)`` temporary)."""
+    total = np.zeros((len(origin), len(pool)))
+    for j, categorical in enumerate(space.categorical):
+        if categorical:
+            total += origin[:, j, None] != pool[None, :, j]
+        else:
+            total += np.abs(origin[:, j, None] - pool[None, :, j]) / space.scale[j]
+    return total

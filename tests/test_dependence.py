@@ -148,6 +148,9 @@ def test_centred_ice_starts_at_zero(frame, tree):
     np.testing.assert_allclose(centred.group_average,
                                plain.group_average - plain.group_average[..., :1], atol=1e-12)
     assert len(centred.ice) == 50 and centred.ice_rows == plain.ice_rows
+    ice = plain.ice_frame()
+    assert list(ice.index) == plain.ice_rows and ice.shape == (50, len(plain.grid[0]))
+    np.testing.assert_array_equal(ice.to_numpy(), plain.ice[:, 0])
 
 
 def test_two_way_equals_sklearn(frame, tree):

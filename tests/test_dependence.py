@@ -264,23 +264,22 @@ def test_renderings(frame, tree):
     assert curves["image"].startswith("data:image/png") and len(curves["table"]["rows"]) == 30
     assert "| x1 | all rows | &lt;b>F&lt;/b> | M |" in result.to_markdown()
     groups = report["sections"][1]
-    assert groups["title"] == "Groups" and groups["table"]["columns"] == ["rows", "weight", "small"]
+    assert groups["title"] == "Partial dependence by group"
+    assert groups["table"]["columns"] == ["rows", "weight", "small"]
 
 
 def test_two_way_and_multiclass_figures_draw(frame, tree):
     model = LogisticRegression().fit(frame[NUMERIC], frame.label3)
     multi = dependence(model, frame, "x1", by="race", features=NUMERIC, kind="individual")
-    assert multi.svg().count("<svg") == 1
+    assert multi.svg.count("<svg") == 1
     two = dependence(tree, frame, ("x1", "x3"), by="race", features=NUMERIC, grid_resolution=8)
-    assert "<svg" in two.svg() and two.sections()[0].table.shape == (8, 5)
+    assert "<svg" in two.svg and two.sections()[0].table.shape == (8, 5)
 
 
-def test_magic_binds_the_result(frame, tree):
+def test_magic_binds_the_result(frame, tree, ipython_shell):
     from IPython.core.error import UsageError
-    from IPython.core.interactiveshell import InteractiveShell
 
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "rai_nb")
+    shell = ipython_shell
     shell.user_ns.update(model=tree, rows=frame)
     options = "--features x1,x2,x3 --grid-resolution 10"
     shell.run_line_magic("dependence", f"model rows --feature x1 --by sex,race --kind both "

@@ -560,7 +560,7 @@ def test_model_card_save_error_is_one_line(audit, tmp_path):
 def test_audit_overview_lists_every_finding(audit):
     panel = ui.panel_for(audit)
     assert panel.titles == ("Overview", "Fairness", "Explanations", "Slices", "Data checks",
-                            "Mitigation", "Model card")
+                            "Model card")  # Mitigation: only on the audit a mitigation made
     shown = frame(tables(panel.children[0].value)[0])
     findings = audit.findings()
     assert list(shown["finding"]) == list(findings["finding"])
@@ -578,7 +578,10 @@ def test_audit_tabs_are_built_when_selected(audit):
     assert all(box.children == () for box in panel.children[1:])
     panel.selected_index = 1
     assert isinstance(panel.children[1].children[0], panels.BiasPanel)
-    assert isinstance(panel.tab("Explanations"), panels.ExplanationPanel)
+    explanations = panel.tab("Explanations")  # the SHAP panel, then the top feature's PDP/ICE
+    assert isinstance(explanations.children[0], panels.ExplanationPanel)
+    assert "Partial dependence" in explanations.children[1].value
+    assert "<svg" in explanations.children[1].value
     assert isinstance(panel.tab("Slices"), panels.SlicesPanel)
     assert isinstance(panel.tab("Data checks"), panels.ValidationPanel)
     assert isinstance(panel.tab("Model card"), panels.ModelCardPanel)
@@ -586,7 +589,8 @@ def test_audit_tabs_are_built_when_selected(audit):
 
 
 def test_audit_without_explanations_says_so(audit):
-    bare = dataclasses.replace(audit, explanation=None, importance=None, group_importance=None)
+    bare = dataclasses.replace(audit, explanation=None, importance=None, group_importance=None,
+                               dependence=None)
     content = ui.panel_for(bare).tab("Explanations")
     assert "Not part of this audit" in content.value
 

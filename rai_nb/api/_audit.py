@@ -13,6 +13,7 @@ from ..results import AuditResult
 from ._bias import bias
 from ._counterfactuals import burden as burden_of
 from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
+from ._dependence import dependence
 from ._explain import explain, group_attributions, uses_kernel
 from ._model import model_features, predict, prediction_errors
 from ._slices import SHARED_SEARCH, default_support, slices
@@ -142,7 +143,7 @@ def audit(
             n = min(min(sample, 50) if uses_kernel(model) else sample, n_rows)
             rows = sample_rows(data, n, features=features, sensitive=sensitive,
                                random_state=random_state, lengths=lengths if lazy else None)
-            explained = _explain(model, rows, features, sensitive)
+            explained = _explain(model, rows, features, sensitive, min_group_size)
         if burden:
             rows = data if sample >= n_rows and not lazy else sample_rows(
                 data, min(sample, n_rows), features=features, sensitive=sensitive,
@@ -175,13 +176,20 @@ def _slice_columns(frame, features: list, sensitive, lazy: bool) -> list:
             or frame[c].nunique(dropna=False) <= limit]
 
 
-def _explain(model, rows, features, sensitive) -> dict:
-    """SHAP values of the sampled ``rows``, their mean magnitudes and the gaps between groups."""
+def _explain(model, rows, features, sensitive, min_group_size: int) -> dict:
+    """SHAP values of the sampled ``rows``, their mean magnitudes, the gaps between groups, and
+    the partial dependence (with ICE) of the most important input feature by group."""
     method = "kernel" if uses_kernel(model) else "auto"  # sampled only where nothing is exact
     explanation = explain(model, rows[features], method=method, nsamples=512, progress=False)
     names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    return {"explanation": explanation, "importance": _importance(explanation),
-            "group_importance": group_attributions(explanation, rows[names])}
+    importance = _importance(explanation)
+    top = next((name for name in importance.index if name in features), None)
+    curves = None if top is None else dependence(
+        model, rows, top, by=names, grid_resolution=20, kind="both", sample=50,
+        features=features, min_group_size=min_group_size)
+    return {"explanation": explanation, "importance": importance,
+            "group_importance": group_attributions(explanation, rows[names]),
+            "dependence": curves}
 
 
 def _importance(explanation) -> pd.Series:

@@ -77,6 +77,9 @@ class AuditResult(Result):
     burden : BurdenResult or None
         Counterfactual burden per sensitive group (``audit(burden=True)``), shown with the
         explanations (a part of its own when there are none).
+    dependence : DependenceResult or None
+        Partial dependence and ICE of the most important input feature, by sensitive group,
+        on the explained rows; shown with the explanations.
     """
 
     kind: ClassVar[str] = "audit"
@@ -93,6 +96,7 @@ class AuditResult(Result):
     sensitive_inputs: tuple = ()
     mitigation: object = field(default=None, compare=False)
     burden: object = field(default=None, compare=False)
+    dependence: object = field(default=None, compare=False)
 
     @property
     def title(self) -> str:
@@ -101,11 +105,12 @@ class AuditResult(Result):
     @cached_property
     def explanation_report(self) -> ExplanationResult | None:
         """The Explanations part: importance, the beeswarm (drawn once, on first use), the
-        attributions by group and the burden when computed; None without an explanation."""
+        attributions by group, the top feature's dependence and the burden when computed; None
+        without an explanation."""
         if self.explanation is None:
             return None
         return ExplanationResult.of(self.explanation, self.importance, self.group_importance,
-                                    burden=self.burden)
+                                    burden=self.burden, dependence=self.dependence)
 
     def with_card(self, card) -> AuditResult:
         """This audit carrying ``card`` (e.g. one with the user's narrative)."""

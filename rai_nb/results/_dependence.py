@@ -9,7 +9,6 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from .. import render
 from ..render import Section
 from ._base import Result
 from ._bias import row_label
@@ -159,12 +158,13 @@ class DependenceResult(Result):
                 "max_group_gap": self.max_group_gap()}
 
     def sections(self) -> list[Section]:
-        sections = [replace(self._curve_section(o), image=self.png if o == 0 else None)
-                    for o in range(len(self.outputs))]
+        # one figure, first: SVG in the page's colours in HTML, the PNG for JSON and files
+        sections = [replace(self._curve_section(o), image=self.png, svg=self.svg)
+                    if o == 0 else self._curve_section(o) for o in range(len(self.outputs))]
         if self.groups:
             small = set(np.flatnonzero(self.group_rows < self.min_group_size).tolist())
-            sections.append(Section("Groups", self._groups_text(), self.group_table(),
-                                    marks={"rows": small}))
+            sections.append(Section("Partial dependence by group", self._groups_text(),
+                                    self.group_table(), marks={"rows": small}))
         return sections
 
     def _curve_section(self, o: int) -> Section:
@@ -206,15 +206,11 @@ class DependenceResult(Result):
 
         return png(dependence_figure(self))
 
+    @cached_property
     def svg(self) -> str:
-        """The figure as theme-aware inline SVG (text and axes in the page's colour)."""
+        """The figure as theme-aware inline SVG, text and axes in the page's colour (drawn
+        once; the HTML's)."""
         from ..ui._dependence import dependence_chart
 
         return dependence_chart(self)
 
-    def to_html(self) -> str:
-        """Static HTML: the figure as inline SVG (theme-aware), then the tables."""
-        sections = [replace(s, image=None) for s in self.sections()]
-        page = render.to_html(self.title, sections)
-        head = page.index("</h3>") + len("</h3>")
-        return f'{page[:head]}<div class="rai-figure">{self.svg()}</div>{page[head:]}'

@@ -87,6 +87,9 @@ class ExplanationResult(Result):
     burden : BurdenResult or None
         Counterfactual burden per group (an audit's, ``audit(burden=True)``): its sections
         follow the explanation's.
+    dependence : DependenceResult or None
+        Partial dependence and ICE of the top feature by group (an audit's): its sections
+        follow the explanation's, before the burden's.
     """
 
     kind: ClassVar[str] = "explanation"
@@ -98,11 +101,12 @@ class ExplanationResult(Result):
     interactions: pd.DataFrame | None = None
     beeswarm: bytes | None = field(default=None, compare=False)
     burden: object = field(default=None, compare=False)
+    dependence: object = field(default=None, compare=False)
 
     @classmethod
     def of(cls, explanation, importance: pd.Series | None = None,
            group_importance: pd.DataFrame | None = None, *,
-           beeswarm: bytes | None = None, burden=None) -> ExplanationResult:
+           beeswarm: bytes | None = None, burden=None, dependence=None) -> ExplanationResult:
         """The report of ``explanation`` (its beeswarm is drawn here, once, unless given).
 
         Parameters
@@ -117,6 +121,8 @@ class ExplanationResult(Result):
             The PNG of :func:`beeswarm_figure` when the caller has drawn it already.
         burden : BurdenResult, optional
             Burden per group (:func:`rai_nb.burden`) shown after the explanation.
+        dependence : DependenceResult, optional
+            Partial dependence by group (:func:`rai_nb.dependence`) shown after it too.
 
         Returns
         -------
@@ -132,7 +138,7 @@ class ExplanationResult(Result):
         return cls(importance=mean_importance(values, names) if importance is None else importance,
                    rows=len(values), outputs=values.shape[2] if values.ndim == 3 else 1,
                    group_importance=group_importance, interactions=pairs,
-                   beeswarm=beeswarm, burden=burden)
+                   beeswarm=beeswarm, burden=burden, dependence=dependence)
 
     @property
     def title(self) -> str:
@@ -157,7 +163,8 @@ class ExplanationResult(Result):
                                     self.interactions))
         if self.group_importance is not None:
             sections.append(self._by_group())
-        return sections + ([] if self.burden is None else self.burden.sections())
+        return sections + [section for extra in (self.dependence, self.burden)
+                           if extra is not None for section in extra.sections()]
 
     def _of(self) -> str:
         """Which output the numbers describe."""

@@ -22,13 +22,16 @@ def _part(name: str, panel):
 
 
 def _explanations(result):
-    """The explanation's panel, then the burden's report when the audit computed it."""
+    """The explanation's panel, then the reports of the top feature's dependence and of the
+    burden when the audit computed them."""
     panel = None if result.explanation is None else ExplanationPanel(
         result.explanation, result.importance, result.group_importance)
-    if result.burden is None:
-        return panel
-    burden = widgets.HTML(result.burden.to_html())
-    return burden if panel is None else widgets.VBox([panel, burden])
+    shown = [panel, *(widgets.HTML(part.to_html()) for part in (result.dependence, result.burden)
+                      if part is not None)]
+    shown = [part for part in shown if part is not None]
+    if len(shown) < 2:
+        return shown[0] if shown else None
+    return widgets.VBox(shown)
 
 
 def _mitigation(result):
@@ -43,15 +46,13 @@ TABS = {
     "Explanations": (_explanations, "explain=True or burden=True"),
     "Slices": (_part("slices", SlicesPanel), "a model with predict"),
     "Data checks": (_part("validation", ValidationPanel), "the data checks"),
-    "Mitigation": (_mitigation, "a mitigation: run %mitigate MODEL DATA --target COLUMN "
-                   "--sensitive COLUMNS, or rai_nb.mitigate(model, data, target=..., "
-                   "sensitive=...), whose audit of the mitigated model has this tab"),
+    "Mitigation": (_mitigation, "a mitigation"),
     "Model card": (_part("card", ModelCardPanel), "a model card"),
 }
 
 
 class AuditPanel(widgets.Tab):
-    """Overview · Fairness · Explanations · Slices · Data checks · Mitigation · Model card.
+    """Overview · Fairness · Explanations · Slices · Data checks · (Mitigation) · Model card.
 
     The overview is a traffic-light table of :meth:`AuditResult.findings`; every other tab is
     built the first time it is selected (or asked for with :meth:`tab`), so the panel shows at
@@ -66,9 +67,12 @@ class AuditPanel(widgets.Tab):
     def __init__(self, result):
         self.result = result
         self._panels = {}
-        boxes = [widgets.VBox() for _ in TABS]
+        # a mitigation is made after an audit: its tab shows only on the audit it made, as in
+        # the saved report, whose tabs are the parts present
+        shown = [t for t in TABS if t != "Mitigation" or result.mitigation is not None]
+        boxes = [widgets.VBox() for _ in shown]
         super().__init__(children=[widgets.HTML(overview_html(result)), *boxes],
-                         titles=("Overview", *TABS))
+                         titles=("Overview", *shown))
         self.add_class(_html.TABS)
         self.observe(self._selected, names="selected_index")
 
@@ -86,7 +90,7 @@ class AuditPanel(widgets.Tab):
 
     def build_all(self) -> AuditPanel:
         """Build every tab now (for a saved widget state or a benchmark)."""
-        for title in TABS:
+        for title in self.titles[1:]:
             self.tab(title)
         return self
 

@@ -105,17 +105,22 @@ def acquisition_objective(curves: PowerLaws, rows: np.ndarray, acquired, fairnes
                           ) -> np.ndarray:
     """Slice Tuner's objective at ``acquired`` rows (shape (…, slices)): total loss plus
     ``fairness_weight`` × unfairness, ``A_s`` from the current losses at ``rows``."""
+    return _slice_terms(curves, rows, acquired, fairness_weight).sum(axis=-1)
+
+
+def _slice_terms(curves: PowerLaws, rows: np.ndarray, acquired, fairness_weight: float
+                 ) -> np.ndarray:
+    """Each slice's term of :func:`acquisition_objective` (it is separable), shape (…, slices)."""
     a = np.maximum(curves.a, 0.0)
     reference = reference_losses(curves.b * rows ** -a)
     loss = curves.b * (rows + np.asarray(acquired, dtype=np.float64)) ** -a
-    unfair = np.maximum(0.0, loss / reference - 1.0)
-    return loss.sum(axis=-1) + fairness_weight * unfair.sum(axis=-1)
+    return loss + fairness_weight * np.maximum(0.0, loss / reference - 1.0)
 
 
 def allocate(curves: PowerLaws, rows: np.ndarray, budget: int, fairness_weight: float
              ) -> np.ndarray:
     """The rows to acquire per slice: Slice Tuner's convex program solved by water-filling,
-    rounded to whole rows that sum to ``budget``.
+    then its integer optimum (whole rows that sum to ``budget``).
 
     Exponents below 0 are taken as 0 (more rows never assumed to hurt), which keeps the program
     convex. When every curve is flat, no allocation beats another and the budget is split evenly.
@@ -145,7 +150,28 @@ def allocate(curves: PowerLaws, rows: np.ndarray, budget: int, fairness_weight: 
     [1000, 0]
     """
     rows = np.asarray(rows, dtype=np.float64)
-    return whole_rows(water_fill(curves, rows, budget, fairness_weight), budget)
+    continuous = water_fill(curves, rows, budget, fairness_weight)
+    return _integer_optimum(curves, rows, continuous, budget, fairness_weight)
+
+
+def _integer_optimum(curves: PowerLaws, rows: np.ndarray, continuous: np.ndarray, budget: int,
+                     fairness_weight: float) -> np.ndarray:
+    """The whole-row optimum: the continuous optimum's floor, then each row left over to the
+    slice whose term it lowers most.
+
+    Exact for a separable convex objective under one budget: an integer optimum lies at or
+    above the continuous optimum's floor (Hochbaum 1994, the simple resource allocation
+    problem), and from below an optimum the greedy marginal step reaches it. Fewer rows than
+    slices are left after the floor, so this is at most ``slices − 1`` steps.
+    """
+    whole = np.minimum(np.floor(np.maximum(continuous, 0.0)).astype(np.int64), budget)
+    while whole.sum() > budget:  # only if the continuous amounts overshoot by rounding
+        whole[np.argmax(whole)] -= 1
+    for _ in range(int(budget - whole.sum())):
+        gain = (_slice_terms(curves, rows, whole, fairness_weight)
+                - _slice_terms(curves, rows, whole + 1, fairness_weight))
+        whole[np.argmax(gain)] += 1
+    return whole
 
 
 def water_fill(curves: PowerLaws, rows: np.ndarray, budget: float, fairness_weight: float
@@ -180,17 +206,6 @@ def _acquired(log_mu, a, b, steep, kink, rows) -> np.ndarray:
         above = np.exp(base / (a + 1.0))
     x = np.where(below <= kink, below, np.where(above >= kink, above, kink))
     return np.where(a > 0, np.maximum(x - rows, 0.0), 0.0)
-
-
-def whole_rows(amounts: np.ndarray, total: int) -> np.ndarray:
-    """Non-negative amounts rounded to integers summing to ``total`` (largest remainders)."""
-    scaled = np.maximum(amounts, 0.0)
-    scaled = scaled * (total / scaled.sum()) if scaled.sum() > 0 else np.full(len(amounts),
-                                                                              total / len(amounts))
-    whole = np.floor(scaled).astype(np.int64)
-    short = int(total - whole.sum())
-    whole[np.argsort(-(scaled - whole), kind="stable")[:short]] += 1
-    return whole
 
 
 def equalized_error_rates(losses: np.ndarray) -> tuple[float, float]:

@@ -52,6 +52,9 @@ def test_valid_and_within_constraints(mixed, seed, low, width, top, colours):
     result = counterfactuals(model, rows, data=frame, ranges=ranges, sensitive="group", k=3,
                              random_state=seed, **FAST)
     found = result.counterfactuals
+    if found.empty:  # ranges that leave no way to flip any of the rows
+        assert (result.rows["found"] == 0).all()
+        return
     origin = rows.loc[found.index.get_level_values("row")].reset_index(drop=True)
     values = found.reset_index(drop=True)[list(frame.columns)]
     desired = np.where(model.predict(origin) == "yes", "no", "yes")

@@ -281,7 +281,7 @@ def _candidates(method, mitigator, before_model, fit, held_out, target, names, f
                 after_features, tol, positive_label) -> pd.DataFrame:
     """Every candidate's accuracy and disparities on the held-out rows (the unmitigated model
     first), then any training-time rows of the method."""
-    from ..mitigation._thresholds import TRADEOFF_COLUMNS
+    from ..mitigation._candidates import TRADEOFF_COLUMNS
 
     score = _scorer(held_out, target, names, mitigator.classes_, positive_label)
     rows = [{"candidate": UNMITIGATED, "rows": HELD_OUT, "chosen": False,
@@ -350,8 +350,8 @@ def _scorer(held_out: pd.DataFrame, target, names: list, classes: np.ndarray, po
     probabilities (rows of ``held_out``, columns in ``classes`` order), from the expected
     confusion counts of the held-out groups."""
     from ..frame._columns import column_values
+    from ..mitigation._candidates import tradeoff_scores
     from ..mitigation._inputs import sensitive_groups
-    from ..mitigation._thresholds import _summaries
 
     groups = sensitive_groups(held_out, names)
     truth = column_values(held_out, target, argument="target")[1]
@@ -369,5 +369,5 @@ def _scorer(held_out: pd.DataFrame, target, names: list, classes: np.ndarray, po
     def score(proba: np.ndarray) -> dict:
         counts = np.bincount(cells.ravel(), weights=np.asarray(proba)[:, order].ravel(),
                              minlength=groups.n_levels * k * k)
-        return _summaries(counts.reshape(groups.n_levels, k, k))
+        return tradeoff_scores(counts.reshape(groups.n_levels, k, k))
     return score

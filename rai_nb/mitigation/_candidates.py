@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..stats import group_metrics
 from ..stats.bias import DISPARITIES, bias_statistics
 from ..stats.counts import confusion_counts
-from ..stats.multiclass import class_disparities, worst_disparities
+from ..stats.multiclass import class_disparities, one_vs_rest, worst_disparities
+
+#: The scores of a trade-off table beside accuracy (:func:`tradeoff_scores`).
+TRADEOFF_COLUMNS = (*DISPARITIES, "false_positive_rate_difference")
 
 
 def binary_scores(groups: np.ndarray, n_groups: int, y_true: np.ndarray, p_positive,
@@ -62,3 +66,13 @@ def count_scores(counts: np.ndarray) -> dict[str, float]:
     total = counts.sum(axis=0)
     return {"accuracy": float(np.trace(total) / total.sum()),
             **{name: float(value) for name, value in zip(DISPARITIES, disparities)}}
+
+
+def tradeoff_scores(counts: np.ndarray) -> dict[str, float]:
+    """:func:`count_scores` of expected counts ``C[g, y, ŷ]`` plus the largest false positive
+    rate gap (the worst class's, one-vs-rest, when multiclass): a trade-off table's row."""
+    per_class = counts[None] if counts.shape[-1] == 2 else one_vs_rest(counts)
+    fpr = group_metrics.false_positive_rate(per_class)
+    gap = group_metrics.disparity(fpr, np.zeros(len(fpr)), method="between_groups",
+                                  kind="difference").max()
+    return {**count_scores(counts), "false_positive_rate_difference": float(gap)}

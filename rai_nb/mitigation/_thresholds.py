@@ -16,9 +16,7 @@ from ..frame._bias import encode_weights
 from ..frame._columns import EncodedColumn, column_values
 from ..frame._task import class_codes
 from ..stats import group_metrics
-from ..stats.bias import DISPARITIES
-from ..stats.multiclass import one_vs_rest
-from ._candidates import count_scores
+from ._candidates import tradeoff_scores
 from ._histogram import ScoreHistogram
 from ._inputs import chunk_of, estimator_input, require_frame, sensitive_groups, sensitive_levels
 from ._roc import best_points, convex_hull, staircase
@@ -34,8 +32,6 @@ CONSTRAINTS = {
 OBJECTIVES = ("accuracy", "balanced_accuracy")
 #: The tolerances :meth:`ThresholdClassifier.tradeoff` traces by default.
 DEFAULT_TOLS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
-#: Disparity columns of the trade-off table: every DISPARITIES key, then the FPR gap.
-TRADEOFF_COLUMNS = (*DISPARITIES, "false_positive_rate_difference")
 #: ``max_bins="auto"``: cells per group of the streamed histogram, at least MIN_AUTO_BINS and
 #: at most MAX_AUTO_CELLS over all groups.
 AUTO_BINS, MIN_AUTO_BINS, MAX_AUTO_CELLS = 4096, 256, 1 << 22
@@ -235,7 +231,7 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
         rows = []
         for tol in map(_check_tol, tols):
             counts = self._expected_counts(tol)
-            rows.append({"candidate": f"tol={tol:g}", "tol": tol, **_summaries(counts)})
+            rows.append({"candidate": f"tol={tol:g}", "tol": tol, **tradeoff_scores(counts)})
         return pd.DataFrame(rows)
 
     def _inner_model(self, frame, labels, sample_weight):
@@ -381,16 +377,6 @@ class ThresholdClassifier(ClassifierMixin, BaseEstimator):
         predicted = pd.Series(self.estimator_.predict(estimator_input(self.estimator_, frame)))
         return class_codes("prediction", predicted, tuple(self.classes_),
                            argument="prediction")[0]
-
-
-def _summaries(counts: np.ndarray) -> dict[str, float]:
-    """:func:`count_scores` of expected counts ``C[g, y, ŷ]`` plus the largest false positive
-    rate gap (the worst class's, one-vs-rest, when multiclass)."""
-    per_class = counts[None] if counts.shape[-1] == 2 else one_vs_rest(counts)
-    fpr = group_metrics.false_positive_rate(per_class)
-    gap = group_metrics.disparity(fpr, np.zeros(len(fpr)), method="between_groups",
-                                  kind="difference").max()
-    return {**count_scores(counts), "false_positive_rate_difference": float(gap)}
 
 
 @dataclass(frozen=True)

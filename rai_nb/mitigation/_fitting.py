@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.metaestimators import available_if
 
-from ..errors import BAD_OPTION, LENGTH_MISMATCH, NAN_VALUES, UNKNOWN_POSITIVE, RaiError
+from ..errors import BAD_OPTION, LENGTH_MISMATCH, UNKNOWN_POSITIVE, RaiError
 from ..frame._bias import encode_weights
+from ..frame._task import class_codes
 
 NO_SAMPLE_WEIGHT = (
     "estimator {name}.fit takes no sample_weight, which {method} needs; use one that does "
@@ -42,11 +43,8 @@ def encode_labels(y, n_rows: int, positive_label=None, *, method: str | None = N
     values = y.reset_index(drop=True) if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
     if values.ndim != 1 or len(values) != n_rows:
         raise RaiError(LENGTH_MISMATCH.format(argument="y", got=len(values), expected=n_rows))
-    if values.isna().any():
-        raise RaiError(NAN_VALUES.format(argument="y", column="y",
-                                         count=int(values.isna().sum())))
-    codes, classes = pd.factorize(np.asarray(values), sort=True)
-    classes = np.asarray(classes)
+    codes, classes = class_codes("y", values, None, argument="y")
+    classes = pd.Index(classes).to_numpy()  # the dtype factorize gives: numbers stay numbers
     if len(classes) < 2 or (method is not None and len(classes) != 2):
         raise RaiError(NOT_BINARY.format(method=method or "fitting", count=len(classes),
                                          classes=classes.tolist()[:10]))
@@ -58,7 +56,7 @@ def encode_labels(y, n_rows: int, positive_label=None, *, method: str | None = N
             raise RaiError(UNKNOWN_POSITIVE.format(value=positive_label, column="y",
                                                    values=classes.tolist()[:10]))
         positive = int(hits[0])
-    return Labels(values, classes, codes.astype(np.int64), positive)
+    return Labels(values, classes, codes, positive)
 
 
 def row_weights(sample_weight, n_rows: int) -> np.ndarray:

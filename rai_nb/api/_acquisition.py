@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import BAD_OPTION, EMPTY_DATA, MISSING_COLUMN, RaiError
-from ..frame._columns import codes_among, column_values
+from ..errors import BAD_OPTION, MISSING_COLUMN, RaiError
+from ..frame._columns import codes_among, column_values, require_frame
 from ..frame._task import resolve_task
 from ..results._acquisition import AcquisitionPlan, curves_png
 from ..stats import learning_curves as lc
@@ -178,10 +178,7 @@ def acquisition_plan(
 
 
 def _check_options(data, budget, fairness_weight, fractions, n_repeats, iterative, pool):
-    if not isinstance(data, pd.DataFrame):
-        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if len(data) == 0:
-        raise RaiError(EMPTY_DATA.format(argument="data"))
+    require_frame(data, "data")
     if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget < 0:
         raise RaiError(f"budget must be a whole number of rows >= 0, got {budget!r}")
     if isinstance(fairness_weight, bool) or not isinstance(fairness_weight, numbers.Real) \

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..checks.cleaning import minority_label_mask, repeat_mask
-from ..errors import BAD_OPTION, EMPTY_DATA, RaiError
+from ..errors import BAD_OPTION, RaiError
+from ..frame._columns import require_frame
 from ..results._cleaning import STEP_TEXT, CleaningPlan
 from ..results._comparison import ComparisonResult
 from ._label_checks import _label_errors
@@ -19,7 +20,6 @@ STEPS = ("duplicates", "conflicting_labels", "label_errors", "out_of_distributio
 _CLASS_STEPS = {"conflicting_labels", "label_errors"}
 NEED_CLASSES = ("steps {steps} need a class target; {target!r} has more than "
                 "{limit} distinct values")
-NOT_A_FRAME = "{argument} must be a pandas DataFrame, got {got}"
 
 
 def clean(
@@ -96,7 +96,7 @@ def clean(
     >>> {step: labels.tolist() for step, labels in plan.removed.items()}
     {'duplicates': [1], 'conflicting_labels': [2, 3]}
     """
-    _check_frame(data, "data")
+    require_frame(data, "data")
     names = _steps(steps, reference)
     if estimator is not None and test is None:
         raise RaiError("estimator needs test=: the held-out rows to audit both models on")
@@ -127,13 +127,6 @@ def clean(
                                         random_state=random_state))
 
 
-def _check_frame(frame, argument: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise RaiError(NOT_A_FRAME.format(argument=argument, got=type(frame).__name__))
-    if len(frame) == 0:
-        raise RaiError(EMPTY_DATA.format(argument=argument))
-
-
 def _steps(steps, reference) -> tuple:
     if steps is None:
         return STEPS if reference is not None else STEPS[:-1]
@@ -150,7 +143,7 @@ def _steps(steps, reference) -> tuple:
         raise RaiError("step 'out_of_distribution' needs reference=: the data rows are scored "
                        "against it")
     if reference is not None:
-        _check_frame(reference, "reference")
+        require_frame(reference, "reference")
     return names
 
 
@@ -280,7 +273,7 @@ def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, sensitive=None
     from ._compare import compare
     from ._model import model_features
 
-    _check_frame(test, "test")
+    require_frame(test, "test")
     sensitive = list(plan.sensitive) if sensitive is None else sensitive
     if not len(sensitive):
         raise RaiError("retrain needs sensitive columns to audit by: pass sensitive= here or "

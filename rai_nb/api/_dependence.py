@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ..backend import get_config, row_chunks
-from ..errors import BAD_OPTION, EMPTY_DATA, MISSING_COLUMN, NAN_VALUES, RaiError
+from ..errors import BAD_OPTION, MISSING_COLUMN, NAN_VALUES, RaiError
 from ..explain import dependence as kernels
 from ..frame import column_values, encode_categorical
 from ..frame._bias import encode_weights
-from ..frame._columns import combine_columns
+from ..frame._columns import combine_columns, require_frame
 from ..results._dependence import DependenceResult
 from ._model import call_model, model_features
 
@@ -153,10 +153,7 @@ def _feature_names(feature, kind: str, n_boot: int) -> list:
 
 def _model_columns(model, data, names: list, features) -> list:
     """The model's columns, checked to hold every feature to vary."""
-    if not isinstance(data, pd.DataFrame):
-        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if data.empty:
-        raise RaiError(EMPTY_DATA.format(argument="data"))
+    require_frame(data, "data")
     columns = model_features(model, data, None, features)
     for name in names:
         if name not in data.columns:

@@ -7,7 +7,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ..errors import BAD_OPTION, EMPTY_DATA, RaiError
+from ..errors import BAD_OPTION, RaiError
+from ..frame._columns import require_frame
 from ..results._mitigation import (
     CONSTRAINT_DISPARITY,
     FIT_ROWS,
@@ -193,10 +194,7 @@ def _rows(data, test, target, names, test_size, random_state) -> tuple:
     for argument, frame in (("data", data), ("test", test)):
         if frame is None:
             continue
-        if not isinstance(frame, pd.DataFrame):
-            raise RaiError(f"{argument} must be a pandas DataFrame, got {type(frame).__name__}")
-        if len(frame) == 0:
-            raise RaiError(EMPTY_DATA.format(argument=argument))
+        require_frame(frame, argument)
     if test is not None:
         return data, test
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LENGTH_MISMATCH, RaiError
+from ..frame._columns import require_frame
 from ..results import SliceResult
 from ..results._cleaning import RemovalResult
-from ._clean import _check_frame
 
 #: The label of a removal given as a mask or index labels.
 GIVEN = "rows given"
@@ -104,7 +104,7 @@ def without(
     from ._model import model_features
 
     for argument, frame in (("train", train), ("test", test)):
-        _check_frame(frame, argument)
+        require_frame(frame, argument)
     removals = _removals(rows, train)
     features = model_features(estimator, train, target, features)
     audit_kwargs = dict(target=target, sensitive=sensitive, features=features,

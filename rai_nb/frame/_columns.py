@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ..backend import get_config
-from ..errors import LENGTH_MISMATCH, MISSING_COLUMN, NAN_VALUES, TOO_MANY_GROUPS, RaiError
+from ..errors import (
+    EMPTY_DATA,
+    LENGTH_MISMATCH,
+    MISSING_COLUMN,
+    NAN_VALUES,
+    TOO_MANY_GROUPS,
+    RaiError,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,16 @@ class EncodedColumn:
     @property
     def n_levels(self) -> int:
         return len(self.levels)
+
+
+def require_frame(frame, argument: str) -> pd.DataFrame:
+    """``frame`` when it is a pandas DataFrame with rows; a RaiError naming ``argument``
+    otherwise."""
+    if not isinstance(frame, pd.DataFrame):
+        raise RaiError(f"{argument} must be a pandas DataFrame, got {type(frame).__name__}")
+    if len(frame) == 0:
+        raise RaiError(EMPTY_DATA.format(argument=argument))
+    return frame
 
 
 def column_values(data: pd.DataFrame, spec, *, argument: str) -> tuple[object, pd.Series]:

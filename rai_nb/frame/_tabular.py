@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import EMPTY_DATA, MISSING_COLUMN, RaiError
-from ._columns import require_hashable
+from ..errors import MISSING_COLUMN, RaiError
+from ._columns import require_frame, require_hashable
 
 _MIXED = frozenset({"mixed", "mixed-integer", "mixed-integer-float"})
 
@@ -128,10 +128,7 @@ def encode_tables(data, reference=None, *, columns=None, argument: str = "data")
 
 
 def _check_frame(frame, argument: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise RaiError(f"{argument} must be a pandas DataFrame, got {type(frame).__name__}")
-    if len(frame) == 0:
-        raise RaiError(EMPTY_DATA.format(argument=argument))
+    require_frame(frame, argument)
     if isinstance(frame.columns, pd.MultiIndex):
         raise RaiError(f"{argument} has MultiIndex (tuple) column names; flatten them first, "
                        "e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]")

@@ -515,7 +515,7 @@ def namespace_summary(namespace: dict | None = None) -> dict:
     Returns
     -------
     dict
-        JSON-ready: ``frames`` (``{"name", "kind": "pandas" | "dask", "columns"}`` per
+        JSON-ready: ``frames`` (``{"name", "kind": "pandas" | "dask" | "spark", "columns"}`` per
         DataFrame, at most :data:`SUMMARY_COLUMNS` columns each), ``models`` (names of fitted
         objects with a ``predict`` method) and ``loaded`` (whether ``%audit`` is registered),
         in the namespace's order; names starting with ``_`` are left out.
@@ -538,11 +538,14 @@ def namespace_summary(namespace: dict | None = None) -> dict:
 def _frame_kind(value) -> str | None:
     import pandas as pd
 
-    from .frame._dask import is_dask_frame
+    from .engine._dask import is_dask_frame
+    from .engine._spark import is_spark_frame
 
     if isinstance(value, pd.DataFrame):
         return "pandas"
-    return "dask" if is_dask_frame(value) else None
+    if is_dask_frame(value):
+        return "dask"
+    return "spark" if is_spark_frame(value) else None
 
 
 def _is_fitted_model(value) -> bool:

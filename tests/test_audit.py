@@ -189,7 +189,7 @@ def test_missing_model_features_are_named(model, compas):
 def test_audit_explains_a_model_without_an_exact_explainer_by_kernel_shap(compas):
     from sklearn.neighbors import KNeighborsClassifier
 
-    from rai_nb.api._dask_audit import sample_rows
+    from rai_nb.frame._predictions import sample_rows
 
     knn = KNeighborsClassifier(n_neighbors=15).fit(compas[FEATURES], compas["two_year_recid"])
     result = rai_nb.audit(knn, compas.iloc[:400], target="two_year_recid", sensitive=["race"],

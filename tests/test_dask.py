@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rai_nb
-from rai_nb.frame._dask import order_statistics
+from rai_nb.engine import order_statistics, partitioned
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
@@ -87,14 +87,15 @@ def test_order_statistics_equal_a_full_sort(values, npartitions, data):
     assume(len(present) > 0)
     ranks = data.draw(st.lists(st.integers(0, len(present) - 1), min_size=1, max_size=8))
     with dask.config.set(scheduler="sync"):
-        got = order_statistics(dd.from_pandas(pd.Series(x), npartitions=npartitions), ranks)
+        lazy = partitioned(dd.from_pandas(pd.DataFrame({"x": x}), npartitions=npartitions))
+        got = order_statistics(lazy.parts, {"x": ranks})["x"]
     np.testing.assert_array_equal(got, present[ranks])
 
 
 def test_order_statistics_of_several_columns_and_bad_ranks():
     frame = pd.DataFrame({"a": np.r_[np.arange(10.0), np.nan], "b": -np.arange(11)})
     with dask.config.set(scheduler="sync"):
-        lazy = dd.from_pandas(frame, npartitions=3)
+        lazy = partitioned(dd.from_pandas(frame, npartitions=3)).parts
         got = order_statistics(lazy, {"a": [0, 9], "b": [0, 5, 10]})
         np.testing.assert_array_equal(got["a"], [0.0, 9.0])
         np.testing.assert_array_equal(got["b"], [-10.0, -5.0, 0.0])

@@ -111,13 +111,13 @@ def test_crossing_ecdfs_are_finished_in_bounded_pieces(client, monkeypatch):
     """Two samples of one distribution cross everywhere: nearly every bin is needed. Stretches
     are cut at GATHER_LIMIT values and finishing tasks hold FINISH_VALUES at most; the result
     is still the full-sort one."""
-    from rai_nb.api import _dask_validate_drift
+    from rai_nb.frame import _partition_drift
 
     rng = np.random.default_rng(3)
     reference = pd.DataFrame({"x": rng.normal(size=4000), "k": rng.integers(0, 30, 4000)})
     current = pd.DataFrame({"x": rng.normal(size=3000), "k": rng.integers(0, 30, 3000)})
     finished = []
-    original = _dask_validate_drift.parts.finish_column
+    original = _partition_drift.parts.finish_column
 
     def recording(ref_parts, cur_parts, stretches, sizes):
         finished.append(sum(len(p) for part in (*ref_parts, *cur_parts) for p in part))
@@ -125,9 +125,9 @@ def test_crossing_ecdfs_are_finished_in_bounded_pieces(client, monkeypatch):
 
     monkeypatch.setattr(ecdf, "FIRST_BINS", 64)
     monkeypatch.setattr(ecdf, "GATHER_LIMIT", 100)
-    monkeypatch.setattr(_dask_validate_drift, "FINISH_VALUES", 400)
+    monkeypatch.setattr(_partition_drift, "FINISH_VALUES", 400)
     with dask.config.set(scheduler="sync"):
-        monkeypatch.setattr(_dask_validate_drift.parts, "finish_column", recording)
+        monkeypatch.setattr(_partition_drift.parts, "finish_column", recording)
         got = rai_nb.drift(dd.from_pandas(reference, npartitions=3),
                            dd.from_pandas(current, npartitions=4), mmd=False)
     assert_same_drift(got, rai_nb.drift(reference, current, mmd=False))

@@ -152,7 +152,7 @@ def test_mmd_statistic_and_pvalue_equal_brute_force():
 
 def test_mmd_statistic_is_that_of_the_content_sample():
     """With fewer ``mmd_rows`` than rows, MMD² is the brute-force one on the bottom-k rows."""
-    from rai_nb.api import _row_sample as rs
+    from rai_nb.frame import _row_sample as rs
     from rai_nb.frame import encode_tables
 
     rng = np.random.default_rng(3)
@@ -320,7 +320,7 @@ def test_leakage_aucs_equal_brute_force_on_the_content_sample_and_halves(adult, 
     is fitted on one content half, measured by scikit-learn on the other, and averaged."""
     from sklearn.metrics import roc_auc_score
 
-    from rai_nb.api import _row_sample as rs
+    from rai_nb.frame import _row_sample as rs
     from rai_nb.checks import leakage as kl
     from rai_nb.frame import encode_tables
 
@@ -375,7 +375,7 @@ def test_audit_explanation_ignores_row_order_and_index(compas_audited):
 def test_explanation_rows_follow_contents():
     """The sample is of whole rows over the features and sensitive columns: equal under another
     order or index, each copy of a repeated row drawn on its own."""
-    from rai_nb.api._dask_audit import sample_rows
+    from rai_nb.frame._predictions import sample_rows
 
     rng = np.random.default_rng(4)
     frame = pd.DataFrame({"x": rng.integers(0, 3, 300), "s": rng.choice(["a", "b"], 300),

@@ -263,7 +263,7 @@ def test_column_chunks_do_not_change_the_result(compas, monkeypatch):
     cur = cur.assign(age=cur["age"].where(cur.index % 7 != 0))
     options = dict(target="two_year_recid", sensitive="race", n_permutations=20)
     expected = run(cur, ref, **options)
-    monkeypatch.setattr("rai_nb.api._validation_context.COLUMN_CHUNK", 1)
+    monkeypatch.setattr("rai_nb.frame._row_sample.COLUMN_CHUNK", 1)
     got = run(cur, ref, **options)
     pd.testing.assert_frame_equal(got.checks, expected.checks)
     for name, table in expected.details.items():

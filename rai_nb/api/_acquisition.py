@@ -18,10 +18,10 @@ import pandas as pd
 
 from ..errors import BAD_OPTION, MISSING_COLUMN, RaiError
 from ..frame._columns import codes_among, column_values, require_frame
+from ..frame._model import model_features, prediction_errors
 from ..frame._task import resolve_task
 from ..results._acquisition import AcquisitionPlan, curves_png
 from ..stats import learning_curves as lc
-from ._model import model_features, prediction_errors
 
 FRACTIONS = (0.1, 0.2, 0.4, 0.7, 1.0)
 LOSSES = ("log_loss", "error", "squared")
@@ -363,7 +363,7 @@ def _refit_losses(fit: _Refits, rows: pd.DataFrame) -> np.ndarray:
                        f"{type(error).__name__}: {error}") from error
     inputs, truth = fit.validation[fit.features], fit.validation[fit.target]
     if fit.loss == "log_loss":
-        from ._slices import _log_loss
+        from ..frame._slice_losses import _log_loss
 
         per_row = _log_loss(model, inputs, fit.target, truth.to_numpy())
     else:

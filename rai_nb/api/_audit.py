@@ -6,16 +6,24 @@ import numpy as np
 import pandas as pd
 
 from .._progress import progress_bar
+from ..engine import is_partitioned, partitioned
 from ..errors import EMPTY_DATA, RaiError
-from ..frame import column_values, is_dask_frame
+from ..frame import column_values
+from ..frame._model import model_features, predict, prediction_errors
+from ..frame._predictions import (
+    ERROR,
+    PREDICTION,
+    SCORE,
+    has_score,
+    sample_rows,
+    with_predictions,
+)
 from ..frame._task import resolve_task
 from ..results import AuditResult
 from ._bias import bias
 from ._counterfactuals import burden as burden_of
-from ._dask_audit import ERROR, PREDICTION, SCORE, has_score, sample_rows, with_predictions
 from ._dependence import dependence
 from ._explain import explain, group_attributions, uses_kernel
-from ._model import model_features, predict, prediction_errors
 from ._slices import SHARED_SEARCH, default_support, slices
 from ._validate import validate
 
@@ -50,10 +58,11 @@ def audit(
     model : fitted estimator
         Anything with ``predict`` (and ``predict_proba`` for scores and calibration). Never
         modified.
-    data : pandas.DataFrame or dask.dataframe.DataFrame
+    data : pandas.DataFrame, dask.dataframe.DataFrame or pyspark.sql.DataFrame
         Evaluation rows with the features, the target and the sensitive columns. Never modified.
-        A Dask frame is audited partition by partition (see :func:`rai_nb.bias`): the model
-        predicts each partition once, and the results equal those of the same rows in pandas.
+        A Dask or Spark frame is audited partition by partition (see :func:`rai_nb.bias`): the
+        model predicts each partition once, and the results equal those of the same rows in
+        pandas.
     target : str
         Column of the true labels.
     sensitive : str, list or dict
@@ -96,9 +105,12 @@ def audit(
     """
     from ..modelcard import ModelCard
 
-    lazy = is_dask_frame(data)
+    lazy = is_partitioned(data)
     if not isinstance(data, pd.DataFrame) and not lazy:
-        raise RaiError(f"data must be a pandas DataFrame (or a Dask one), got {type(data).__name__}")
+        raise RaiError(f"data must be a pandas, Dask or Spark DataFrame, got "
+                       f"{type(data).__name__}")
+    if lazy:
+        data = partitioned(data)
     if not lazy and len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     if (explain or burden) and (isinstance(sample, bool)
@@ -113,8 +125,8 @@ def audit(
     with progress_bar(total=len(_STEPS), desc="rai_nb audit", enabled=progress) as bar:
         bar.set_postfix_str("predictions")
         if lazy:
-            frame, n_rows, lengths = with_predictions(data, model, features, target=target,
-                                                      positive_label=positive_label, task=task)
+            frame, n_rows = with_predictions(data, model, features, target=target,
+                                             positive_label=positive_label, task=task)
             labels, score = PREDICTION, SCORE if has_score(frame) else None
             errors, derived = ERROR, [target, PREDICTION, SCORE]
         else:
@@ -142,12 +154,12 @@ def audit(
             # KernelSHAP calls the model (coalitions × background) times per row: explain fewer.
             n = min(min(sample, 50) if uses_kernel(model) else sample, n_rows)
             rows = sample_rows(data, n, features=features, sensitive=sensitive,
-                               random_state=random_state, lengths=lengths if lazy else None)
+                               random_state=random_state)
             explained = _explain(model, rows, features, sensitive, min_group_size)
         if burden:
             rows = data if sample >= n_rows and not lazy else sample_rows(
                 data, min(sample, n_rows), features=features, sensitive=sensitive,
-                random_state=random_state, lengths=lengths if lazy else None)
+                random_state=random_state)
             explained["burden"] = burden_of(model, rows, sensitive=sensitive,
                                             positive_label=positive_label, features=features,
                                             random_state=random_state)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from ..engine import is_partitioned, partitioned
 from ..errors import RaiError
-from ..frame import EncodedColumn, encode_bias_inputs, is_dask_frame
+from ..frame import encode_bias_inputs
+from ..frame._bias_counts import bias_counts, partitioned_bias_counts
 from ..results import BiasResult
 from ._bias_tables import bias_tables
 
@@ -35,7 +35,7 @@ def bias(
 
     Parameters
     ----------
-    data : pandas.DataFrame or dask.dataframe.DataFrame
+    data : pandas.DataFrame, dask.dataframe.DataFrame or pyspark.sql.DataFrame
         The rows to audit. Never modified. A Dask frame is counted partition by partition by
         Dask's own scheduler and gives the same result as the pandas path.
     target : str or array-like
@@ -108,10 +108,8 @@ def bias(
                    group_variable=group_variable, threshold=threshold)
     seed = bootstrap_seed(random_state)
     draws = dict(label_threshold=label_threshold, n_boot=int(n_boot), seed=seed)
-    if is_dask_frame(data):
-        from ._dask import dask_bias_counts
-
-        counts = dask_bias_counts(data, options=options, **draws)
+    if is_partitioned(data):
+        counts = partitioned_bias_counts(partitioned(data), options=options, **draws)
     else:
         counts = bias_counts(encode_bias_inputs(data, **options), **draws)
     tables = bias_tables(counts, n_boot=int(n_boot), ci=ci, seed=seed,
@@ -145,117 +143,3 @@ def bootstrap_seed(random_state) -> int:
         raise RaiError(f"random_state must be an int, a numpy Generator or None, got "
                        f"{random_state!r}")
     return int(random_state)
-
-
-@dataclass(frozen=True)
-class BiasCounts:
-    """The sufficient statistics of a bias audit and the labels of their axes.
-
-    ``rows[g]`` counts rows per group. Classification: ``tensor[g, s, y, ŷ]`` sums rows (or
-    weights) per group, stratum of the group variable and class; ``histograms`` are
-    ``score_histograms`` per group. Regression: ``sums`` per group (see
-    :func:`rai_nb.stats.regression.regression_sums`), the KS and Wasserstein ``gaps`` of each
-    group's predictions to all rows (a partition keeps its exact ``distribution`` instead,
-    to be merged), Poisson bootstrap replicates of both, and with a ``label_threshold``
-    the binary ``tensor`` of ``target > t`` and ``prediction > t`` for Clarify's metrics.
-    """
-
-    task: str
-    task_inferred: bool
-    rows: np.ndarray
-    tensor: np.ndarray | None
-    histograms: np.ndarray | None
-    facets: tuple
-    cuts: tuple
-    groups: EncodedColumn
-    group_variable: EncodedColumn | None
-    target: object
-    positive_label: object
-    classes: tuple
-    predicted: bool
-    weighted: bool
-    shift: float = 0.0
-    sums: np.ndarray | None = None
-    distribution: object | None = None
-    gaps: tuple | None = None
-    replicate_sums: np.ndarray | None = None
-    replicate_gaps: tuple | None = None
-
-
-def bias_counts(inputs, *, label_threshold=None, n_boot: int = 0, seed: int = 0,
-                offset: int | None = None, shift: float | None = None) -> BiasCounts:
-    """One pass over encoded rows: the sufficient statistics of ``inputs.target.task``.
-
-    A partition of a larger data set passes ``offset`` (the global position of its first
-    row) and ``shift`` (the target's weighted mean over the whole data), so it draws the same
-    bootstrap weights and sums as the whole would.
-    """
-    from ..stats.counts import confusion_counts, score_histograms
-
-    n_groups = inputs.groups.n_levels
-    n_strata = inputs.group_variable.n_levels if inputs.group_variable is not None else 1
-    task, xp = inputs.target.task, inputs.xp
-    regression = task == "regression"
-    n_classes = 2 if task != "multiclass" else len(inputs.target.classes)
-    y_true, y_pred = inputs.y_true, inputs.y_pred
-    if regression:
-        shift = _weighted_mean(y_true, inputs.weights, xp) if shift is None else shift
-        if label_threshold is not None:
-            y_true = y_true > label_threshold
-            y_pred = None if y_pred is None else y_pred > label_threshold
-    tensor = None
-    if not regression or label_threshold is not None:
-        tensor = confusion_counts(inputs.group_codes, y_true, y_pred,
-                                  n_groups=n_groups * n_strata, n_classes=n_classes,
-                                  weights=inputs.weights, xp=xp)
-        tensor = tensor.reshape(n_groups, n_strata, n_classes, n_classes)
-    histograms = None
-    if inputs.y_score is not None:
-        histograms = score_histograms(inputs.group_codes, y_true, inputs.y_score,
-                                      n_groups=n_groups * n_strata, xp=xp)
-        histograms = histograms.reshape(3, n_groups, n_strata, -1).sum(axis=2)
-    regression_parts = (_regression_parts(inputs, n_boot=n_boot, seed=seed, offset=offset,
-                                          shift=shift) if regression else {})
-    rows = (tensor.sum(axis=(1, 2, 3)).astype(np.int64)
-            if tensor is not None and inputs.weights is None
-            else np.bincount(np.asarray(inputs.groups.codes), minlength=n_groups))
-    return BiasCounts(
-        task=task, task_inferred=inputs.target.inferred, rows=rows, tensor=tensor,
-        histograms=histograms, facets=inputs.facets, cuts=inputs.cuts, groups=inputs.groups,
-        group_variable=inputs.group_variable, target=inputs.target.name,
-        positive_label=inputs.target.positive_label, classes=inputs.target.classes,
-        predicted=inputs.y_pred is not None, weighted=inputs.weights is not None,
-        shift=float(shift or 0.0), **regression_parts)
-
-
-def _regression_parts(inputs, *, n_boot, seed, offset, shift) -> dict:
-    from ..stats import regression as reg
-
-    n_groups, xp = inputs.groups.n_levels, inputs.xp
-    codes = inputs.group_codes
-    if inputs.group_variable is not None:  # regression sums are per group, not per stratum
-        codes = codes // inputs.group_variable.n_levels
-    y_pred = inputs.y_pred if inputs.y_pred is not None else inputs.y_true
-    parts = {"sums": reg.regression_sums(codes, inputs.y_true, y_pred, inputs.weights,
-                                         n_groups=n_groups, shift=shift, xp=xp)}
-    if inputs.y_pred is not None and offset is None:
-        parts["gaps"] = reg.prediction_gaps(codes, inputs.y_pred, inputs.weights,
-                                            n_groups=n_groups)
-    elif inputs.y_pred is not None:  # a partition: its distribution merges with the others'
-        parts["distribution"] = reg.prediction_distribution(codes, inputs.y_pred, inputs.weights,
-                                                            n_groups=n_groups)
-    if n_boot:
-        sums, ks, wasserstein = reg.poisson_bootstrap(
-            codes, inputs.y_true, y_pred, inputs.weights, n_groups=n_groups, shift=shift,
-            n_boot=n_boot, seed=seed, offset=offset or 0,
-            gaps=offset is None and inputs.y_pred is not None)
-        parts["replicate_sums"] = sums
-        if inputs.y_pred is not None and offset is None:  # a partition's gaps are not the whole's
-            parts["replicate_gaps"] = (ks, wasserstein)
-    return parts
-
-
-def _weighted_mean(values, weights, xp) -> float:
-    if weights is None:
-        return float(xp.mean(values))
-    return float(xp.sum(values * weights) / xp.sum(weights))

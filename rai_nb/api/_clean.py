@@ -10,9 +10,9 @@ from ..errors import BAD_OPTION, RaiError
 from ..frame._columns import require_frame
 from ..results._cleaning import STEP_TEXT, CleaningPlan
 from ..results._comparison import ComparisonResult
+from ._grading import _thresholds
 from ._label_checks import _label_errors
 from ._validate import _options, _pandas_context, _specs
-from ._validation_context import _thresholds
 
 #: Every step, in the order the default runs them (``out_of_distribution`` only with a reference).
 STEPS = ("duplicates", "conflicting_labels", "label_errors", "out_of_distribution")
@@ -268,10 +268,10 @@ def retrain(plan: CleaningPlan, estimator, *, test: pd.DataFrame, sensitive=None
     """
     from sklearn.base import clone
 
+    from ..frame._model import model_features
     from ..mitigation._fitting import weighted_fit
     from ._audit import audit
     from ._compare import compare
-    from ._model import model_features
 
     require_frame(test, "test")
     sensitive = list(plan.sensitive) if sensitive is None else sensitive

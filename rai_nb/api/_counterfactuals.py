@@ -12,10 +12,10 @@ from ..explain import counterfactual as cf
 from ..frame import column_values, encode_categorical
 from ..frame._bins import facet_specs
 from ..frame._counterfactual import FeatureCodec, feature_codec, search_space
+from ..frame._model import call_model, model_features
 from ..results._counterfactuals import BurdenResult, CounterfactualResult
 from ..stats.burden import bootstrap_group_means, group_means
 from ._bias import bootstrap_seed
-from ._model import call_model, model_features
 
 #: Candidate rows per model call, at most (query rows are searched in blocks of this size).
 BLOCK_ROWS = 1 << 16
@@ -201,17 +201,11 @@ class Search:
                 max(p[2] for p in parts))
 
     def _block(self, origin, space, evaluate):
-        candidates, valid, generations = cf.genetic_search(
+        archive, generations = cf.genetic_search(
             origin, space, evaluate, k=self.k, population=self.population,
             generations=self.generations, weights=self.weights, rng=self.rng)
-        short, ok = _gather(candidates, cf.select_diverse(
-            candidates, valid, origin, space, self.weights, 3 * self.k), origin)
-        refined = cf.shrink_changes(cf.revert_features(short, origin, space, evaluate), origin,
-                                    space, evaluate)
-        # the unrefined shortlist stays eligible: refining can make candidates coincide
-        pool, valid = np.concatenate([refined, short], axis=1), np.concatenate([ok, ok], axis=1)
-        final, real = _gather(pool, cf.select_diverse(pool, valid, origin, space, self.weights,
-                                                      self.k), origin)
+        final, real = _gather(archive.candidates, cf.select_diverse(
+            archive.candidates, archive.valid, origin, space, self.weights, self.k), origin)
         return final, real, generations
 
 

@@ -13,8 +13,8 @@ from ..explain import dependence as kernels
 from ..frame import column_values, encode_categorical
 from ..frame._bias import encode_weights
 from ..frame._columns import combine_columns, require_frame
+from ..frame._model import call_model, model_features
 from ..results._dependence import DependenceResult
-from ._model import call_model, model_features
 
 KINDS = ("average", "individual", "both")
 RESPONSES = ("auto", "predict_proba", "decision_function", "predict")

@@ -7,9 +7,9 @@ import pandas as pd
 
 from ..checks import drift as kd
 from ..checks.mmd import mmd_test
+from ..frame import _row_sample as rs
 from ..results import Check, DriftResult
-from . import _row_sample as rs
-from ._validation_context import _simple
+from ._grading import _simple
 
 _DRIFT_COLUMNS = ["role", "kind", "method", "statistic", "threshold", "p_value", "drifted", "ks",
                   "ks_pvalue", "wasserstein", "wasserstein_norm", "chi2", "chi2_pvalue",

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RaiError
+from ..frame._model import call_model, model_features, predict
 from ..results._row import RowExplanation
 from ._explain import explain, explainer_for
 from ._kernel_explain import _background, _predictor
-from ._model import call_model, model_features, predict
 from ._tree_explain import _gaps
 
 UNKNOWN_ROW = "row label {label!r} is not in the data's index (it holds {shown})"

@@ -8,9 +8,9 @@ import pandas as pd
 from ..errors import RaiError
 from ..frame import column_values, encode_categorical
 from ..frame._bias import facet_specs
+from ..frame._model import predict
 from ..frame._sampling import canonical_order, frame_hashes
 from ..results import FlipTestResult
-from ._model import predict
 
 
 def flip_test(model, data: pd.DataFrame, *, sensitive, features=None,

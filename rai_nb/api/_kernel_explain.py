@@ -14,8 +14,8 @@ import pandas as pd
 from .._progress import progress_bar
 from ..errors import RaiError
 from ..explain.kernel import add_pair_values, apply_shapley_map, pair_groups, spread_masks
+from ..frame._model import call_model
 from ._explain_inputs import as_frame, numeric
-from ._model import call_model
 
 
 def _predictor(model):

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..checks import leakage as kl
+from ..frame import _row_sample as rs
 from ..results import Check
-from . import _row_sample as rs
-from ._validation_context import _grade, _graded, _names
+from ._grading import _grade, _graded, _names
 
 #: Folds of the out-of-fold model behind ``label_errors``.
 _FOLDS = 3

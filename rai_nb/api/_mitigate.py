@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import BAD_OPTION, RaiError
 from ..frame._columns import require_frame
+from ..frame._model import model_features
 from ..results._mitigation import (
     CONSTRAINT_DISPARITY,
     FIT_ROWS,
@@ -19,7 +20,6 @@ from ..results._mitigation import (
 )
 from ._audit import audit
 from ._compare import compare
-from ._model import model_features
 
 #: Method → (mitigator class in rai_nb.mitigation, the constraints it supports, whether it takes
 #: ``tol``).

@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, clone
 
 from ..errors import BAD_OPTION, RaiError
 from ..frame._tabular import encode_tables
+from ..frame._validation_context import finite_or_nan
 from ._row_drift import RowScorer, calibration_distances, hashes_by_name, neighbour_sample
-from ._validation_context import finite_or_nan
 
 ACTIONS = ("abstain", "flag")
 

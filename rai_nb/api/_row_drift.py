@@ -35,11 +35,12 @@ import pandas as pd
 from ..backend import to_host
 from ..checks import row_drift as kr
 from ..errors import RaiError
+from ..frame import _row_sample as rs
 from ..frame import _sampling as sampling
+from ..frame._row_sample import _row_hashes
 from ..frame._tabular import category_codes, numeric_values
+from ..frame._validation_context import finite_or_nan
 from ..results import RowDrift
-from . import _row_sample as rs
-from ._validation_context import _row_hashes, finite_or_nan
 
 #: Hash folds of the domain classifier.
 FOLDS = 3

@@ -6,16 +6,19 @@ import numpy as np
 import pandas as pd
 
 from ..backend import choose_namespace, is_on_device, to_device
-from ..errors import BAD_OPTION, EMPTY_DATA, ONE_CLASS, RaiError
-from ..frame import (
-    column_values,
-    describe_predicate,
-    encode_loss,
-    encode_slice_features,
-    is_dask_frame,
+from ..engine import is_partitioned, partitioned
+from ..errors import BAD_OPTION, EMPTY_DATA, RaiError
+from ..frame import describe_predicate, encode_slice_features
+from ..frame._slice_losses import (
+    _REGRESSION_LOSSES,
+    LOSSES,
+    check_weight_left,
+    loss_moments,
+    min_support,
+    row_weights,
+    slice_losses,
 )
-from ..frame._bias import check_same_classes, encode_binary, encode_weights
-from ..frame._task import check_task, regression_values, resolve_task
+from ..frame._task import check_task, resolve_task
 from ..results import SliceResult
 from ..stats.significance import (
     alpha_investing,
@@ -26,18 +29,8 @@ from ..stats.significance import (
     mean_variance,
     welch_test,
 )
-from ..stats.slicing import slice_line, slice_moments
-from ._model import model_features, predict
+from ..stats.slicing import slice_line
 
-#: Fairness objectives: rows the rate is defined on (y value, None: all) and the per-row loss.
-_RATES = {
-    "false_positive_rate": (0, lambda pred: pred),
-    "false_negative_rate": (1, lambda pred: 1 - pred),
-    "selection_rate": (None, lambda pred: 1 - pred),
-}
-#: Per-row losses of a regression: squared and absolute error of the prediction.
-_REGRESSION_LOSSES = {"squared_error": np.square, "absolute_error": np.abs}
-LOSSES = ("error", "log_loss", *_RATES, *_REGRESSION_LOSSES)
 #: False-discovery rules: the rejections and the level each slice's p-value was tested at.
 _FDR_RULES = {"alpha_investing": (alpha_investing, alpha_investing_levels),
               "benjamini_hochberg": (benjamini_hochberg, benjamini_hochberg_levels)}
@@ -159,18 +152,21 @@ def slices(
         features = [c for c in data.columns if c not in used]
     settings = dict(alpha=alpha, k=k, max_l=max_l, min_sup=min_sup, significance=significance,
                     fdr=fdr)
-    if is_dask_frame(data):
-        from ._dask_slices import dask_slices
+    if is_partitioned(data):
+        from ..frame._slice_partitions import partitioned_slices
 
-        return dask_slices(data, features=features, bins=bins, n_bins=n_bins,
-                           sample_weight=sample_weight,
-                           loss_options=dict(errors=errors, model=model, target=target,
-                                             prediction=prediction, loss=loss,
-                                             positive_label=positive_label, drop=used),
-                           **settings)
+        found = partitioned_slices(partitioned(data), features=features, bins=bins,
+                                   n_bins=n_bins, sample_weight=sample_weight,
+                                   loss_options=dict(errors=errors, model=model, target=target,
+                                                     prediction=prediction, loss=loss,
+                                                     positive_label=positive_label, drop=used),
+                                   alpha=alpha, k=k, max_l=max_l, min_sup=min_sup)
+        return slice_result(found.search, found.columns, found.moments, found.rows, found.total,
+                            n_rows=found.n_rows, weighted=found.weighted, loss=found.loss,
+                            data=None, **dict(settings, min_sup=found.min_sup))
     weight_name, weights = row_weights(data, sample_weight, require_positive=True)
     encoded = encode_slice_features(data, features, bins=bins, n_bins=n_bins)
-    loss_values, rows, name = _loss(data, errors=errors, model=model, target=target,
+    loss_values, rows, name = slice_losses(data, errors=errors, model=model, target=target,
                                     prediction=prediction, loss=loss,
                                     positive_label=positive_label, drop=used)
     codes = encoded.codes if rows is None else encoded.codes[rows]
@@ -189,37 +185,6 @@ def slices(
     return slice_result(search, encoded.columns, *stats, n_rows=len(codes),
                         weighted=weights is not None, loss=name, data=data,
                         **dict(settings, min_sup=support))
-
-
-def row_weights(data, sample_weight, *, require_positive: bool):
-    """The name and float64 values of ``sample_weight`` (None, None without weights)."""
-    if sample_weight is None:
-        return None, None
-    name, values = column_values(data, sample_weight, argument="sample_weight")
-    return name, encode_weights(name, values, require_positive=require_positive)
-
-
-def check_weight_left(name, total: float, loss: str) -> None:
-    """Refuse weights that are zero on every row the loss is defined on."""
-    if not total > 0:
-        raise RaiError(f"sample_weight ({name!r}) is zero on every row the loss ({loss}) is "
-                       "defined on")
-
-
-def loss_moments(codes, centred, weights, slices, *, xp):
-    """Moments of the centred loss over each slice and over all rows, and the slices' rows.
-
-    ``centred`` and ``weights`` (None: unweighted) are host arrays, ``codes`` in ``xp``.
-    Returns ``(moments (3, K), rows (K,), total (3,))``: weight, weighted sum and weighted sum
-    of squares of ``centred``, and the number of rows of each slice.
-    """
-    values = to_device(centred, xp)
-    device_weights = None if weights is None else to_device(weights, xp)
-    moments = slice_moments(codes, values, slices, weights=device_weights, xp=xp)
-    rows = moments[0] if weights is None else slice_moments(codes, values, slices, xp=xp)[0]
-    w = np.ones(len(centred)) if weights is None else weights
-    total = np.array([w.sum(), (w * centred).sum(), (w * centred**2).sum()])
-    return moments, rows, total
 
 
 def _resolve_loss(data, loss, *, task, target, errors, positive_label) -> str:
@@ -242,11 +207,6 @@ def _resolve_loss(data, loss, *, task, target, errors, positive_label) -> str:
     return loss
 
 
-def min_support(min_sup, n_rows: float) -> int:
-    """Smallest slice size: ``min_sup`` itself, or that fraction of the rows (or their weight)."""
-    return int(min_sup * n_rows) if 0 < min_sup < 1 else int(min_sup)
-
-
 def slice_result(search, columns, moments, rows, total, *, n_rows: int, weighted: bool, loss, data,
                  alpha, k, max_l, min_sup, significance, fdr) -> SliceResult:
     """The :class:`SliceResult` of a search, from the slices' and all rows' loss moments.
@@ -264,8 +224,9 @@ def slice_result(search, columns, moments, rows, total, *, n_rows: int, weighted
 
 
 def _check_options(data, *, loss, alpha, k, max_l, min_sup, significance, fdr) -> None:
-    if not isinstance(data, pd.DataFrame) and not is_dask_frame(data):
-        raise RaiError(f"data must be a pandas DataFrame (or a Dask one), got {type(data).__name__}")
+    if not isinstance(data, pd.DataFrame) and not is_partitioned(data):
+        raise RaiError(f"data must be a pandas, Dask or Spark DataFrame, got "
+                       f"{type(data).__name__}")
     if isinstance(data, pd.DataFrame) and len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     if loss not in LOSSES:
@@ -282,72 +243,6 @@ def _check_options(data, *, loss, alpha, k, max_l, min_sup, significance, fdr) -
         raise RaiError(f"min_sup must be a row count >= 0 or a fraction in [0, 1), got {min_sup!r}")
     if not 0 < significance < 1:
         raise RaiError(f"significance must lie strictly between 0 and 1, got {significance!r}")
-
-
-def _loss(data, *, errors, model, target, prediction, loss, positive_label, drop,
-          require_rows: bool = True):
-    """Per-row loss (host float64), the rows it is defined on (None: all) and its name.
-
-    ``require_rows=False`` allows a fairness loss with no row of its class (one partition).
-    """
-    if errors is not None:
-        if model is not None or prediction is not None:
-            raise RaiError("pass either errors= or target= with model= or prediction=, not both")
-        return encode_loss(*column_values(data, errors, argument="errors"), argument="errors"), \
-            None, "loss"
-    if target is None or (model is None) == (prediction is None):
-        raise RaiError("pass errors=, or target= with exactly one of model= and prediction=")
-    target_name, y = column_values(data, target, argument="target")
-    if y.isna().any():
-        raise RaiError(f"target ({target_name!r}) has {int(y.isna().sum())} missing value(s)")
-    features = data[model_features(model, data.drop(columns=[c for c in drop if c in data.columns]),
-                                   target_name)] if model is not None else None
-    if loss in _REGRESSION_LOSSES:
-        predicted = (predict(model, features)[0] if model is not None
-                     else column_values(data, prediction, argument="prediction")[1])
-        truth = regression_values(target_name, y, "target")
-        gap = regression_values("prediction", pd.Series(predicted), "prediction") - truth
-        return _REGRESSION_LOSSES[loss](gap), None, loss
-    if loss == "log_loss":
-        if model is None:
-            raise RaiError("loss='log_loss' needs model= (with predict_proba), not prediction=")
-        return _log_loss(model, features, target_name, y), None, "log_loss"
-    predicted = (pd.Series(predict(model, features)[0]) if model is not None
-                 else column_values(data, prediction, argument="prediction")[1])
-    check_same_classes("prediction" if model is not None else prediction, predicted,
-                       target_name, y)
-    if loss == "error":
-        return (predicted.to_numpy() != y.to_numpy()).astype(np.float64), None, "error"
-    return _rate_loss(loss, target_name, y, predicted, positive_label, require_rows)
-
-
-def _rate_loss(loss, target_name, y, predicted, positive_label, require_rows):
-    y01, positive = encode_binary(target_name, y, positive_label, argument="target")
-    pred01, _ = encode_binary("prediction", predicted, positive, argument="prediction")
-    label, per_row = _RATES[loss]
-    rows = None if label is None else y01 == label
-    if require_rows and rows is not None and not rows.any():
-        raise no_rows_of_class(loss, target_name, positive)
-    values = per_row(pred01.astype(np.float64))
-    name = "1 − selection_rate" if loss == "selection_rate" else loss
-    return (values if rows is None else values[rows]), rows, name
-
-
-def no_rows_of_class(loss, target_name, positive) -> RaiError:
-    """The error for a fairness loss whose rows (one class of the target) are absent."""
-    value = positive if _RATES[loss][0] == 0 else f"not {positive!r}"
-    return RaiError(ONE_CLASS.format(argument="target", column=target_name, value=value))
-
-
-def _log_loss(model, features, target_name, y) -> np.ndarray:
-    proba = np.asarray(model.predict_proba(features), dtype=np.float64)
-    classes = np.asarray(model.classes_)
-    position = pd.Index(classes).get_indexer(y)
-    if (position < 0).any():
-        unknown = sorted(map(str, pd.unique(y[position < 0])))[:5]
-        raise RaiError(f"target ({target_name!r}) has values {unknown} the model does not know")
-    chosen = proba[np.arange(len(y)), position]
-    return -np.log(np.clip(chosen, np.finfo(np.float64).eps, 1.0))
 
 
 def _top_table(search, columns, moments, rows, total, *, significance, fdr) -> pd.DataFrame:

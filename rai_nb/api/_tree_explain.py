@@ -20,8 +20,8 @@ from ..explain._forest import is_tree_model as is_forest
 from ..explain._native import native_feature_names, native_library, native_shap
 from ..explain._paths import decompose
 from ..explain.treeshap import tree_shap
+from ..frame._model import call_model
 from ._explain_inputs import numeric
-from ._model import call_model
 
 #: Largest |base + Σφ − margin| relative to the row's scale (1 + |margin| + Σ|φ|). The libraries
 #: accumulate in float32 (XGBoost) or print thresholds rounded; our kernel works in float64.

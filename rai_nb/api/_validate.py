@@ -16,13 +16,16 @@ from functools import wraps
 import numpy as np
 import pandas as pd
 
+from ..engine import is_partitioned
 from ..errors import BAD_OPTION, RaiError
-from ..frame import column_values, is_dask_frame
+from ..frame import column_values
 from ..frame._bias import encode_weights
 from ..frame._bins import encode_cut, facet_specs, resolve_cut
 from ..frame._columns import _is_column_key
+from ..frame._validation_context import _Context, _Target
 from ..results import Check, DriftResult, ValidationResult
 from ._drift_checks import _drift_check, _drift_result, _multivariate_drift, _role_drift
+from ._grading import THRESHOLDS, _thresholds
 from ._label_checks import (
     _class_imbalance,
     _group_imbalance,
@@ -47,7 +50,6 @@ from ._validation_checks import (
     _outliers,
     _unseen_categories,
 )
-from ._validation_context import THRESHOLDS, _Context, _Target, _thresholds
 
 __all__ = ["CHECKS", "THRESHOLDS", "drift", "validate"]
 
@@ -144,9 +146,9 @@ def validate(
 
     Parameters
     ----------
-    data : pandas.DataFrame or dask.dataframe.DataFrame
+    data : pandas.DataFrame, dask.dataframe.DataFrame or pyspark.sql.DataFrame
         The data to check. Never modified.
-    reference : pandas.DataFrame or dask.dataframe.DataFrame, optional
+    reference : pandas.DataFrame, dask.dataframe.DataFrame or pyspark.sql.DataFrame, optional
         Earlier (training) data: enables the schema-against-reference and drift checks.
     target : str, optional
         Label column: enables conflicting labels, class imbalance, leakage, label errors and
@@ -238,15 +240,16 @@ def validate(
       did.
       ``multivariate_drift`` warns when the MMD permutation p < ``mmd_pvalue`` = 0.05.
 
-    Dask: either frame may be a ``dask.dataframe.DataFrame`` (a pandas one beside it is
-    fine); the target, sensitive and prediction columns must then be given by name. Every
-    statistic is computed exactly from per-partition counts, moments, hashes and exact order
-    statistics reduced by Dask's scheduler, and the checks finish them with the pandas path's
+    Dask and Spark: either frame may be a ``dask.dataframe.DataFrame`` or a
+    ``pyspark.sql.DataFrame`` (a pandas one beside it is fine); the target, sensitive and
+    prediction columns must then be given by name. Every statistic is computed exactly from
+    per-partition counts, moments, hashes and exact order statistics added up by the engine
+    (:mod:`rai_nb.engine`), and the checks finish them with the pandas path's
     code. The subsampled parts — numeric AUCs above 100,000 rows, the ``label_error_rows`` rows
     behind ``label_errors`` (its message names the sample), the ``mmd_rows`` rows per data set
     of the MMD test — pick the rows the pandas path picks (by seeded hashes of the rows'
     contents, counted per partition), so the result equals
-    ``validate(data.compute(), ...)`` up to the last bits of pooled means and standard
+    ``validate(data.compute(), ...)`` (``data.toPandas()``) up to the last bits of pooled means and standard
     deviations (and of fractional weights summed per partition). Weights are checked per
     partition: a non-finite or negative weight's error counts that partition's rows.
 
@@ -267,13 +270,13 @@ def validate(
     options = _options(numeric_method=numeric_method, categorical_method=categorical_method,
                        n_permutations=n_permutations, mmd_rows=mmd_rows,
                        label_error_rows=label_error_rows)
-    if is_dask_frame(data) or is_dask_frame(reference):
-        from ._dask_validate_entry import dask_context
+    if is_partitioned(data) or is_partitioned(reference):
+        from ..frame._partition_context import partitioned_context
 
-        ctx = dask_context(data, reference, target=target, sensitive=_specs(sensitive),
-                           prediction=prediction, positive_label=positive_label,
-                           sample_weight=sample_weight, thresholds=thresholds, options=options,
-                           random_state=random_state)
+        ctx = partitioned_context(data, reference, target=target, sensitive=_specs(sensitive),
+                                  prediction=prediction, positive_label=positive_label,
+                                  sample_weight=sample_weight, thresholds=thresholds,
+                                  options=options, random_state=random_state)
     else:
         ctx = _pandas_context(data, reference, target=target, sensitive=_specs(sensitive),
                               prediction=prediction, positive_label=positive_label,
@@ -347,7 +350,7 @@ def drift(
 
     Parameters
     ----------
-    reference, current : pandas.DataFrame or dask.dataframe.DataFrame
+    reference, current : pandas.DataFrame, dask.dataframe.DataFrame or pyspark.sql.DataFrame
         The two samples (never modified). Columns are compared by name.
     columns : list, optional
         Columns to compare (default: all columns of both).
@@ -397,7 +400,7 @@ def drift(
     Jensen–Shannon of numeric columns use 10 bins at the reference's deciles. MMD compares
     ``mmd_rows`` rows sampled from each data set.
 
-    With a Dask frame (either argument) KS and Wasserstein-1 stay exact without sorting the
+    With a Dask or Spark frame (either argument) KS and Wasserstein-1 stay exact without sorting the
     columns: per-partition counts in bins of a pooled grid settle most bins, and only the values
     of bins where the ECDF gap may change sign or reach the maximum are gathered
     (:mod:`rai_nb.checks.ecdf`); deciles come from exact order statistics. The MMD sample takes
@@ -417,14 +420,16 @@ def drift(
     options = _options(numeric_method=numeric_method, categorical_method=categorical_method,
                        n_permutations=n_permutations, mmd_rows=mmd_rows, label_error_rows=2)
     options["mmd"] = bool(mmd)
-    if rows and (is_dask_frame(reference) or is_dask_frame(current)):
-        raise RaiError("rows=True needs pandas frames; compute() a sample of the Dask frame")
-    if is_dask_frame(reference) or is_dask_frame(current):
-        from ._dask_validate_entry import dask_drift_context
+    lazy = is_partitioned(reference) or is_partitioned(current)
+    if rows and lazy:
+        raise RaiError("rows=True needs pandas frames; pass a sample of the Dask or Spark frame "
+                       "as pandas (.compute(), .toPandas())")
+    if lazy:
+        from ..frame._partition_context import partitioned_drift_context
 
-        ctx = dask_drift_context(reference, current, columns=columns, target=target,
-                                 prediction=prediction, thresholds=thresholds, options=options,
-                                 random_state=random_state)
+        ctx = partitioned_drift_context(reference, current, columns=columns, target=target,
+                                        prediction=prediction, thresholds=thresholds,
+                                        options=options, random_state=random_state)
         return _drift_result(ctx)
     if not isinstance(reference, pd.DataFrame):
         raise RaiError(f"reference must be a pandas DataFrame, got {type(reference).__name__}")

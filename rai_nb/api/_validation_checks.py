@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..checks import quality as kq
 from ..results import Check
-from ._validation_context import _grade, _graded, _simple
+from ._grading import _grade, _graded, _simple
 
 #: Fewest non-missing values for a column to be judged identifier-like.
 _MIN_ID_VALUES = 20

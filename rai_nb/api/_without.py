@@ -101,7 +101,7 @@ def without(
     """
     from sklearn.base import clone
 
-    from ._model import model_features
+    from ..frame._model import model_features
 
     for argument, frame in (("train", train), ("test", test)):
         require_frame(frame, argument)

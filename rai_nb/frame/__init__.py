@@ -6,7 +6,6 @@ naming the column or argument, copies what it needs and never mutates the caller
 
 from ._bias import BiasInputs, encode_bias_inputs
 from ._columns import EncodedColumn, column_values, encode_categorical, encode_threshold
-from ._dask import distinct_values, is_dask_frame, level_tuple, require_column_names
 from ._features import SliceFeatures, describe_predicate, encode_loss, encode_slice_features, predicate_mask
 from ._tabular import EncodedTable, encode_tables
 
@@ -17,15 +16,11 @@ __all__ = [
     "SliceFeatures",
     "column_values",
     "describe_predicate",
-    "distinct_values",
     "encode_bias_inputs",
     "encode_categorical",
     "encode_loss",
     "encode_slice_features",
     "encode_tables",
     "encode_threshold",
-    "is_dask_frame",
-    "level_tuple",
     "predicate_mask",
-    "require_column_names",
 ]

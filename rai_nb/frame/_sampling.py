@@ -160,22 +160,18 @@ def sample_positions(hashes: np.ndarray, k: int, seed: int) -> np.ndarray:
     return arrange(chosen, positions, hashes[positions])
 
 
-def partitioned_sample(parts: list, hashes_of, offsets, k: int, seed: int) -> np.ndarray:
-    """:func:`sample_positions` of a frame held in Dask partitions, without moving its rows.
+def partitioned_sample(parts, hashes_of, offsets, k: int, seed: int) -> np.ndarray:
+    """:func:`sample_positions` of a frame held in partitions, without moving its rows.
 
-    ``parts`` are the partitions (``to_delayed()``), ``hashes_of(part)`` a partition's row
-    hashes and ``offsets`` each partition's first position. Hashes are counted per partition
-    and sampled per hash bucket; each partition then finds its copies of the chosen hashes.
+    ``parts`` are the partitions (:class:`rai_nb.engine.Partitions`), ``hashes_of(part)`` a
+    partition's row hashes and ``offsets`` each partition's first position. Hashes are counted
+    per partition and sampled per hash bucket; each partition then finds its copies of the
+    chosen hashes.
     """
-    import dask
-
-    n_buckets = max(1, len(parts))
-    counted = [dask.delayed(_counted, pure=True)(p, hashes_of, n_buckets) for p in parts]
-    samples = [dask.delayed(bottom_k, pure=True)([c[b] for c in counted], k, seed)
-               for b in range(n_buckets)]
-    chosen = dask.compute(dask.delayed(merge, pure=True)(samples, k))[0]
-    found = dask.compute([dask.delayed(_copies, pure=True)(p, hashes_of, chosen)
-                          for p in parts])[0]
+    n_buckets = max(1, parts.n_partitions)
+    samples = parts.map(_counted, hashes_of, n_buckets).regroup(n_buckets, bottom_k, k, seed)
+    chosen = merge(samples.collect(), k)
+    found = parts.map(_copies, hashes_of, chosen).collect()
     positions = np.concatenate([rows + start for (rows, _), start in zip(found, offsets)])
     return arrange(chosen, positions, np.concatenate([h for _, h in found]))
 

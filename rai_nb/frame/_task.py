@@ -40,15 +40,16 @@ def check_task(task) -> None:
 
 
 def resolve_task(data, target, task=None, positive_label=None) -> str:
-    """``task`` checked, or the task of ``data``'s ``target`` column (pandas or Dask: only its
-    distinct values are read), see :func:`infer_task`."""
+    """``task`` checked, or the task of ``data``'s ``target`` column (pandas, or a partitioned
+    frame: only its distinct values are read), see :func:`infer_task`."""
+    from ..engine import distinct_values, is_partitioned, partitioned, require_column_names
     from ._columns import column_values
-    from ._dask import distinct_values, is_dask_frame, require_column_names
 
     check_task(task)
     if task is not None:
         return task
-    if is_dask_frame(data):
+    if is_partitioned(data):
+        data = partitioned(data)
         require_column_names(data, target=target)
         values = pd.Series(distinct_values(data, [target])[0])
     else:

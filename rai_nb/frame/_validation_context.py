@@ -1,4 +1,4 @@
-"""What every data check shares: thresholds and grading, and the encoded data (``_Context``)."""
+"""The statistics every data check reads, from an in-memory frame (``_Context``)."""
 
 from __future__ import annotations
 
@@ -12,86 +12,17 @@ from ..backend import bincount, choose_namespace, to_device, to_host
 from ..checks import drift as kd
 from ..checks import leakage as kl
 from ..checks import quality as kq
-from ..errors import BAD_OPTION, NAN_VALUES, RaiError
-from ..frame import column_values, encode_tables
-from ..frame._columns import combine_columns
-from ..frame._tabular import category_codes
-from ..results import Check
-
-#: Default thresholds ``(warn, fail)``; see :func:`validate` for what each measures and why.
-THRESHOLDS = {
-    "missing_share": (0.05, 0.5),
-    "infinite_share": (0.0, 0.01),
-    "group_missing_gap": (0.1, 0.25),
-    "duplicate_share": (0.01, 0.05),
-    "conflict_share": (0.01, 0.05),
-    "near_constant_share": (0.99, None),
-    "id_distinct_share": (0.95, None),
-    "outlier_share": (0.05, None),
-    "minority_share": (0.05, 0.01),
-    "disparate_impact": (0.8, None),
-    "leakage_auc": (0.95, 0.99),
-    "leakage_cramers_v": (0.8, 0.95),
-    "label_error_share": (0.1, 0.3),
-    "proxy_cramers_v": (0.5, 0.8),
-    "proxy_auc": (0.8, 0.95),
-    "min_group_size": (30, None),
-    "unseen_share": (0.0, 0.01),
-    "out_of_range_share": (0.01, 0.1),
-    "drift_pvalue": 0.05,
-    "drift_distance": 0.1,
-    "drift_psi": 0.2,
-    "drift_missing_share": 0.05,  # smallest change of a column's missing share that is drift
-    "drift_small_rows": 1000,
-    "drift_share": 0.5,
-    "mmd_pvalue": 0.05,
-}
-_LOWER = {"minority_share", "disparate_impact", "min_group_size"}
-
-
-def _thresholds(overrides) -> dict:
-    chosen = dict(THRESHOLDS)
-    for name, value in (overrides or {}).items():
-        if name not in THRESHOLDS:
-            raise RaiError(BAD_OPTION.format(argument="thresholds key", allowed=sorted(THRESHOLDS),
-                                             value=name))
-        if isinstance(THRESHOLDS[name], tuple) != isinstance(value, tuple):
-            raise RaiError(f"thresholds[{name!r}] must be a "
-                           f"{'(warn, fail) pair' if isinstance(THRESHOLDS[name], tuple) else 'number'}"
-                           f", got {value!r}")
-        chosen[name] = value
-    return chosen
-
-
-def _grade(name: str, value: float, thresholds: dict) -> str:
-    """pass/warn/fail of ``value`` against ``thresholds[name]``."""
-    if value is None or np.isnan(value):
-        return "pass"
-    lower = name in _LOWER
-    severity = "pass"
-    for level, limit in zip(("warn", "fail"), thresholds[name]):
-        if limit is None:
-            continue
-        hit = value < limit if lower else (value > 0 and value >= limit)
-        if hit:
-            severity = level
-    return severity
-
-
-def _worst(severities) -> str:
-    order = {"pass": 0, "warn": 1, "fail": 2}
-    return max(severities, key=order.__getitem__, default="pass")
-
-
-def _names(columns) -> str:
-    shown = ", ".join(map(str, list(columns)[:5]))
-    return shown + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
+from ..errors import NAN_VALUES, RaiError
+from . import _row_sample as rs
+from ._columns import column_values, combine_columns
+from ._row_sample import COLUMN_CHUNK, _row_hashes
+from ._tabular import category_codes, encode_tables
 
 
 class _Target:
     """The target as class codes (quantile bins when it has too many values to be classes).
 
-    ``codes`` is None where the rows live elsewhere (Dask partitions encode their own).
+    ``codes`` is None where the rows live elsewhere (partitions encode their own).
     """
 
     MAX_CLASSES = 20
@@ -145,8 +76,6 @@ class _Base:
     def auc_sample(self) -> np.ndarray | None:
         """Sorted positions of the ``auc_rows``-row content sample of the current rows that the
         numeric AUCs read (None: every row)."""
-        from . import _row_sample as rs  # it reads this module's row hashes
-
         limit = self.options["auc_rows"]
         if self.cur.n_rows <= limit:
             return None
@@ -154,33 +83,7 @@ class _Base:
 
     def fold_seed(self) -> int:
         """Seed of the cross-fitting folds: a function of ``random_state`` alone."""
-        from . import _row_sample as rs
-
         return rs.step_seed(self, rs.CROSS_FIT)
-
-
-#: Columns whose cell keys (or missing masks) are built at once: bounds what is held to this
-#: many row-length arrays, whatever the width of the table.
-COLUMN_CHUNK = 4
-
-
-def _row_hashes(keys, names, roles, xp):
-    """Hashes of each row's features (target and prediction left out) and of the whole row.
-
-    ``keys`` is the ``(columns, rows)`` key matrix, or a function of column positions that
-    returns their keys (``EncodedTable.row_keys``), so a large table is hashed a few columns
-    at a time: hashing continues from the state of the columns before.
-    """
-    of = keys if callable(keys) else (lambda positions: keys[positions])
-
-    def chained(positions, state):
-        for start in range(0, max(len(positions), 1), COLUMN_CHUNK):
-            chunk = to_device(of(positions[start:start + COLUMN_CHUNK]), xp)
-            state = kq.row_hashes(chunk, state=state, xp=xp)
-        return state
-
-    features = chained([i for i, n in enumerate(names) if n not in roles], None)
-    return features, chained([i for i, n in enumerate(names) if n in roles], features)
 
 
 @dataclass(frozen=True)
@@ -227,7 +130,7 @@ class _Context(_Base):
     """Encoded inputs of one validation, with the expensive intermediate arrays cached.
 
     The checks read data only through the statistics below (counts, profiles, tables, samples
-    of rows); :class:`._dask_validate._DaskContext` serves the same ones from Dask partitions.
+    of rows); :class:`._partition_context.PartitionedContext` serves the same ones from partitions.
     """
 
     def __init__(self, data, reference, *, columns=None, roles=None, target=None, sensitive=(),
@@ -481,25 +384,3 @@ def _level_counts(table, ctx) -> list[np.ndarray]:
         shifted = ctx.device(row + 1)
         out.append(to_host(bincount(shifted, minlength=len(levels) + 1, xp=ctx.xp)))
     return out
-
-
-def _graded(name, frame: pd.DataFrame, rules: dict, thresholds, *, what: str) -> Check:
-    """A check graded row by row: the worst row decides, the message names the bad rows.
-
-    ``rules`` maps a column of ``frame`` to the threshold that grades it.
-    """
-    grades = pd.Series("pass", index=frame.index)
-    for column, key in rules.items():
-        graded = frame[column].map(lambda v, key=key: _grade(key, v, thresholds))
-        grades = pd.Series([_worst(pair) for pair in zip(grades, graded)], index=frame.index)
-    frame = frame.assign(severity=grades)
-    bad = tuple(frame.index[grades != "pass"])
-    if not bad:
-        return Check(name, "pass", (), f"no column {what}", frame)
-    return Check(name, _worst(grades), bad, f"{_names(bad)}: {what}", frame)
-
-
-def _simple(name, bad: tuple, severity: str, problem: str, fine: str, details=None) -> Check:
-    if not bad:
-        return Check(name, "pass", (), fine, details)
-    return Check(name, severity, tuple(bad), f"{_names(bad)}: {problem}", details)

@@ -1,4 +1,4 @@
-"""Dask frames for the data checks: what must agree across partitions, then per-partition encoding.
+"""Partitioned frames for the data checks: what partitions must agree on, then their encoding.
 
 One pass over the partitions collects their row counts, the distinct values of every categorical
 column and of the label columns (in partition order, so first-seen order is kept where values do
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from ..checks.quality import absolute_deviation
+from ..engine import pooled
 from ..errors import EMPTY_DATA, RaiError
 from ._bins import encode_cut
 from ._columns import _is_column_key, column_values
-from ._dask import pooled
 from ._tabular import (
     EncodedTable,
     _compare,
@@ -78,18 +78,15 @@ def numeric_frame(part, encoder, centres=None) -> pd.DataFrame:
     return pd.DataFrame(values, columns=names, index=part.index, dtype=np.float64)
 
 
-def coerced_numeric(column):
-    """A Dask column as float64 numbers, NaN where a value is not one (``pd.to_numeric``)."""
-    return column.map_partitions(_coerce, meta=(column.name, np.float64))
-
-
-def _coerce(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").astype(np.float64)
+def coerced_numeric(part: pd.DataFrame, name) -> pd.DataFrame:
+    """Column ``name`` of a partition as float64 numbers, NaN where a value is not one
+    (``pd.to_numeric``)."""
+    return pd.DataFrame({name: pd.to_numeric(part[name], errors="coerce").astype(np.float64)})
 
 
 @dataclass(frozen=True)
-class DaskTable:
-    """A Dask frame with the description of its encoding (``info`` holds no rows)."""
+class PartitionedTable:
+    """A partitioned frame with the description of its encoding (``info`` holds no rows)."""
 
     frame: object
     info: EncodedTable
@@ -104,54 +101,40 @@ class DaskTable:
         return np.concatenate([[0], np.cumsum(self.lengths)])
 
 
-def as_dask(frame, argument: str):
-    """A Dask frame as it is; a pandas frame as one partition (row order kept)."""
-    from ._dask import is_dask_frame
-
-    if is_dask_frame(frame):
-        return frame
-    if not isinstance(frame, pd.DataFrame):
-        raise RaiError(f"{argument} must be a pandas or Dask DataFrame, got {type(frame).__name__}")
-    import dask
-    import dask.dataframe as dd
-
-    # Keep the frame's own dtypes: Dask would turn object columns into pyarrow strings.
-    with dask.config.set({"dataframe.convert-string": False}):
-        return dd.from_pandas(frame, npartitions=1, sort=False)
-
-
 def label_name(data, spec, *, argument: str):
-    """Column name of a target/sensitive/prediction spec on a Dask frame (errors as pandas)."""
+    """Column name of a target/sensitive/prediction spec on a partitioned frame (errors as
+    pandas)."""
     if not _is_column_key(spec):
-        raise RaiError(f"with a Dask DataFrame, {argument} must name columns, "
+        raise RaiError(f"with a {data.engine} DataFrame, {argument} must name columns, "
                        f"got {type(spec).__name__}")
-    return column_values(data._meta, spec, argument=argument)[0]
+    return column_values(data.meta, spec, argument=argument)[0]
 
 
-def encode_dask_tables(data, reference=None, *, columns=None, argument: str = "data",
-                       labels=()):
-    """:func:`encode_tables` for Dask frames: (DaskTable, DaskTable or None, SchemaChanges).
+def encode_partitioned_tables(data, reference=None, *, columns=None, argument: str = "data",
+                              labels=()):
+    """:func:`encode_tables` for partitioned frames: (PartitionedTable, PartitionedTable or None,
+    SchemaChanges).
 
     ``labels`` names columns of ``data`` whose distinct values and missing counts are collected
     too (target, sensitive columns).
     """
-    import dask
-
     from ._tabular import SchemaChanges
 
     _check_columns(data, argument)
     if reference is not None:
         _check_columns(reference, "reference")
-    names = _select(data._meta, columns, argument,
-                    also=None if reference is None else reference._meta)
+    names = _select(data.meta, columns, argument,
+                    also=None if reference is None else reference.meta)
     frames = [(data, argument, list(labels))] + ([] if reference is None else
                                                   [(reference, "reference", [])])
-    surveys = dask.compute(*[_survey_graph(frame, [n for n in names if n in frame.columns], extra)
-                             for frame, _, extra in frames])
+    plans = [_survey_plan(frame, [n for n in names if n in frame.columns], extra)
+             for frame, _, extra in frames]
+    found = plans[0][0].collect_with(*(parts for parts, _ in plans[1:]))
+    surveys = [_combine_surveys(parts, *options) for parts, (_, options) in zip(found, plans)]
     for (_, label, _), survey in zip(frames, surveys):
         if survey["lengths"].sum() == 0:
             raise RaiError(EMPTY_DATA.format(argument=label))
-    schemas = [{n: _schema(n, frame._meta[n], survey["types"].get(n)) for n in names
+    schemas = [{n: _schema(n, frame.meta[n], survey["types"].get(n)) for n in names
                 if n in frame.columns} for (frame, _, _), survey in zip(frames, surveys)]
     if reference is None:
         vocab = {n: category_codes(surveys[0]["distinct"][n], ())[1] for n in names
@@ -184,23 +167,21 @@ def _schema(name, meta: pd.Series, types: dict | None):
     return infer_schema(name, pd.Series(list(types.values()), dtype=object))
 
 
-def _table(frame, names, schema, vocab, survey) -> DaskTable:
+def _table(frame, names, schema, vocab, survey) -> PartitionedTable:
     encoder = PartitionEncoder(tuple(names), {n: schema[n] for n in names}, vocab)
-    empty = _encode(frame._meta.iloc[:0], list(names), encoder.schema, vocab)
+    empty = _encode(frame.meta.iloc[:0], list(names), encoder.schema, vocab)
     info = replace(empty, n_rows=int(survey["lengths"].sum()))
-    return DaskTable(frame, info, encoder, survey["lengths"], survey["labels"],
-                     survey["missing"])
+    return PartitionedTable(frame, info, encoder, survey["lengths"], survey["labels"],
+                            survey["missing"])
 
 
-def _survey_graph(frame, names: list, labels: list):
-    import dask
-
-    kinds = {n: infer_schema(n, frame._meta[n]).kind for n in names}
+def _survey_plan(frame, names: list, labels: list):
+    """Each partition's survey (lazy) and the options that combine them."""
+    kinds = {n: infer_schema(n, frame.meta[n]).kind for n in names}
     categorical = [n for n in names if kinds[n] == "categorical"]
-    objects = [n for n in names if pd.api.types.is_object_dtype(frame._meta[n].dtype)]
-    parts = [dask.delayed(_survey_part)(part, categorical, objects, labels)
-             for part in frame.to_delayed()]
-    return dask.delayed(_combine_surveys)(parts, categorical, objects, labels)
+    objects = [n for n in names if pd.api.types.is_object_dtype(frame.meta[n].dtype)]
+    return frame.parts.map(_survey_part, categorical, objects, labels), (categorical, objects,
+                                                                         labels)
 
 
 def _survey_part(part: pd.DataFrame, categorical, objects, labels) -> dict:

@@ -11,9 +11,9 @@ from functools import partial
 
 import numpy as np
 
-from ..backend import to_host
-from ..frame import _sampling as sampling
-from ._validation_context import _row_hashes
+from ..backend import to_device, to_host
+from ..checks import quality as kq
+from . import _sampling as sampling
 
 #: Streams of the sampled steps, so each step draws independently of the others.
 (MMD_REFERENCE, MMD_CURRENT, MMD_PERMUTATIONS, LABEL_ERRORS, AUC_ROWS, CROSS_FIT, ROW_NEIGHBOURS,
@@ -30,7 +30,7 @@ def sample_rows(ctx, table, k: int, stream: int) -> np.ndarray:
     when it has at most ``k``), in canonical order."""
     seed = step_seed(ctx, stream)
     if hasattr(ctx, "cur_table"):
-        return _dask_sample(ctx, ctx.cur_table if table is ctx.cur else ctx.ref_table, k, seed)
+        return _partitioned_sample(ctx, ctx.cur_table if table is ctx.cur else ctx.ref_table, k, seed)
     # The current table's hashes are the duplicates check's, computed once.
     hashes = ctx.row_hash if table is ctx.cur else _hashes(table, ctx.roles, ctx.xp)
     return sampling.sample_positions(to_host(hashes), k, seed)
@@ -54,7 +54,31 @@ def _table_hashes(encoder, roles, part) -> np.ndarray:
     return _hashes(encoder.table(part), roles)
 
 
-def _dask_sample(ctx, table, k: int, seed: int) -> np.ndarray:
-    return sampling.partitioned_sample(table.frame.to_delayed(),
+def _partitioned_sample(ctx, table, k: int, seed: int) -> np.ndarray:
+    return sampling.partitioned_sample(table.frame.parts,
                                        partial(_table_hashes, table.encoder, ctx.roles),
                                        table.offsets, k, seed)
+
+
+#: Columns whose cell keys (or missing masks) are built at once: bounds what is held to this
+#: many row-length arrays, whatever the width of the table.
+COLUMN_CHUNK = 4
+
+
+def _row_hashes(keys, names, roles, xp):
+    """Hashes of each row's features (target and prediction left out) and of the whole row.
+
+    ``keys`` is the ``(columns, rows)`` key matrix, or a function of column positions that
+    returns their keys (``EncodedTable.row_keys``), so a large table is hashed a few columns
+    at a time: hashing continues from the state of the columns before.
+    """
+    of = keys if callable(keys) else (lambda positions: keys[positions])
+
+    def chained(positions, state):
+        for start in range(0, max(len(positions), 1), COLUMN_CHUNK):
+            chunk = to_device(of(positions[start:start + COLUMN_CHUNK]), xp)
+            state = kq.row_hashes(chunk, state=state, xp=xp)
+        return state
+
+    features = chained([i for i, n in enumerate(names) if n not in roles], None)
+    return features, chained([i for i, n in enumerate(names) if n in roles], features)

@@ -1,8 +1,8 @@
-"""Slice features of a Dask frame: levels agreed over every partition, then codes per partition.
+"""Slice features of a partitioned frame: levels agreed over every partition, then codes.
 
 The levels are those :func:`rai_nb.frame.encode_slice_features` gives the same rows in memory:
 categorical values in the same order, the same quantile edges (exact order statistics, not
-Dask's approximate quantiles), the same dominant values and only the levels some row holds.
+an engine's approximate quantiles), the same dominant values and only the levels some row holds.
 A first pass summarises each partition; numeric columns with many values then take a pass to
 count the candidates for dominant values, the rounds of :func:`order_statistics` for their
 edges and a pass to collect the observed intervals.
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..backend import get_config
+from ..engine import order_statistics, ordered_levels, pooled, require_column_names
 from ..errors import NAN_VALUES, TOO_MANY_GROUPS, RaiError
 from ._columns import EncodedColumn, codes_among
-from ._dask import order_statistics, ordered_levels, pooled, require_column_names
 from ._features import (
     MISSING,
     check_edges,
@@ -63,17 +63,16 @@ class FeaturePlan:
         return codes
 
 
-def dask_slice_features(data, features, *, bins=None, n_bins: int = 10) -> list[FeaturePlan]:
-    """One :class:`FeaturePlan` per feature column of the Dask frame ``data``.
+def partitioned_slice_features(data, features, *, bins=None,
+                               n_bins: int = 10) -> list[FeaturePlan]:
+    """One :class:`FeaturePlan` per feature column of the partitioned frame ``data``.
 
     Arguments as :func:`rai_nb.frame.encode_slice_features`; see the module docstring.
     """
-    import dask
-
     names, bins = feature_options(features, bins, n_bins)
     require_column_names(data, features=names)
-    specs = {name: _spec(name, data[name].dtype, bins.get(name, n_bins)) for name in names}
-    summaries = dask.compute([dask.delayed(_summarise)(part, specs) for part in data.to_delayed()])[0]
+    specs = {name: _spec(name, data.meta[name].dtype, bins.get(name, n_bins)) for name in names}
+    summaries = data.parts.map(_summarise, specs).collect()
     plans, to_cut = {}, {}
     for name, spec in specs.items():
         parts = [summary[name] for summary in summaries]
@@ -158,8 +157,6 @@ def _check_finite(name, spec, parts) -> None:
 
 def _bounds(data, to_cut: dict) -> dict:
     """``{column: (bounds, points)}``: the interval bounds and isolated values of each column."""
-    import dask
-
     quantile = {name: spec for name, (spec, _, _) in to_cut.items() if isinstance(spec, int)}
     out = {name: (spec, np.zeros(0)) for name, (spec, _, _) in to_cut.items()
            if name not in quantile}
@@ -167,8 +164,7 @@ def _bounds(data, to_cut: dict) -> dict:
         return out
     candidates = {name: np.unique(np.concatenate([p["candidates"] for p in to_cut[name][2]]))
                   for name in quantile}
-    counts = dask.compute([dask.delayed(_count_values)(part, candidates)
-                           for part in data.to_delayed()])[0]
+    counts = data.parts.map(_count_values, candidates).collect()
     ranks, dominant = {}, {}
     for name, spec in quantile.items():
         total = np.sum([c[name] for c in counts], axis=0)
@@ -176,9 +172,7 @@ def _bounds(data, to_cut: dict) -> dict:
         dominant[name] = candidates[name][total * spec > n_present]
         n_rest = n_present - int(total[total * spec > n_present].sum())
         ranks[name] = quantile_ranks(n_rest, spec, len(dominant[name]))
-    meta = pd.DataFrame({name: pd.Series(dtype=np.float64) for name in quantile})
-    rest = data[list(quantile)].map_partitions(_without, dominant, meta=meta)
-    edges = order_statistics(rest, ranks)
+    edges = order_statistics(data.parts.map(_without, dominant), ranks)
     out.update({name: (quantile_bounds(edges[name], dominant[name]), dominant[name])
                 for name in quantile})
     return out
@@ -205,13 +199,12 @@ def _without(part: pd.DataFrame, dominant: dict) -> pd.DataFrame:
 
 
 def _observed_keys(data, bounds: dict) -> dict:
-    import dask
-
-    def keys_of(part):
-        return {name: np.unique(cut_keys(_present(part[name]), *bounds[name])) for name in bounds}
-
-    found = dask.compute([dask.delayed(keys_of)(part) for part in data.to_delayed()])[0]
+    found = data.parts.map(_keys_of, bounds).collect()
     return {name: np.unique(np.concatenate([f[name] for f in found])) for name in bounds}
+
+
+def _keys_of(part: pd.DataFrame, bounds: dict) -> dict:
+    return {name: np.unique(cut_keys(_present(part[name]), *bounds[name])) for name in bounds}
 
 
 def _present(values: pd.Series) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Numeric drift statistics of Dask frames: reference-decile histograms and exact KS / W1."""
+"""Numeric drift statistics of partitioned frames: reference-decile histograms and exact KS / W1."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from functools import cached_property
 
 from ..checks import drift as kd
 from ..checks import ecdf
-from . import _dask_validate_parts as parts
+from . import _partition_parts as parts
 
 
 class DriftPasses:
-    """:class:`rai_nb.checks.drift.NumericDrift` of every numeric column of a ``_DaskContext``."""
+    """:class:`rai_nb.checks.drift.NumericDrift` of every numeric column of a
+    ``PartitionedContext``."""
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -20,11 +21,9 @@ class DriftPasses:
 
     def _both(self, function, *args):
         """One pass over reference and current partitions; per frame, the partitions' results."""
-        from ._dask_validate import _compute
-
         ctx = self.ctx
-        return _compute([ctx._parts(ctx.ref_table, function, *args),
-                         ctx._parts(ctx.cur_table, function, *args)])
+        return ctx._parts(ctx.ref_table, function, *args).collect_with(
+            ctx._parts(ctx.cur_table, function, *args))
 
     @cached_property
     def _all(self) -> dict:
@@ -58,27 +57,34 @@ class DriftPasses:
         return summarize
 
     def _finish(self, columns, k, sizes):
-        from ._dask_validate import _compute, _delayed
-
         ctx = self.ctx
 
         def finish(stretches):
             full = [[] for _ in range(k)]
             for j, s in zip(columns, stretches):
                 full[j] = s
-            ref = ctx._parts(ctx.ref_table, parts.stretch_pieces, full)
-            cur = ctx._parts(ctx.cur_table, parts.stretch_pieces, full)
-            # Each task finishes a run of stretches holding at most FINISH_VALUES values, so a
-            # column whose ECDFs cross everywhere still never sits in one worker whole.
-            graph = [[_delayed(parts.finish_column)([p[j][lo:hi] for p in ref],
-                                                    [p[j][lo:hi] for p in cur], s[lo:hi], size)
-                      for lo, hi in _chunks([st.count for st in s], FINISH_VALUES)]
-                     for j, s, size in zip(columns, stretches, sizes)]
-            return [[r for chunk in column for r in chunk] for column in _compute(graph)]
+            ref = ctx._parts(ctx.ref_table, parts.stretch_pieces, full).persist()
+            cur = ctx._parts(ctx.cur_table, parts.stretch_pieces, full).persist()
+            # Stretches are finished a batch at a time, each batch holding at most FINISH_VALUES
+            # values, so a column whose ECDFs cross everywhere never sits anywhere whole.
+            runs = [(j, lo, hi) for j, s in zip(columns, stretches)
+                    for lo, hi in _chunks([st.count for st in s], FINISH_VALUES)]
+            counts = [sum(st.count for st in full[j][lo:hi]) for j, lo, hi in runs]
+            found = {}
+            for first, last in _chunks(counts, FINISH_VALUES):
+                batch = runs[first:last]
+                ref_pieces, cur_pieces = ref.map(parts.stretch_runs, batch).collect_with(
+                    cur.map(parts.stretch_runs, batch))
+                for i, (j, lo, hi) in enumerate(batch):
+                    found[j, lo] = parts.finish_column([p[i] for p in ref_pieces],
+                                                       [p[i] for p in cur_pieces],
+                                                       full[j][lo:hi], sizes[columns.index(j)])
+            return [[r for (jj, lo, _) in runs if jj == j for r in found[jj, lo]]
+                    for j in columns]
         return finish
 
 
-#: Most values (both samples) one finishing task gathers.
+#: Most values (both samples) one finishing step gathers.
 FINISH_VALUES = 4 * ecdf.GATHER_LIMIT
 
 

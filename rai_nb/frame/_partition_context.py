@@ -1,10 +1,10 @@
-"""``validate`` and ``drift`` on Dask frames: the checks' statistics from partitions.
+"""``validate`` and ``drift`` on partitioned frames: the checks' statistics from partitions.
 
-:class:`_DaskContext` answers every statistic the checks read (``_validation_context._Context``
-documents them) with a few passes of Dask's own scheduler over the partitions: one to agree on
-vocabularies (``frame._dask_tabular``), one of counts and moments, one of counted hashes by
-bucket (duplicates, conflicts, distinct values), exact order statistics
-(``frame._dask.order_statistics``) for quantiles, one of counts against the quantile-derived
+:class:`PartitionedContext` answers every statistic the checks read
+(``_validation_context._Context`` documents them) with a few passes over the partitions of any
+engine: one to agree on vocabularies (``_partition_tables``), one of counts and moments, one of
+counted hashes by bucket (duplicates, conflicts, distinct values), exact order statistics
+(``rai_nb.engine.order_statistics``) for quantiles, one of counts against the quantile-derived
 bounds and edges, and the binned passes of ``checks.ecdf`` for exact KS and Wasserstein-1. Row
 subsamples (AUC, label errors, MMD) and the cross-fitting halves follow a seed and the rows'
 contents (``frame._sampling``), as on the pandas path, so the whole result equals the pandas one
@@ -20,28 +20,27 @@ import pandas as pd
 
 from ..checks import drift as kd
 from ..checks import quality as kq
-from ..frame._bias import encode_weights
-from ..frame._dask import order_statistics
-from ..frame._dask_tabular import Labels, numeric_frame
-from . import _dask_validate_parts as parts
-from ._dask_validate_drift import DriftPasses
-from ._validation_context import _Base
+from ..engine import order_statistics, partitioned, value_counts
+from ..errors import NAN_VALUES, RaiError
+from . import _partition_parts as parts
+from ._bias import encode_weights
+from ._bins import encode_cut, resolve_cut
+from ._columns import EncodedColumn
+from ._partition_drift import DriftPasses
+from ._partition_tables import (
+    Labels,
+    coerced_numeric,
+    encode_partitioned_tables,
+    intersection_levels,
+    label_name,
+    numeric_frame,
+)
+from ._tabular import category_codes
+from ._validation_context import _Base, _Target
 
 
-def _compute(graph):
-    import dask
-
-    return dask.compute(graph)[0]
-
-
-def _delayed(function):
-    import dask
-
-    return dask.delayed(function, pure=True)
-
-
-class _DaskContext(_Base):
-    """The statistics of :class:`._validation_context._Context`, from Dask partitions."""
+class PartitionedContext(_Base):
+    """The statistics of :class:`._validation_context._Context`, from partitions."""
 
     def __init__(self, cur, ref, changes, *, roles=None, target=None, sensitive=(), cuts=(),
                  weight=None, labels: Labels | None = None, thresholds, options, random_state):
@@ -63,7 +62,8 @@ class _DaskContext(_Base):
         return array
 
     def _parts(self, table, function, *args):
-        return [_delayed(function)(part, table.encoder, *args) for part in table.frame.to_delayed()]
+        """``function(partition, encoder, *args)`` of each partition of ``table`` (lazy)."""
+        return table.frame.parts.map(function, table.encoder, *args)
 
     def _local(self, table, rows: np.ndarray) -> list[np.ndarray]:
         """``rows`` (sorted global positions) split into each partition's local positions."""
@@ -75,13 +75,10 @@ class _DaskContext(_Base):
 
     @cached_property
     def _summaries(self) -> tuple[dict, dict | None]:
-        graph = [_delayed(parts.add_summaries)(self._parts(self.cur_table, parts.summary,
-                                                           self.labels_encoder, self.weight))]
-        if self.ref_table is not None:
-            graph.append(_delayed(parts.add_summaries)(
-                self._parts(self.ref_table, parts.summary, None, None)))
-        found = _compute(graph)
-        return found[0], found[1] if len(found) > 1 else None
+        cur = self._parts(self.cur_table, parts.summary, self.labels_encoder, self.weight)
+        ref = None if self.ref_table is None else \
+            self._parts(self.ref_table, parts.summary, None, None).reduce(parts.add_summaries)
+        return cur.reduce(parts.add_summaries), ref
 
     @property
     def cur_counts(self) -> list[np.ndarray]:
@@ -132,8 +129,6 @@ class _DaskContext(_Base):
         return found[f"sizes{i}"], found[f"positives{i}"]
 
     def representation_counts(self) -> list[tuple]:
-        from ..frame._dask_tabular import intersection_levels
-
         found = self._summaries[0]
         out = [(f.name, f.levels, found[f"sizes{i}"]) for i, f in enumerate(self.sensitive)]
         if len(self.sensitive) > 1:
@@ -147,14 +142,12 @@ class _DaskContext(_Base):
 
     @cached_property
     def _distinct(self) -> dict:
-        n_buckets = max(1, self.cur_table.frame.npartitions)
+        n_buckets = max(1, self.cur_table.frame.n_partitions)
         counted = self._parts(self.cur_table, parts.counted_keys, self.labels_encoder,
                               self.roles, n_buckets)
         n_labels = len(self.target.levels) if self.target is not None else 1
-        buckets = [_delayed(parts.bucket_counts)([c[b] for c in counted], n_labels,
-                                                 len(self.cur.numeric_names))
-                   for b in range(n_buckets)]
-        found = _compute(buckets)
+        found = counted.regroup(n_buckets, parts.bucket_counts, n_labels,
+                                len(self.cur.numeric_names)).collect()
         out = {key: tuple(int(sum(b[key][i] for b in found)) for i in range(2))
                for key in ("duplicates", "conflicts") if key in found[0]}
         out["profiles"] = [kq.ValueProfile(sum(p.n_values for p in column),
@@ -180,10 +173,8 @@ class _DaskContext(_Base):
         if not ranks:
             return {}
         names = table.info.numeric_names
-        frame = table.frame.map_partitions(numeric_frame, table.encoder,
-                                           meta=numeric_frame(table.frame._meta,
-                                                                    table.encoder))
-        found = order_statistics(frame, {names[j]: np.asarray(r) for j, r in ranks.items()})
+        found = order_statistics(table.frame.parts.map(numeric_frame, table.encoder),
+                                 {names[j]: np.asarray(r) for j, r in ranks.items()})
         return {j: found[names[j]] for j in ranks}
 
     def _quantiles(self, which: str) -> dict:
@@ -217,9 +208,7 @@ class _DaskContext(_Base):
         middle = {j: sorted({(int(n_values[j]) - 1) // 2, int(n_values[j]) // 2}) for j in columns}
         medians = np.full(len(n_values), np.nan)
         medians[columns] = [quartiles[j][1] for j in columns]
-        deviations = self.cur_table.frame.map_partitions(
-            numeric_frame, self.cur_table.encoder, medians,
-            meta=numeric_frame(self.cur_table.frame._meta, self.cur_table.encoder))
+        deviations = self.cur_table.frame.parts.map(numeric_frame, self.cur_table.encoder, medians)
         names = self.cur.numeric_names
         found = order_statistics(deviations, {names[j]: np.asarray(middle[j]) for j in columns}) \
             if columns else {}
@@ -229,9 +218,9 @@ class _DaskContext(_Base):
                          for j in range(len(names))],
                  "z": [fences[j][1] if j in fences and fences[j][1] is not None
                        else (np.nan, np.nan) for j in range(len(names))]}
-        counted = _compute(_delayed(parts.add_binned)(self._parts(
-            self.cur_table, parts.binned, {k: tuple(np.array(v).T) for k, v in bands.items()},
-            [None] * len(names))))
+        counted = self._parts(self.cur_table, parts.binned,
+                              {k: tuple(np.array(v).T) for k, v in bands.items()},
+                              [None] * len(names)).reduce(parts.add_binned)
         found = self._summaries[0]
         return {j: kq.OutlierCounts(int(counted["iqr"][j]), int(counted["z"][j]),
                                     float(fences[j][0][0]), float(fences[j][0][1]),
@@ -243,9 +232,9 @@ class _DaskContext(_Base):
 
     def count_outside(self, lows, highs) -> np.ndarray:
         names = self.cur.numeric_names
-        counted = _compute(_delayed(parts.add_binned)(self._parts(
-            self.cur_table, parts.binned, {"range": (np.asarray(lows), np.asarray(highs))},
-            [None] * len(names))))
+        counted = self._parts(self.cur_table, parts.binned,
+                              {"range": (np.asarray(lows), np.asarray(highs))},
+                              [None] * len(names)).reduce(parts.add_binned)
         return counted["range"]
 
     # --- drift ---------------------------------------------------------------------------------
@@ -265,18 +254,16 @@ class _DaskContext(_Base):
     # --- associations and rows ---------------------------------------------------------------------
 
     def _take(self, table, rows: np.ndarray, labels):
-        pieces = [_delayed(parts.take)(part, table.encoder, labels, local)
-                  for part, local in zip(table.frame.to_delayed(), self._local(table, rows))]
-        found = _compute(pieces)
+        found = table.frame.parts.map(parts.take, table.encoder, labels,
+                                      each=self._local(table, rows)).collect()
         return tuple(np.concatenate([f[i] for f in found], axis=-1) for i in range(3))
 
     def take(self, rows: np.ndarray):
         return self._take(self.cur_table, rows, self.labels_encoder)
 
     def row_labels(self, rows: np.ndarray) -> np.ndarray:
-        pieces = [_delayed(_index_at)(part, local) for part, local in
-                  zip(self.cur_table.frame.to_delayed(), self._local(self.cur_table, rows))]
-        return np.concatenate(_compute(pieces))
+        found = self.cur_table.frame.parts.map(_index_at, each=self._local(self.cur_table, rows))
+        return np.concatenate(found.collect())
 
     def association_tables(self, key, n_labels: int, binary: bool, exclude) -> list[tuple]:
         n = self.cur.n_rows
@@ -287,11 +274,9 @@ class _DaskContext(_Base):
                    if self.cur.numeric_names[j] not in exclude and self.cur_n_values[j] > 0]
         columns += [("categorical", j, None) for j in self.features(self.cur, "categorical")
                     if self.cur.categorical_names[j] not in exclude]
-        graph = [_delayed(parts.association)(part, self.cur_table.encoder, self.labels_encoder, key,
-                                             n_labels, columns, folds, local)
-                 for part, local in zip(self.cur_table.frame.to_delayed(),
-                                        self._local(self.cur_table, rows))]
-        found = _compute(_delayed(parts.add_associations)(graph))
+        found = parts.add_associations(self.cur_table.frame.parts.map(
+            parts.association, self.cur_table.encoder, self.labels_encoder, key, n_labels,
+            columns, folds, each=self._local(self.cur_table, rows)).collect())
         return _association_rows(self, columns, found, binary)
 
 
@@ -332,3 +317,110 @@ def _association_rows(ctx, columns, found, binary: bool) -> list[tuple]:
             auc = kl.cross_fitted_auc_from(next(cross).reshape(2, -1, 2)) if binary else np.nan
             rows.append((ctx.cur.categorical_names[j], table, auc))
     return rows
+
+
+def partitioned_context(data, reference, *, target, sensitive, prediction, positive_label,
+                        sample_weight, thresholds, options, random_state) -> PartitionedContext:
+    """The context of ``validate`` when ``data`` or ``reference`` is a partitioned frame (a
+    pandas one beside it becomes one in-memory partition).
+
+    ``sensitive`` holds ``(column, cut)`` pairs (``frame._bins.facet_specs``).
+    """
+    data = partitioned(data, "data")
+    reference = None if reference is None else partitioned(reference, "reference")
+    roles = {}
+    target_name = None if target is None else label_name(data, target, argument="target")
+    if target_name is not None:
+        roles[target_name] = "target"
+    if prediction is not None:
+        roles[label_name(data, prediction, argument="prediction")] = "prediction"
+    weight = None
+    if sample_weight is not None:
+        weight = label_name(data, sample_weight, argument="sample_weight")
+        encode_weights(weight, data.meta[weight], require_positive=False)  # its dtype
+        roles[weight] = "sample_weight"
+    facet_names = [label_name(data, s, argument="sensitive") for s, _ in sensitive]
+    wanted = list(dict.fromkeys(([target_name] if target_name is not None else []) + facet_names))
+    cur, ref, changes = encode_partitioned_tables(data, reference, argument="data",
+                                                  labels=wanted)
+    tgt, labels = None, Labels()
+    if target_name is not None:
+        tgt, edges = _target(data, cur, target_name, positive_label)
+        labels = Labels(target_name, tgt.levels, edges,
+                        tgt.levels.index(tgt.positive) if tgt.classes else None)
+    facets, cuts = [], []
+    for name, (_, cut) in zip(facet_names, sensitive):
+        _no_missing(cur, name, "sensitive")
+        cuts.append(resolve_cut(name, cut, lambda n=name: value_counts(data, n),
+                                data.meta[name].dtype))
+        # The distinct values give the levels (or the bins' labels) every partition shares.
+        found = encode_cut(name, cur.labels[name], cuts[-1], argument="sensitive")
+        facets.append(EncodedColumn(name, np.empty(0, np.int64), found.levels))
+    labels = Labels(labels.target, labels.target_levels, labels.target_edges,
+                    labels.positive_code, tuple((f.name, f.levels, c) for f, c in zip(facets, cuts)))
+    context = PartitionedContext(cur, ref, changes, roles=roles, target=tgt, sensitive=facets, cuts=cuts,
+                                 weight=weight, labels=labels, thresholds=thresholds,
+                                 options=options, random_state=random_state)
+    if weight is not None:
+        context.check_weights()
+    return context
+
+
+def partitioned_drift_context(reference, current, *, columns, target, prediction, thresholds,
+                              options, random_state) -> PartitionedContext:
+    """The context of ``drift`` when either frame is a partitioned frame."""
+    reference, current = partitioned(reference, "reference"), partitioned(current, "current")
+    if columns is None and not set(reference.columns) & set(current.columns):
+        raise RaiError("reference and current share no column; name the columns to compare")
+    roles = {}
+    for spec, role in ((target, "target"), (prediction, "prediction")):
+        if spec is not None:
+            roles[label_name(current, label_name(reference, spec, argument=role),
+                             argument=role)] = role
+    cur, ref, changes = encode_partitioned_tables(current, reference, columns=columns,
+                                                  argument="current" if columns else "data")
+    return PartitionedContext(cur, ref, changes, roles=roles, thresholds=thresholds,
+                              options=options, random_state=random_state)
+
+
+def _no_missing(table, name, argument: str) -> None:
+    if table.missing[name]:
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name,
+                                         count=table.missing[name]))
+
+
+def _target(data, table, name, positive_label):
+    """The target's classes, or (more than ``MAX_CLASSES`` values) its decile bins' edges."""
+    _no_missing(table, name, "target")
+    levels = category_codes(table.labels[name], ())[1]
+    if len(levels) <= _Target.MAX_CLASSES:
+        return _Target(name, levels, True, positive_label), None
+    edges = _decile_edges(data, name)
+    return _Target(name, tuple(range(edges.size + 1)), False, positive_label), edges
+
+
+def _decile_edges(data, name) -> np.ndarray:
+    """``np.unique(np.quantile(values, deciles))`` of a column coerced to numbers, exactly.
+
+    NumPy's linear quantile interpolates between the order statistics at the floor and ceiling
+    of ``q·(n−1)``; ``np.quantile`` of those two values at the fractional part repeats its
+    arithmetic to the bit.
+    """
+    numeric = data.parts.map(coerced_numeric, name).persist()
+    n_missing, n = numeric.map(_missing_and_size, name).reduce(_sum_pairs)
+    deciles = np.arange(1, 10) / 10
+    if n_missing:  # np.quantile of data holding NaN is NaN
+        return np.unique(np.full(deciles.size, np.nan))
+    low, high, weight = kd.quantile_ranks(n, deciles)
+    ranks = np.unique(np.concatenate([low, high]))
+    lookup = dict(zip(ranks.tolist(), order_statistics(numeric, {name: ranks})[name].tolist()))
+    return np.unique([np.quantile([lookup[lo], lookup[hi]], w)
+                      for lo, hi, w in zip(low.tolist(), high.tolist(), weight)])
+
+
+def _missing_and_size(part, name) -> tuple[int, int]:
+    return int(part[name].isna().sum()), len(part)
+
+
+def _sum_pairs(pairs: list) -> tuple[int, int]:
+    return tuple(int(sum(p[i] for p in pairs)) for i in range(2))

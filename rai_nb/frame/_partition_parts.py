@@ -1,4 +1,4 @@
-"""What each Dask partition computes for the data checks, and how partitions' results add up.
+"""What each partition computes for the data checks, and how partitions' results add up.
 
 Every function here runs on one pandas partition (on a worker) and returns small arrays:
 counts, sums, moments, per-bucket counted hashes, contingency tables, or the few rows asked for.
@@ -14,9 +14,10 @@ from ..checks import drift as kd
 from ..checks import ecdf
 from ..checks import leakage as kl
 from ..checks import quality as kq
-from ..frame._bias import encode_weights
-from ..frame._dask_tabular import Labels
-from ._validation_context import _row_hashes, finite_or_nan
+from ._bias import encode_weights
+from ._partition_tables import Labels
+from ._row_sample import _row_hashes
+from ._validation_context import finite_or_nan
 
 # --- one pass of counts ---------------------------------------------------------------------
 
@@ -197,6 +198,12 @@ def stretch_pieces(part, encoder, stretches: list) -> list:
     return [ecdf.stretch_values(s, st) if st else [] for s, st in zip(columns, stretches)]
 
 
+def stretch_runs(pieces: list, runs: list) -> list:
+    """A partition's pieces (:func:`stretch_pieces`) of each ``(column, first, last)`` run of
+    stretches."""
+    return [pieces[j][lo:hi] for j, lo, hi in runs]
+
+
 def finish_column(ref_parts, cur_parts, stretches, sizes) -> list:
     """(KS, area) of each stretch of one column from every partition's values in it."""
     return [ecdf.finish_stretch([p[i] for p in ref_parts], [p[i] for p in cur_parts], s, sizes)
@@ -205,7 +212,7 @@ def finish_column(ref_parts, cur_parts, stretches, sizes) -> list:
 
 # --- association tables and rows ---------------------------------------------------------------
 
-def association(part, encoder, labels: Labels, key, n_labels: int, columns, folds, rows) -> dict:
+def association(part, rows, encoder, labels: Labels, key, n_labels: int, columns, folds) -> dict:
     """Contingency tables of features with labels, cross-fitting tables, and sampled rows.
 
     ``columns``: ``(kind, position, edges)`` per feature; ``folds``: the fold seed and the
@@ -237,7 +244,7 @@ def add_associations(parts: list[dict]) -> dict:
             "labels": np.concatenate([p["labels"] for p in parts])}
 
 
-def take(part, encoder, labels: Labels | None, rows) -> tuple:
+def take(part, rows, encoder, labels: Labels | None) -> tuple:
     """Numeric values (±inf as missing, see ``_Context.take``), category codes and target codes
     of local rows ``rows``."""
     table = encoder.table(part)

@@ -12,7 +12,7 @@ number of changed categorical features.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -94,18 +94,37 @@ def initial_population(rng, space: SearchSpace, origin: np.ndarray, size: int) -
     return np.where(rank < count, fresh, origin[:, None, :])
 
 
-def axis_candidates(origin: np.ndarray, space: SearchSpace, evaluate) -> np.ndarray:
-    """Single-feature candidates of each row: every mutable numeric feature moved towards
-    each of its bounds only as far as the decision boundary (to 1/512 of the way), every mutable
-    categorical feature at each allowed level."""
+def axis_candidates(origin: np.ndarray, space: SearchSpace, points: int = 8):
+    """Single-feature candidates of each row: every mutable numeric feature moved towards each
+    of its bounds by 1, 1/2, …, 1/2 ** (points − 1) of the way (integer features rounded away
+    from the row), every mutable categorical feature at each allowed level.
+
+    Returns the candidates ``(rows, a, features)`` and the fraction of the way to its bound of
+    each numeric one, ``(rays, points)`` ascending within each of the ``rays`` (they come
+    first; the levels follow).
+    """
     numeric = np.flatnonzero(space.mutable & ~space.categorical)
-    ends = _single(origin, np.concatenate([numeric, numeric]),
-                   np.concatenate([space.lower[numeric], space.upper[numeric]]))
-    ends = shrink_changes(ends, origin, space, evaluate, rounds=3)
+    bounds = _single(origin, np.concatenate([numeric, numeric]),
+                     np.concatenate([space.lower[numeric], space.upper[numeric]]))
+    fraction = 2.0 ** -np.arange(points - 1, -1, -1)
+    rays = _towards(origin[:, None, None, :], bounds[:, :, None, :], fraction, space)
+    m, n_rays, _, p = rays.shape
     categorical = np.flatnonzero(space.mutable & space.categorical)
     features = np.repeat(categorical, space.n_codes[categorical])
     codes = space.codes[features, _ranks(space.n_codes[categorical])]
-    return np.concatenate([ends, _single(origin, features, codes)], axis=1)
+    levels = _single(origin, features, codes)
+    return (np.concatenate([rays.reshape(m, n_rays * points, p), levels], axis=1),
+            np.broadcast_to(fraction, (n_rays, points)))
+
+
+def _ray_floors(valid: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """For points along rays from the row (``valid`` ``(rows, rays, points)``, ``fraction``
+    ascending), the largest fraction below each point known invalid, as a fraction of the
+    point's own: the floor of its shrink bracket (0 where none is known)."""
+    known = np.where(valid, 0.0, fraction)
+    below = np.maximum.accumulate(known, axis=-1)
+    below = np.concatenate([np.zeros_like(below[..., :1]), below[..., :-1]], axis=-1)
+    return below / fraction
 
 
 def _single(origin, features, values) -> np.ndarray:
@@ -143,45 +162,210 @@ def objective(candidates, origin, valid, loss, space: SearchSpace, weights: Weig
     return np.where(valid, cost, INVALID + loss)
 
 
-def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: int,
-                   generations: int, weights: Weights, rng, tol: float = 0.001,
-                   patience: int = 2):
-    """Every candidate a genetic search scores, and whether each is valid.
+@dataclass
+class Archive:
+    """The candidates a search keeps, ``(rows, n, features)``, and what is known of each:
+    ``valid``; ``loss`` (:func:`objective`); ``floor``, the fraction of its numeric change
+    known to be invalid (the low end of its shrink bracket, 0 when none is known); ``tried``,
+    every reset of one changed feature scored (or none to try); and ``settled``, nothing left
+    to refine."""
 
-    The first generation holds each row's single-feature candidates (:func:`axis_candidates`)
-    and random ones; one ``evaluate`` call per
-    generation scores all rows' children; the best quarter of each row's population survives.
-    Stops early once every row has ``k`` valid candidates and the mean loss of the rows' ``k``
-    best has improved by less than ``tol`` (relative) for ``patience`` generations.
+    candidates: np.ndarray
+    valid: np.ndarray
+    loss: np.ndarray
+    floor: np.ndarray
+    tried: np.ndarray
+    settled: np.ndarray
+
+    def extend(self, other: Archive) -> Archive:
+        return Archive(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)], axis=1)
+                         for f in fields(Archive)))
+
+
+def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: int,
+                   generations: int, weights: Weights, rng, shortlist: int | None = None,
+                   refine_rounds: int = 10, tol: float = 0.001, patience: int = 2):
+    """A genetic search that refines its best candidates as it goes, one ``evaluate`` call a
+    round.
+
+    The first call scores each row's single-feature candidates (:func:`axis_candidates`) and a
+    random population. Every later call scores, together: the children of the best quarter of
+    each row's candidates (:func:`breed`), and the neighbours of each row's ``shortlist``
+    diverse best candidates (:func:`select_diverse`) not yet settled: each changed feature
+    reset to the row (DiCE's post-hoc sparsity; the valid reset of least loss is kept) and
+    the numeric changes moved back by fractions spread evenly over the shrink bracket (a
+    multisection; the smallest valid fraction is kept). Breeding stops after ``generations``
+    generations, or once every row has ``k`` valid candidates and the mean loss of their ``k``
+    best has improved by less than ``tol`` (relative) for ``patience`` generations; the search
+    stops once breeding has and the shortlist is settled, or ``refine_rounds`` rounds later.
 
     Returns
     -------
-    candidates : ndarray (rows, evaluated, features)
-    valid : ndarray of bool (rows, evaluated)
+    archive : Archive
+        Every candidate kept: those bred and the refined ones.
     generations : int
-        Generations run.
+        Generations bred.
     """
-    seeds = axis_candidates(origin, space, evaluate)
-    pool = np.concatenate([seeds, initial_population(rng, space, origin, population)], axis=1)
+    shortlist = 2 * k if shortlist is None else shortlist
+    archive = _first_round(origin, space, evaluate, rng, population, weights)
     n_elite = max(population // 4, 2)
-    found, flags, losses = [], [], []
-    previous, stalled = np.inf, 0
-    for _ in range(generations):
-        valid, loss = evaluate(pool)
-        found.append(pool)
-        flags.append(valid)
-        losses.append(objective(pool, origin, valid, loss, space, weights))
-        every = np.concatenate(losses, axis=1)
-        best = np.sort(every, axis=1)[:, :k]
+    previous, stalled, bred, rounds = np.inf, 0, 1, 0
+    while rounds < refine_rounds:
+        best = np.sort(archive.loss, axis=1)[:, :k]
         score = float(best.mean())
         stalled = stalled + 1 if score >= previous * (1 - tol) else 0
-        if (best < INVALID).all() and stalled >= patience:
-            break
         previous = min(previous, score)
-        order = np.argsort(every, axis=1)[:, :n_elite]
-        elite = np.take_along_axis(np.concatenate(found, axis=1), order[..., None], axis=1)
-        pool = breed(rng, space, elite, origin, population)
-    return np.concatenate(found, axis=1), np.concatenate(flags, axis=1), len(found)
+        breeding = bred < generations and not ((best < INVALID).all() and stalled >= patience)
+        short = select_diverse(archive.candidates, archive.valid, origin, space, weights,
+                               shortlist)
+        short = np.where(np.take_along_axis(archive.settled, np.maximum(short, 0), axis=1), -1,
+                         short)
+        if not breeding:
+            if (short < 0).all():
+                break
+            rounds += 1
+        children = np.empty((len(origin), 0, origin.shape[1]))
+        if breeding:
+            order = np.argsort(archive.loss, axis=1)[:, :n_elite]
+            elite = np.take_along_axis(archive.candidates, order[..., None], axis=1)
+            children = breed(rng, space, elite, origin, population)
+            bred += 1
+        archive = _round(archive, short, children, origin, space, evaluate, weights)
+    return archive, bred
+
+
+def _first_round(origin, space, evaluate, rng, population, weights) -> Archive:
+    axis, fraction = axis_candidates(origin, space)
+    rays = fraction.size
+    batch = np.concatenate([axis, initial_population(rng, space, origin, population)], axis=1)
+    # points of a ray that round to the same integers are scored once
+    m, n, p = batch.shape
+    same = np.zeros((m, n), dtype=bool)
+    ray_points = axis[:, :rays].reshape(m, *fraction.shape, p)
+    same[:, :rays] = np.concatenate(
+        [np.zeros((m, fraction.shape[0], 1), dtype=bool),
+         (ray_points[:, :, 1:] == ray_points[:, :, :-1]).all(axis=-1)], axis=2).reshape(m, rays)
+    same |= (batch == origin[:, None, :]).all(axis=-1)
+    valid, loss = evaluate(batch, ~same)
+    on_ray = valid[:, :rays].reshape(m, *fraction.shape)
+    # a repeated point has the validity of the first of its run
+    first = np.maximum.accumulate(np.where(same[:, :rays].reshape(on_ray.shape), 0,
+                                           np.arange(fraction.shape[1])), axis=-1)
+    on_ray = np.take_along_axis(on_ray, first, axis=-1)
+    valid[:, :rays] = on_ray.reshape(m, rays)
+    floor = np.zeros((m, n))
+    floor[:, :rays] = _ray_floors(on_ray, fraction).reshape(m, rays)
+    keep = ~same  # a repeat is no candidate of its own
+    tried = np.ones((m, n), dtype=bool)
+    tried[:, axis.shape[1]:] = False
+    entries = Archive(batch, valid & keep, objective(batch, origin, valid & keep, loss, space,
+                                                        weights), floor, tried,
+                      np.zeros((m, n), dtype=bool))
+    return _with_settled(entries, origin, space)
+
+
+def _round(archive: Archive, short, children, origin, space, evaluate, weights) -> Archive:
+    """One call: ``children`` and the neighbours of the shortlisted entries ``short``
+    (``(rows, s)`` indices, −1: none); the archive with the children, the kept neighbours and
+    what was learnt of the shortlisted entries."""
+    m, c, p = children.shape
+    picked = short >= 0
+    index = np.maximum(short, 0)
+    entries = np.take_along_axis(archive.candidates, index[..., None], axis=1)
+    floor = np.take_along_axis(archive.floor, index, axis=1)
+    tried = np.take_along_axis(archive.tried, index, axis=1) | ~picked
+    shrinking = picked & ~_shrink_settled(entries, origin, floor, space)
+    resets, reset_mask = _resets(entries, origin, ~tried)
+    fraction, shrunk, shrink_mask = _shrinks(entries, origin, floor, shrinking, space)
+    s, q = fraction.shape[1:]
+    batch = np.concatenate([children, resets.reshape(m, s * p, p), shrunk.reshape(m, s * q, p)],
+                           axis=1)
+    mask = np.concatenate([np.ones((m, c), dtype=bool), reset_mask.reshape(m, s * p),
+                           shrink_mask.reshape(m, s * q)], axis=1)
+    valid, loss = evaluate(batch, mask)
+    young = Archive(children, valid[:, :c],
+                   objective(children, origin, valid[:, :c], loss[:, :c], space, weights),
+                   np.zeros((m, c)), np.zeros((m, c), dtype=bool), np.zeros((m, c), dtype=bool))
+    reset_valid = valid[:, c:c + s * p].reshape(m, s, p)
+    shrink_valid = valid[:, c + s * p:].reshape(m, s, q)
+    reset_cost = objective(resets, origin[:, None], reset_valid, 0.0, space, weights)
+    best = np.argmin(reset_cost, axis=-1)
+    reset_kept = reset_valid.any(axis=-1)
+    first = np.argmax(shrink_valid, axis=-1)
+    shrink_kept = shrink_valid.any(axis=-1)
+    below = np.where(first > 0, np.take_along_axis(fraction, np.maximum(first - 1, 0)[..., None],
+                                                   axis=-1)[..., 0], floor)
+    at = np.take_along_axis(fraction, first[..., None], axis=-1)[..., 0]
+    # what was learnt of the shortlisted entries: resets tried, a higher floor, or settled
+    now_tried = tried | ~reset_kept
+    new_floor = np.where(shrinking & ~shrink_kept, fraction[..., -1], floor)
+    done = reset_kept | shrink_kept
+    row, slot = np.nonzero(picked)
+    at_entry = (row, short[row, slot])
+    archive.tried[at_entry] = now_tried[row, slot]
+    archive.floor[at_entry] = new_floor[row, slot]
+    archive.settled[at_entry] |= done[row, slot]
+    archive = _with_settled(archive, origin, space)
+    reset = np.take_along_axis(resets, best[..., None, None], axis=2)[:, :, 0]
+    shrink = np.take_along_axis(shrunk, first[..., None, None], axis=2)[:, :, 0]
+    kept = _compact(np.concatenate([reset, shrink], axis=1),
+                    np.concatenate([reset_kept, shrink_kept], axis=1),
+                    np.concatenate([np.zeros((m, s)), below / np.maximum(at, 1e-300)], axis=1),
+                    np.concatenate([np.zeros((m, s), dtype=bool), now_tried], axis=1),
+                    origin, space, weights)
+    return archive.extend(young).extend(kept)
+
+
+def _resets(entries, origin, active):
+    """Each entry with each changed feature reset to the row, ``(rows, s, features, features)``,
+    and which to score (entries ``active`` with more than one change)."""
+    p = entries.shape[-1]
+    here = np.broadcast_to(origin[:, None, :], entries.shape)
+    differs = entries != here
+    resets = np.repeat(entries[:, :, None, :], p, axis=2)
+    diagonal = np.arange(p)
+    resets[:, :, diagonal, diagonal] = here
+    mask = differs & (active & (differs.sum(axis=-1) > 1))[..., None]
+    return resets, mask
+
+
+def _shrinks(entries, origin, floor, active, space, points: int = 7):
+    """Each entry's numeric changes moved back to ``points`` fractions spread evenly inside
+    ``(floor, 1)``, ``(rows, s, points, features)``, and which to score: those of ``active``
+    entries that differ from the fraction below and from the entry."""
+    steps = np.arange(1, points + 1) / (points + 1)
+    fraction = floor[..., None] + (1 - floor)[..., None] * steps
+    shrunk = _towards(origin[:, None, None, :], entries[:, :, None, :], fraction, space)
+    below = np.concatenate([np.broadcast_to(origin[:, None, None, :], shrunk[:, :, :1].shape),
+                            shrunk[:, :, :-1]], axis=2)
+    fresh = (shrunk != below).any(axis=-1) & (shrunk != entries[:, :, None, :]).any(axis=-1)
+    return fraction, shrunk, fresh & active[..., None]
+
+
+def _shrink_settled(entries, origin, floor, space: SearchSpace, tol: float = 1e-4):
+    """No numeric change, or a shrink bracket narrower than ``tol`` of the change (for only
+    integer changes: under one unit of each)."""
+    move = np.where(space.categorical, 0.0, np.abs(entries - origin[:, None, :]))
+    whole = ((move == 0) | space.integer).all(axis=-1)
+    narrow = (((1 - floor)[..., None] * move) < 1).all(axis=-1)
+    return (move == 0).all(axis=-1) | (1 - floor < tol) | (whole & narrow)
+
+
+def _with_settled(archive: Archive, origin, space) -> Archive:
+    archive.settled |= archive.tried & _shrink_settled(archive.candidates, origin, archive.floor,
+                                                       space)
+    return archive
+
+
+def _compact(candidates, kept, floor, tried, origin, space, weights) -> Archive:
+    """The ``kept`` entries of each row first, cut to the most any row keeps."""
+    order = np.argsort(~kept, axis=1, kind="stable")[:, :int(kept.sum(axis=1).max(initial=0))]
+    pick = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
+    candidates = np.take_along_axis(candidates, order[..., None], axis=1)
+    valid = pick(kept)
+    entries = Archive(candidates, valid, objective(candidates, origin, valid, 0.0, space, weights),
+                      pick(floor), pick(tried), ~valid)
+    return _with_settled(entries, origin, space)
 
 
 def select_diverse(candidates, valid, origin, space: SearchSpace, weights: Weights, k: int):
@@ -209,67 +393,6 @@ def select_diverse(candidates, valid, origin, space: SearchSpace, weights: Weigh
         spread += np.where(ok[:, None], 1 - 1 / (1 + gap), 0)
         nearest = np.minimum(nearest, gap)
     return chosen
-
-
-def revert_features(candidates, origin, space: SearchSpace, evaluate) -> np.ndarray:
-    """DiCE's post-hoc sparsity, batched: each round one ``evaluate`` call tries every
-    candidate with each of its changed features reset to the origin (while another change
-    remains), and the valid reset of the smallest scaled change is kept; rounds go on while
-    some reset stays valid."""
-    m, c, p = candidates.shape
-    here = np.broadcast_to(origin[:, None, :], candidates.shape)
-    scaled = np.where(space.categorical, 0.0, np.abs(candidates - here) / space.scale)
-    diagonal = np.arange(p)
-    current = candidates.copy()
-    for _ in range(p - 1):
-        differs = current != here
-        tried = differs & (differs.sum(axis=-1, keepdims=True) > 1)
-        if not tried.any():
-            break
-        trial = np.repeat(current[:, :, None, :], p, axis=2)
-        trial[:, :, diagonal, diagonal] = here
-        valid = evaluate(trial.reshape(m, c * p, p), tried.reshape(m, c * p))[0]
-        valid = valid.reshape(m, c, p)
-        if not valid.any():
-            break
-        best = np.argmin(np.where(valid, scaled, np.inf), axis=-1)
-        reset = np.take_along_axis(trial, best[..., None, None], axis=2)[:, :, 0]
-        current = np.where(valid.any(axis=-1)[..., None], reset, current)
-    return current
-
-
-def shrink_changes(candidates, origin, space: SearchSpace, evaluate, *, rounds: int = 6,
-                   points: int = 7) -> np.ndarray:
-    """Move each candidate's numeric changes back towards the origin by the same fraction,
-    the smallest valid fraction found by multisection: each round one ``evaluate`` call tries
-    ``points`` fractions evenly inside every candidate's bracket, so ``rounds`` rounds narrow
-    it ``(points + 1) ** rounds`` times; a candidate that changes only integer features stops
-    once its bracket spans under one unit of each. Integer features round away from the
-    origin, changed values stay in range; the result is a point evaluated valid (or the
-    candidate itself)."""
-    m, c, p = candidates.shape
-    low, high = np.zeros((m, c)), np.ones((m, c))
-    steps = np.arange(1, points + 1) / (points + 1)
-    here = origin[:, None, None, :]
-    move = np.where(space.categorical, 0.0, np.abs(candidates - origin[:, None, :]))
-    whole = ((move == 0) | space.integer).all(axis=-1)
-    active = (move > 0).any(axis=-1)  # no numeric change: nothing to shrink, nothing to score
-    for _ in range(rounds):
-        active &= ~(whole & ((high - low)[..., None] * move < 1).all(axis=-1))
-        if not active.any():
-            break
-        fraction = low[..., None] + (high - low)[..., None] * steps
-        trial = _towards(here, candidates[:, :, None, :], fraction, space)
-        valid, _ = evaluate(trial.reshape(m, c * points, p), np.repeat(active, points, axis=1))
-        valid = valid.reshape(m, c, points)
-        first = np.argmax(valid, axis=-1)
-        hit = valid.any(axis=-1)
-        below = np.take_along_axis(fraction, np.maximum(first - 1, 0)[..., None], -1)[..., 0]
-        low = np.where(active, np.where(hit & (first > 0), below,
-                                        np.where(hit, low, fraction[..., -1])), low)
-        high = np.where(active & hit, np.take_along_axis(fraction, first[..., None], -1)[..., 0],
-                        high)
-    return _towards(origin[:, None, :], candidates, high, space)
 
 
 def _towards(here, candidates, fraction, space: SearchSpace) -> np.ndarray:

@@ -13,9 +13,7 @@ from ..errors import (
     BAD_SCORE,
     EMPTY_DATA,
     NAN_VALUES,
-    NEED_POSITIVE,
     ONE_FACET,
-    UNKNOWN_POSITIVE,
     RaiError,
 )
 from ._bins import Cut, encode_cut, facet_specs, resolve_cut
@@ -27,7 +25,14 @@ from ._columns import (
     encode_with_levels,
     product_columns,
 )
-from ._task import EncodedTarget, class_codes, encode_target, regression_values
+from ._task import (
+    EncodedTarget,
+    class_codes,
+    encode_binary,
+    encode_target,
+    is_implicit_binary,
+    regression_values,
+)
 
 
 @dataclass(frozen=True)
@@ -160,45 +165,6 @@ def encode_weights(name, values: pd.Series, *, require_positive: bool = True) ->
     if require_positive and not (weights > 0).any():
         raise RaiError(f"sample_weight ({name!r}) is zero on every row")
     return weights
-
-
-def encode_binary(name, values: pd.Series, positive_label, *, argument: str,
-                  require_positive: bool = True):
-    """0/1 array of ``values == positive_label`` (or membership when a list is given).
-
-    Without ``positive_label`` the values must be 0/1, -1/1 or booleans and 1/True is positive.
-    Returns the array (int8) and the positive label(s) used.
-    """
-    missing = values.isna().to_numpy()
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        missing = missing | ~np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    if missing.any():
-        raise RaiError(NAN_VALUES.format(argument=argument, column=name, count=int(missing.sum())))
-    if positive_label is None:
-        if not is_implicit_binary(values):
-            raise RaiError(NEED_POSITIVE.format(column=name, values=_some_values(values)))
-        return (values.to_numpy() == 1).astype(np.int8), 1
-    positives = list(positive_label) if isinstance(positive_label, (list, tuple, set)) else [positive_label]
-    hits = values.isin(positives).to_numpy()
-    if require_positive and argument == "target" and not hits.any():
-        raise RaiError(UNKNOWN_POSITIVE.format(value=positive_label, column=name,
-                                               values=_some_values(values)))
-    return hits.astype(np.int8), positive_label
-
-
-def is_implicit_binary(values: pd.Series) -> bool:
-    """True when every value is 0/1, every value is -1/1, or the dtype is boolean."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return True
-    if not pd.api.types.is_numeric_dtype(values.dtype):
-        return False
-    array = values.to_numpy()
-    is_one = array == 1
-    return bool(np.all(is_one | (array == 0)) or np.all(is_one | (array == -1)))
-
-
-def _some_values(values: pd.Series) -> list[str]:
-    return sorted(map(str, pd.unique(values)))[:10]
 
 
 def check_same_classes(pred_name, pred_values, target_name, target_values) -> None:

@@ -12,11 +12,11 @@ import pandas as pd
 from ..backend import to_device
 from ..errors import ONE_CLASS, RaiError
 from ..stats.slicing import slice_moments
-from ._bias import check_same_classes, encode_binary, encode_weights
+from ._bias import check_same_classes, encode_weights
 from ._columns import column_values
 from ._features import encode_loss
 from ._model import model_features, predict
-from ._task import regression_values
+from ._task import encode_binary, regression_values
 
 #: Fairness objectives: rows the rate is defined on (y value, None: all) and the per-row loss.
 _RATES = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import BAD_OPTION, NAN_VALUES, ONE_CLASS, RaiError
+from ..errors import BAD_OPTION, NAN_VALUES, NEED_POSITIVE, ONE_CLASS, UNKNOWN_POSITIVE, RaiError
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -110,8 +110,6 @@ def encode_target(name, values: pd.Series, *, task, positive_label, classes=None
             raise RaiError(ONE_CLASS.format(argument="target", column=name,
                                             value=classes[codes[0]]))
         return EncodedTarget(task, inferred, name, codes, classes, None)
-    from ._bias import encode_binary
-
     labels, positive = encode_binary(name, values, positive_label, argument="target",
                                      require_positive=require_all)
     if require_all and labels.min() == labels.max():
@@ -153,3 +151,42 @@ def class_codes(name, values: pd.Series, classes, *, argument: str) -> tuple[np.
         raise RaiError(f"{argument} ({name!r}) has classes {unknown} that never occur in the "
                        "target; pass predicted classes, not scores")
     return codes, tuple(classes)
+
+
+def encode_binary(name, values: pd.Series, positive_label, *, argument: str,
+                  require_positive: bool = True):
+    """0/1 array of ``values == positive_label`` (or membership when a list is given).
+
+    Without ``positive_label`` the values must be 0/1, -1/1 or booleans and 1/True is positive.
+    Returns the array (int8) and the positive label(s) used.
+    """
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        missing = missing | ~np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    if missing.any():
+        raise RaiError(NAN_VALUES.format(argument=argument, column=name, count=int(missing.sum())))
+    if positive_label is None:
+        if not is_implicit_binary(values):
+            raise RaiError(NEED_POSITIVE.format(column=name, values=_some_values(values)))
+        return (values.to_numpy() == 1).astype(np.int8), 1
+    positives = list(positive_label) if isinstance(positive_label, (list, tuple, set)) else [positive_label]
+    hits = values.isin(positives).to_numpy()
+    if require_positive and argument == "target" and not hits.any():
+        raise RaiError(UNKNOWN_POSITIVE.format(value=positive_label, column=name,
+                                               values=_some_values(values)))
+    return hits.astype(np.int8), positive_label
+
+
+def is_implicit_binary(values: pd.Series) -> bool:
+    """True when every value is 0/1, every value is -1/1, or the dtype is boolean."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return True
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        return False
+    array = values.to_numpy()
+    is_one = array == 1
+    return bool(np.all(is_one | (array == 0)) or np.all(is_one | (array == -1)))
+
+
+def _some_values(values: pd.Series) -> list[str]:
+    return sorted(map(str, pd.unique(values)))[:10]

@@ -1,0 +1,102 @@
+"""The layering DESIGN.md names: no import cycles, and Dask/PySpark only behind the engine seam."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import rai_nb
+
+PACKAGE = Path(rai_nb.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at the top or inside functions (relative ones resolved)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: {m for m in _imports(path) if m in modules and m != name}
+            for name, path in modules.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan's algorithm)."""
+    index, low, stack, on_stack, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _without_packages(graph):
+    """Edges to a package's ``__init__`` stand for its re-exports: follow them to the module
+    the name comes from, so ``from ..frame import x`` is not a cycle with every frame module."""
+    packages = {name for name in graph if (PACKAGE.parent / name.replace(".", "/")).is_dir()}
+    return {name: {m for m in edges if m not in packages} for name, edges in graph.items()
+            if name not in packages}
+
+
+#: Known cycles, each to be broken: ``CleaningPlan.retrain`` (a result) calls the api's retrain.
+KNOWN_CYCLES = [["rai_nb.api._clean", "rai_nb.results._cleaning"]]
+
+
+def test_no_import_cycles_between_modules():
+    assert _cycles(_without_packages(_graph())) == KNOWN_CYCLES
+
+
+def test_only_the_engine_imports_dask_or_pyspark():
+    engine = PACKAGE / "engine"
+    offenders = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                       if engine not in p.parents
+                       and any(m.split(".")[0] in ("dask", "distributed", "pyspark")
+                               for m in _imports(p)))
+    assert offenders == []
+    twins = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*dask*.py")
+                   if engine not in p.parents)
+    assert twins == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -1,6 +1,12 @@
-"""Shared fixtures: the array namespaces every kernel is tested on."""
+"""Shared fixtures: the array namespaces every kernel is tested on, and the engines (in-memory,
+Dask, Spark) every partitioned statistic is tested on."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import sys
+from functools import partial
 
 import array_api_compat
 import numpy as np
@@ -49,6 +55,92 @@ def client():
     with distributed.Client(cluster) as dask_client:
         yield dask_client
     cluster.close()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local Spark session (two cores, Arrow on, UTC, four shuffle partitions, no UI), started
+    once per test run; skipped when PySpark or Java is missing."""
+    pytest.importorskip("pyspark", reason="PySpark is not installed (the [spark] extra)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java, which is not installed (scripts/ensure_java.sh)")
+    from pyspark.sql import SparkSession
+
+    # Spark's Python workers start PYSPARK_PYTHON (default: python3 on PATH, not this venv).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (SparkSession.builder.master("local[2]").appName("rai_nb tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=error")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _memory_frame(frame, n_partitions):
+    from rai_nb.engine import in_memory
+
+    return in_memory(frame, n_partitions)
+
+
+def _dask_frame(frame, n_partitions):
+    """The pieces of ``split_frame`` as Dask partitions (``from_pandas`` picks its own cuts and
+    may give fewer partitions than asked); object columns stay object."""
+    import dask
+    import dask.dataframe as dd
+
+    from rai_nb.engine._memory import split_frame
+
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(_same, split_frame(frame, n_partitions), meta=frame.iloc[:0])
+
+
+def _same(frame):
+    return frame
+
+
+def _spark_frame(session, frame, n_partitions):
+    """A Spark frame of ``frame``'s rows in order, cut as ``split_frame`` cuts: each piece's rows
+    get a key that Spark's hash partitioning sends to the piece's partition, then each
+    partition is sorted back into row order."""
+    from pyspark.sql import functions as F
+
+    from rai_nb.engine._memory import split_frame
+
+    ids = spark_partition_keys(session, n_partitions)
+    sizes = [len(piece) for piece in split_frame(frame, n_partitions)]
+    keyed = frame.assign(_key=np.repeat(ids, sizes), _position=np.arange(len(frame)))
+    data = session.createDataFrame(keyed).repartition(n_partitions, F.col("_key"))
+    return data.sortWithinPartitions("_position").drop("_key", "_position")
+
+
+def spark_partition_keys(session, n_partitions):
+    """For each partition ``i``, a long key that ``repartition(n_partitions, key)`` sends to
+    ``i`` (Spark's hash partitioning is ``pmod(hash(key), n)``)."""
+    from pyspark.sql import functions as F
+
+    found = (session.range(64 * n_partitions)
+             .select("id", F.expr(f"pmod(hash(id), {n_partitions})").alias("to"))
+             .groupBy("to").agg(F.min("id").alias("id")).toPandas())
+    assert len(found) == n_partitions, "some partition got none of the candidate keys"
+    return found.sort_values("to")["id"].to_numpy()
+
+
+@pytest.fixture(params=["memory", "dask", "spark"])
+def to_engine(request):
+    """``convert(frame, n_partitions)``: the engine's frame of ``frame``'s rows, in order, in
+    exactly ``n_partitions`` contiguous partitions (``split_frame``'s cuts): rai_nb's in-memory
+    partitions, a Dask frame on the module's LocalCluster, or a Spark frame."""
+    if request.param == "memory":
+        return _memory_frame
+    if request.param == "dask":
+        request.getfixturevalue("client")
+        return _dask_frame
+    return partial(_spark_frame, request.getfixturevalue("spark"))
 
 
 #: Numeric columns of UCI Adult the explanation tests fit their models on.

@@ -1,8 +1,252 @@
-"""The Spark engine: partitions of a ``pyspark.sql.DataFrame``, read as pandas through Arrow."""
+"""The Spark engine: partitions of a ``pyspark.sql.DataFrame``, read as pandas through Arrow.
+
+Every step is a DataFrame operation (``mapInPandas``, ``repartition``, ``groupBy`` then
+``applyInPandas``), none an RDD one, so the engine also runs on Spark Connect.
+
+The rows are one pandas DataFrame per Spark partition. Whatever a function mapped over them
+returns travels as a Spark DataFrame ``(partition int, value binary)``, one row per partition,
+the value pickled; maps are fused, so a chain of maps is one Python pass when it runs.
+
+Row order. A plan with a shuffle (``repartition``, a join, a ``groupBy``) may give each job
+different rows per partition, and every statistic here takes several jobs (distinct values,
+then counts; rounds of order statistics; positions found, then rows taken). So
+:func:`spark_partitions` pins the rows once with ``localCheckpoint``: they are computed a single
+time, kept on the executors (memory and disk), and every later job reads those same blocks. A
+lost executor then fails the job instead of silently recomputing other rows (``persist`` would
+recompute). Spark frees the blocks once the checkpointed frame is garbage collected.
+"""
 
 from __future__ import annotations
+
+import pickle
+import weakref
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RaiError
+from ._partitions import FAN_IN, Partitions, tree_reduce
+
+#: The schema of derived values: the partition they belong to and the value, pickled.
+_VALUES = "partition int, value binary"
+_PIECES = "bucket int, partition int, value binary"
+
+DUPLICATE_COLUMNS = "data has duplicate column names: {names}"
 
 
 def is_spark_frame(data) -> bool:
     """True for a ``pyspark.sql.DataFrame`` (checked without importing PySpark)."""
     return type(data).__module__.startswith("pyspark.sql") and hasattr(data, "mapInPandas")
+
+
+def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame]:
+    """The partitions of a Spark DataFrame, pinned by ``localCheckpoint``, and their ``meta``.
+
+    ``meta`` has no rows and the dtypes ``data.toPandas()`` gives: an integer column with
+    missing values is float64 and a boolean one object, as in ``toPandas``, so one job finds
+    which nullable integer and boolean columns hold missing values (that job also computes
+    the checkpoint and counts the partitions).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType, IntegralType
+
+    names = list(data.columns)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise RaiError(DUPLICATE_COLUMNS.format(names=", ".join(map(repr, repeated))))
+    frame = data.localCheckpoint(eager=False)
+    flagged = [f for f in frame.schema.fields
+               if f.nullable and isinstance(f.dataType, (IntegralType, BooleanType))]
+    probe = frame.select(*[_column(f.name) for f in flagged] or [F.lit(0).alias("rows")])
+    nulls = _land(probe.mapInPandas(partial(_nulls_of, len(flagged)), _VALUES))
+    missing = np.any(nulls, axis=0) if nulls else np.zeros(len(flagged), dtype=bool)
+    meta = frame.limit(0).toPandas()
+    for field, has_missing in zip(flagged, missing):
+        if has_missing:
+            integral = isinstance(field.dataType, IntegralType)
+            meta[field.name] = meta[field.name].astype(np.float64 if integral else object)
+    return SparkPartitions(frame, len(nulls), meta=meta, held=True), meta
+
+
+class SparkPartitions(Partitions):
+    """Rows of a Spark DataFrame, or values derived from them, with maps not yet run.
+
+    Parameters
+    ----------
+    source : pyspark.sql.DataFrame
+        The rows (when ``meta`` is given) or derived values, schema ``partition int, value
+        binary``, one row per partition.
+    n_partitions : int
+        How many partitions there are.
+    meta : pandas.DataFrame, optional
+        The dtypes of the rows' partitions; ``None`` for derived values.
+    steps : tuple
+        ``(function, args, each)`` of the maps still to apply, in order.
+    held : bool
+        Whether ``source`` is computed and kept by Spark (checkpointed or persisted).
+    parent : SparkPartitions, optional
+        Kept alive so that a persisted source it owns is not unpersisted under this one.
+    """
+
+    engine = "Spark"
+
+    def __init__(self, source, n_partitions: int, *, meta: pd.DataFrame | None = None,
+                 steps: tuple = (), held: bool = False, parent: SparkPartitions | None = None):
+        self._source = source
+        self._n = int(n_partitions)
+        self._meta = meta
+        self._steps = steps
+        self._held = held
+        self._parent = parent
+
+    @property
+    def n_partitions(self) -> int:
+        return self._n
+
+    def map(self, function, *args, each=None) -> SparkPartitions:
+        if each is not None:
+            each = list(each)
+            if len(each) != self._n:
+                raise RaiError(f"each must hold one item per partition ({self._n}), "
+                               f"got {len(each)}")
+        return SparkPartitions(self._source, self._n, meta=self._meta, held=self._held,
+                               steps=(*self._steps, (function, args, each)), parent=self)
+
+    def persist(self) -> SparkPartitions:
+        if self._held and not self._steps:
+            return self
+        from pyspark import StorageLevel
+
+        frame = self._values().persist(StorageLevel.MEMORY_AND_DISK)
+        kept = SparkPartitions(frame, self._n, held=True)
+        _land(frame.select("partition"), self._n)  # fills the cache, checks every partition
+        weakref.finalize(kept, frame.unpersist).atexit = False
+        return kept
+
+    def collect(self) -> list:
+        return _land(self._values(), self._n)
+
+    def reduce(self, add):
+        from pyspark.sql import functions as F
+
+        frame, count = self._values(), self._n
+        while count > FAN_IN:  # one tree level per pass, FAN_IN consecutive partitions a task
+            count = -(-count // FAN_IN)
+            level = frame.withColumn("level", F.expr(f"partition div {FAN_IN}"))
+            frame = _grouped(level, count, "level").applyInPandas(partial(_add_level, add), _VALUES)
+        return tree_reduce(_land(frame, count), add)
+
+    def regroup(self, n_buckets: int, function, *args) -> SparkPartitions:
+        from pyspark.sql import functions as F
+
+        pieces = self._values().mapInPandas(partial(_pieces_of, n_buckets), _PIECES)
+        # One empty row per bucket, so every bucket's function runs even with no partitions.
+        seeds = self._source.sparkSession.range(n_buckets).select(
+            F.col("id").cast("int").alias("bucket"), F.lit(-1).alias("partition"),
+            F.lit(None).cast("binary").alias("value"))
+        tasks = max(1, min(n_buckets, self._n))
+        frame = _grouped(pieces.unionByName(seeds), tasks, "bucket").applyInPandas(
+            partial(_gather, function, args), _VALUES)
+        return SparkPartitions(frame, n_buckets, parent=self)
+
+    def _values(self):
+        """The Spark DataFrame ``(partition, value)`` of these values, maps applied."""
+        if self._meta is not None:
+            return self._source.mapInPandas(partial(_read_rows, self._meta, self._steps), _VALUES)
+        if not self._steps:
+            return self._source
+        return self._source.mapInPandas(partial(_apply_steps, self._steps), _VALUES)
+
+
+def _column(name: str):
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def _grouped(frame, tasks: int, key: str):
+    """``frame`` grouped by column ``key``, the groups spread over exactly ``tasks`` tasks (not
+    ``spark.sql.shuffle.partitions``)."""
+    return frame.repartition(tasks, key).groupBy(key)
+
+
+def _land(frame, n: int | None = None) -> list:
+    """The values of ``frame`` ``(partition, value)`` on the driver, in partition order; each of
+    the ``n`` partitions (``0, 1, …`` when ``n`` is ``None``) must have exactly one."""
+    table = frame.toArrow()
+    ids = table.column("partition").to_numpy()
+    order = np.argsort(ids, kind="stable")
+    expected = np.arange(len(ids) if n is None else n)
+    if not np.array_equal(ids[order], expected):
+        raise RuntimeError(f"Spark returned values for partitions {sorted(ids.tolist())}, "
+                           f"expected one for each of {len(expected)}")
+    if "value" not in table.column_names:
+        return []
+    blobs = table.column("value").to_pylist()
+    return [pickle.loads(blobs[i]) for i in order]
+
+
+def _frame_of(ids, values) -> pd.DataFrame:
+    return pd.DataFrame({"partition": np.asarray(ids, dtype=np.int32),
+                         "value": [pickle.dumps(v, protocol=5) for v in values]})
+
+
+def _run(steps: tuple, partition: int, value):
+    for function, args, each in steps:
+        value = function(value, *args) if each is None else function(value, each[partition], *args)
+    return value
+
+
+def _rows_of(batches, meta: pd.DataFrame) -> pd.DataFrame:
+    """One partition's Arrow batches as one frame with ``meta``'s dtypes."""
+    frames = list(batches)
+    part = pd.concat(frames, ignore_index=True) if frames else meta
+    changed = {c: t for c, t in meta.dtypes.items() if part[c].dtype != t}
+    return part.astype(changed) if changed else part
+
+
+def _read_rows(meta: pd.DataFrame, steps: tuple, batches):
+    from pyspark import TaskContext
+
+    partition = TaskContext.get().partitionId()
+    yield _frame_of([partition], [_run(steps, partition, _rows_of(batches, meta))])
+
+
+def _nulls_of(n_columns: int, batches):
+    from pyspark import TaskContext
+
+    found = np.zeros(n_columns, dtype=bool)
+    for batch in batches:
+        found |= batch.iloc[:, :n_columns].isna().any(axis=0).to_numpy()
+    yield _frame_of([TaskContext.get().partitionId()], [found])
+
+
+def _apply_steps(steps: tuple, batches):
+    for batch in batches:
+        ids = batch["partition"].tolist()
+        yield _frame_of(ids, [_run(steps, i, pickle.loads(v))
+                              for i, v in zip(ids, batch["value"])])
+
+
+# No annotations on the applyInPandas functions: PySpark reads a partial's annotations as
+# type hints of its own API and warns that it cannot use them.
+def _add_level(add, group):
+    group = group.sort_values("partition")
+    return _frame_of([group["level"].iloc[0]], [add([pickle.loads(v) for v in group["value"]])])
+
+
+def _pieces_of(n_buckets: int, batches):
+    for batch in batches:
+        ids = batch["partition"].tolist()
+        values = [pickle.loads(v) for v in batch["value"]]
+        yield pd.DataFrame({
+            "bucket": np.tile(np.arange(n_buckets, dtype=np.int32), len(ids)),
+            "partition": np.repeat(np.asarray(ids, dtype=np.int32), n_buckets),
+            "value": [pickle.dumps(v[b], protocol=5) for v in values for b in range(n_buckets)]})
+
+
+def _gather(function, args, group):
+    bucket = group["bucket"].iloc[0]
+    group = group[group["partition"] >= 0].sort_values("partition")
+    return _frame_of([bucket], [function([pickle.loads(v) for v in group["value"]], *args)])

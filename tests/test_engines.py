@@ -1,0 +1,300 @@
+"""The engine protocol on every engine: Dask and Spark give what the in-memory engine gives.
+
+Every test takes ``to_engine`` (conftest.py), which cuts a pandas frame into the same
+contiguous partitions on each engine, so per-partition results compare exactly.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rai_nb import RaiError
+from rai_nb.engine import (
+    distinct_values,
+    in_memory,
+    order_statistics,
+    partitioned,
+    value_counts,
+)
+from rai_nb.engine._memory import MemoryPartitions, split_frame
+
+try:  # Spark's workers cannot import this test module: ship its functions by value.
+    from pyspark import cloudpickle as _spark_cloudpickle
+except ImportError:
+    pass
+else:
+    _spark_cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def _frame(n_rows: int = 23, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n_rows)
+    x[rng.random(n_rows) < 0.2] = np.nan
+    strings = rng.choice(np.array(["a", "b", "c", None], dtype=object), n_rows)
+    return pd.DataFrame({
+        "i": rng.integers(0, 5, n_rows).astype(np.int64),
+        "x": x,
+        "s": pd.Series(strings, dtype=object),
+        "b": rng.random(n_rows) < 0.5,
+        "t": pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 10**6, n_rows), unit="s"),
+    })
+
+
+def _rows(frame, native) -> pd.DataFrame:
+    """What an engine's partitions of ``frame`` hold, concatenated: Spark's are its
+    ``toPandas()`` (strings as pandas' string dtype, timestamps in microseconds)."""
+    return native.toPandas() if hasattr(native, "toPandas") else frame
+
+
+def _joined(frames: list) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True)
+
+
+def _column_sum(part: pd.DataFrame, name: str) -> int:
+    return int(part[name].sum())
+
+
+def _shifted(total: int, shift: int, scale: int) -> int:
+    return (total + shift) * scale
+
+
+def _tagged(part: pd.DataFrame, tag: int) -> list:
+    return [tag]
+
+
+def _concatenated(lists: list) -> list:
+    return [item for items in lists for item in items]
+
+
+def _array_sum(arrays: list) -> np.ndarray:
+    return np.sum(arrays, axis=0) if arrays else np.zeros(2, dtype=np.int64)
+
+
+def _counts(part: pd.DataFrame) -> np.ndarray:
+    return np.array([len(part), int(part["i"].sum())], dtype=np.int64)
+
+
+def _pieces(part: pd.DataFrame, tag: int, n_buckets: int) -> list:
+    return [(tag, bucket, len(part)) for bucket in range(n_buckets)]
+
+
+def _gathered(pieces: list, label: str) -> tuple:
+    return label, tuple(pieces)
+
+
+def _touch(part: pd.DataFrame, folder: str) -> int:
+    (Path(folder) / uuid.uuid4().hex).touch()
+    return len(part)
+
+
+@pytest.mark.parametrize("n_partitions", [1, 4, 30])
+def test_collect_gives_each_partition_s_rows_in_order(to_engine, n_partitions):
+    frame = _frame()
+    native = to_engine(frame, n_partitions)
+    parts = partitioned(native)
+    assert parts.n_partitions == n_partitions
+    frames = parts.parts.collect()
+    expected = [len(p) for p in split_frame(frame, n_partitions)]
+    assert [len(f) for f in frames] == expected
+    assert parts.lengths.tolist() == expected
+    pd.testing.assert_frame_equal(_joined(frames), _rows(frame, native))
+    assert all((f.dtypes == parts.meta.dtypes).all() for f in frames)
+
+
+@pytest.mark.parametrize("n_partitions", [1, 5])
+def test_map_with_args_and_each_gives_the_in_memory_values(to_engine, n_partitions):
+    frame = _frame()
+    shifts = list(range(10, 10 + n_partitions))
+
+    def chain(parts):
+        return parts.map(_column_sum, "i").map(_shifted, 3, each=shifts).collect()
+
+    assert chain(partitioned(to_engine(frame, n_partitions)).parts) == chain(
+        in_memory(frame, n_partitions).parts)
+
+
+def test_persist_computes_each_partition_once(to_engine, tmp_path):
+    parts = partitioned(to_engine(_frame(), 3)).parts
+    kept = parts.map(_touch, str(tmp_path)).persist()
+    assert kept.map(_shifted, 0, 2).collect() == [2 * len(p) for p in split_frame(_frame(), 3)]
+    assert kept.collect() == [len(p) for p in split_frame(_frame(), 3)]
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+@pytest.mark.parametrize("n_partitions", [1, 8, 20, 70])
+def test_reduce_adds_in_partition_order(to_engine, n_partitions):
+    """A concatenation tells the order the tree adds in: Dask and Spark add as the in-memory
+    engine does (FAN_IN consecutive partitions a task, every level)."""
+    frame = _frame()
+    parts = partitioned(to_engine(frame, n_partitions)).parts
+    tags = list(range(n_partitions))
+    assert parts.map(_tagged, each=tags).reduce(_concatenated) == tags
+    np.testing.assert_array_equal(parts.map(_counts).reduce(_array_sum),
+                                  [len(frame), frame["i"].sum()])
+
+
+@pytest.mark.parametrize("n_partitions", [1, 6])
+def test_regroup_hands_each_bucket_its_pieces_in_partition_order(to_engine, n_partitions):
+    frame = _frame()
+    tags = list(range(n_partitions))
+
+    def regrouped(parts):
+        return parts.map(_pieces, 3, each=tags).regroup(3, _gathered, "bucket")
+
+    spread = regrouped(partitioned(to_engine(frame, n_partitions)).parts)
+    assert spread.n_partitions == 3
+    assert spread.collect() == regrouped(in_memory(frame, n_partitions).parts).collect()
+    assert spread.map(len).collect() == [2, 2, 2]
+
+
+def test_frame_moves_give_the_rows_asked_for(to_engine):
+    frame = _frame(40)
+    native = to_engine(frame, 6)
+    parts = partitioned(native)
+    rows = _rows(frame, native)
+    assert parts.n_rows == 40
+    assert parts.offsets.tolist() == np.cumsum([0, *map(len, split_frame(frame, 6))]).tolist()
+    for n in (0, 1, 9, 100):
+        pd.testing.assert_frame_equal(parts.head(n).reset_index(drop=True), rows.head(n))
+    positions = np.array([39, 0, 17, 17, 5, 22, 38])
+    pd.testing.assert_frame_equal(parts.take(positions).reset_index(drop=True),
+                                  rows.iloc[positions].reset_index(drop=True))
+    chosen = parts.select(["x", "i"])
+    assert list(chosen.columns) == ["x", "i"]
+    pd.testing.assert_frame_equal(_joined(chosen.parts.collect()), rows[["x", "i"]])
+    dropped = parts.drop(["s", "t"])
+    assert list(dropped.columns) == ["i", "x", "b"]
+    pd.testing.assert_frame_equal(_joined(dropped.parts.collect()), rows[["i", "x", "b"]])
+
+
+_FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                    st.sampled_from([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]))
+
+
+def test_order_statistics_equal_a_full_sort(to_engine, request):
+    """Values with NaN, ±inf, −0.0 and repeats, over more partitions than rows at times; Spark
+    runs fewer examples (each one is a few jobs)."""
+    spark = request.node.callspec.params["to_engine"] == "spark"
+
+    @settings(max_examples=4 if spark else 25, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(values=st.lists(_FLOATS, min_size=1, max_size=40), n_partitions=st.integers(1, 8),
+           data=st.data())
+    def check(values, n_partitions, data):
+        frame = pd.DataFrame({"x": np.array(values, dtype=np.float64)})
+        present = np.sort(frame["x"].dropna().to_numpy())
+        ranks = data.draw(st.lists(st.integers(0, max(len(present) - 1, 0)),
+                                   max_size=8 if len(present) else 0))
+        found = order_statistics(partitioned(to_engine(frame, n_partitions)).parts,
+                                 {"x": ranks})
+        np.testing.assert_array_equal(found["x"], present[ranks])
+
+    check()
+
+
+def test_distinct_values_and_value_counts_match_pandas(to_engine):
+    frame = _frame(60)
+    native = to_engine(frame, 7)
+    parts = partitioned(native)
+    rows = _rows(frame, native)
+    strings, integers = distinct_values(parts, ["s", "i"])
+    assert set(strings.dropna()) == {"a", "b", "c"} and strings.isna().sum() == 1
+    assert sorted(integers) == sorted(frame["i"].unique())
+    pd.testing.assert_series_equal(value_counts(parts, "s"),
+                                   value_counts(in_memory(rows, 7), "s"))
+    counts = value_counts(parts, "i")
+    pd.testing.assert_series_equal(counts.sort_index(), frame["i"].value_counts().sort_index())
+
+
+def test_dtypes_survive_the_round_trip(to_engine):
+    frame = _frame(12)
+    native = to_engine(frame, 3)
+    parts = partitioned(native)
+    rows = _rows(frame, native)
+    pd.testing.assert_series_equal(parts.meta.dtypes, rows.dtypes)
+    pd.testing.assert_frame_equal(_joined(parts.parts.collect()), rows)
+    if parts.engine != "Spark":
+        assert (rows.dtypes == frame.dtypes).all()
+
+
+# Spark alone: what its partitions must not do.
+
+
+def test_spark_rows_are_fixed_once_even_when_the_plan_is_not_deterministic(spark):
+    from pyspark.sql import functions as F
+
+    draw = F.udf(lambda: float(np.random.default_rng().random()), "double").asNondeterministic()
+    data = spark.range(0, 200, 1, 4).withColumn("u", draw()).repartition(3, "id")
+    parts = partitioned(data)
+    first = _joined(parts.parts.collect())
+    pd.testing.assert_frame_equal(_joined(parts.parts.map(_same_rows).collect()), first)
+    assert parts.n_rows == 200
+
+
+def _same_rows(part: pd.DataFrame) -> pd.DataFrame:
+    return part
+
+
+def test_spark_nullable_integers_and_booleans_get_to_pandas_dtypes(spark):
+    """``toPandas`` gives float64 for an integer column with nulls and object for a boolean one
+    with nulls, for the whole frame: so do the partitions without nulls."""
+    data = spark.sql("select id, if(id = 7, null, id) as n, if(id = 7, null, id % 2 = 0) as b,"
+                     " if(id < 0, null, id) as never from range(0, 12, 1, 3)")
+    parts = partitioned(data)
+    rows = data.toPandas()
+    assert rows.dtypes.to_dict() == {"id": np.int64, "n": np.float64, "b": object,
+                                     "never": np.int64}
+    frames = parts.parts.collect()
+    assert all((f.dtypes == rows.dtypes).all() for f in frames)
+    pd.testing.assert_frame_equal(_joined(frames), rows)
+
+
+def test_spark_persist_unpersists_when_collected(spark):
+    from pyspark import StorageLevel
+
+    kept = partitioned(spark.range(0, 30, 1, 3)).parts.map(len).persist()
+    frame = kept._source
+    assert frame.storageLevel == StorageLevel.MEMORY_AND_DISK
+    assert kept.collect() == [10, 10, 10]
+    del kept
+    gc.collect()
+    assert frame.storageLevel == StorageLevel.NONE
+
+
+def test_spark_frame_with_no_partitions(spark):
+    parts = partitioned(spark.range(0)).parts
+    assert parts.n_partitions == 0
+    assert parts.collect() == []
+    assert parts.map(len).reduce(sum) == 0
+    assert parts.regroup(2, _gathered, "empty").collect() == MemoryPartitions([]).regroup(
+        2, _gathered, "empty").collect()
+
+
+def test_spark_duplicate_column_names_are_refused(spark):
+    data = spark.sql("select 1 as a, 2 as a, 3 as b")
+    with pytest.raises(RaiError, match="duplicate column names: 'a'"):
+        partitioned(data)
+
+
+def test_spark_partitions_lost_by_the_plan_are_an_error(spark):
+    """Spark skips the Python function of a plan it knows is empty, which is why
+    ``spark_partitions`` checkpoints: a checkpoint's every partition is read."""
+    from pyspark.sql import functions as F
+
+    from rai_nb.engine._spark import SparkPartitions
+
+    pruned = spark.range(0, 10, 1, 3).where(F.lit(False))
+    meta = pruned.limit(0).toPandas()
+    with pytest.raises(RuntimeError, match="expected one for each of 3"):
+        SparkPartitions(pruned, 3, meta=meta).collect()
+    pinned = partitioned(pruned)
+    assert pinned.parts.map(len).collect() == [0] * pinned.n_partitions

@@ -8,9 +8,10 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml Makefile labextension/package.json
 	sh scripts/ensure_chromium.sh
+	sh scripts/ensure_java.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dask,spark]"
 	# smclarify is a test-only reference; its metrics need only pyfunctional (in [test]), while its
 	# declared dependencies (boto3, s3fs, pyarrow) serve S3 loading we never use.
 	$(BIN)/python -m pip install --quiet --no-deps "smclarify==0.5"

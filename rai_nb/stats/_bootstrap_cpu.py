@@ -2,11 +2,18 @@
 
 Replicate counts are ``R[b, g, c]`` with cell ``c = 4 s + 2 y + ŷ`` of stratum ``s``. The
 kernels evaluate the per-group metrics of :mod:`.group_metrics` and the Clarify metrics of
-:mod:`.clarify` for one group (or facet) at a time over all replicates, and keep only the few
-order statistics a percentile interval needs, so no ``(replicates, groups, metrics)`` array is
-ever built, and the replicate counts themselves are drawn one block of groups at a time
-(``bias._resample``, :func:`draw_block`). The formulas are copies, in scalar form, of those
-modules' vectorised ones, in the same operation order but for KL (from JS's logs): numba
+:mod:`.clarify` for ``_LANES`` groups (or facets) at a time, one replicate after another, and
+keep only the few order statistics a percentile interval needs, so no ``(replicates, groups,
+metrics)`` array is ever built; the replicate counts themselves are drawn one block of groups
+at a time (``bias._resample``, :func:`draw_block`).
+
+The groups of a pass are the inner axis of every scratch array, loops over them have a
+run-time length (LLVM unrolls constant short loops before it vectorises, and then does not),
+and every formula chooses with one select rather than nested branches, so the compiler
+evaluates a pass's groups in SIMD registers; a function that writes many rows of different
+arrays in one loop does not vectorise (too many overlap checks), hence the small helpers.
+The formulas are copies, in scalar form, of those modules' vectorised ones, in the same
+operation order but for KL (from JS's logs) and the logs themselves (:func:`_log`): numba
 cannot compile the NumPy forms (``np.divide(where=)``, ``errstate``), and calling one formula
 per metric over arrays of replicates would build the tables this module avoids.
 ``tests/test_stats_bias.py`` checks that both give the same intervals to 1e-12.
@@ -22,6 +29,8 @@ import numpy as np
 from ._regression_cpu import _GOLDEN, _S11, _UNIT, _mix
 
 _TASK = 64  # groups (or facets) per parallel task
+_LANES = 16  # groups (or facets) evaluated together, the inner axis of the scratch arrays
+_DRAWS = 512  # row draws computed together before they are counted
 _NAN = np.nan
 
 
@@ -39,12 +48,23 @@ def draw_block(drawn, first_draw, keys, cell_start, group_of_row, out):
     n_boot, n_cells = drawn.shape
     for b in nb.prange(n_boot):
         out[b] = 0
+        rows_drawn = np.empty(_DRAWS, np.int64)
         for c in range(n_cells):
             start, rows = cell_start[c], cell_start[c + 1] - cell_start[c]
-            first = first_draw[b, c]
-            for i in range(drawn[b, c]):
-                u = (_mix(keys[b] + np.uint64(first + i + 1) * _GOLDEN) >> _S11) * _UNIT
-                out[b, group_of_row[start + min(int(u * rows), rows - 1)], c] += 1
+            for done in range(0, drawn[b, c], _DRAWS):
+                _draw_rows(keys[b], first_draw[b, c] + done, rows, rows_drawn,
+                           min(_DRAWS, drawn[b, c] - done))
+                for i in range(min(_DRAWS, drawn[b, c] - done)):
+                    out[b, group_of_row[start + rows_drawn[i]], c] += 1
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _draw_rows(key, first, rows, out, count):
+    """``out[i]``: row of draw ``first + i`` among ``rows`` rows, for i < count (a separate
+    loop from the counting, so the random numbers are computed in SIMD registers)."""
+    for i in range(count):
+        u = (_mix(key + np.uint64(first + i + 1) * _GOLDEN) >> _S11) * _UNIT
+        out[i] = min(int(u * rows), rows - 1)
 
 
 @nb.njit(parallel=True, error_model="numpy", cache=True)
@@ -55,6 +75,19 @@ def facet_sums(replicates, codes, out):
         for g in range(n_groups):
             for c in range(n_cells):
                 out[b, codes[g], c] += replicates[b, g, c]
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _load(counts, b, first, lanes, cells, confusion):
+    """``cells[c, lane]`` = ``counts[b, first + lane, c]`` (0 past the last group) and
+    ``confusion[k, lane]`` its sum over strata (k = 2 y + ŷ)."""
+    for lane in range(cells.shape[1]):
+        for c in range(cells.shape[0]):
+            cells[c, lane] = counts[b, first + lane, c] if lane < lanes else 0
+    confusion[:] = 0.0
+    for c in range(cells.shape[0]):
+        for lane in range(cells.shape[1]):
+            confusion[c % 4, lane] += cells[c, lane]
 
 
 # --- order statistics ------------------------------------------------------------------------
@@ -78,50 +111,60 @@ def _quantile(ascending, descending, count, q):
 
 
 @nb.njit(error_model="numpy", cache=True)
-def _buffers(n_smallest, n_largest, n_metrics):
-    """``(smallest, largest, count, low_carry, high_carry)``: the scratch of :func:`_select`."""
-    return (np.empty((n_smallest, n_metrics)), np.empty((n_largest, n_metrics)),
-            np.zeros(n_metrics, dtype=np.int64), np.empty(n_metrics), np.empty(n_metrics))
+def _buffers(n_smallest, n_largest, n_values):
+    """``(smallest, largest, count, low_carry, high_carry)``: the scratch of :func:`_insert`."""
+    return (np.empty((n_smallest, n_values)), np.empty((n_largest, n_values)),
+            np.zeros(n_values, dtype=np.int64), np.empty(n_values), np.empty(n_values))
 
 
 @nb.njit(error_model="numpy", cache=True)
-def _select(values, low_q, high_q, scratch, low, high):
-    """Write the ``low_q`` and ``high_q`` quantiles over replicates of the finite
-    ``values[:, m]`` into ``low[m]`` and ``high[m]`` (NaN when none is finite).
-
-    Every replicate passes through a branch-free compare-exchange network into the
-    ``n_smallest`` smallest and ``n_largest`` largest values of each metric: metrics are the
-    inner, contiguous loop (vectorised), and no data-dependent branch mispredicts on random
-    replicate order, as an insertion with an early exit does on every other insert.
-    """
-    smallest, largest, count, low_carry, high_carry = scratch
-    n_boot, n_metrics = values.shape
+def _reset(scratch):
+    smallest, largest, count, _, _ = scratch
     smallest[:] = math.inf  # padding sorts after every finite value, and is never read
     largest[:] = -math.inf
     count[:] = 0
-    for b in range(n_boot):
-        for m in range(n_metrics):
-            x = values[b, m]
-            finite = abs(x) < math.inf  # NaN and ±inf are undefined replicates
-            count[m] += finite
-            low_carry[m] = x if finite else math.inf
-            high_carry[m] = x if finite else -math.inf
-        for i in range(smallest.shape[0]):
-            for m in range(n_metrics):
-                kept, x = smallest[i, m], low_carry[m]
-                smallest[i, m] = min(kept, x)
-                low_carry[m] = max(kept, x)
-        for i in range(largest.shape[0]):
-            for m in range(n_metrics):
-                kept, x = largest[i, m], high_carry[m]
-                largest[i, m] = max(kept, x)
-                high_carry[m] = min(kept, x)
-    for m in range(n_metrics):
-        if count[m] == 0:
-            low[m] = high[m] = _NAN
-        else:
-            low[m] = _quantile(smallest[:, m], largest[:, m], count[m], low_q)
-            high[m] = _quantile(smallest[:, m], largest[:, m], count[m], high_q)
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _insert(values, scratch):
+    """Pass one replicate's ``values[j]`` into the smallest and largest finite values so far.
+
+    A branch-free compare-exchange network: the values are the inner, contiguous loop
+    (vectorised), and no data-dependent branch mispredicts on random replicate order, as an
+    insertion with an early exit does on every other insert.
+    """
+    smallest, largest, count, low_carry, high_carry = scratch
+    for j in range(values.shape[0]):
+        x = values[j]
+        finite = abs(x) < math.inf  # NaN and ±inf are undefined replicates
+        count[j] += finite
+        low_carry[j] = x if finite else math.inf
+        high_carry[j] = x if finite else -math.inf
+    for i in range(smallest.shape[0]):
+        for j in range(values.shape[0]):
+            kept, x = smallest[i, j], low_carry[j]
+            smallest[i, j] = min(kept, x)
+            low_carry[j] = max(kept, x)
+    for i in range(largest.shape[0]):
+        for j in range(values.shape[0]):
+            kept, x = largest[i, j], high_carry[j]
+            largest[i, j] = max(kept, x)
+            high_carry[j] = min(kept, x)
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _finish(scratch, low_q, high_q, first, lanes, low, high):
+    """Write the ``low_q`` and ``high_q`` quantiles of value ``m · _LANES + lane`` into
+    ``low[first + lane, m]`` and ``high[first + lane, m]`` (NaN when none was finite)."""
+    smallest, largest, count, _, _ = scratch
+    for m in range(low.shape[1]):
+        for lane in range(lanes):
+            j, g = m * _LANES + lane, first + lane
+            if count[j] == 0:
+                low[g, m] = high[g, m] = _NAN
+            else:
+                low[g, m] = _quantile(smallest[:, j], largest[:, j], count[j], low_q)
+                high[g, m] = _quantile(smallest[:, j], largest[:, j], count[j], high_q)
 
 
 # --- per-group metrics (group_metrics.GROUP_METRICS order) -----------------------------------
@@ -131,18 +174,33 @@ def _rate(num, den):
     return num / den if den != 0 else 0.0
 
 
+@nb.njit(error_model="numpy", cache=True, inline="always")
+def _present(value, n):
+    return value if n > 0 else _NAN  # a group absent from a replicate has no rates
+
+
 @nb.njit(error_model="numpy", cache=True)
-def _group_metrics(tn, fp, fn, tp, out, b):
-    n = tn + fp + fn + tp
-    tpr, tnr = _rate(tp, tp + fn), _rate(tn, tn + fp)
-    has_pos = 1.0 if tp + fn > 0 else 0.0
-    has_neg = 1.0 if tn + fp > 0 else 0.0
-    rates = (_rate(tp + fn, n), _rate(tp + fp, n), _rate(tp + tn, n),
-             _rate(tpr * has_pos + tnr * has_neg, has_pos + has_neg), _rate(tp, tp + fp), tpr,
-             _rate(2 * tp, 2 * tp + fp + fn), tpr, tnr, _rate(fp, tn + fp), _rate(fn, tp + fn))
-    out[b, 0] = n
-    for m in range(len(rates)):
-        out[b, m + 1] = rates[m] if n > 0 else _NAN  # a group absent from a replicate
+def _group_metrics(confusion, out):
+    """``out[m, lane]``: every per-group metric of the counts ``confusion[:, lane]``."""
+    for lane in range(confusion.shape[1]):
+        tn, fp, fn, tp = (confusion[0, lane], confusion[1, lane], confusion[2, lane],
+                          confusion[3, lane])
+        n = tn + fp + fn + tp
+        tpr, tnr = _rate(tp, tp + fn), _rate(tn, tn + fp)
+        has_pos = 1.0 if tp + fn > 0 else 0.0
+        has_neg = 1.0 if tn + fp > 0 else 0.0
+        out[0, lane] = n
+        out[1, lane] = _present(_rate(tp + fn, n), n)
+        out[2, lane] = _present(_rate(tp + fp, n), n)
+        out[3, lane] = _present(_rate(tp + tn, n), n)
+        out[4, lane] = _present(_rate(tpr * has_pos + tnr * has_neg, has_pos + has_neg), n)
+        out[5, lane] = _present(_rate(tp, tp + fp), n)
+        out[6, lane] = _present(tpr, n)
+        out[7, lane] = _present(_rate(2 * tp, 2 * tp + fp + fn), n)
+        out[8, lane] = _present(tpr, n)
+        out[9, lane] = _present(tnr, n)
+        out[10, lane] = _present(_rate(fp, tn + fp), n)
+        out[11, lane] = _present(_rate(fn, tp + fn), n)
 
 
 @nb.njit(parallel=True, error_model="numpy", cache=True)
@@ -158,22 +216,22 @@ def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest
     n_tasks = (n_groups + _TASK - 1) // _TASK
     extremes = np.full((n_tasks, n_boot, 4, n_metrics), _NAN)
     for task in nb.prange(n_tasks):
-        values = np.empty((n_boot, n_metrics))
-        scratch = _buffers(n_smallest, n_largest, n_metrics)
-        for g in range(task * _TASK, min((task + 1) * _TASK, n_groups)):
+        cells, confusion = np.empty((n_cells, _LANES)), np.empty((4, _LANES))
+        values = np.empty((n_metrics, _LANES))
+        scratch = _buffers(n_smallest, n_largest, n_metrics * _LANES)
+        for first in range(task * _TASK, min((task + 1) * _TASK, n_groups), _LANES):
+            lanes = min(_LANES, n_groups - first)
+            _reset(scratch)
             for b in range(n_boot):
-                tn = fp = fn = tp = 0.0
-                for c in range(0, n_cells, 4):
-                    tn += replicates[b, g, c]
-                    fp += replicates[b, g, c + 1]
-                    fn += replicates[b, g, c + 2]
-                    tp += replicates[b, g, c + 3]
-                _group_metrics(tn, fp, fn, tp, values, b)
+                _load(replicates, b, first, lanes, cells, confusion)
+                _group_metrics(confusion, values)
                 for m in spread_columns:
-                    _fold(extremes[task, b, :2, m], values[b, m])
-                    if large[g]:
-                        _fold(extremes[task, b, 2:, m], values[b, m])
-            _select(values, low_q, high_q, scratch, low[g], high[g])
+                    for lane in range(lanes):
+                        _fold(extremes[task, b, :2, m], values[m, lane])
+                        if large[first + lane]:
+                            _fold(extremes[task, b, 2:, m], values[m, lane])
+                _insert(values.reshape(-1), scratch)
+            _finish(scratch, low_q, high_q, first, lanes, low, high)
     return extremes
 
 
@@ -187,102 +245,169 @@ def _fold(extremes, v):
 
 # --- Clarify metrics (clarify.clarify_names order) -------------------------------------------
 
+_MANTISSA = np.uint64(2**52 - 1)
+_EXPONENT_ZERO = np.uint64(1023 << 52)  # the exponent bits of 1.0
+_S52 = np.uint64(52)
+_SQRT2 = math.sqrt(2.0)
+_LN2 = math.log(2.0)
+#: 2 / (2k + 1): ln f = 2 atanh(s) = Σ 2 s^(2k+1) / (2k + 1), s = (f − 1) / (f + 1)
+_ATANH = tuple(2.0 / (2 * k + 1) for k in range(11))
+
+
+@nb.njit(error_model="numpy", cache=True, inline="always")
+def _log(x):
+    """Natural log of a positive normal float, within 3 ulp of ``math.log``, in operations
+    that vectorise: numba has no vector log (without Intel's SVML), and one scalar call keeps
+    a whole loop over facets from vectorising.
+
+    x = 2^e f with f in [√½, √2), and ln f = 2 atanh(s) summed to s^21 (Abramowitz & Stegun
+    4.1.27; |s| ≤ 0.172, so the first term left out is below 2^-60 of the sum).
+    """
+    bits = np.float64(x).view(np.uint64)
+    exponent = np.float64(np.int64(bits >> _S52) - 1023)
+    f = np.uint64((bits & _MANTISSA) | _EXPONENT_ZERO).view(np.float64)  # in [1, 2)
+    halve = f > _SQRT2
+    f = f * 0.5 if halve else f
+    exponent = exponent + 1.0 if halve else exponent
+    s = (f - 1.0) / (f + 1.0)
+    z = s * s
+    series = _ATANH[10]
+    for k in range(9, -1, -1):
+        series = series * z + _ATANH[k]
+    return exponent * _LN2 + s * series
+
+
 @nb.njit(error_model="numpy", cache=True, inline="always")
 def _divide(num, den):
-    if den == 0:
-        return 0.0 if num == 0 else math.copysign(math.inf, num)
-    return num / den
+    """Clarify's division: 0/0 = 0, and x/0 = ±inf as IEEE gives it (no denominator here is
+    −0). One select, so loops over facets vectorise."""
+    return num / den if (num != 0) | (den != 0) else 0.0
 
 
 @nb.njit(error_model="numpy", cache=True, inline="always")
 def _gap(first, second):
-    return 0.0 if math.isinf(first) and first == second else first - second
+    return 0.0 if math.isinf(first) & (first == second) else first - second
 
 
-@nb.njit(error_model="numpy", cache=True, inline="always")
-def _label_terms(a, d):
-    """One label's terms of KL, JS and of the difference (0 unless both probabilities are > 0).
+@nb.njit(error_model="numpy", cache=True)
+def _label_shares(confusion, total, shares):
+    """``shares[:, lane]``: the label shares (label 0, label 1) of the rest (a), then of the
+    facet (d)."""
+    negative, positive = total[0] + total[1], total[2] + total[3]
+    for lane in range(confusion.shape[1]):
+        neg_d = confusion[0, lane] + confusion[1, lane]
+        pos_d = confusion[2, lane] + confusion[3, lane]
+        neg_a, pos_a = negative - neg_d, positive - pos_d
+        shares[0, lane] = _divide(neg_a, neg_a + pos_a)
+        shares[1, lane] = _divide(pos_a, neg_a + pos_a)
+        shares[2, lane] = _divide(neg_d, neg_d + pos_d)
+        shares[3, lane] = _divide(pos_d, neg_d + pos_d)
 
-    Two logs, not three: log(a/d) = log(a/m) − log(d/m).
+
+@nb.njit(error_model="numpy", cache=True)
+def _divergences(shares, out):
+    """KL, JS, LP, TVD, KS (``out[2:7, lane]``) of the label distributions a and d.
+
+    Only labels with both shares > 0 enter the sums (undefined when none does), as in
+    ``clarify.label_divergences``; two logs per label, not three: log(a/d) = log(a/m) −
+    log(d/m).
     """
-    if not (a > 0 and d > 0):
-        return 0.0, 0.0, 0.0
-    mid = (a + d) / 2
-    above, below = math.log(a / mid), math.log(d / mid)
-    return a * (above - below), a * above + d * below, a - d
+    for lane in range(shares.shape[1]):
+        kl = js = squares = absolute = largest = 0.0
+        shared = False
+        for label in range(2):
+            a, d = shares[label, lane], shares[label + 2, lane]
+            both = (a > 0) & (d > 0)
+            mid = (a + d) / 2
+            above, below = _log(a / mid), _log(d / mid)
+            kl += a * (above - below) if both else 0.0
+            js += a * above + d * below if both else 0.0
+            diff = a - d if both else 0.0
+            squares += diff**2
+            absolute += abs(diff)
+            largest = max(largest, abs(diff))
+            shared |= both
+        out[2, lane] = kl if shared else _NAN
+        out[3, lane] = 0.5 * js if shared else _NAN
+        out[4, lane] = math.sqrt(squares) if shared else _NAN
+        out[5, lane] = 0.5 * absolute if shared else _NAN
+        out[6, lane] = largest if shared else _NAN
 
 
 @nb.njit(error_model="numpy", cache=True)
-def _divergences(a0, a1, d0, d1):
-    """KL, JS, LP, TVD, KS of label distributions (a0, a1) and (d0, d1)."""
-    if not ((a0 > 0 and d0 > 0) or (a1 > 0 and d1 > 0)):
-        return _NAN, _NAN, _NAN, _NAN, _NAN
-    kl0, js0, diff0 = _label_terms(a0, d0)
-    kl1, js1, diff1 = _label_terms(a1, d1)
-    return (kl0 + kl1, 0.5 * (js0 + js1), math.sqrt(diff0**2 + diff1**2),
-            0.5 * (abs(diff0) + abs(diff1)), max(abs(diff0), abs(diff1)))
-
-
-@nb.njit(error_model="numpy", cache=True)
-def _conditional_disparity(facet, totals, b, f, positive):
-    """CDD over strata, splitting by y (``positive`` = 2: CDDL) or by ŷ (1: CDDPL)."""
-    weighted = sizes = 0.0
+def _conditional_disparity(cells, totals, b, positive, out):
+    """CDD over strata into ``out[lane]``, splitting by y (``positive`` = 2: CDDL) or by ŷ
+    (1: CDDPL)."""
     other = 3 - positive  # the cell of the negative label with the other label positive
+    out[:] = 0.0
+    sizes = 0.0
     for c in range(0, totals.shape[1], 4):
-        facet0 = facet[b, f, c] + facet[b, f, c + other]
-        facet1 = facet[b, f, c + positive] + facet[b, f, c + 3]
         all0 = totals[b, c] + totals[b, c + other]
         all1 = totals[b, c + positive] + totals[b, c + 3]
         size = all0 + all1
-        weighted += size * (_rate(facet0, all0) - _rate(facet1, all1))
+        for lane in range(out.shape[0]):
+            facet0 = cells[c, lane] + cells[c + other, lane]
+            facet1 = cells[c + positive, lane] + cells[c + 3, lane]
+            out[lane] += size * (_rate(facet0, all0) - _rate(facet1, all1))
         sizes += size
-    return _divide(weighted, sizes)
+    for lane in range(out.shape[0]):
+        out[lane] = _divide(out[lane], sizes)
 
 
 @nb.njit(error_model="numpy", cache=True)
-def _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, out):
-    tn_d = fp_d = fn_d = tp_d = tn_a = fp_a = fn_a = tp_a = 0.0
-    for c in range(0, totals.shape[1], 4):
-        tn_d += facet[b, f, c]
-        fp_d += facet[b, f, c + 1]
-        fn_d += facet[b, f, c + 2]
-        tp_d += facet[b, f, c + 3]
-        tn_a += totals[b, c]
-        fp_a += totals[b, c + 1]
-        fn_a += totals[b, c + 2]
-        tp_a += totals[b, c + 3]
-    tn_a, fp_a, fn_a, tp_a = tn_a - tn_d, fp_a - fp_d, fn_a - fn_d, tp_a - tp_d
-    n_d, n_a = tn_d + fp_d + fn_d + tp_d, tn_a + fp_a + fn_a + tp_a
-    if n_d == 0 or n_a == 0:
-        out[b, :] = _NAN
-        return
-    out[b, 0] = _divide(n_a - n_d, n_a + n_d)
-    out[b, 1] = _divide(fn_a + tp_a, n_a) - _divide(fn_d + tp_d, n_d)
-    out[b, 2], out[b, 3], out[b, 4], out[b, 5], out[b, 6] = _divergences(
-        _divide(tn_a + fp_a, n_a), _divide(fn_a + tp_a, n_a),
-        _divide(tn_d + fp_d, n_d), _divide(fn_d + tp_d, n_d))
+def _posttraining(confusion, total, out):
+    """DPPL, DI, DCA, DCR, SD, RD, DAR, DRR, AD, TE into ``out[:10, lane]``."""
+    tn, fp, fn, tp = total[0], total[1], total[2], total[3]
+    for lane in range(confusion.shape[1]):
+        tn_d, fp_d, fn_d, tp_d = (confusion[0, lane], confusion[1, lane], confusion[2, lane],
+                                  confusion[3, lane])
+        tn_a, fp_a, fn_a, tp_a = tn - tn_d, fp - fp_d, fn - fn_d, tp - tp_d
+        n_d, n_a = tn_d + fp_d + fn_d + tp_d, tn_a + fp_a + fn_a + tp_a
+        q_d, q_a = _divide(tp_d + fp_d, n_d), _divide(tp_a + fp_a, n_a)
+        out[0, lane] = q_a - q_d
+        out[1, lane] = _divide(q_d, q_a)
+        out[2, lane] = _gap(_divide(tp_a + fn_a, tp_a + fp_a), _divide(tp_d + fn_d, tp_d + fp_d))
+        out[3, lane] = _gap(_divide(tn_d + fp_d, tn_d + fn_d), _divide(tn_a + fp_a, tn_a + fn_a))
+        out[4, lane] = _divide(tn_d, tn_d + fp_d) - _divide(tn_a, tn_a + fp_a)
+        out[5, lane] = _divide(tp_a, tp_a + fn_a) - _divide(tp_d, tp_d + fn_d)
+        out[6, lane] = _divide(tp_a, tp_a + fp_a) - _divide(tp_d, tp_d + fp_d)
+        out[7, lane] = _divide(tn_d, tn_d + fn_d) - _divide(tn_a, tn_a + fn_a)
+        out[8, lane] = _rate(tp_a + tn_a, n_a) - _rate(tp_d + tn_d, n_d)
+        out[9, lane] = _gap(_divide(fn_d, fp_d), _divide(fn_a, fp_a))
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _clarify_metrics(cells, confusion, totals, b, ge, predicted, stratified, scratch, out):
+    """``out[k, lane]``: every Clarify metric of facet ``lane`` in replicate b."""
+    total, shares, facet_rows = scratch
+    total[:] = 0.0
+    for c in range(totals.shape[1]):
+        total[c % 4] += totals[b, c]
+    n = total[0] + total[1] + total[2] + total[3]
+    _label_shares(confusion, total, shares)
+    _divergences(shares, out)
+    for lane in range(confusion.shape[1]):
+        n_d = confusion[0, lane] + confusion[1, lane] + confusion[2, lane] + confusion[3, lane]
+        n_a = n - n_d
+        facet_rows[lane] = n_d
+        out[0, lane] = _divide(n_a - n_d, n_a + n_d)
+        out[1, lane] = shares[1, lane] - shares[3, lane]
     k = 7
     if stratified:
-        out[b, k] = _conditional_disparity(facet, totals, b, f, 2)
+        _conditional_disparity(cells, totals, b, 2, out[k])
         k += 1
-    if not predicted:
-        return
-    q_d, q_a = _divide(tp_d + fp_d, n_d), _divide(tp_a + fp_a, n_a)
-    out[b, k] = q_a - q_d
-    out[b, k + 1] = _divide(q_d, q_a)
-    out[b, k + 2] = _gap(_divide(tp_a + fn_a, tp_a + fp_a), _divide(tp_d + fn_d, tp_d + fp_d))
-    out[b, k + 3] = _gap(_divide(tn_d + fp_d, tn_d + fn_d), _divide(tn_a + fp_a, tn_a + fn_a))
-    out[b, k + 4] = _divide(tn_d, tn_d + fp_d) - _divide(tn_a, tn_a + fp_a)
-    out[b, k + 5] = _divide(tp_a, tp_a + fn_a) - _divide(tp_d, tp_d + fn_d)
-    out[b, k + 6] = _divide(tp_a, tp_a + fp_a) - _divide(tp_d, tp_d + fp_d)
-    out[b, k + 7] = _divide(tn_d, tn_d + fn_d) - _divide(tn_a, tn_a + fn_a)
-    out[b, k + 8] = _rate(tp_a + tn_a, n_a) - _rate(tp_d + tn_d, n_d)
-    out[b, k + 9] = _gap(_divide(fn_d, fp_d), _divide(fn_a, fp_a))
-    k += 10
-    if stratified:
-        out[b, k] = _conditional_disparity(facet, totals, b, f, 1)
-        k += 1
-    out[b, k] = ge[b]
+    if predicted:
+        _posttraining(confusion, total, out[k:k + 10])
+        k += 10
+        if stratified:
+            _conditional_disparity(cells, totals, b, 1, out[k])
+            k += 1
+        out[k] = ge[b]
+    for row in range(out.shape[0]):
+        for lane in range(facet_rows.shape[0]):
+            n_d = facet_rows[lane]
+            # no facet or no rest in this replicate
+            out[row, lane] = _NAN if (n_d == 0) | (n_d == n) else out[row, lane]
 
 
 @nb.njit(parallel=True, error_model="numpy", cache=True)
@@ -294,12 +419,19 @@ def clarify_intervals(facet, totals, ge, predicted, stratified, low_q, high_q, n
     ``facet[b, f, c]`` counts the facet's rows per cell, ``totals[b, c]`` all rows, ``ge[b]``
     is the generalized entropy of replicate b.
     """
-    n_boot, n_facets, _ = facet.shape
+    n_boot, n_facets, n_cells = facet.shape
     n_metrics = low.shape[1]
     for task in nb.prange((n_facets + _TASK - 1) // _TASK):
-        values = np.empty((n_boot, n_metrics))
-        scratch = _buffers(n_smallest, n_largest, n_metrics)
-        for f in range(task * _TASK, min((task + 1) * _TASK, n_facets)):
+        cells, confusion = np.empty((n_cells, _LANES)), np.empty((4, _LANES))
+        values = np.empty((n_metrics, _LANES))
+        scratch = (np.empty(4), np.empty((4, _LANES)), np.empty(_LANES))
+        selection = _buffers(n_smallest, n_largest, n_metrics * _LANES)
+        for first in range(task * _TASK, min((task + 1) * _TASK, n_facets), _LANES):
+            lanes = min(_LANES, n_facets - first)
+            _reset(selection)
             for b in range(n_boot):
-                _clarify_metrics(facet, totals, ge, b, f, predicted, stratified, values)
-            _select(values, low_q, high_q, scratch, low[f], high[f])
+                _load(facet, b, first, lanes, cells, confusion)
+                _clarify_metrics(cells, confusion, totals, b, ge, predicted, stratified, scratch,
+                                 values)
+                _insert(values.reshape(-1), selection)
+            _finish(selection, low_q, high_q, first, lanes, low, high)

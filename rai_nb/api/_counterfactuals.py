@@ -90,7 +90,7 @@ class Evaluator:
 def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_vary="all",
                     immutable=None, sensitive=None, ranges=None, k: int = 5,
                     proximity_weight: float = 0.5, sparsity_weight: float = 0.1,
-                    diversity_weight: float = 1.0, population: int = 50, generations: int = 15,
+                    diversity_weight: float = 1.0, population: int = 30, generations: int = 4,
                     n_nearest: int | None = None, features=None,
                     random_state=0) -> CounterfactualResult:
     """Diverse, sparse counterfactuals of each row, and the nearest real rows of the outcome.
@@ -155,8 +155,8 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
     rows, data = _frames(rows, data)
     features = model_features(model, rows, None, features)
     codec = feature_codec(data, rows, features)
-    space = _space(codec, data, features, features_to_vary, _immutable(immutable, sensitive),
-                   ranges)
+    space, pool = _space(codec, data, features, features_to_vary,
+                         _immutable(immutable, sensitive), ranges)
     origin = codec.encode(rows, argument="rows")
     predicted = np.asarray(call_model(model.predict, rows[features])).ravel()
     goal = _goal(model, desired, predicted)
@@ -166,16 +166,16 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
                     _count(population, "population"), _count(generations, "generations"),
                     np.random.default_rng(bootstrap_seed(random_state)))
     found, ok, generations_run = search.run(origin, space, evaluator, goal)
-    labels, confirmed = _confirmed(model, codec, goal, found)
     n_nearest = k if n_nearest is None else _count(n_nearest, "n_nearest", least=0)
-    nearest = _nearest(model, codec, data, origin, space, goal, n_nearest)
+    labels, confirmed, nearest = _confirmed_and_nearest(model, codec, goal, found, pool, origin,
+                                                        space, n_nearest)
     stats = {"generations": generations_run, "model_calls": evaluator.calls,
              "candidates_scored": evaluator.rows}
     tables = _Tables(codec, space, origin, rows.index)
     return CounterfactualResult(
         rows=tables.rows(predicted, goal.labels(), ok & confirmed, found),
         counterfactuals=tables.found(found, ok & confirmed, labels),
-        nearest=tables.nearest(data, *nearest),
+        nearest=tables.nearest(data, nearest, pool),
         features=list(features), varied=[f for f, m in zip(features, space.mutable) if m],
         stats=stats)
 
@@ -216,13 +216,48 @@ def _gather(candidates, index, origin):
     return np.where(real[..., None], picked, origin[:, None, :]), real
 
 
-def _confirmed(model, codec, goal: Goal, found):
-    """The model's predictions of the counterfactuals, and whether they are the desired
-    outcome (one ``model.predict`` call for all)."""
-    m, k, p = found.shape
-    labels = np.asarray(call_model(model.predict, codec.decode(found.reshape(-1, p)))).ravel()
-    rows = None if goal.wanted is None else np.repeat(np.arange(m), k)
-    return labels.reshape(m, k), goal.met(labels, rows).reshape(m, k)
+def _confirmed_and_nearest(model, codec, goal: Goal, found, pool, origin, space, k: int):
+    """The model's predictions of the counterfactuals and whether they are the desired outcome,
+    and the positions in ``data`` (encoded: ``pool``) of each row's ``k`` nearest real rows with
+    the desired outcome and the row's immutable values (−1: none).
+
+    One ``model.predict`` call scores the counterfactuals and each row's ``8 k`` nearest data
+    rows of its immutable values; only rows with fewer than ``k`` of the desired outcome among
+    those take another call, over 8 times as many. Exact: a row's nearest rows of the desired
+    outcome are the first of that outcome among its nearest rows.
+    """
+    m, n_found, p = found.shape
+    width = min(8 * k, len(pool))
+    prefix = _nearest_allowed(origin, pool, space, width)
+    new = np.unique(prefix[prefix >= 0])
+    predicted = _predict(model, codec, np.concatenate([found.reshape(-1, p), pool[new]]))
+    labels = predicted[:m * n_found]
+    confirmed = goal.met(labels, None if goal.wanted is None else np.repeat(np.arange(m), n_found))
+    known, scored = np.empty(len(pool), dtype=object), np.zeros(len(pool), dtype=bool)
+    known[new], scored[new] = predicted[m * n_found:], True
+    index, todo = np.full((m, k), -1, dtype=np.int64), np.arange(m)
+    while k > 0:
+        row, rank = np.nonzero(prefix >= 0)
+        met = np.zeros(prefix.shape, dtype=bool)
+        met[row, rank] = goal.met(known[prefix[row, rank]],
+                                  None if goal.wanted is None else todo[row])
+        order = np.argsort(~met, axis=1, kind="stable")[:, :k]
+        index[todo] = np.where(np.take_along_axis(met, order, axis=1),
+                               np.take_along_axis(prefix, order, axis=1), -1)
+        short = (met.sum(axis=1) < k) & (prefix[:, -1] >= 0)
+        if not short.any() or width == len(pool):
+            break
+        todo, width = todo[short], min(8 * width, len(pool))
+        prefix = _nearest_allowed(origin[todo], pool, space, width)
+        new = np.unique(prefix[prefix >= 0])
+        new = new[~scored[new]]
+        if len(new):
+            known[new], scored[new] = _predict(model, codec, pool[new]), True
+    return labels.reshape(m, n_found), confirmed.reshape(m, n_found), index
+
+
+def _predict(model, codec, values) -> np.ndarray:
+    return np.asarray(call_model(model.predict, codec.decode(values))).ravel()
 
 
 @dataclass(frozen=True)
@@ -267,22 +302,17 @@ class _Tables:
         return frame
 
 
-def _nearest(model, codec, data, origin, space, goal: Goal, k):
-    """Positions in ``data`` of each row's nearest real rows with the desired outcome and the
-    row's immutable values (−1: none), and ``data`` encoded."""
-    if k <= 0:
-        return np.empty((len(origin), 0), dtype=np.int64), np.empty((0, origin.shape[1]))
-    pool = codec.encode(data, argument="data")
-    labels = np.asarray(call_model(model.predict, data[list(codec.features)])).ravel()
+def _nearest_allowed(origin, pool, space, k):
+    """Positions in ``pool`` of each row's ``k`` nearest rows with the row's immutable
+    values, nearest first (−1: fewer)."""
+    if k == 0:
+        return np.empty((len(origin), 0), dtype=np.int64)
     fixed = ~space.mutable
 
     def allowed(part):
-        same = (pool[None, :, fixed] == origin[part, None, fixed]).all(axis=-1)
-        if goal.wanted is None:
-            return same & goal.met(labels, None)[None, :]
-        return same & (labels[None, :] == goal.classes[goal.wanted[part]][:, None])
+        return (pool[None, :, fixed] == origin[part, None, fixed]).all(axis=-1)
 
-    return cf.nearest_rows(origin, pool, allowed, space, k), pool
+    return cf.nearest_rows(origin, pool, allowed, space, k)
 
 
 def _frames(rows, data):
@@ -325,10 +355,8 @@ def _space(codec, data, features, features_to_vary, immutable, ranges):
     if not mutable.any():
         raise RaiError("features_to_vary leaves no feature to change once the immutable ones "
                        f"{immutable} are fixed")
-    if ranges is not None and not isinstance(ranges, dict):
-        raise RaiError(f"ranges must be a dict of column → (low, high) or levels, got {ranges!r}")
     values = codec.encode(data, argument="data")
-    return search_space(codec, values, mutable=mutable, ranges=ranges or {})
+    return search_space(codec, values, mutable=mutable, ranges=ranges or {}), values
 
 
 def _goal(model, desired, predicted) -> Goal:

@@ -94,27 +94,32 @@ def initial_population(rng, space: SearchSpace, origin: np.ndarray, size: int) -
     return np.where(rank < count, fresh, origin[:, None, :])
 
 
-def axis_candidates(origin: np.ndarray, space: SearchSpace, points: int = 8):
+def axis_candidates(origin: np.ndarray, space: SearchSpace, points: int = 10):
     """Single-feature candidates of each row: every mutable numeric feature moved towards each
-    of its bounds by 1, 1/2, …, 1/2 ** (points − 1) of the way (integer features rounded away
-    from the row), every mutable categorical feature at each allowed level.
+    of its bounds by 1/8, 1/4, … 2 ** (points − 4) times its MAD scale, and to the bound (each
+    within the range; integer features rounded away from the row), every mutable categorical
+    feature at each allowed level.
 
     Returns the candidates ``(rows, a, features)`` and the fraction of the way to its bound of
-    each numeric one, ``(rays, points)`` ascending within each of the ``rays`` (they come
-    first; the levels follow).
+    each numeric one, ``(rows, rays, points + 1)``, ascending within each of the ``rays`` (they
+    come first; the levels follow).
     """
     numeric = np.flatnonzero(space.mutable & ~space.categorical)
-    bounds = _single(origin, np.concatenate([numeric, numeric]),
-                     np.concatenate([space.lower[numeric], space.upper[numeric]]))
-    fraction = 2.0 ** -np.arange(points - 1, -1, -1)
+    feature = np.concatenate([numeric, numeric])
+    bounds = _single(origin, feature, np.concatenate([space.lower[numeric],
+                                                      space.upper[numeric]]))
+    reach = np.abs(bounds[:, np.arange(len(feature)), feature] - origin[:, feature])
+    step = space.scale[feature, None] * 2.0 ** np.arange(-3, points - 3)
+    fraction = np.ones((*reach.shape, points + 1))
+    np.divide(step, reach[..., None], out=fraction[..., :-1], where=reach[..., None] > 0)
+    fraction = np.minimum(fraction, 1.0)
     rays = _towards(origin[:, None, None, :], bounds[:, :, None, :], fraction, space)
-    m, n_rays, _, p = rays.shape
+    m, n_rays, n_points, p = rays.shape
     categorical = np.flatnonzero(space.mutable & space.categorical)
     features = np.repeat(categorical, space.n_codes[categorical])
     codes = space.codes[features, _ranks(space.n_codes[categorical])]
     levels = _single(origin, features, codes)
-    return (np.concatenate([rays.reshape(m, n_rays * points, p), levels], axis=1),
-            np.broadcast_to(fraction, (n_rays, points)))
+    return np.concatenate([rays.reshape(m, n_rays * n_points, p), levels], axis=1), fraction
 
 
 def _ray_floors(valid: np.ndarray, fraction: np.ndarray) -> np.ndarray:
@@ -167,8 +172,10 @@ class Archive:
     """The candidates a search keeps, ``(rows, n, features)``, and what is known of each:
     ``valid``; ``loss`` (:func:`objective`); ``floor``, the fraction of its numeric change
     known to be invalid (the low end of its shrink bracket, 0 when none is known); ``tried``,
-    every reset of one changed feature scored (or none to try); and ``settled``, nothing left
-    to refine."""
+    every reset of one changed feature scored (or none to try); ``settled``, nothing left to
+    refine; and ``ray``, a single-feature candidate of :func:`axis_candidates` or shrunk from
+    one, refined whether shortlisted or not (pulled back to the boundary, these are often the
+    closest and sparsest counterfactuals)."""
 
     candidates: np.ndarray
     valid: np.ndarray
@@ -176,6 +183,7 @@ class Archive:
     floor: np.ndarray
     tried: np.ndarray
     settled: np.ndarray
+    ray: np.ndarray
 
     def extend(self, other: Archive) -> Archive:
         return Archive(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)], axis=1)
@@ -184,7 +192,8 @@ class Archive:
 
 def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: int,
                    generations: int, weights: Weights, rng, shortlist: int | None = None,
-                   refine_rounds: int = 10, tol: float = 0.001, patience: int = 2):
+                   points: int = 7, refine_rounds: int = 2, tol: float = 0.001,
+                   patience: int = 2):
     """A genetic search that refines its best candidates as it goes, one ``evaluate`` call a
     round.
 
@@ -206,7 +215,7 @@ def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: 
     generations : int
         Generations bred.
     """
-    shortlist = 2 * k if shortlist is None else shortlist
+    shortlist = k if shortlist is None else shortlist
     archive = _first_round(origin, space, evaluate, rng, population, weights)
     n_elite = max(population // 4, 2)
     previous, stalled, bred, rounds = np.inf, 0, 1, 0
@@ -220,6 +229,9 @@ def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: 
                                shortlist)
         short = np.where(np.take_along_axis(archive.settled, np.maximum(short, 0), axis=1), -1,
                          short)
+        single = archive.ray & archive.valid & ~archive.settled
+        single[np.nonzero(short >= 0)[0], short[short >= 0]] = False
+        short = np.concatenate([short, _packed(single)], axis=1)
         if not breeding:
             if (short < 0).all():
                 break
@@ -230,41 +242,41 @@ def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: 
             elite = np.take_along_axis(archive.candidates, order[..., None], axis=1)
             children = breed(rng, space, elite, origin, population)
             bred += 1
-        archive = _round(archive, short, children, origin, space, evaluate, weights)
+        archive = _round(archive, short, children, origin, space, evaluate, weights, points)
     return archive, bred
 
 
 def _first_round(origin, space, evaluate, rng, population, weights) -> Archive:
     axis, fraction = axis_candidates(origin, space)
-    rays = fraction.size
     batch = np.concatenate([axis, initial_population(rng, space, origin, population)], axis=1)
-    # points of a ray that round to the same integers are scored once
     m, n, p = batch.shape
+    shape, rays = fraction.shape, fraction[0].size
+    # a point of a ray that rounds to the same values as the one below is scored once
+    on_ray = batch[:, :rays].reshape(*shape, p)
     same = np.zeros((m, n), dtype=bool)
-    ray_points = axis[:, :rays].reshape(m, *fraction.shape, p)
-    same[:, :rays] = np.concatenate(
-        [np.zeros((m, fraction.shape[0], 1), dtype=bool),
-         (ray_points[:, :, 1:] == ray_points[:, :, :-1]).all(axis=-1)], axis=2).reshape(m, rays)
+    same[:, :rays] = np.concatenate([np.zeros((*shape[:2], 1), dtype=bool),
+                                     (on_ray[:, :, 1:] == on_ray[:, :, :-1]).all(axis=-1)],
+                                    axis=2).reshape(m, rays)
     same |= (batch == origin[:, None, :]).all(axis=-1)
     valid, loss = evaluate(batch, ~same)
-    on_ray = valid[:, :rays].reshape(m, *fraction.shape)
-    # a repeated point has the validity of the first of its run
-    first = np.maximum.accumulate(np.where(same[:, :rays].reshape(on_ray.shape), 0,
-                                           np.arange(fraction.shape[1])), axis=-1)
-    on_ray = np.take_along_axis(on_ray, first, axis=-1)
-    valid[:, :rays] = on_ray.reshape(m, rays)
+    first = np.maximum.accumulate(np.where(same[:, :rays].reshape(shape), 0,
+                                           np.arange(shape[2])), axis=-1)
+    ray_valid = np.take_along_axis(valid[:, :rays].reshape(shape), first, axis=-1)
     floor = np.zeros((m, n))
-    floor[:, :rays] = _ray_floors(on_ray, fraction).reshape(m, rays)
-    keep = ~same  # a repeat is no candidate of its own
-    tried = np.ones((m, n), dtype=bool)
-    tried[:, axis.shape[1]:] = False
-    entries = Archive(batch, valid & keep, objective(batch, origin, valid & keep, loss, space,
-                                                        weights), floor, tried,
-                      np.zeros((m, n), dtype=bool))
+    floor[:, :rays] = _ray_floors(ray_valid, fraction).reshape(m, rays)
+    tried = np.arange(n) < axis.shape[1]  # one change: nothing to reset
+    settled, ray = np.zeros((m, n), dtype=bool), np.zeros((m, n), dtype=bool)
+    # a valid point with a valid one below it on its ray: that one is closer, this one done
+    below = np.cumsum(ray_valid, axis=-1)
+    settled[:, :rays] = (below > 1).reshape(m, rays)
+    ray[:, :rays] = (ray_valid & (below == 1)).reshape(m, rays)
+    entries = Archive(batch, valid, objective(batch, origin, valid, loss, space, weights), floor,
+                      np.broadcast_to(tried, (m, n)).copy(), settled, ray)
     return _with_settled(entries, origin, space)
 
 
-def _round(archive: Archive, short, children, origin, space, evaluate, weights) -> Archive:
+def _round(archive: Archive, short, children, origin, space, evaluate, weights,
+           points: int) -> Archive:
     """One call: ``children`` and the neighbours of the shortlisted entries ``short``
     (``(rows, s)`` indices, −1: none); the archive with the children, the kept neighbours and
     what was learnt of the shortlisted entries."""
@@ -276,7 +288,7 @@ def _round(archive: Archive, short, children, origin, space, evaluate, weights) 
     tried = np.take_along_axis(archive.tried, index, axis=1) | ~picked
     shrinking = picked & ~_shrink_settled(entries, origin, floor, space)
     resets, reset_mask = _resets(entries, origin, ~tried)
-    fraction, shrunk, shrink_mask = _shrinks(entries, origin, floor, shrinking, space)
+    fraction, shrunk, shrink_mask = _shrinks(entries, origin, floor, shrinking, space, points)
     s, q = fraction.shape[1:]
     batch = np.concatenate([children, resets.reshape(m, s * p, p), shrunk.reshape(m, s * q, p)],
                            axis=1)
@@ -285,7 +297,7 @@ def _round(archive: Archive, short, children, origin, space, evaluate, weights) 
     valid, loss = evaluate(batch, mask)
     young = Archive(children, valid[:, :c],
                    objective(children, origin, valid[:, :c], loss[:, :c], space, weights),
-                   np.zeros((m, c)), np.zeros((m, c), dtype=bool), np.zeros((m, c), dtype=bool))
+                   np.zeros((m, c)), *np.zeros((3, m, c), dtype=bool))
     reset_valid = valid[:, c:c + s * p].reshape(m, s, p)
     shrink_valid = valid[:, c + s * p:].reshape(m, s, q)
     reset_cost = objective(resets, origin[:, None], reset_valid, 0.0, space, weights)
@@ -312,6 +324,8 @@ def _round(archive: Archive, short, children, origin, space, evaluate, weights) 
                     np.concatenate([reset_kept, shrink_kept], axis=1),
                     np.concatenate([np.zeros((m, s)), below / np.maximum(at, 1e-300)], axis=1),
                     np.concatenate([np.zeros((m, s), dtype=bool), now_tried], axis=1),
+                    np.concatenate([np.zeros((m, s), dtype=bool),
+                                    np.take_along_axis(archive.ray, index, axis=1)], axis=1),
                     origin, space, weights)
     return archive.extend(young).extend(kept)
 
@@ -329,7 +343,7 @@ def _resets(entries, origin, active):
     return resets, mask
 
 
-def _shrinks(entries, origin, floor, active, space, points: int = 7):
+def _shrinks(entries, origin, floor, active, space, points: int):
     """Each entry's numeric changes moved back to ``points`` fractions spread evenly inside
     ``(floor, 1)``, ``(rows, s, points, features)``, and which to score: those of ``active``
     entries that differ from the fraction below and from the entry."""
@@ -357,14 +371,21 @@ def _with_settled(archive: Archive, origin, space) -> Archive:
     return archive
 
 
-def _compact(candidates, kept, floor, tried, origin, space, weights) -> Archive:
+def _packed(flags: np.ndarray) -> np.ndarray:
+    """The positions of each row's true ``flags``, first, as many columns as the most any row
+    has; −1 pads."""
+    order = np.argsort(~flags, axis=1, kind="stable")[:, :int(flags.sum(axis=1).max(initial=0))]
+    return np.where(np.take_along_axis(flags, order, axis=1), order, -1)
+
+
+def _compact(candidates, kept, floor, tried, ray, origin, space, weights) -> Archive:
     """The ``kept`` entries of each row first, cut to the most any row keeps."""
-    order = np.argsort(~kept, axis=1, kind="stable")[:, :int(kept.sum(axis=1).max(initial=0))]
+    order = np.maximum(_packed(kept), 0)
     pick = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
     candidates = np.take_along_axis(candidates, order[..., None], axis=1)
     valid = pick(kept)
     entries = Archive(candidates, valid, objective(candidates, origin, valid, 0.0, space, weights),
-                      pick(floor), pick(tried), ~valid)
+                      pick(floor), pick(tried), ~valid, pick(ray) & valid)
     return _with_settled(entries, origin, space)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from ._regression_cpu import _GOLDEN, _S11, _UNIT, _mix
 
-_TASK = 64  # groups (or facets) per parallel task
+_TASK = 256  # groups (or facets) per parallel task
 _LANES = 16  # groups (or facets) evaluated together, the inner axis of the scratch arrays
 _DRAWS = 512  # row draws computed together before they are counted
 _NAN = np.nan
@@ -219,28 +219,55 @@ def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest
         cells, confusion = np.empty((n_cells, _LANES)), np.empty((4, _LANES))
         values = np.empty((n_metrics, _LANES))
         scratch = _buffers(n_smallest, n_largest, n_metrics * _LANES)
+        # per lane over the task's passes, then over lanes: (min, max, min large, max large)
+        lane_extremes = np.full((n_boot, 4, len(spread_columns), _LANES), _NAN)
+        keep = np.empty((2, _LANES))  # 0 where a lane holds a group (a large one), else NaN
         for first in range(task * _TASK, min((task + 1) * _TASK, n_groups), _LANES):
             lanes = min(_LANES, n_groups - first)
+            for lane in range(_LANES):
+                keep[0, lane] = 0.0 if lane < lanes else _NAN
+                keep[1, lane] = 0.0 if lane < lanes and large[first + lane] else _NAN
             _reset(scratch)
             for b in range(n_boot):
                 _load(replicates, b, first, lanes, cells, confusion)
                 _group_metrics(confusion, values)
-                for m in spread_columns:
-                    for lane in range(lanes):
-                        _fold(extremes[task, b, :2, m], values[m, lane])
-                        if large[first + lane]:
-                            _fold(extremes[task, b, 2:, m], values[m, lane])
+                _fold_lanes(values, spread_columns, keep, lane_extremes[b])
                 _insert(values.reshape(-1), scratch)
             _finish(scratch, low_q, high_q, first, lanes, low, high)
+        for b in range(n_boot):
+            for k in range(4):
+                for i, m in enumerate(spread_columns):
+                    for lane in range(_LANES):
+                        kept, v = extremes[task, b, k, m], lane_extremes[b, k, i, lane]
+                        extremes[task, b, k, m] = _least(kept, v) if k % 2 == 0 else \
+                            _most(kept, v)
     return extremes
 
 
 @nb.njit(error_model="numpy", cache=True, inline="always")
-def _fold(extremes, v):
-    """NaN-ignoring ``extremes = (min, max)`` with ``v``."""
-    if not math.isnan(v):
-        extremes[0] = v if math.isnan(extremes[0]) else min(extremes[0], v)
-        extremes[1] = v if math.isnan(extremes[1]) else max(extremes[1], v)
+def _least(kept, v):
+    """NaN-ignoring min."""
+    return v if (kept != kept) | (v < kept) else kept
+
+
+@nb.njit(error_model="numpy", cache=True, inline="always")
+def _most(kept, v):
+    """NaN-ignoring max."""
+    return v if (kept != kept) | (v > kept) else kept
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _fold_lanes(values, columns, keep, out):
+    """Fold metric ``columns[i]`` of every lane into its ``out[:, i, lane]`` = (min, max) of
+    all groups, (min, max) of the large ones (``keep``)."""
+    for i in range(len(columns)):
+        m = columns[i]
+        for lane in range(keep.shape[1]):
+            v, w = values[m, lane] + keep[0, lane], values[m, lane] + keep[1, lane]
+            out[0, i, lane] = _least(out[0, i, lane], v)
+            out[1, i, lane] = _most(out[1, i, lane], v)
+            out[2, i, lane] = _least(out[2, i, lane], w)
+            out[3, i, lane] = _most(out[3, i, lane], w)
 
 
 # --- Clarify metrics (clarify.clarify_names order) -------------------------------------------

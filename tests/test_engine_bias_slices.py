@@ -1,4 +1,5 @@
-"""Dask inputs give the pandas path's results, on a real multi-process LocalCluster."""
+"""``bias``, ``slices`` and ``audit`` on every engine (in-memory partitions, a multi-process Dask
+LocalCluster, Spark ``local[2]``) give the pandas path's results."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rai_nb
-from rai_nb.engine import order_statistics, partitioned
+from rai_nb.engine import in_memory, order_statistics
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
@@ -34,8 +35,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("options", CASES)
-def test_dask_equals_pandas_to_1e_12(client, adult, options):
-    lazy = dd.from_pandas(adult, npartitions=7)
+def test_bias_equals_pandas_to_1e_12(to_engine, adult, options):
+    lazy = to_engine(adult, 7)
     expected = rai_nb.bias(adult, target="income", prediction="pred", score="score", n_boot=30,
                            random_state=1, **options)
     got = rai_nb.bias(lazy, target="income", prediction="pred", score="score", n_boot=30,
@@ -46,20 +47,22 @@ def test_dask_equals_pandas_to_1e_12(client, adult, options):
     pd.testing.assert_series_equal(got.disparities, expected.disparities, atol=1e-12, rtol=0)
 
 
-def test_dask_keeps_the_category_order_of_pandas(client):
+def test_partitions_keep_the_category_order_of_pandas(to_engine, request):
+    if request.node.callspec.params["to_engine"] == "spark":
+        pytest.skip("Spark has no categorical type: its categories arrive as strings")
     rng = np.random.default_rng(5)
     frame = pd.DataFrame({"y": rng.integers(0, 2, 300), "p": rng.integers(0, 2, 300),
                           "g": pd.Categorical(rng.choice(["g10", "g9", "g1"], 300),
                                               categories=["g1", "g9", "g10", "unused"])})
     expected = rai_nb.bias(frame, target="y", prediction="p", sensitive="g")
-    got = rai_nb.bias(dd.from_pandas(frame, npartitions=3), target="y", prediction="p", sensitive="g")
+    got = rai_nb.bias(to_engine(frame, 3), target="y", prediction="p", sensitive="g")
     assert list(got.by_group.index) == list(expected.by_group.index) == ["g1", "g9", "g10"]
     pd.testing.assert_frame_equal(got.by_group, expected.by_group, atol=1e-12, rtol=0)
 
 
-def test_partitions_missing_a_group_or_class_still_add_up(client):
+def test_partitions_missing_a_group_or_class_still_add_up(to_engine):
     frame = pd.DataFrame({"y": [1, 1, 0, 0, 1, 0], "group": list("aabbcc"), "pred": [1] * 6})
-    lazy = dd.from_pandas(frame, npartitions=3, sort=False)
+    lazy = to_engine(frame, 3)
     got = rai_nb.bias(lazy, target="y", prediction="pred", sensitive="group")
     expected = rai_nb.bias(frame, target="y", prediction="pred", sensitive="group")
     pd.testing.assert_frame_equal(got.by_group, expected.by_group)
@@ -72,9 +75,9 @@ def test_partitions_missing_a_group_or_class_still_add_up(client):
     (pd.DataFrame({"y": [1, 0], "g": ["a", "b"]}), dict(sensitive=np.array(["a", "b"])),
      "must name columns"),
 ])
-def test_bad_dask_inputs_raise_rai_error(frame, options, message):
+def test_bad_inputs_raise_rai_error(to_engine, frame, options, message):
     with pytest.raises(rai_nb.RaiError, match=message):
-        rai_nb.bias(dd.from_pandas(frame, npartitions=2), target="y", **options)
+        rai_nb.bias(to_engine(frame, 2), target="y", **options)
 
 
 @settings(max_examples=40, deadline=None)
@@ -87,7 +90,7 @@ def test_order_statistics_equal_a_full_sort(values, npartitions, data):
     assume(len(present) > 0)
     ranks = data.draw(st.lists(st.integers(0, len(present) - 1), min_size=1, max_size=8))
     with dask.config.set(scheduler="sync"):
-        lazy = partitioned(dd.from_pandas(pd.DataFrame({"x": x}), npartitions=npartitions))
+        lazy = in_memory(pd.DataFrame({"x": x}), npartitions)
         got = order_statistics(lazy.parts, {"x": ranks})["x"]
     np.testing.assert_array_equal(got, present[ranks])
 
@@ -95,7 +98,7 @@ def test_order_statistics_equal_a_full_sort(values, npartitions, data):
 def test_order_statistics_of_several_columns_and_bad_ranks():
     frame = pd.DataFrame({"a": np.r_[np.arange(10.0), np.nan], "b": -np.arange(11)})
     with dask.config.set(scheduler="sync"):
-        lazy = partitioned(dd.from_pandas(frame, npartitions=3)).parts
+        lazy = in_memory(frame, 3).parts
         got = order_statistics(lazy, {"a": [0, 9], "b": [0, 5, 10]})
         np.testing.assert_array_equal(got["a"], [0.0, 9.0])
         np.testing.assert_array_equal(got["b"], [-10.0, -5.0, 0.0])
@@ -124,8 +127,8 @@ SLICE_CASES = [
 
 
 @pytest.mark.parametrize("options", SLICE_CASES)
-def test_dask_slices_equal_pandas(client, adult_errors, options):
-    lazy = dd.from_pandas(adult_errors, npartitions=6)
+def test_slices_equal_pandas(to_engine, adult_errors, options):
+    lazy = to_engine(adult_errors, 6)
     expected = rai_nb.slices(adult_errors, target="income", prediction="pred",
                              features=SLICE_FEATURES, max_l=2, **options)
     got = rai_nb.slices(lazy, target="income", prediction="pred", features=SLICE_FEATURES,
@@ -137,7 +140,7 @@ def test_dask_slices_equal_pandas(client, adult_errors, options):
     assert got.average_loss == pytest.approx(expected.average_loss, abs=1e-12)
 
 
-def test_dask_slices_predict_per_partition_with_log_loss(client, adult_errors):
+def test_slices_predict_per_partition_with_log_loss(to_engine, adult_errors):
     from sklearn.linear_model import LogisticRegression
 
     features = ["age", "education_num", "hours_per_week", "capital_gain"]
@@ -145,7 +148,7 @@ def test_dask_slices_predict_per_partition_with_log_loss(client, adult_errors):
     model = LogisticRegression(max_iter=500).fit(frame[features], frame["income"])
     sliced = ModelOnColumns(model, features)
     expected = rai_nb.slices(frame, target="income", model=sliced, loss="log_loss", max_l=2)
-    got = rai_nb.slices(dd.from_pandas(frame, npartitions=5), target="income", model=sliced,
+    got = rai_nb.slices(to_engine(frame, 5), target="income", model=sliced,
                         loss="log_loss", max_l=2)
     assert len(expected.top) > 0
     pd.testing.assert_frame_equal(got.top, expected.top, atol=1e-12, rtol=0)
@@ -166,7 +169,7 @@ class ModelOnColumns:
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**16), npartitions=st.integers(1, 4), n_bins=st.integers(2, 5))
-def test_dask_slices_equal_pandas_on_random_frames(seed, npartitions, n_bins):
+def test_partitioned_slices_equal_pandas_on_random_frames(seed, npartitions, n_bins):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(20, 80))
     frame = pd.DataFrame({
@@ -178,7 +181,7 @@ def test_dask_slices_equal_pandas_on_random_frames(seed, npartitions, n_bins):
     })
     expected = rai_nb.slices(frame, errors="loss", n_bins=n_bins, min_sup=3, k=4)
     with dask.config.set(scheduler="sync"):
-        got = rai_nb.slices(dd.from_pandas(frame, npartitions=npartitions), errors="loss",
+        got = rai_nb.slices(in_memory(frame, npartitions), errors="loss",
                             n_bins=n_bins, min_sup=3, k=4)
     pd.testing.assert_frame_equal(got.top, expected.top, atol=1e-12, rtol=0)
 
@@ -191,23 +194,23 @@ def test_dask_slices_equal_pandas_on_random_frames(seed, npartitions, n_bins):
     (pd.DataFrame({"x": [1.0, 2.0], "y": [1, 1], "p": [1, 0]}),
      dict(target="y", prediction="p", loss="false_positive_rate"), "single class"),
 ])
-def test_bad_dask_slice_inputs_raise_rai_error(frame, options, message):
+def test_bad_slice_inputs_raise_rai_error(to_engine, frame, options, message):
     with pytest.raises(rai_nb.RaiError, match=message):
         rai_nb.slices(frame, **options)
     with dask.config.set(scheduler="sync"), pytest.raises(rai_nb.RaiError, match=message):
-        rai_nb.slices(dd.from_pandas(frame, npartitions=2), **options)
+        rai_nb.slices(to_engine(frame, 2), **options)
 
 
 @pytest.mark.parametrize("lazy", [False, True])
-def test_huge_cardinality_feature_is_named_as_a_feature(lazy):
+def test_huge_cardinality_feature_is_named_as_a_feature(to_engine, lazy):
     frame = pd.DataFrame({"id": [f"u{i}" for i in range(60)], "e": np.arange(60) % 2 * 1.0})
-    data = dd.from_pandas(frame, npartitions=3) if lazy else frame
+    data = to_engine(frame, 3) if lazy else frame
     with rai_nb.config_context(max_groups=50), dask.config.set(scheduler="sync"), \
             pytest.raises(rai_nb.RaiError, match="features column 'id' has 60 distinct values"):
         rai_nb.slices(data, errors="e")
 
 
-def test_dask_audit_equals_pandas(client):
+def test_audit_equals_pandas(to_engine):
     from sklearn.ensemble import RandomForestClassifier
 
     frame = rai_nb.load_adult().sample(3000, random_state=8).reset_index(drop=True)
@@ -217,7 +220,7 @@ def test_dask_audit_equals_pandas(client):
     options = dict(target="income", sensitive=["sex", "race"], features=features, n_boot=20,
                    sample=60, progress=False)
     expected = rai_nb.audit(model, frame, **options)
-    got = rai_nb.audit(model, dd.from_pandas(frame, npartitions=4), **options)
+    got = rai_nb.audit(model, to_engine(frame, 4), **options)
     assert got.n_rows == expected.n_rows == 3000
     for name in ("by_group", "clarify", "intervals"):
         pd.testing.assert_frame_equal(getattr(got.bias, name), getattr(expected.bias, name),

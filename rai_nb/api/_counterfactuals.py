@@ -219,41 +219,67 @@ def _gather(candidates, index, origin):
 def _confirmed_and_nearest(model, codec, goal: Goal, found, pool, origin, space, k: int):
     """The model's predictions of the counterfactuals and whether they are the desired outcome,
     and the positions in ``data`` (encoded: ``pool``) of each row's ``k`` nearest real rows with
-    the desired outcome and the row's immutable values (−1: none).
-
-    One ``model.predict`` call scores the counterfactuals and each row's ``8 k`` nearest data
-    rows of its immutable values; only rows with fewer than ``k`` of the desired outcome among
-    those take another call, over 8 times as many. Exact: a row's nearest rows of the desired
-    outcome are the first of that outcome among its nearest rows.
-    """
+    the desired outcome and the row's immutable values (−1: none). The first round of
+    :class:`_Nearest` shares the counterfactuals' ``model.predict`` call."""
     m, n_found, p = found.shape
-    width = min(8 * k, len(pool))
-    prefix = _nearest_allowed(origin, pool, space, width)
-    new = np.unique(prefix[prefix >= 0])
-    predicted = _predict(model, codec, np.concatenate([found.reshape(-1, p), pool[new]]))
+    nearest = _Nearest(pool, origin, space, goal, k)
+    ask = nearest.ask()
+    predicted = _predict(model, codec, np.concatenate([found.reshape(-1, p), pool[ask]]))
     labels = predicted[:m * n_found]
     confirmed = goal.met(labels, None if goal.wanted is None else np.repeat(np.arange(m), n_found))
-    known, scored = np.empty(len(pool), dtype=object), np.zeros(len(pool), dtype=bool)
-    known[new], scored[new] = predicted[m * n_found:], True
-    index, todo = np.full((m, k), -1, dtype=np.int64), np.arange(m)
-    while k > 0:
-        row, rank = np.nonzero(prefix >= 0)
-        met = np.zeros(prefix.shape, dtype=bool)
-        met[row, rank] = goal.met(known[prefix[row, rank]],
-                                  None if goal.wanted is None else todo[row])
-        order = np.argsort(~met, axis=1, kind="stable")[:, :k]
-        index[todo] = np.where(np.take_along_axis(met, order, axis=1),
-                               np.take_along_axis(prefix, order, axis=1), -1)
-        short = (met.sum(axis=1) < k) & (prefix[:, -1] >= 0)
-        if not short.any() or width == len(pool):
-            break
-        todo, width = todo[short], min(8 * width, len(pool))
-        prefix = _nearest_allowed(origin[todo], pool, space, width)
-        new = np.unique(prefix[prefix >= 0])
-        new = new[~scored[new]]
-        if len(new):
-            known[new], scored[new] = _predict(model, codec, pool[new]), True
-    return labels.reshape(m, n_found), confirmed.reshape(m, n_found), index
+    nearest.tell(ask, predicted[m * n_found:])
+    while len(ask := nearest.ask()):
+        nearest.tell(ask, _predict(model, codec, pool[ask]))
+    return labels.reshape(m, n_found), confirmed.reshape(m, n_found), nearest.index
+
+
+class _Nearest:
+    """Each row's ``k`` nearest data rows of the desired outcome and of its immutable values,
+    found by predicting data rows nearest first, in rounds: first each row's ``32 k`` nearest,
+    then, for rows with fewer than ``k`` of the desired outcome among those, 2 to 4 times as
+    many (as many more as their share of the outcome so far says they need). Exact: a row's
+    nearest rows of the desired outcome are the first of that outcome among its nearest rows,
+    and each round predicts only rows not predicted before.
+
+    ``ask()`` gives the data positions to predict next (none: done), ``tell`` their labels;
+    ``index`` holds the answer ``(rows, k)``, −1 where fewer rows qualify.
+    """
+
+    def __init__(self, pool, origin, space, goal: Goal, k: int):
+        self.pool, self.origin, self.space, self.goal, self.k = pool, origin, space, goal, k
+        self.width = np.full(len(origin), min(32 * k, len(pool)))
+        self.todo = np.arange(len(origin) if k > 0 else 0)
+        self.known = np.empty(len(pool), dtype=object)
+        self.scored = np.zeros(len(pool), dtype=bool)
+        self.index = np.full((len(origin), k), -1, dtype=np.int64)
+
+    def ask(self) -> np.ndarray:
+        if len(self.todo) == 0:
+            return np.empty(0, dtype=np.int64)
+        width = self.width[self.todo]
+        self.prefix = _nearest_allowed(self.origin[self.todo], self.pool, self.space,
+                                       int(width.max()))
+        self.inside = (self.prefix >= 0) & (np.arange(self.prefix.shape[1]) < width[:, None])
+        new = np.unique(self.prefix[self.inside])
+        return new[~self.scored[new]]
+
+    def tell(self, asked, labels) -> None:
+        if len(self.todo) == 0:
+            return
+        self.known[asked], self.scored[asked] = labels, True
+        row, rank = np.nonzero(self.inside)
+        met = np.zeros(self.prefix.shape, dtype=bool)
+        met[row, rank] = self.goal.met(self.known[self.prefix[row, rank]],
+                                       None if self.goal.wanted is None else self.todo[row])
+        order = np.argsort(~met, axis=1, kind="stable")[:, :self.k]
+        self.index[self.todo] = np.where(np.take_along_axis(met, order, axis=1),
+                                         np.take_along_axis(self.prefix, order, axis=1), -1)
+        hits, width = met.sum(axis=1), self.width[self.todo]
+        more = np.take_along_axis(self.prefix, width[:, None] - 1, axis=1)[:, 0] >= 0
+        short = (hits < self.k) & more & (width < len(self.pool))
+        grow = np.clip(1.5 * self.k / np.maximum(hits, 0.5), 2, 4)
+        self.width[self.todo] = np.minimum(np.ceil(width * grow), len(self.pool)).astype(np.int64)
+        self.todo = self.todo[short]
 
 
 def _predict(model, codec, values) -> np.ndarray:

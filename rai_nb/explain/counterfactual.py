@@ -448,11 +448,13 @@ def nearest_rows(origin, pool, allowed, space: SearchSpace, k: int, block: int =
 
 def _distances(origin: np.ndarray, pool: np.ndarray, space: SearchSpace) -> np.ndarray:
     """:func:`distance` of every origin to every pool row, ``(origins, pool)``, one feature at a
-    time (no ``(origins, pool, features)`` temporary)."""
-    total = np.zeros((len(origin), len(pool)))
-    for j, categorical in enumerate(space.categorical):
-        if categorical:
-            total += origin[:, j, None] != pool[None, :, j]
+    time (no ``(origins, pool, features)`` temporary), on contiguous columns."""
+    total, term = np.zeros((len(origin), len(pool))), np.empty((len(origin), len(pool)))
+    for j, column in enumerate(pool.T):
+        column = np.ascontiguousarray(column)
+        if space.categorical[j]:
+            total += origin[:, j, None] != column
         else:
-            total += np.abs(origin[:, j, None] - pool[None, :, j]) / space.scale[j]
+            np.subtract(column / space.scale[j], origin[:, j, None] / space.scale[j], out=term)
+            total += np.abs(term, out=term)
     return total

@@ -1,7 +1,7 @@
 """The Spark engine: partitions of a ``pyspark.sql.DataFrame``, read as pandas through Arrow.
 
-Every step is a DataFrame operation (``mapInPandas``, ``repartition``, ``groupBy`` then
-``applyInPandas``), none an RDD one, so the engine also runs on Spark Connect.
+Every step is a DataFrame operation (``mapInPandas``/``mapInArrow``, ``repartition``,
+``groupBy`` then ``applyInPandas``), none an RDD one, so the engine also runs on Spark Connect.
 
 The rows are one pandas DataFrame per Spark partition. Whatever a function mapped over them
 returns travels as a Spark DataFrame ``(partition int, value binary)``, one row per partition,
@@ -46,7 +46,7 @@ def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame]:
     ``meta`` has no rows and the dtypes ``data.toPandas()`` gives: an integer column with
     missing values is float64 and a boolean one object, as in ``toPandas``, so one job finds
     which nullable integer and boolean columns hold missing values (that job also computes
-    the checkpoint and counts the partitions).
+    the checkpoint and counts the partitions; only rows with such values reach Python).
     """
     from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, IntegralType
@@ -58,8 +58,13 @@ def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame]:
     frame = data.localCheckpoint(eager=False)
     flagged = [f for f in frame.schema.fields
                if f.nullable and isinstance(f.dataType, (IntegralType, BooleanType))]
-    probe = frame.select(*[_column(f.name) for f in flagged] or [F.lit(0).alias("rows")])
-    nulls = _land(probe.mapInPandas(partial(_nulls_of, len(flagged)), _VALUES))
+    # Only rows with a null in a flagged column reach Python. The partition id's test keeps the
+    # filter from being folded away (an empty plan would skip the partitions' function).
+    nulled = F.spark_partition_id() < 0
+    for field in flagged:
+        nulled = nulled | _column(field.name).isNull()
+    probe = frame.select(*[_column(f.name) for f in flagged], F.lit(0).alias("_")).where(nulled)
+    nulls = _land(probe.mapInArrow(partial(_nulls_of, len(flagged)), _VALUES))
     missing = np.any(nulls, axis=0) if nulls else np.zeros(len(flagged), dtype=bool)
     meta = frame.limit(0).toPandas()
     for field, has_missing in zip(flagged, missing):
@@ -214,12 +219,16 @@ def _read_rows(meta: pd.DataFrame, steps: tuple, batches):
 
 
 def _nulls_of(n_columns: int, batches):
+    """Which of the first ``n_columns`` columns hold nulls in this partition (Arrow batches in
+    and out: the pass only counts, so no pandas conversion)."""
+    import pyarrow as pa
     from pyspark import TaskContext
 
     found = np.zeros(n_columns, dtype=bool)
     for batch in batches:
-        found |= batch.iloc[:, :n_columns].isna().any(axis=0).to_numpy()
-    yield _frame_of([TaskContext.get().partitionId()], [found])
+        found |= np.array([batch.column(i).null_count > 0 for i in range(n_columns)], dtype=bool)
+    yield pa.RecordBatch.from_pandas(_frame_of([TaskContext.get().partitionId()], [found]),
+                                     preserve_index=False)
 
 
 def _apply_steps(steps: tuple, batches):

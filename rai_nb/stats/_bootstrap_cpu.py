@@ -29,7 +29,7 @@ import numpy as np
 from ._regression_cpu import _GOLDEN, _S11, _UNIT, _mix
 
 _TASK = 256  # groups (or facets) per parallel task
-_LANES = 16  # groups (or facets) evaluated together, the inner axis of the scratch arrays
+_LANES = 32  # groups (or facets) evaluated together, the inner axis of the scratch arrays
 _DRAWS = 512  # row draws computed together before they are counted
 _NAN = np.nan
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import rai_nb
 from rai_nb.api import _bias_tables
 from rai_nb.backend import bincount, to_device, to_host
-from rai_nb.stats import bias, clarify
+from rai_nb.stats import _bootstrap_cpu, bias, clarify
 from rai_nb.stats.bias import (
     bias_statistics,
     bootstrap_intervals,
@@ -224,22 +224,25 @@ def two_column_case(rng, levels, strata):
     return tensor, facet_onehots(codes, list(levels))
 
 
-@pytest.mark.parametrize(("columns", "strata", "predicted", "method", "ci"), [
-    (1, 1, True, "between_groups", 0.95),
-    (2, 3, True, "to_overall", 0.9),
-    (2, 2, False, "between_groups", 0.95),
-    (1, 2, True, "between_groups", 0.5),
+@pytest.mark.parametrize(("columns", "strata", "predicted", "method", "ci", "rows"), [
+    (1, 1, True, "between_groups", 0.95, 1.2),
+    (2, 3, True, "to_overall", 0.9, 1.2),
+    (2, 2, False, "between_groups", 0.95, 1.2),
+    (1, 2, True, "between_groups", 0.5, 1.2),
+    (1, 1, True, "between_groups", 0.95, 60.0),
 ])
 def test_bootstrap_intervals_equal_percentiles_of_every_replicate(monkeypatch, columns, strata,
-                                                                   predicted, method, ci):
+                                                                   predicted, method, ci, rows):
     """The compiled one-group-at-a-time path equals the NumPy path over whole replicate tables
-    (several resampling blocks, empty groups, strata, both disparity methods)."""
+    (several resampling blocks, empty groups, strata, both disparity methods, groups of a few
+    rows and of hundreds: label shares far from and near the rest's, for the logs of KL and
+    JS)."""
     monkeypatch.setattr(bias, "_BLOCK_COUNTS", 41 * 16 * 300)  # blocks of 300 groups or fewer
     rng = np.random.default_rng(columns * 10 + strata)
     if columns == 2:
         tensor, onehots = two_column_case(rng, (45, 50), strata)
     else:
-        tensor = rng.poisson(1.2, (2300, strata, 2, 2))
+        tensor = rng.poisson(rows * rng.choice([0.1, 1, 10], (2300, 1, 1, 1)), (2300, strata, 2, 2))
         tensor[rng.random(2300) < 0.05] = 0
         onehots = facet_onehots([np.arange(2300)], [2300])
     got = bootstrap_intervals(tensor, onehots, predicted=predicted, n_boot=41, ci=ci,
@@ -252,6 +255,41 @@ def test_bootstrap_intervals_equal_percentiles_of_every_replicate(monkeypatch, c
         np.testing.assert_allclose(low, want_low, rtol=0, atol=1e-12, equal_nan=True, err_msg=key)
         np.testing.assert_allclose(high, want_high, rtol=0, atol=1e-12, equal_nan=True,
                                    err_msg=key)
+
+
+def test_compiled_log_is_within_3_ulp_of_numpy():
+    """The kernels' vectorisable log against ``np.log`` over every binade of positive normal
+    floats, each side of the √2 split, next to 1, and shares k / n of counts."""
+    rng = np.random.default_rng(0)
+    edges = np.sqrt(2) * np.ldexp(1.0, np.arange(-60, 60))
+    counts = rng.integers(1, 10**6, 2000)
+    x = np.concatenate([
+        np.exp(rng.uniform(-708, 709, 4000)), rng.random(2000), np.ldexp(1.0, np.arange(-1022, 1024)),
+        np.nextafter(edges, 0), edges, np.nextafter(edges, np.inf), 1 + np.ldexp(1.0, -np.arange(1, 53)),
+        1 - np.ldexp(1.0, -np.arange(1, 54)), counts / rng.integers(counts, 2 * 10**6),
+        np.array([np.finfo(float).tiny, np.finfo(float).max])])
+    got = np.array([_bootstrap_cpu._log(v) for v in x])
+    expected = np.log(x)
+    assert np.all(np.abs(got - expected) <= 3 * np.spacing(np.abs(expected)))
+
+
+def test_bootstrap_intervals_are_the_same_on_any_number_of_threads():
+    """Replicates are counter-based and every task writes its own groups: one thread and all of
+    them give the same bits."""
+    import numba
+
+    tensor, onehots = two_column_case(np.random.default_rng(4), (40, 30), 2)
+    large = tensor.sum(axis=(1, 2, 3)) >= 5
+    args = dict(predicted=True, n_boot=30, ci=0.9, random_state=2, large=large)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = bootstrap_intervals(tensor, onehots, **args)
+    finally:
+        numba.set_num_threads(threads)
+    several = bootstrap_intervals(tensor, onehots, **args)
+    for key, value in single.items():
+        np.testing.assert_array_equal(np.asarray(value), np.asarray(several[key]), err_msg=key)
 
 
 def test_sparse_facet_sums_equal_a_dense_one_hot_product():

@@ -311,13 +311,13 @@ def _round(archive: Archive, short, children, origin, space, evaluate, weights,
     # what was learnt of the shortlisted entries: resets tried, a higher floor, or settled
     now_tried = tried | ~reset_kept
     new_floor = np.where(shrinking & ~shrink_kept, fraction[..., -1], floor)
-    done = reset_kept | shrink_kept
+    done = (reset_kept | shrink_kept
+            | (now_tried & _shrink_settled(entries, origin, new_floor, space)))
     row, slot = np.nonzero(picked)
     at_entry = (row, short[row, slot])
     archive.tried[at_entry] = now_tried[row, slot]
     archive.floor[at_entry] = new_floor[row, slot]
     archive.settled[at_entry] |= done[row, slot]
-    archive = _with_settled(archive, origin, space)
     reset = np.take_along_axis(resets, best[..., None, None], axis=2)[:, :, 0]
     shrink = np.take_along_axis(shrunk, first[..., None, None], axis=2)[:, :, 0]
     kept = _compact(np.concatenate([reset, shrink], axis=1),

@@ -63,13 +63,13 @@ class FeatureCodec:
 
     def changes(self, origin: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Each row's changed features as text, e.g. ``"age 35 → 41; sex Male → Female"``."""
-        text = pd.Series([""] * len(values), dtype=object)
+        text = np.full(len(values), "", dtype=object)
         for j, name in enumerate(self.features):
-            differs = values[:, j] != origin[:, j]
-            change = (f"{name} " + self.labels(origin[:, j], j) + " → "
-                      + self.labels(values[:, j], j)).where(differs, "")
-            text = text + np.where((text != "") & differs, "; ", "") + change
-        return text.to_numpy()
+            rows = np.flatnonzero(values[:, j] != origin[:, j])  # labels of changed ones only
+            change = (f"{name} " + self.labels(origin[rows, j], j) + " → "
+                      + self.labels(values[rows, j], j)).to_numpy()
+            text[rows] = np.where(text[rows] != "", text[rows] + "; ", "") + change
+        return text
 
     def labels(self, values: np.ndarray, j: int) -> pd.Series:
         """Column ``j``'s values as display strings."""

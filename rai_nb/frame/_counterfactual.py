@@ -24,6 +24,9 @@ class FeatureCodec:
     features: tuple
     dtypes: tuple
     levels: tuple  # a pandas Index per categorical column, None per numeric one
+    #: per categorical column, its levels and then a missing value, in the column's dtype (a
+    #: code's value is one ``take``); None per numeric one
+    tables: tuple
 
     @property
     def categorical(self) -> np.ndarray:
@@ -47,19 +50,20 @@ class FeatureCodec:
 
     def decode(self, values: np.ndarray) -> pd.DataFrame:
         """A frame of the original columns and dtypes from a float matrix."""
-        return pd.DataFrame({name: self._column(values[:, j], dtype, levels)
-                             for j, (name, dtype, levels)
-                             in enumerate(zip(self.features, self.dtypes, self.levels))})
+        return pd.DataFrame({name: self._column(values[:, j], dtype, levels, table)
+                             for j, (name, dtype, levels, table)
+                             in enumerate(zip(self.features, self.dtypes, self.levels,
+                                              self.tables))})
 
     @staticmethod
-    def _column(values, dtype, levels):
+    def _column(values, dtype, levels, table):
         if levels is None:
             return values.astype(dtype) if pd.api.types.is_integer_dtype(dtype) else values
         codes = values.astype(np.int64)
         if isinstance(dtype, pd.CategoricalDtype):
             return pd.Categorical.from_codes(np.where(codes == len(levels), -1, codes),
                                              dtype=dtype)
-        return pd.Series(_with_missing(levels)[codes]).astype(dtype)
+        return pd.Series(table.take(codes), dtype=dtype)
 
     def changes(self, origin: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Each row's changed features as text, e.g. ``"age 35 → 41; sex Male → Female"``."""
@@ -99,7 +103,10 @@ def feature_codec(data: pd.DataFrame, rows: pd.DataFrame, features: list) -> Fea
         dtype = data[name].dtype
         dtypes.append(dtype)
         levels.append(None if _is_numeric(dtype) else _levels(data[name], rows[name]))
-    return FeatureCodec(tuple(features), tuple(dtypes), tuple(levels))
+    tables = [None if lv is None or isinstance(dtype, pd.CategoricalDtype)
+              else pd.Series(_with_missing(lv)).astype(dtype).array
+              for lv, dtype in zip(levels, dtypes)]
+    return FeatureCodec(tuple(features), tuple(dtypes), tuple(levels), tuple(tables))
 
 
 def _is_numeric(dtype) -> bool:

@@ -93,9 +93,9 @@ def _load(counts, b, first, lanes, cells, confusion):
 # --- order statistics ------------------------------------------------------------------------
 
 @nb.njit(error_model="numpy", cache=True)
-def _quantile(ascending, descending, count, q):
+def _quantile(ascending, negated, count, q):
     """The linear-interpolation ``q`` quantile of ``count`` values, from their smallest values
-    in ``ascending`` or their largest in ``descending`` (NumPy's default method, as in
+    in ``ascending`` or their largest, negated, in ``negated`` (NumPy's default method, as in
     ``bias._order_statistic``)."""
     position = max(count - 1, 0) * q
     below = math.floor(position)
@@ -103,7 +103,7 @@ def _quantile(ascending, descending, count, q):
     if above < len(ascending):
         low, high = ascending[below], ascending[above]
     else:
-        low, high = descending[count - 1 - below], descending[count - 1 - above]
+        low, high = -negated[count - 1 - below], -negated[count - 1 - above]
     fraction = position - below
     if fraction >= 0.5:
         return high - (high - low) * (1 - fraction)
@@ -112,59 +112,73 @@ def _quantile(ascending, descending, count, q):
 
 @nb.njit(error_model="numpy", cache=True)
 def _buffers(n_smallest, n_largest, n_values):
-    """``(smallest, largest, count, low_carry, high_carry)``: the scratch of :func:`_insert`."""
+    """``(smallest, negated largest, count, pair)``: the scratch of :func:`_insert`."""
     return (np.empty((n_smallest, n_values)), np.empty((n_largest, n_values)),
-            np.zeros(n_values, dtype=np.int64), np.empty(n_values), np.empty(n_values))
+            np.zeros(n_values, dtype=np.int64), np.empty((4, n_values)))
 
 
 @nb.njit(error_model="numpy", cache=True)
 def _reset(scratch):
-    smallest, largest, count, _, _ = scratch
+    smallest, negated, count, _ = scratch
     smallest[:] = math.inf  # padding sorts after every finite value, and is never read
-    largest[:] = -math.inf
+    negated[:] = math.inf
     count[:] = 0
 
 
 @nb.njit(error_model="numpy", cache=True)
 def _insert(values, scratch):
-    """Pass one replicate's ``values[j]`` into the smallest and largest finite values so far.
+    """Pass two replicates' ``values[0, j]`` and ``values[1, j]`` into the smallest and the
+    largest finite values so far.
 
-    A branch-free compare-exchange network: the values are the inner, contiguous loop
-    (vectorised), and no data-dependent branch mispredicts on random replicate order, as an
-    insertion with an early exit does on every other insert.
+    The largest are kept negated, so that one merge serves both. Values are the inner,
+    contiguous loop (vectorised), and nothing branches on the data, so random replicate
+    order never mispredicts.
     """
-    smallest, largest, count, low_carry, high_carry = scratch
-    for j in range(values.shape[0]):
-        x = values[j]
-        finite = abs(x) < math.inf  # NaN and ±inf are undefined replicates
-        count[j] += finite
-        low_carry[j] = x if finite else math.inf
-        high_carry[j] = x if finite else -math.inf
-    for i in range(smallest.shape[0]):
-        for j in range(values.shape[0]):
-            kept, x = smallest[i, j], low_carry[j]
-            smallest[i, j] = min(kept, x)
-            low_carry[j] = max(kept, x)
-    for i in range(largest.shape[0]):
-        for j in range(values.shape[0]):
-            kept, x = largest[i, j], high_carry[j]
-            largest[i, j] = max(kept, x)
-            high_carry[j] = min(kept, x)
+    smallest, negated, count, pair = scratch
+    for j in range(values.shape[1]):
+        x, y = values[0, j], values[1, j]
+        x_finite, y_finite = abs(x) < math.inf, abs(y) < math.inf  # NaN, ±inf: undefined
+        count[j] += x_finite + y_finite
+        x_low, y_low = x if x_finite else math.inf, y if y_finite else math.inf
+        x_high, y_high = -x if x_finite else math.inf, -y if y_finite else math.inf
+        pair[0, j], pair[1, j] = min(x_low, y_low), max(x_low, y_low)
+        pair[2, j], pair[3, j] = min(x_high, y_high), max(x_high, y_high)
+    _merge(smallest, pair[0], pair[1])
+    _merge(negated, pair[2], pair[3])
+
+
+@nb.njit(error_model="numpy", cache=True)
+def _merge(kept, lower, upper):
+    """``kept[:, j]`` (ascending) becomes the smallest of itself and ``lower[j] ≤ upper[j]``.
+
+    The i-th smallest of a sorted A and a sorted pair (l, u) is min(A[i], max(A[i−1], l),
+    max(A[i−2], u)), with A[−1] = A[−2] = −inf; rows are rewritten from the last, so each
+    reads only rows not yet rewritten. Two values cost four min/max and one store per row,
+    where inserting them one at a time through a compare-exchange chain costs four and four.
+    """
+    for i in range(kept.shape[0] - 1, 1, -1):
+        for j in range(lower.shape[0]):
+            kept[i, j] = min(kept[i, j], max(kept[i - 1, j], lower[j]), max(kept[i - 2, j], upper[j]))
+    if kept.shape[0] > 1:
+        for j in range(lower.shape[0]):
+            kept[1, j] = min(kept[1, j], max(kept[0, j], lower[j]), upper[j])
+    for j in range(lower.shape[0]):
+        kept[0, j] = min(kept[0, j], lower[j])
 
 
 @nb.njit(error_model="numpy", cache=True)
 def _finish(scratch, low_q, high_q, first, lanes, low, high):
     """Write the ``low_q`` and ``high_q`` quantiles of value ``m · _LANES + lane`` into
     ``low[first + lane, m]`` and ``high[first + lane, m]`` (NaN when none was finite)."""
-    smallest, largest, count, _, _ = scratch
+    smallest, negated, count, _ = scratch
     for m in range(low.shape[1]):
         for lane in range(lanes):
             j, g = m * _LANES + lane, first + lane
             if count[j] == 0:
                 low[g, m] = high[g, m] = _NAN
             else:
-                low[g, m] = _quantile(smallest[:, j], largest[:, j], count[j], low_q)
-                high[g, m] = _quantile(smallest[:, j], largest[:, j], count[j], high_q)
+                low[g, m] = _quantile(smallest[:, j], negated[:, j], count[j], low_q)
+                high[g, m] = _quantile(smallest[:, j], negated[:, j], count[j], high_q)
 
 
 # --- per-group metrics (group_metrics.GROUP_METRICS order) -----------------------------------
@@ -217,7 +231,7 @@ def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest
     extremes = np.full((n_tasks, n_boot, 4, n_metrics), _NAN)
     for task in nb.prange(n_tasks):
         cells, confusion = np.empty((n_cells, _LANES)), np.empty((4, _LANES))
-        values = np.empty((n_metrics, _LANES))
+        values = np.empty((2, n_metrics, _LANES))  # two replicates
         scratch = _buffers(n_smallest, n_largest, n_metrics * _LANES)
         # per lane over the task's passes, then over lanes: (min, max, min large, max large)
         lane_extremes = np.full((n_boot, 4, len(spread_columns), _LANES), _NAN)
@@ -228,11 +242,14 @@ def group_intervals(replicates, spread_columns, large, low_q, high_q, n_smallest
                 keep[0, lane] = 0.0 if lane < lanes else _NAN
                 keep[1, lane] = 0.0 if lane < lanes and large[first + lane] else _NAN
             _reset(scratch)
-            for b in range(n_boot):
-                _load(replicates, b, first, lanes, cells, confusion)
-                _group_metrics(confusion, values)
-                _fold_lanes(values, spread_columns, keep, lane_extremes[b])
-                _insert(values.reshape(-1), scratch)
+            for b in range(0, n_boot, 2):
+                for k in range(min(2, n_boot - b)):
+                    _load(replicates, b + k, first, lanes, cells, confusion)
+                    _group_metrics(confusion, values[k])
+                    _fold_lanes(values[k], spread_columns, keep, lane_extremes[b + k])
+                if b + 1 == n_boot:
+                    values[1] = _NAN  # an odd replicate out: its partner is undefined
+                _insert(values.reshape(2, -1), scratch)
             _finish(scratch, low_q, high_q, first, lanes, low, high)
         for b in range(n_boot):
             for k in range(4):
@@ -450,15 +467,18 @@ def clarify_intervals(facet, totals, ge, predicted, stratified, low_q, high_q, n
     n_metrics = low.shape[1]
     for task in nb.prange((n_facets + _TASK - 1) // _TASK):
         cells, confusion = np.empty((n_cells, _LANES)), np.empty((4, _LANES))
-        values = np.empty((n_metrics, _LANES))
+        values = np.empty((2, n_metrics, _LANES))  # two replicates
         scratch = (np.empty(4), np.empty((4, _LANES)), np.empty(_LANES))
         selection = _buffers(n_smallest, n_largest, n_metrics * _LANES)
         for first in range(task * _TASK, min((task + 1) * _TASK, n_facets), _LANES):
             lanes = min(_LANES, n_facets - first)
             _reset(selection)
-            for b in range(n_boot):
-                _load(facet, b, first, lanes, cells, confusion)
-                _clarify_metrics(cells, confusion, totals, b, ge, predicted, stratified, scratch,
-                                 values)
-                _insert(values.reshape(-1), selection)
+            for b in range(0, n_boot, 2):
+                for k in range(min(2, n_boot - b)):
+                    _load(facet, b + k, first, lanes, cells, confusion)
+                    _clarify_metrics(cells, confusion, totals, b + k, ge, predicted, stratified,
+                                     scratch, values[k])
+                if b + 1 == n_boot:
+                    values[1] = _NAN  # an odd replicate out: its partner is undefined
+                _insert(values.reshape(2, -1), selection)
             _finish(selection, low_q, high_q, first, lanes, low, high)

@@ -6,6 +6,7 @@ Run: ``.venv/bin/python benchmarks/bench_bias.py`` (add ``--quick`` for a short 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -167,6 +168,9 @@ def compare_bootstrap(quick: bool, with_fairlearn: bool = False):
         ours = best_time(lambda t=tensor, h=onehots: bootstrap_intervals(
             t, h, predicted=True, n_boot=200, ci=0.95, random_state=0), repeat=1)
         cpu = time.process_time() - cpu  # on a shared machine, wall time also counts others
+        with _kernel_clock() as stages:
+            bootstrap_intervals(tensor, onehots, predicted=True, n_boot=200, ci=0.95,
+                                random_state=0)
         shape = " x ".join(f"{n:,}" for n in n_levels)
         case = f"intervals, {len(tensor):,} groups ({shape}) x 200 replicates, {n_rows:,} rows"
         whole, whole_cpu = _timed(lambda f=frame, s=sensitive: rai_nb.bias(
@@ -174,12 +178,43 @@ def compare_bootstrap(quick: bool, with_fairlearn: bool = False):
         print(f"{case}: rai_nb {ours:.2f} s wall, {cpu:.2f} s CPU; whole rai_nb.bias(n_boot=200) "
               f"{whole:.2f} s wall, {whole_cpu:.2f} s CPU on {os.cpu_count()} cores, load "
               f"{os.getloadavg()[0]:.1f}")
+        print(f"{'':<46} CPU s per kernel: " + ", ".join(
+            f"{name} {seconds:.2f}" for name, seconds in stages.items()))
         if not (quick or with_fairlearn):  # one MetricFrame pass over 100k groups: ~25 minutes
             print(f"{'':<46} (MetricFrame not run: --with-fairlearn)")
             continue
         theirs = best_time(lambda f=frame, s=sensitive: fairlearn_frame(f, s), repeat=1)
         report(f"{case} vs one MetricFrame", ours, "fairlearn", theirs)
         print(f"{'':<46} intervals {ours:.2f} s, MetricFrame {theirs:.1f} s")
+
+
+@contextlib.contextmanager
+def _kernel_clock():
+    """CPU seconds spent in each compiled kernel of ``bootstrap_intervals`` while the block
+    runs (the kernels are looked up on their module at each call, so wrapping them there
+    times every call)."""
+    from rai_nb.stats import _bootstrap_cpu as kernels
+
+    names = ("draw_block", "group_intervals", "facet_sums", "clarify_intervals")
+    originals = {name: getattr(kernels, name) for name in names}
+    seconds = dict.fromkeys(names, 0.0)
+
+    def timed(name):
+        def run(*args):
+            start = time.process_time()
+            try:
+                return originals[name](*args)
+            finally:
+                seconds[name] += time.process_time() - start
+        return run
+
+    for name in names:
+        setattr(kernels, name, timed(name))
+    try:
+        yield seconds
+    finally:
+        for name, kernel in originals.items():
+            setattr(kernels, name, kernel)
 
 
 #: The per-group metrics both tools compute for each task (fairlearn: scikit-learn's functions).

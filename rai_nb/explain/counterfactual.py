@@ -199,14 +199,16 @@ def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: 
 
     The first call scores each row's single-feature candidates (:func:`axis_candidates`) and a
     random population. Every later call scores, together: the children of the best quarter of
-    each row's candidates (:func:`breed`), and the neighbours of each row's ``shortlist``
-    diverse best candidates (:func:`select_diverse`) not yet settled: each changed feature
+    each row's candidates (:func:`breed`), and the neighbours of the candidates to refine (each
+    row's ``shortlist`` diverse best by :func:`select_diverse`, default ``k``, and its
+    single-feature ones on the boundary's side of a ray) not yet settled: each changed feature
     reset to the row (DiCE's post-hoc sparsity; the valid reset of least loss is kept) and
-    the numeric changes moved back by fractions spread evenly over the shrink bracket (a
-    multisection; the smallest valid fraction is kept). Breeding stops after ``generations``
-    generations, or once every row has ``k`` valid candidates and the mean loss of their ``k``
-    best has improved by less than ``tol`` (relative) for ``patience`` generations; the search
-    stops once breeding has and the shortlist is settled, or ``refine_rounds`` rounds later.
+    the numeric changes moved back by ``points`` fractions spread evenly over the shrink
+    bracket (a multisection; the smallest valid fraction is kept). Breeding stops after
+    ``generations`` generations, or once every row has ``k`` valid candidates and the mean
+    loss of their ``k`` best has improved by less than ``tol`` (relative) for ``patience``
+    generations; the search stops once breeding has and nothing is left to refine, or at most
+    ``refine_rounds`` rounds later.
 
     Returns
     -------
@@ -225,25 +227,29 @@ def genetic_search(origin, space: SearchSpace, evaluate, *, k: int, population: 
         stalled = stalled + 1 if score >= previous * (1 - tol) else 0
         previous = min(previous, score)
         breeding = bred < generations and not ((best < INVALID).all() and stalled >= patience)
-        short = select_diverse(archive.candidates, archive.valid, origin, space, weights,
-                               shortlist)
-        short = np.where(np.take_along_axis(archive.settled, np.maximum(short, 0), axis=1), -1,
-                         short)
-        single = archive.ray & archive.valid & ~archive.settled
-        single[np.nonzero(short >= 0)[0], short[short >= 0]] = False
-        short = np.concatenate([short, _packed(single)], axis=1)
-        if not breeding:
-            if (short < 0).all():
-                break
-            rounds += 1
+        refine = _to_refine(archive, origin, space, weights, shortlist)
         children = np.empty((len(origin), 0, origin.shape[1]))
         if breeding:
             order = np.argsort(archive.loss, axis=1)[:, :n_elite]
             elite = np.take_along_axis(archive.candidates, order[..., None], axis=1)
-            children = breed(rng, space, elite, origin, population)
-            bred += 1
-        archive = _round(archive, short, children, origin, space, evaluate, weights, points)
+            children, bred = breed(rng, space, elite, origin, population), bred + 1
+        elif (refine < 0).all():
+            break
+        else:
+            rounds += 1
+        archive = _round(archive, refine, children, origin, space, evaluate, weights, points)
     return archive, bred
+
+
+def _to_refine(archive: Archive, origin, space, weights, shortlist: int) -> np.ndarray:
+    """Positions of the entries to refine, ``(rows, s)`` (−1: none): the unsettled ones of the
+    diverse shortlist and the unsettled rays' ones."""
+    short = select_diverse(archive.candidates, archive.valid, origin, space, weights, shortlist)
+    short = np.where(np.take_along_axis(archive.settled, np.maximum(short, 0), axis=1), -1,
+                     short)
+    rays = archive.ray & archive.valid & ~archive.settled
+    rays[np.nonzero(short >= 0)[0], short[short >= 0]] = False
+    return np.concatenate([short, _packed(rays)], axis=1)
 
 
 def _first_round(origin, space, evaluate, rng, population, weights) -> Archive:
@@ -275,59 +281,101 @@ def _first_round(origin, space, evaluate, rng, population, weights) -> Archive:
     return _with_settled(entries, origin, space)
 
 
-def _round(archive: Archive, short, children, origin, space, evaluate, weights,
+def _round(archive: Archive, refine, children, origin, space, evaluate, weights,
            points: int) -> Archive:
-    """One call: ``children`` and the neighbours of the shortlisted entries ``short``
-    (``(rows, s)`` indices, −1: none); the archive with the children, the kept neighbours and
-    what was learnt of the shortlisted entries."""
-    m, c, p = children.shape
-    picked = short >= 0
-    index = np.maximum(short, 0)
-    entries = np.take_along_axis(archive.candidates, index[..., None], axis=1)
-    floor = np.take_along_axis(archive.floor, index, axis=1)
-    tried = np.take_along_axis(archive.tried, index, axis=1) | ~picked
-    shrinking = picked & ~_shrink_settled(entries, origin, floor, space)
-    resets, reset_mask = _resets(entries, origin, ~tried)
-    fraction, shrunk, shrink_mask = _shrinks(entries, origin, floor, shrinking, space, points)
-    s, q = fraction.shape[1:]
-    batch = np.concatenate([children, resets.reshape(m, s * p, p), shrunk.reshape(m, s * q, p)],
-                           axis=1)
-    mask = np.concatenate([np.ones((m, c), dtype=bool), reset_mask.reshape(m, s * p),
-                           shrink_mask.reshape(m, s * q)], axis=1)
-    valid, loss = evaluate(batch, mask)
+    """One call: ``children`` and the neighbours of the entries at ``refine`` (``(rows, s)``,
+    −1: none); the archive with the children, the kept neighbours and what was learnt of the
+    refined entries."""
+    c = children.shape[1]
+    near = _Neighbours.of(archive, refine, origin, space, points)
+    trials, mask = near.trials()
+    valid, loss = evaluate(np.concatenate([children, trials], axis=1),
+                           np.concatenate([np.ones(children.shape[:2], dtype=bool), mask],
+                                          axis=1))
     young = Archive(children, valid[:, :c],
-                   objective(children, origin, valid[:, :c], loss[:, :c], space, weights),
-                   np.zeros((m, c)), *np.zeros((3, m, c), dtype=bool))
-    reset_valid = valid[:, c:c + s * p].reshape(m, s, p)
-    shrink_valid = valid[:, c + s * p:].reshape(m, s, q)
-    reset_cost = objective(resets, origin[:, None], reset_valid, 0.0, space, weights)
-    best = np.argmin(reset_cost, axis=-1)
-    reset_kept = reset_valid.any(axis=-1)
-    first = np.argmax(shrink_valid, axis=-1)
-    shrink_kept = shrink_valid.any(axis=-1)
-    below = np.where(first > 0, np.take_along_axis(fraction, np.maximum(first - 1, 0)[..., None],
-                                                   axis=-1)[..., 0], floor)
-    at = np.take_along_axis(fraction, first[..., None], axis=-1)[..., 0]
-    # what was learnt of the shortlisted entries: resets tried, a higher floor, or settled
-    now_tried = tried | ~reset_kept
-    new_floor = np.where(shrinking & ~shrink_kept, fraction[..., -1], floor)
-    done = (reset_kept | shrink_kept
-            | (now_tried & _shrink_settled(entries, origin, new_floor, space)))
-    row, slot = np.nonzero(picked)
-    at_entry = (row, short[row, slot])
-    archive.tried[at_entry] = now_tried[row, slot]
-    archive.floor[at_entry] = new_floor[row, slot]
-    archive.settled[at_entry] |= done[row, slot]
-    reset = np.take_along_axis(resets, best[..., None, None], axis=2)[:, :, 0]
-    shrink = np.take_along_axis(shrunk, first[..., None, None], axis=2)[:, :, 0]
-    kept = _compact(np.concatenate([reset, shrink], axis=1),
-                    np.concatenate([reset_kept, shrink_kept], axis=1),
-                    np.concatenate([np.zeros((m, s)), below / np.maximum(at, 1e-300)], axis=1),
-                    np.concatenate([np.zeros((m, s), dtype=bool), now_tried], axis=1),
-                    np.concatenate([np.zeros((m, s), dtype=bool),
-                                    np.take_along_axis(archive.ray, index, axis=1)], axis=1),
-                    origin, space, weights)
+                    objective(children, origin, valid[:, :c], loss[:, :c], space, weights),
+                    np.zeros(children.shape[:2]), *np.zeros((3, *children.shape[:2]), dtype=bool))
+    kept = near.learn(archive, valid[:, c:], weights)  # updates archive: before extending it
     return archive.extend(young).extend(kept)
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """The entries to refine (``entries``, ``(rows, s, features)``, where ``picked``; their
+    positions ``refine``) and their trial points: each changed feature reset (``resets``,
+    ``(rows, s, features, features)``) and the numeric changes moved back to ``fraction`` of
+    the way (``shrunk``, ``(rows, s, points, features)``), with which of them to score."""
+
+    refine: np.ndarray
+    picked: np.ndarray
+    origin: np.ndarray
+    space: SearchSpace
+    entries: np.ndarray
+    floor: np.ndarray
+    tried: np.ndarray
+    ray: np.ndarray
+    shrinking: np.ndarray
+    resets: np.ndarray
+    reset_mask: np.ndarray
+    fraction: np.ndarray
+    shrunk: np.ndarray
+    shrink_mask: np.ndarray
+
+    @classmethod
+    def of(cls, archive: Archive, refine, origin, space, points: int) -> _Neighbours:
+        picked, index = refine >= 0, np.maximum(refine, 0)
+        entries = np.take_along_axis(archive.candidates, index[..., None], axis=1)
+        floor = np.take_along_axis(archive.floor, index, axis=1)
+        tried = np.take_along_axis(archive.tried, index, axis=1) | ~picked
+        shrinking = picked & ~_shrink_settled(entries, origin, floor, space)
+        return cls(refine, picked, origin, space, entries, floor, tried,
+                   np.take_along_axis(archive.ray, index, axis=1), shrinking,
+                   *_resets(entries, origin, ~tried),
+                   *_shrinks(entries, origin, floor, shrinking, space, points))
+
+    def trials(self):
+        """The trial points ``(rows, t, features)`` and which to score."""
+        m, s, p = self.entries.shape
+        q = self.fraction.shape[-1]
+        return (np.concatenate([self.resets.reshape(m, s * p, p),
+                                self.shrunk.reshape(m, s * q, p)], axis=1),
+                np.concatenate([self.reset_mask.reshape(m, s * p),
+                                self.shrink_mask.reshape(m, s * q)], axis=1))
+
+    def learn(self, archive: Archive, valid, weights) -> Archive:
+        """Record in ``archive`` what the trials' validity ``valid`` says of the refined
+        entries (resets tried, a higher floor, settled); return the kept trials: each entry's
+        valid reset of least loss and its valid shrink of smallest fraction."""
+        m, s, p = self.entries.shape
+        resets_valid = valid[:, :s * p].reshape(m, s, p)
+        shrunk_valid = valid[:, s * p:].reshape(m, s, -1)
+        reset_kept, shrink_kept = resets_valid.any(axis=-1), shrunk_valid.any(axis=-1)
+        tried = self.tried | ~reset_kept
+        floor = np.where(self.shrinking & ~shrink_kept, self.fraction[..., -1], self.floor)
+        settled = (reset_kept | shrink_kept
+                   | (tried & _shrink_settled(self.entries, self.origin, floor, self.space)))
+        row, slot = np.nonzero(self.picked)
+        at = (row, self.refine[row, slot])
+        archive.tried[at], archive.floor[at] = tried[row, slot], floor[row, slot]
+        archive.settled[at] |= settled[row, slot]
+        best = np.argmin(objective(self.resets, self.origin[:, None], resets_valid, 0.0,
+                                   self.space, weights), axis=-1)
+        first = np.argmax(shrunk_valid, axis=-1)
+        below = np.where(first > 0, _at(self.fraction, np.maximum(first - 1, 0)), self.floor)
+        none, zero = np.zeros((m, s), dtype=bool), np.zeros((m, s))
+        return _compact(np.concatenate([_at(self.resets, best), _at(self.shrunk, first)], axis=1),
+                        np.concatenate([reset_kept, shrink_kept], axis=1),
+                        np.concatenate([zero, below / _at(self.fraction, first)], axis=1),
+                        np.concatenate([none, tried], axis=1),
+                        np.concatenate([none, self.ray], axis=1), self.origin, self.space,
+                        weights)
+
+
+def _at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[..., index, ...]`` along the axis after ``index``'s own."""
+    axis = index.ndim
+    picked = np.expand_dims(index, tuple(range(axis, values.ndim)))
+    return np.take_along_axis(values, picked, axis=axis).squeeze(axis)
 
 
 def _resets(entries, origin, active):
@@ -381,11 +429,11 @@ def _packed(flags: np.ndarray) -> np.ndarray:
 def _compact(candidates, kept, floor, tried, ray, origin, space, weights) -> Archive:
     """The ``kept`` entries of each row first, cut to the most any row keeps."""
     order = np.maximum(_packed(kept), 0)
-    pick = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
     candidates = np.take_along_axis(candidates, order[..., None], axis=1)
-    valid = pick(kept)
+    valid, floor, tried, ray = (np.take_along_axis(a, order, axis=1)
+                                for a in (kept, floor, tried, ray))
     entries = Archive(candidates, valid, objective(candidates, origin, valid, 0.0, space, weights),
-                      pick(floor), pick(tried), ~valid, pick(ray) & valid)
+                      floor, tried, ~valid, ray & valid)
     return _with_settled(entries, origin, space)
 
 

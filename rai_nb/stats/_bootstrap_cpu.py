@@ -52,9 +52,9 @@ def draw_block(drawn, first_draw, keys, cell_start, group_of_row, out):
         for c in range(n_cells):
             start, rows = cell_start[c], cell_start[c + 1] - cell_start[c]
             for done in range(0, drawn[b, c], _DRAWS):
-                _draw_rows(keys[b], first_draw[b, c] + done, rows, rows_drawn,
-                           min(_DRAWS, drawn[b, c] - done))
-                for i in range(min(_DRAWS, drawn[b, c] - done)):
+                count = min(_DRAWS, drawn[b, c] - done)
+                _draw_rows(keys[b], first_draw[b, c] + done, rows, rows_drawn, count)
+                for i in range(count):
                     out[b, group_of_row[start + rows_drawn[i]], c] += 1
 
 

@@ -233,7 +233,7 @@ def two_column_case(rng, levels, strata):
 ])
 def test_bootstrap_intervals_equal_percentiles_of_every_replicate(monkeypatch, columns, strata,
                                                                    predicted, method, ci, rows):
-    """The compiled one-group-at-a-time path equals the NumPy path over whole replicate tables
+    """The compiled path (a few dozen groups at a time) equals the NumPy path over whole replicate tables
     (several resampling blocks, empty groups, strata, both disparity methods, groups of a few
     rows and of hundreds: label shares far from and near the rest's, for the logs of KL and
     JS)."""

@@ -194,7 +194,7 @@ def bootstrap_intervals(tensor, onehots: list, *, predicted: bool, n_boot: int, 
     """Percentile intervals of every array of :func:`bias_statistics` over bootstrap resamples.
 
     Equal to :func:`percentile_interval` of ``bias_statistics(bootstrap_replicates(tensor,
-    ...))`` for the same ``random_state``, but computed one group at a time by compiled
+    ...))`` for the same ``random_state``, but computed a few dozen groups at a time by compiled
     kernels, so no per-replicate table is ever held: 100k groups × 200 replicates in seconds.
 
     Parameters

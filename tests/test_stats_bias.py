@@ -233,10 +233,10 @@ def two_column_case(rng, levels, strata):
 ])
 def test_bootstrap_intervals_equal_percentiles_of_every_replicate(monkeypatch, columns, strata,
                                                                    predicted, method, ci, rows):
-    """The compiled path (a few dozen groups at a time) equals the NumPy path over whole replicate tables
-    (several resampling blocks, empty groups, strata, both disparity methods, groups of a few
-    rows and of hundreds: label shares far from and near the rest's, for the logs of KL and
-    JS)."""
+    """The compiled path (a few dozen groups at a time) equals the NumPy path over whole
+    replicate tables (several resampling blocks, empty groups, strata, both disparity methods,
+    groups of a few rows and of hundreds: label shares far from and near the rest's, for the
+    logs of KL and JS)."""
     monkeypatch.setattr(bias, "_BLOCK_COUNTS", 41 * 16 * 300)  # blocks of 300 groups or fewer
     rng = np.random.default_rng(columns * 10 + strata)
     if columns == 2:

@@ -68,6 +68,11 @@ def spark():
 
     # Spark's Python workers start PYSPARK_PYTHON (default: python3 on PATH, not this venv).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Models and helpers defined in test modules are pickled by reference: the workers (started
+    # by the JVM with this environment) import them from the tests folder, as Dask's do.
+    tests = os.path.dirname(os.path.abspath(__file__))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (tests, os.environ.get("PYTHONPATH")) if p)
     session = (SparkSession.builder.master("local[2]").appName("rai_nb tests")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")

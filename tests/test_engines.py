@@ -285,6 +285,26 @@ def test_spark_duplicate_column_names_are_refused(spark):
         partitioned(data)
 
 
+def test_spark_session_batch_size_is_put_back(spark):
+    setting = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(setting)
+    parts = partitioned(spark.range(0, 10, 1, 2)).parts
+    assert parts.map(len).collect() == [5, 5]
+    assert spark.conf.get(setting) == before
+    spark.conf.set(setting, "5000000")
+    try:
+        assert parts.map(len).collect() == [5, 5]
+        assert spark.conf.get(setting) == "5000000"
+    finally:
+        spark.conf.set(setting, before)
+
+
+def test_spark_each_needs_one_item_per_partition(spark):
+    parts = partitioned(spark.range(0, 10, 1, 3)).parts
+    with pytest.raises(RaiError, match=r"each must hold one item per partition \(3\), got 2"):
+        parts.map(_tagged, each=[0, 1])
+
+
 def test_spark_partitions_lost_by_the_plan_are_an_error(spark):
     """Spark skips the Python function of a plan it knows is empty, which is why
     ``spark_partitions`` checkpoints: a checkpoint's every partition is read."""

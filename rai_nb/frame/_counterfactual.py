@@ -37,9 +37,10 @@ class FeatureCodec:
         columns = []
         for name, levels in zip(self.features, self.levels):
             values = frame[name]
-            if levels is not None:
-                missing = values.isna().to_numpy()
-                columns.append(np.where(missing, len(levels), levels.get_indexer(values)))
+            if levels is not None:  # factorize, then look up only the distinct values
+                codes, distinct = pd.factorize(values)
+                code = np.append(levels.get_indexer(distinct), len(levels))
+                columns.append(code[codes])  # missing: code −1, the last entry
             elif values.isna().any():
                 raise RaiError(NAN_VALUES.format(argument=argument, column=name,
                                                  count=int(values.isna().sum())))

@@ -7,7 +7,6 @@ contiguous partitions on each engine, so per-partition results compare exactly.
 from __future__ import annotations
 
 import gc
-import sys
 import uuid
 from pathlib import Path
 
@@ -26,13 +25,6 @@ from rai_nb.engine import (
     value_counts,
 )
 from rai_nb.engine._memory import MemoryPartitions, split_frame
-
-try:  # Spark's workers cannot import this test module: ship its functions by value.
-    from pyspark import cloudpickle as _spark_cloudpickle
-except ImportError:
-    pass
-else:
-    _spark_cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def _frame(n_rows: int = 23, seed: int = 0) -> pd.DataFrame:

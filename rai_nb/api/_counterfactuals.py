@@ -17,7 +17,8 @@ from ..results._counterfactuals import BurdenResult, CounterfactualResult
 from ..stats.burden import bootstrap_group_means, group_means
 from ._bias import bootstrap_seed
 
-#: Candidate rows per model call, at most (query rows are searched in blocks of this size).
+#: Candidate rows of a search's first (largest) model call, about: query rows are searched in
+#: blocks of as many as that allows.
 BLOCK_ROWS = 1 << 16
 
 
@@ -98,11 +99,16 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
     DiCE's objective (Mothilal, Sharma & Tan, FAT* 2020): valid (the model gives the desired
     outcome), close (MAD-scaled L1 over numeric features, 0/1 per categorical one), sparse
     (few features changed) and diverse (greedy determinantal-point-process style spread).
-    The search is a genetic one batched over all rows: one model call scores every row's
-    candidates of a generation, and it stops once each row has ``k`` valid ones and the best
-    stop improving. Then, batched too, DiCE's post-hoc sparsity (changed features reset while
-    valid, smallest change first) and a multisection that pulls numeric changes back to the
-    boundary.
+    The search is batched over all rows, one model call a round
+    (:func:`rai_nb.explain.counterfactual.genetic_search`): the first scores every
+    single-feature change (numeric features stepped towards each bound, every allowed level)
+    and a random population; each later one scores a generation's children together with the
+    refinement of the best candidates found so far (DiCE's post-hoc sparsity, each changed
+    feature reset to the row, and a multisection pulling numeric changes back to the
+    boundary). It stops once breeding has stopped (``generations``, or each row has ``k``
+    valid candidates and the best stop improving) and the best are settled, at most two
+    rounds later. The nearest real rows come from each row's nearest data rows, predicted
+    nearest first in the call that confirms the counterfactuals with ``model.predict``.
 
     Parameters
     ----------
@@ -131,9 +137,10 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
     proximity_weight, sparsity_weight, diversity_weight : float
         DiCE's weights of distance, of the number of changed features and of diversity.
     population, generations : int
-        Candidates per row per generation, and the most generations.
+        Candidates per row per generation, and the most generations (the first included).
     n_nearest : int, optional
-        Nearest real rows per row (default ``k``; 0: none, which saves predicting ``data``).
+        Nearest real rows per row (default ``k``; 0: none, which saves predicting rows of
+        ``data``: at least those nearer than the ``k``-th nearest of the desired outcome).
     features : list of str, optional
         The model's input columns (default ``model.feature_names_in_``, else every column).
     random_state : int or numpy.random.Generator, default 0
@@ -182,8 +189,7 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
 
 @dataclass
 class Search:
-    """The batched search: genetic candidates, a diverse shortlist, post-hoc sparsity and
-    shrinking, then the final ``k``."""
+    """The batched search (genetic, refining as it goes), then the final ``k`` diverse ones."""
 
     k: int
     weights: cf.Weights
@@ -194,7 +200,7 @@ class Search:
     def run(self, origin, space, evaluator: Evaluator, goal: Goal):
         """Counterfactuals ``(rows, k, features)``, which are real ``(rows, k)`` and the most
         generations any block of rows ran."""
-        step = max(1, BLOCK_ROWS // self.population)
+        step = max(1, BLOCK_ROWS // cf.first_batch(space, self.population))
         parts = [self._block(origin[s], space, evaluator.bind(goal.rows(s)))
                  for s in (slice(i, i + step) for i in range(0, len(origin), step))]
         return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),

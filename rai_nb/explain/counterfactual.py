@@ -19,6 +19,9 @@ import numpy as np
 #: Loss added to every invalid candidate, so any valid one ranks before any invalid one.
 INVALID = 1e6
 
+#: Steps of a single-feature ray below its bound: 1/8, 1/4, … 2 ** (RAY_STEPS − 4) MAD scales.
+RAY_STEPS = 10
+
 
 @dataclass(frozen=True)
 class SearchSpace:
@@ -94,7 +97,7 @@ def initial_population(rng, space: SearchSpace, origin: np.ndarray, size: int) -
     return np.where(rank < count, fresh, origin[:, None, :])
 
 
-def axis_candidates(origin: np.ndarray, space: SearchSpace, points: int = 10):
+def axis_candidates(origin: np.ndarray, space: SearchSpace, points: int = RAY_STEPS):
     """Single-feature candidates of each row: every mutable numeric feature moved towards each
     of its bounds by 1/8, 1/4, … 2 ** (points − 4) times its MAD scale, and to the bound (each
     within the range; integer features rounded away from the row), every mutable categorical
@@ -120,6 +123,14 @@ def axis_candidates(origin: np.ndarray, space: SearchSpace, points: int = 10):
     codes = space.codes[features, _ranks(space.n_codes[categorical])]
     levels = _single(origin, features, codes)
     return np.concatenate([rays.reshape(m, n_rays * n_points, p), levels], axis=1), fraction
+
+
+def first_batch(space: SearchSpace, population: int, points: int = RAY_STEPS) -> int:
+    """Candidates per row of a search's first call: :func:`axis_candidates` and the
+    population."""
+    numeric = int((space.mutable & ~space.categorical).sum())
+    return 2 * numeric * (points + 1) + int(space.n_codes[space.mutable & space.categorical].sum()) \
+        + population
 
 
 def _ray_floors(valid: np.ndarray, fraction: np.ndarray) -> np.ndarray:

@@ -93,6 +93,21 @@ def test_closest_matches_analytic_minimum_l1():
     np.testing.assert_allclose(closest, minimum, rtol=1e-3)  # multisection: to 8^-6 of the move
 
 
+def test_closest_integer_change_is_the_first_integer_past_the_boundary():
+    """An integer feature decides: the closest counterfactual moves it to the first integer on
+    the other side of the boundary (found by trying every integer), no further."""
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"n": rng.integers(0, 1000, 600), "other": rng.normal(size=600)})
+    model = LogisticRegression().fit(X, (X["n"] > 437).astype(int))
+    rows = X[model.predict(X) == 0].head(10)
+    result = counterfactuals(model, rows, data=X, features_to_vary=["n"], k=1, **FAST)
+    grid = pd.DataFrame({"n": np.repeat(np.arange(1000), len(rows)),
+                         "other": np.tile(rows["other"].to_numpy(), 1000)})
+    crossed = (model.predict(grid) == 1).reshape(1000, len(rows))
+    expected = (np.argmax(crossed, axis=0) - rows["n"].to_numpy()) / _mad(X[["n"]].to_numpy())[0]
+    np.testing.assert_allclose(result.closest_distance, expected)
+
+
 def _brute_force_burden(model, data, features, favourable):
     """Each decided-against row's least distance over every integer point of the data's
     box of ``features`` (exhaustive grid), by the same MAD-scaled distance."""
@@ -137,6 +152,54 @@ def test_nearest_real_rows_are_brute_force_nearest(mixed):
         ok = (predicted == wanted) & (frame["group"] == row["group"]).to_numpy()
         expected = np.sort(gap[ok])[:3]
         np.testing.assert_allclose(result.nearest.xs(label)["distance"], expected)
+
+
+def _brute_force_nearest(values, scale, origin, eligible, k):
+    """Distances of the ``k`` nearest ``eligible`` rows to ``origin`` (numeric features)."""
+    gap = (np.abs(values - origin) / scale).sum(axis=1)
+    return np.sort(gap[eligible])[:k]
+
+
+@pytest.mark.parametrize("task", ["rare class", "narrow interval"])
+def test_nearest_real_rows_when_the_outcome_is_rare(task):
+    """A desired outcome that few rows have: the nearest rows are found over several rounds of
+    predictions (each row's nearest 32 k first, then more), still exactly the brute force's."""
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(3000, 3)), columns=["a", "b", "c"])
+    if task == "rare class":
+        model = LogisticRegression().fit(X, (X["a"] + 0.3 * X["b"] > 2.0).astype(int))
+        wanted = model.predict(X) == 1
+        desired = 1
+    else:
+        model = LinearRegression().fit(X, X @ [1.0, 0.5, -0.2])
+        value = model.predict(X)
+        wanted = (value >= 1.9) & (value <= 2.0)
+        desired = (1.9, 2.0)
+    rows = X[~wanted].head(6)
+    result = counterfactuals(model, rows, data=X, desired=desired, k=4, **FAST)
+    values, scale = X.to_numpy(), _mad(X.to_numpy())
+    assert wanted.mean() < 0.05
+    for position, label in enumerate(rows.index):
+        expected = _brute_force_nearest(values, scale, rows.to_numpy()[position], wanted, 4)
+        np.testing.assert_allclose(result.nearest.xs(label)["distance"], expected)
+
+
+def test_blocks_of_query_rows(mixed, monkeypatch):
+    """Query rows searched in several blocks (a small block size) still give valid
+    counterfactuals for every row, and the same nearest rows."""
+    from rai_nb.api import _counterfactuals
+
+    model, frame = mixed
+    rows = frame.iloc[:7]
+    whole = counterfactuals(model, rows, data=frame, sensitive="group", k=2, **FAST)
+    monkeypatch.setattr(_counterfactuals, "BLOCK_ROWS", 300)  # a few query rows a block
+    blocks = counterfactuals(model, rows, data=frame, sensitive="group", k=2, **FAST)
+    assert (blocks.rows["found"] == 2).all()
+    found = blocks.counterfactuals
+    origin = rows.loc[found.index.get_level_values("row")]
+    desired = np.where(model.predict(origin) == "yes", "no", "yes")
+    assert (model.predict(found[frame.columns]) == desired).all()
+    pd.testing.assert_frame_equal(blocks.nearest, whole.nearest)
 
 
 def test_categorical_string_labels_pipeline_on_adult():

@@ -20,11 +20,15 @@ class PartitionedFrame:
         One pandas DataFrame per partition, in row order.
     meta : pandas.DataFrame
         No rows; the columns and dtypes every partition has.
+    lengths : numpy.ndarray, optional
+        Rows per partition, where the engine knows them without a pass.
     """
 
-    def __init__(self, parts: Partitions, meta: pd.DataFrame):
+    def __init__(self, parts: Partitions, meta: pd.DataFrame, lengths: np.ndarray | None = None):
         self.parts = parts
         self.meta = meta
+        if lengths is not None:
+            self.__dict__["lengths"] = np.asarray(lengths, dtype=np.int64)
 
     @property
     def engine(self) -> str:
@@ -135,4 +139,5 @@ def in_memory(frame: pd.DataFrame, n_partitions: int = 1) -> PartitionedFrame:
     """A pandas frame cut into ``n_partitions`` in-memory partitions (row order kept)."""
     from ._memory import MemoryPartitions, split_frame
 
-    return PartitionedFrame(MemoryPartitions(split_frame(frame, n_partitions)), frame.iloc[:0])
+    pieces = split_frame(frame, n_partitions)
+    return PartitionedFrame(MemoryPartitions(pieces), frame.iloc[:0], [len(p) for p in pieces])

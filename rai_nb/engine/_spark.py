@@ -47,8 +47,12 @@ def is_spark_frame(data) -> bool:
     return type(data).__module__.startswith("pyspark.sql") and hasattr(data, "mapInPandas")
 
 
-def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame]:
-    """The partitions of a Spark DataFrame, pinned by ``localCheckpoint``, and their ``meta``.
+def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame, np.ndarray]:
+    """The partitions of a Spark DataFrame, pinned by ``localCheckpoint``, their ``meta`` and
+    their lengths.
+
+    Each partition's frame is indexed by its rows' global positions, as ``data.toPandas()``
+    is (a Spark frame has no index of its own); the lengths come from a count in the JVM.
 
     ``meta`` has no rows and the dtypes ``data.toPandas()`` gives: an integer column with
     missing values is float64 and a boolean one object, as in ``toPandas``, so one job finds
@@ -78,7 +82,11 @@ def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame]:
         if has_missing:
             integral = isinstance(field.dataType, IntegralType)
             meta[field.name] = meta[field.name].astype(np.float64 if integral else object)
-    return SparkPartitions(frame, len(nulls), meta=meta, held=True), meta
+    counted = frame.groupBy(F.spark_partition_id().alias("partition")).count().toPandas()
+    lengths = np.zeros(len(nulls), dtype=np.int64)
+    lengths[counted["partition"].to_numpy()] = counted["count"].to_numpy()
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    return SparkPartitions(frame, len(nulls), meta=meta, held=True, starts=starts), meta, lengths
 
 
 class SparkPartitions(Partitions):
@@ -99,13 +107,17 @@ class SparkPartitions(Partitions):
         Whether ``source`` is computed and kept by Spark (checkpointed or persisted).
     parent : SparkPartitions, optional
         Kept alive so that a persisted source it owns is not unpersisted under this one.
+    starts : numpy.ndarray, optional
+        With ``meta``: the global position of each partition's first row (its frame's index).
     """
 
     engine = "Spark"
 
     def __init__(self, source, n_partitions: int, *, meta: pd.DataFrame | None = None,
-                 steps: tuple = (), held: bool = False, parent: SparkPartitions | None = None):
+                 steps: tuple = (), held: bool = False, parent: SparkPartitions | None = None,
+                 starts: np.ndarray | None = None):
         self._source = source
+        self._starts = starts
         self._n = int(n_partitions)
         self._meta = meta
         self._steps = steps
@@ -123,7 +135,8 @@ class SparkPartitions(Partitions):
                 raise RaiError(f"each must hold one item per partition ({self._n}), "
                                f"got {len(each)}")
         return SparkPartitions(self._source, self._n, meta=self._meta, held=self._held,
-                               steps=(*self._steps, (function, args, each)), parent=self)
+                               steps=(*self._steps, (function, args, each)), parent=self,
+                               starts=self._starts)
 
     def persist(self) -> SparkPartitions:
         if self._held and not self._steps:
@@ -165,7 +178,8 @@ class SparkPartitions(Partitions):
     def _values(self):
         """The Spark DataFrame ``(partition, value)`` of these values, maps applied."""
         if self._meta is not None:
-            return self._source.mapInPandas(partial(_read_rows, self._meta, self._steps), _VALUES)
+            return self._source.mapInPandas(partial(_read_rows, self._meta, self._starts,
+                                                    self._steps), _VALUES)
         if not self._steps:
             return self._source
         return self._source.mapInPandas(partial(_apply_steps, self._steps), _VALUES)
@@ -231,19 +245,22 @@ def _run(steps: tuple, partition: int, value):
     return value
 
 
-def _rows_of(batches, meta: pd.DataFrame) -> pd.DataFrame:
-    """One partition's Arrow batches as one frame with ``meta``'s dtypes."""
+def _rows_of(batches, meta: pd.DataFrame, start: int) -> pd.DataFrame:
+    """One partition's Arrow batches as one frame with ``meta``'s dtypes, indexed by global
+    positions from ``start``."""
     frames = list(batches)
     part = pd.concat(frames, ignore_index=True) if frames else meta
     changed = {c: t for c, t in meta.dtypes.items() if part[c].dtype != t}
-    return part.astype(changed) if changed else part
+    part = part.astype(changed) if changed else part
+    return part.set_axis(pd.RangeIndex(start, start + len(part)))
 
 
-def _read_rows(meta: pd.DataFrame, steps: tuple, batches):
+def _read_rows(meta: pd.DataFrame, starts, steps: tuple, batches):
     from pyspark import TaskContext
 
     partition = TaskContext.get().partitionId()
-    yield _frame_of([partition], [_run(steps, partition, _rows_of(batches, meta))])
+    start = 0 if starts is None else int(starts[partition])
+    yield _frame_of([partition], [_run(steps, partition, _rows_of(batches, meta, start))])
 
 
 def _nulls_of(n_columns: int, batches):

@@ -38,7 +38,8 @@ class CounterfactualResult(Result):
     features, varied : list
         The model's features; those the search could change.
     stats : dict
-        ``generations``, ``model_calls`` and ``candidates_scored`` of the search.
+        ``generations``, ``model_calls`` and ``candidates_scored`` of the search, and
+        ``data_rows_predicted`` for the nearest real rows.
     """
 
     kind: ClassVar[str] = "counterfactuals"

@@ -174,10 +174,10 @@ def counterfactuals(model, rows, *, data=None, desired="opposite", features_to_v
                     np.random.default_rng(bootstrap_seed(random_state)))
     found, ok, generations_run = search.run(origin, space, evaluator, goal)
     n_nearest = k if n_nearest is None else _count(n_nearest, "n_nearest", least=0)
-    labels, confirmed, nearest = _confirmed_and_nearest(model, codec, goal, found, pool, origin,
-                                                        space, n_nearest)
+    labels, confirmed, nearest, predicted_data = _confirmed_and_nearest(
+        model, codec, goal, found, pool, origin, space, n_nearest)
     stats = {"generations": generations_run, "model_calls": evaluator.calls,
-             "candidates_scored": evaluator.rows}
+             "candidates_scored": evaluator.rows, "data_rows_predicted": predicted_data}
     tables = _Tables(codec, space, origin, rows.index)
     return CounterfactualResult(
         rows=tables.rows(predicted, goal.labels(), ok & confirmed, found),
@@ -225,8 +225,9 @@ def _gather(candidates, index, origin):
 def _confirmed_and_nearest(model, codec, goal: Goal, found, pool, origin, space, k: int):
     """The model's predictions of the counterfactuals and whether they are the desired outcome,
     and the positions in ``data`` (encoded: ``pool``) of each row's ``k`` nearest real rows with
-    the desired outcome and the row's immutable values (−1: none). The first round of
-    :class:`_Nearest` shares the counterfactuals' ``model.predict`` call."""
+    the desired outcome and the row's immutable values (−1: none), and how many data rows were
+    predicted. The first round of :class:`_Nearest` shares the counterfactuals'
+    ``model.predict`` call."""
     m, n_found, p = found.shape
     nearest = _Nearest(pool, origin, space, goal, k)
     ask = nearest.ask()
@@ -236,7 +237,8 @@ def _confirmed_and_nearest(model, codec, goal: Goal, found, pool, origin, space,
     nearest.tell(ask, predicted[m * n_found:])
     while len(ask := nearest.ask()):
         nearest.tell(ask, _predict(model, codec, pool[ask]))
-    return labels.reshape(m, n_found), confirmed.reshape(m, n_found), nearest.index
+    return (labels.reshape(m, n_found), confirmed.reshape(m, n_found), nearest.index,
+            int(nearest.scored.sum()))
 
 
 class _Nearest:

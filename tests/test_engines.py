@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from rai_nb import RaiError
 from rai_nb.engine import (
+    Partitions,
+    _order,
     distinct_values,
     in_memory,
     order_statistics,
@@ -169,28 +171,121 @@ def test_frame_moves_give_the_rows_asked_for(to_engine):
 
 
 _FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
-                    st.sampled_from([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]))
+                    st.sampled_from([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan,
+                                     5e-324, -5e-324, np.nextafter(1.0, 2.0)]))
 
 
-def test_order_statistics_equal_a_full_sort(to_engine, request):
-    """Values with NaN, ±inf, −0.0 and repeats, over more partitions than rows at times; Spark
-    runs fewer examples (each one is a few jobs)."""
+@st.composite
+def _columns(draw) -> np.ndarray:
+    """Up to 60 values with NaN, ±inf, −0.0, neighbouring floats (adjacent keys) and repeats;
+    at times one value fills most rows."""
+    values = draw(st.lists(_FLOATS, min_size=1, max_size=30))
+    values += [draw(_FLOATS)] * draw(st.sampled_from([0, 0, 10, 30]))
+    return np.array(draw(st.permutations(values)), dtype=np.float64)
+
+
+class _Logged(Partitions):
+    """``parts`` that log every pass over them (``persist``, ``collect``, ``reduce``) and the
+    name of every function mapped over them."""
+
+    def __init__(self, parts: Partitions, log: list):
+        self._parts, self.log, self.engine = parts, log, parts.engine
+
+    @property
+    def n_partitions(self) -> int:
+        return self._parts.n_partitions
+
+    def map(self, function, *args, each=None):
+        self.log.append(f"map {function.__name__}")
+        return _Logged(self._parts.map(function, *args, each=each), self.log)
+
+    def persist(self):
+        self.log.append("persist")
+        return _Logged(self._parts.persist(), self.log)
+
+    def collect(self):
+        self.log.append("collect")
+        return self._parts.collect()
+
+    def reduce(self, add):
+        self.log.append("reduce")
+        return self._parts.reduce(add)
+
+    def regroup(self, n_buckets, function, *args):
+        raise AssertionError("order_statistics does not regroup")
+
+
+def _passes(log: list) -> list:
+    return [step for step in log if not step.startswith("map")]
+
+
+def test_order_statistics_equal_a_full_sort(to_engine, request, monkeypatch):
+    """Values with NaN, ±inf, −0.0, repeats and a value filling most rows, over more partitions
+    than rows at times, with a few samples per partition (so brackets hold several keys) and
+    small limits on their distinct keys (so pivot rounds finish some ranks); Spark runs fewer
+    examples (each one is a few jobs)."""
     spark = request.node.callspec.params["to_engine"] == "spark"
 
-    @settings(max_examples=4 if spark else 25, deadline=None,
+    @settings(max_examples=5 if spark else 40, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(values=st.lists(_FLOATS, min_size=1, max_size=40), n_partitions=st.integers(1, 8),
-           data=st.data())
-    def check(values, n_partitions, data):
-        frame = pd.DataFrame({"x": np.array(values, dtype=np.float64)})
-        present = np.sort(frame["x"].dropna().to_numpy())
+    @given(x=_columns(), n_partitions=st.integers(1, 8),
+           samples=st.sampled_from([1, 2, 3, 5, _order._SAMPLES]),
+           limit=st.sampled_from([1, 2, _order._DISTINCT]), data=st.data())
+    def check(x, n_partitions, samples, limit, data):
+        monkeypatch.setattr(_order, "_SAMPLES", samples)
+        monkeypatch.setattr(_order, "_DISTINCT", limit)
+        present = np.sort(x[~np.isnan(x)])
         ranks = data.draw(st.lists(st.integers(0, max(len(present) - 1, 0)),
                                    max_size=8 if len(present) else 0))
-        found = order_statistics(partitioned(to_engine(frame, n_partitions)).parts,
-                                 {"x": ranks})
+        ranks += [0, len(present) - 1] if len(present) else []
+        found = order_statistics(partitioned(to_engine(pd.DataFrame({"x": x}),
+                                                       n_partitions)).parts, {"x": ranks})
         np.testing.assert_array_equal(found["x"], present[ranks])
 
     check()
+
+
+def _wide_frame(n_rows: int) -> pd.DataFrame:
+    """A spread column with missing values and one where a single value fills 90 % of rows."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=n_rows)
+    x[rng.random(n_rows) < 0.1] = np.nan
+    tied = np.where(rng.random(n_rows) < 0.9, 2.5, rng.normal(size=n_rows))
+    return pd.DataFrame({"x": x, "tied": tied})
+
+
+def _ends_and_deciles(n: int) -> np.ndarray:
+    return np.r_[0, (np.arange(1, 10) * n) // 10, n - 1]
+
+
+def test_order_statistics_take_two_passes_after_the_sort(to_engine):
+    """The sample and the brackets: one reduce each after the persisted sort, and only the
+    sample's when every partition is sampled whole."""
+    for n_rows, passes in ((40_000, ["persist", "reduce", "reduce"]), (900, ["persist", "reduce"])):
+        frame = _wide_frame(n_rows)
+        present = {name: np.sort(frame[name].dropna().to_numpy()) for name in frame}
+        ranks = {name: _ends_and_deciles(len(values)) for name, values in present.items()}
+        log = []
+        found = order_statistics(_Logged(partitioned(to_engine(frame, 4)).parts, log), ranks)
+        assert _passes(log) == passes
+        for name, values in present.items():
+            np.testing.assert_array_equal(found[name], values[ranks[name]])
+
+
+def test_order_statistics_finish_flagged_brackets_by_pivot_rounds(to_engine, monkeypatch):
+    """With at most one distinct key a bracket may return, spread columns go to pivot rounds
+    from their brackets, and still equal a full sort; ranks settled by the sample do not."""
+    monkeypatch.setattr(_order, "_SAMPLES", 16)
+    monkeypatch.setattr(_order, "_DISTINCT", 1)
+    frame = _wide_frame(3_000)
+    present = {name: np.sort(frame[name].dropna().to_numpy()) for name in frame}
+    ranks = {name: _ends_and_deciles(len(values)) for name, values in present.items()}
+    log = []
+    found = order_statistics(_Logged(partitioned(to_engine(frame, 3)).parts, log), ranks)
+    assert "map _count_at_or_below" in log
+    assert _passes(log)[:3] == ["persist", "reduce", "reduce"] and len(_passes(log)) > 3
+    for name, values in present.items():
+        np.testing.assert_array_equal(found[name], values[ranks[name]])
 
 
 def test_distinct_values_and_value_counts_match_pandas(to_engine):

@@ -1,26 +1,44 @@
-"""Exact order statistics of numeric columns held in partitions: only counts travel."""
+"""Exact order statistics of numeric columns held in partitions: only samples, counts and the
+few keys near each answer travel."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..errors import RaiError
 
-#: Pivots probed per rank and round of :func:`order_statistics`; each round narrows the
-#: candidate range of float64 bit patterns by this factor, so 64-bit keys need at most 7 rounds.
+#: Sorted keys each partition samples per column, at evenly spaced positions. The bracket each
+#: sample leaves around an answer holds fewer than ``4 * rows / _SAMPLES`` keys in all (see
+#: :func:`_brackets`), so a few thousand samples keep the second pass small.
+_SAMPLES = 4096
+#: Most distinct keys a partition returns for one rank's bracket; past it the rank is found
+#: by pivot rounds instead (heavily tied or adversarial data).
+_DISTINCT = 65536
+#: Pivots probed per rank and round of the pivot rounds; each round narrows the candidate range
+#: of float64 bit patterns by this factor, so 64-bit keys need at most 7 rounds.
 _PIVOTS = 1024
 _SIGN = np.int64(-(2**63))
+_LOWEST, _HIGHEST = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 
 
 def order_statistics(parts, ranks: dict) -> dict:
     """Exact ``k``-th smallest non-missing values of numeric columns (0-based ``ranks``).
 
     Each partition's values are sorted once, as integer keys ordered like the float64 values,
-    and kept where the engine holds data (``persist``). Every round then counts, per partition,
-    the keys at or below ``_PIVOTS`` pivots spread over each rank's remaining key range, and
-    keeps the sub-range holding the rank; the range is one key after a few rounds. Only
-    counts travel, and the answer is the value a full sort would give.
+    and kept where the engine holds data (``persist``). Then, usually, two passes:
+
+    1. each partition returns a regular sample of its sorted keys (``_SAMPLES`` keys at evenly
+       spaced positions, its last key among them); the pooled sample brackets each rank's
+       answer between two sample keys;
+    2. each partition returns its exact count of keys below each bracket and the distinct keys
+       inside it with their counts, from which the answer is read off.
+
+    A rank whose bracket holds only one candidate skips the second pass; one whose bracket holds
+    more than ``_DISTINCT`` distinct keys in some partition is narrowed by rounds of counts at
+    ``_PIVOTS`` pivots instead. The answer is the value a full sort would give.
 
     Parameters
     ----------
@@ -36,23 +54,19 @@ def order_statistics(parts, ranks: dict) -> dict:
         ``{column: numpy.ndarray of float64}``, the values at the ranks.
     """
     names = list(ranks)
+    if not names:
+        return {}
     keys = parts.map(_sorted_keys, names).persist()
-    sizes = np.sum(keys.map(_sizes).collect(), axis=0) if names else []
-    rank_arrays, low, high = [], [], []
-    for name, total in zip(names, sizes):
-        r = np.asarray(ranks[name], dtype=np.int64).reshape(-1)
-        if len(r) and (r.min() < 0 or r.max() >= total):
-            raise RaiError(f"rank out of range for column {name!r}: it has {int(total)} "
-                           "non-missing values")
-        rank_arrays.append(r)
-        low.append(np.full(len(r), np.iinfo(np.int64).min))
-        high.append(np.full(len(r), np.iinfo(np.int64).max))
-    while any((lo < hi).any() for lo, hi in zip(low, high)):
-        pivots = [_pivots(lo, hi) for lo, hi in zip(low, high)]
-        counted = keys.map(_count_at_or_below, pivots).reduce(_add_counts)
-        for i, p in enumerate(pivots):
-            low[i], high[i] = _narrow(low[i], high[i], p, counted[i], rank_arrays[i])
-    return {name: _from_keys(hi) for name, hi in zip(names, high)}
+    tables = keys.map(_samples, _SAMPLES).reduce(partial(_merge_samples, len(names)))
+    wanted = [_checked(name, ranks[name], table) for name, table in zip(names, tables)]
+    low, high = map(list, zip(*(_brackets(t, r) for t, r in zip(tables, wanted))))
+    open_ = [lo < hi for lo, hi in zip(low, high)]
+    if any(o.any() for o in open_):
+        inside = [(lo[o], hi[o]) for lo, hi, o in zip(low, high, open_)]
+        counted = keys.map(_bracket_counts, inside, _DISTINCT).reduce(_merge_brackets)
+        for lo, hi, o, r, column in zip(low, high, open_, wanted, counted):
+            lo[o], hi[o] = _settled(lo[o], hi[o], r[o], *column)
+    return {name: _from_keys(hi) for name, hi in zip(names, _pivot_rounds(keys, wanted, low, high))}
 
 
 def _sorted_keys(part: pd.DataFrame, names: list) -> list[np.ndarray]:
@@ -63,8 +77,126 @@ def _sorted_keys(part: pd.DataFrame, names: list) -> list[np.ndarray]:
     return out
 
 
-def _sizes(keys: list) -> np.ndarray:
-    return np.array([len(k) for k in keys], dtype=np.int64)
+def _checked(name, ranks, table) -> np.ndarray:
+    total = int(table[1].sum())  # every key's lower-bound rise, summed: the partitions' sizes
+    r = np.asarray(ranks, dtype=np.int64).reshape(-1)
+    if len(r) and (r.min() < 0 or r.max() >= total):
+        raise RaiError(f"rank out of range for column {name!r}: it has {total} "
+                       "non-missing values")
+    return r
+
+
+# The pooled sample, and why its brackets hold the answers.
+#
+# Partition p has sorted keys k[0] <= ... <= k[n-1] and samples them at positions
+# s_0 < s_1 < ... < s_{m-1} = n - 1 (m = min(n, _SAMPLES); s_m := n). For any key v let j be the
+# last sample with k[s_j] <= v. Then p's count of keys <= v, c_p(v), satisfies
+#     s_j + 1 <= c_p(v) <= s_{j+1},
+# (0 <= c_p(v) <= s_0 when no sample is <= v): positions 0..s_j hold keys <= k[s_j] <= v, and
+# positions s_{j+1}.. hold keys >= k[s_{j+1}] > v. Only sortedness is used, so the bounds hold
+# with ties, with −0.0 and 0.0 (one key), with ±inf (ordinary keys) and for empty partitions
+# (no samples, bounds 0 and 0). As step functions of v both bounds rise only at p's sample keys:
+# the lower one by s_j - s_{j-1} at sample j (s_{-1} := -1), the upper one by s_{j+1} - s_j from
+# a base of s_0. So a table of sample keys with the two rises summed over partitions (and the
+# bases summed) gives global bounds lower(v) <= c(v) <= upper(v) at every key v, by cumulative
+# sums. At the largest sample key every partition's last key is counted, so lower = upper = N.
+#
+# The answer for rank r is a = the smallest key with c(a) >= r + 1. With H the smallest sample
+# key with lower(H) >= r + 1 (one exists, as lower reaches N > r), c(H) >= r + 1 and a <= H.
+# With L the largest sample key with upper(L) <= r, c(L) <= r and a > L; when there is none,
+# every key is a candidate from below. So a lies in the closed key interval [L + 1, H]. Between
+# two consecutive sample keys the upper bound is constant, so when upper just below H (at the
+# preceding sample key, or the base below all of them) is <= r, no key below H counts r + 1 and
+# a = H: such a rank needs no second pass. On fully sampled partitions (n <= _SAMPLES) every
+# rank is settled this way.
+#
+# Size of the bracket: with G = the sum over partitions of the widest gap s_{j+1} - s_j, and
+# (without ties) at most one sample key per partition between consecutive pooled sample keys,
+# c(H) <= upper(H) <= lower(key before H) + 2G <= r + 2G and likewise c(L) >= r + 1 - 2G, so
+# fewer than 4G ~ 4N / _SAMPLES keys lie in (L, H]. Ties make the bracket longer but not its
+# distinct keys more numerous. (The regular sample is that of parallel sorting by regular
+# sampling, Shi & Schaeffer, J. Parallel Distrib. Comput. 14, 1992.)
+
+def _samples(keys: list, m: int) -> list[tuple]:
+    """Per column: sample keys with their lower- and upper-bound rises, and the upper base."""
+    out = []
+    for k in keys:
+        n = len(k)
+        at = (np.arange(1, min(n, m) + 1, dtype=np.int64) * n) // max(min(n, m), 1) - 1
+        out.append((*_combined(k[at], np.diff(at, prepend=-1), np.diff(at, append=n)),
+                    int(at[0]) if n else 0))
+    return out
+
+
+def _merge_samples(n_columns: int, tables: list) -> list[tuple]:
+    merged = []
+    for j in range(n_columns):
+        pieces = [t[j] for t in tables]
+        arrays = [np.concatenate([p[i] for p in pieces] or [np.empty(0, np.int64)])
+                  for i in range(3)]
+        merged.append((*_combined(*arrays), sum(p[3] for p in pieces)))
+    return merged
+
+
+def _brackets(table: tuple, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closed key intervals ``[low, high]`` holding each rank's answer (one key when settled)."""
+    keys, low_rise, high_rise, base = table
+    lower, upper = np.cumsum(low_rise), base + np.cumsum(high_rise)
+    h = np.searchsorted(lower, ranks + 1)
+    below = np.searchsorted(upper, ranks, side="right") - 1
+    high = keys[h]
+    low = np.where(below >= 0, keys[np.maximum(below, 0)] + 1, _LOWEST)
+    before_high = np.where(h > 0, upper[np.maximum(h - 1, 0)], base)
+    return np.where(before_high <= ranks, high, low), high
+
+
+def _bracket_counts(keys: list, brackets: list, limit: int) -> list[tuple]:
+    """Per column: keys below each bracket, and its distinct keys with their counts (``None``
+    where there are more than ``limit``)."""
+    out = []
+    for k, (low, high) in zip(keys, brackets):
+        first = np.searchsorted(k, low)
+        last = np.searchsorted(k, high, side="right")
+        out.append((first, [_runs(k[a:b], limit) for a, b in zip(first, last)]))
+    return out
+
+
+def _runs(sorted_keys: np.ndarray, limit: int):
+    starts = _run_starts(sorted_keys)
+    if len(starts) > limit:
+        return None
+    return sorted_keys[starts], np.diff(np.append(starts, len(sorted_keys)))
+
+
+def _merge_brackets(counts: list) -> list[tuple]:
+    merged = []
+    for column in zip(*counts):
+        below = np.sum([c[0] for c in column], axis=0)
+        runs = [None if any(r is None for r in rank) else
+                _combined(*(np.concatenate(a) for a in zip(*rank))) for rank in
+                zip(*(c[1] for c in column))]
+        merged.append((below, runs))
+    return merged
+
+
+def _settled(low, high, ranks, below, runs):
+    """The answer as ``[low, high]`` (one key) for ranks whose bracket came back whole."""
+    low, high = low.copy(), high.copy()
+    for i, run in enumerate(runs):
+        if run is not None:
+            keys, counts = run
+            low[i] = high[i] = keys[np.searchsorted(below[i] + np.cumsum(counts), ranks[i] + 1)]
+    return low, high
+
+
+def _pivot_rounds(keys, ranks: list, low: list, high: list) -> list[np.ndarray]:
+    """``high`` once every ``[low, high]`` is one key, by rounds of counts at pivots."""
+    while any((lo < hi).any() for lo, hi in zip(low, high)):
+        pivots = [_pivots(lo, hi) for lo, hi in zip(low, high)]
+        counted = keys.map(_count_at_or_below, pivots).reduce(_add_counts)
+        for i, p in enumerate(pivots):
+            low[i], high[i] = _narrow(low[i], high[i], p, counted[i], ranks[i])
+    return high
 
 
 def _count_at_or_below(keys: list, pivots: list) -> list[np.ndarray]:
@@ -78,11 +210,25 @@ def _add_counts(counts: list) -> list:
 def _narrow(low, high, pivots, at_or_below, ranks):
     """The key range still holding each rank: its answer is the smallest key counting rank + 1."""
     enough = at_or_below >= ranks[:, None] + 1
-    largest, smallest = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-    high = np.where(enough.any(axis=1), np.where(enough, pivots, largest).min(axis=1), high)
-    below = np.where(~enough, pivots, smallest).max(axis=1)
+    high = np.where(enough.any(axis=1), np.where(enough, pivots, _HIGHEST).min(axis=1), high)
+    below = np.where(~enough, pivots, _LOWEST).max(axis=1)
     low = np.where((~enough).any(axis=1), np.maximum(low, below + 1), low)
     return low, high
+
+
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys begins."""
+    if not len(sorted_keys):
+        return np.empty(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+
+
+def _combined(keys: np.ndarray, *weights: np.ndarray) -> tuple:
+    """The distinct ``keys``, ascending, and each of ``weights`` summed over equal keys."""
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    starts = _run_starts(keys)
+    return keys[starts], *(np.add.reduceat(w[order], starts) for w in weights)
 
 
 def _to_keys(x: np.ndarray) -> np.ndarray:

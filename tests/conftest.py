@@ -116,6 +116,8 @@ def _spark_frame(session, frame, n_partitions):
 
     from rai_nb.engine._memory import split_frame
 
+    if len(frame) == 0:  # Spark infers no schema from no rows: one row of missing values, dropped
+        return _spark_frame(session, frame.reindex([0]), n_partitions).where(F.lit(False))
     ids = spark_partition_keys(session, n_partitions)
     sizes = [len(piece) for piece in split_frame(frame, n_partitions)]
     keyed = frame.assign(_key=np.repeat(ids, sizes), _position=np.arange(len(frame)))

@@ -231,7 +231,30 @@ def _land(frame, n: int | None = None) -> list:
     if "value" not in table.column_names:
         return []
     blobs = table.column("value").to_pylist()
-    return [pickle.loads(blobs[i]) for i in order]
+    values = [pickle.loads(blobs[i]) for i in order]
+    raised = _first_raised(values)
+    if raised is not None:
+        raise raised.error
+    return values
+
+
+class _Raised:
+    """A :class:`RaiError` raised on an executor, carried back as the value so that the driver
+    raises it (Spark would wrap it in a PythonException with the worker's traceback)."""
+
+    def __init__(self, error: RaiError):
+        self.error = error
+
+
+def _guarded(function, *args):
+    try:
+        return function(*args)
+    except RaiError as error:
+        return _Raised(error)
+
+
+def _first_raised(values: list):
+    return next((v for v in values if isinstance(v, _Raised)), None)
 
 
 def _frame_of(ids, values) -> pd.DataFrame:
@@ -241,7 +264,10 @@ def _frame_of(ids, values) -> pd.DataFrame:
 
 def _run(steps: tuple, partition: int, value):
     for function, args, each in steps:
-        value = function(value, *args) if each is None else function(value, each[partition], *args)
+        if isinstance(value, _Raised):
+            break
+        value = _guarded(function, value, *args) if each is None else \
+            _guarded(function, value, each[partition], *args)
     return value
 
 
@@ -287,7 +313,8 @@ def _apply_steps(steps: tuple, batches):
 # type hints of its own API and warns that it cannot use them.
 def _add_level(add, group):
     group = group.sort_values("partition")
-    return _frame_of([group["level"].iloc[0]], [add([pickle.loads(v) for v in group["value"]])])
+    values = [pickle.loads(v) for v in group["value"]]
+    return _frame_of([group["level"].iloc[0]], [_first_raised(values) or _guarded(add, values)])
 
 
 def _pieces_of(n_buckets: int, batches):
@@ -297,10 +324,12 @@ def _pieces_of(n_buckets: int, batches):
         yield pd.DataFrame({
             "bucket": np.tile(np.arange(n_buckets, dtype=np.int32), len(ids)),
             "partition": np.repeat(np.asarray(ids, dtype=np.int32), n_buckets),
-            "value": [pickle.dumps(v[b], protocol=5) for v in values for b in range(n_buckets)]})
+            "value": [pickle.dumps(v if isinstance(v, _Raised) else v[b], protocol=5)
+                      for v in values for b in range(n_buckets)]})
 
 
 def _gather(function, args, group):
     bucket = group["bucket"].iloc[0]
     group = group[group["partition"] >= 0].sort_values("partition")
-    return _frame_of([bucket], [function([pickle.loads(v) for v in group["value"]], *args)])
+    pieces = [pickle.loads(v) for v in group["value"]]
+    return _frame_of([bucket], [_first_raised(pieces) or _guarded(function, pieces, *args)])

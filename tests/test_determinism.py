@@ -320,8 +320,8 @@ def test_leakage_aucs_equal_brute_force_on_the_content_sample_and_halves(adult, 
     is fitted on one content half, measured by scikit-learn on the other, and averaged."""
     from sklearn.metrics import roc_auc_score
 
-    from rai_nb.frame import _row_sample as rs
     from rai_nb.checks import leakage as kl
+    from rai_nb.frame import _row_sample as rs
     from rai_nb.frame import encode_tables
 
     current = adult[0]

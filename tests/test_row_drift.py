@@ -178,8 +178,8 @@ def test_domain_scores_are_out_of_fold(monkeypatch, planted):
 
 def _folds(ref, cur):
     """The hash folds drift(rows=True) uses, recomputed from its context."""
-    from rai_nb.frame import _row_sample as rs
     from rai_nb.api._grading import _thresholds
+    from rai_nb.frame import _row_sample as rs
     from rai_nb.frame._validation_context import _Context
 
     ctx = _Context(cur, ref, thresholds=_thresholds(None), options={}, random_state=0)

@@ -288,6 +288,17 @@ def test_order_statistics_finish_flagged_brackets_by_pivot_rounds(to_engine, mon
         np.testing.assert_array_equal(found[name], values[ranks[name]])
 
 
+def test_order_statistics_of_a_column_without_values(to_engine):
+    """Missing values only, in partitions some of which are empty: no ranks give no values and
+    any rank is an error naming the column."""
+    frame = pd.DataFrame({"x": [np.nan, np.nan], "y": [1.0, np.nan]})
+    parts = partitioned(to_engine(frame, 4)).parts
+    found = order_statistics(parts, {"x": [], "y": [0]})
+    assert found["x"].shape == (0,) and found["y"].tolist() == [1.0]
+    with pytest.raises(RaiError, match="'x'"):
+        order_statistics(parts, {"x": [0]})
+
+
 def test_distinct_values_and_value_counts_match_pandas(to_engine):
     frame = _frame(60)
     native = to_engine(frame, 7)

@@ -10,9 +10,9 @@ import pandas as pd
 
 from ..errors import RaiError
 
-#: Sorted keys each partition samples per column, at evenly spaced positions. The bracket each
-#: sample leaves around an answer holds fewer than ``4 * rows / _SAMPLES`` keys in all (see
-#: :func:`_brackets`), so a few thousand samples keep the second pass small.
+#: Sorted keys each partition samples per column, at evenly spaced positions. Without ties the
+#: bracket the pooled sample leaves around an answer holds fewer than ``4 * (rows / _SAMPLES +
+#: partitions)`` keys (the comment above :func:`_samples`), so the second pass stays small.
 _SAMPLES = 4096
 #: Most distinct keys a partition returns for one rank's bracket; past it the rank is found
 #: by pivot rounds instead (heavily tied or adversarial data).
@@ -110,22 +110,30 @@ def _checked(name, ranks, table) -> np.ndarray:
 # a = H: such a rank needs no second pass. On fully sampled partitions (n <= _SAMPLES) every
 # rank is settled this way.
 #
-# Size of the bracket: with G = the sum over partitions of the widest gap s_{j+1} - s_j, and
-# (without ties) at most one sample key per partition between consecutive pooled sample keys,
-# c(H) <= upper(H) <= lower(key before H) + 2G <= r + 2G and likewise c(L) >= r + 1 - 2G, so
-# fewer than 4G ~ 4N / _SAMPLES keys lie in (L, H]. Ties make the bracket longer but not its
-# distinct keys more numerous. (The regular sample is that of parallel sorting by regular
-# sampling, Shi & Schaeffer, J. Parallel Distrib. Comput. 14, 1992.)
+# Size of the bracket: let G be the sum over partitions of the widest gap s_{j+1} - s_j (at most
+# ceil(n / m)). Without ties a partition has at most one sample key at H and none between H and
+# the sample key before it, so c(H) <= upper(H) <= lower(key before H) + 2G <= r + 2G; likewise
+# c(L) >= r + 1 - 2G, and fewer than 4G <= 4 (N / _SAMPLES + P) keys lie in (L, H]. Ties can
+# make the bracket longer (a key filling most rows), hence the limit on the distinct keys it
+# returns. (The sample is that of parallel sorting by regular sampling: Shi & Schaeffer,
+# J. Parallel Distrib. Comput. 14, 1992.)
 
 def _samples(keys: list, m: int) -> list[tuple]:
     """Per column: sample keys with their lower- and upper-bound rises, and the upper base."""
     out = []
     for k in keys:
         n = len(k)
-        at = (np.arange(1, min(n, m) + 1, dtype=np.int64) * n) // max(min(n, m), 1) - 1
+        at = _sample_positions(n, min(n, m))
         out.append((*_combined(k[at], np.diff(at, prepend=-1), np.diff(at, append=n)),
                     int(at[0]) if n else 0))
     return out
+
+
+def _sample_positions(n: int, m: int) -> np.ndarray:
+    """``m`` increasing positions spread over ``range(n)``, the last one ``n - 1``."""
+    if not m:
+        return np.empty(0, dtype=np.int64)
+    return (np.arange(1, m + 1, dtype=np.int64) * n) // m - 1
 
 
 def _merge_samples(n_columns: int, tables: list) -> list[tuple]:
@@ -172,11 +180,16 @@ def _merge_brackets(counts: list) -> list[tuple]:
     merged = []
     for column in zip(*counts):
         below = np.sum([c[0] for c in column], axis=0)
-        runs = [None if any(r is None for r in rank) else
-                _combined(*(np.concatenate(a) for a in zip(*rank))) for rank in
-                zip(*(c[1] for c in column))]
-        merged.append((below, runs))
+        merged.append((below, [_merged_runs(rank) for rank in zip(*(c[1] for c in column))]))
     return merged
+
+
+def _merged_runs(runs: tuple):
+    """One rank's distinct keys and counts over partitions (``None`` if any is)."""
+    if any(run is None for run in runs):
+        return None
+    keys, counts = zip(*runs)
+    return _combined(np.concatenate(keys), np.concatenate(counts))
 
 
 def _settled(low, high, ranks, below, runs):

@@ -334,6 +334,18 @@ def test_group_means_and_bootstrap(pairs):
     assert (lower[present] <= upper[present]).all()
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(-2, 2), min_size=3, max_size=3), min_size=1, max_size=50),
+       st.floats(-1e6, 1e6))
+def test_distinct_rows_groups_exactly_the_equal_rows(rows, scale):
+    from rai_nb.explain.counterfactual import distinct_rows
+
+    values = np.array(rows, dtype=np.float64) * [1.0, scale, 1e-3]
+    first, inverse = distinct_rows(values)
+    np.testing.assert_array_equal(values[first][inverse], values)
+    assert len(first) == len(np.unique(values, axis=0))
+
+
 def test_rows_without_counterfactuals_render():
     rng = np.random.default_rng(3)
     X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})

@@ -49,7 +49,8 @@ class Goal:
 
 
 class Evaluator:
-    """Scores candidates with the model, one call per batch; counts calls and rows."""
+    """Scores candidates with the model, one call per batch (each distinct candidate once);
+    counts calls and rows scored."""
 
     def __init__(self, model, codec: FeatureCodec, goal: Goal):
         self.model, self.codec, self.goal = model, codec, goal
@@ -64,24 +65,29 @@ class Evaluator:
             row, column = np.nonzero(np.ones((m, c), dtype=bool) if mask is None else mask)
             valid, loss = np.zeros((m, c), dtype=bool), np.full((m, c), np.inf)
             if len(row):
-                frame = self.codec.decode(candidates[row, column])
-                self.calls, self.rows = self.calls + 1, self.rows + len(frame)
-                valid[row, column], loss[row, column] = self._score(frame, goal, row)
+                values = candidates[row, column]
+                first, inverse = cf.distinct_rows(values)
+                self.calls, self.rows = self.calls + 1, self.rows + len(first)
+                valid[row, column], loss[row, column] = self._score(
+                    self.codec.decode(values[first]), inverse, goal, row)
             return valid, loss
         return evaluate
 
-    def _score(self, frame, goal: Goal, row):
+    def _score(self, frame, inverse, goal: Goal, row):
+        """Validity and loss of the candidates whose distinct rows ``frame`` holds (candidate
+        ``i`` is row ``inverse[i]``)."""
         if goal.interval is not None:
-            value = np.asarray(call_model(self.model.predict, frame), dtype=np.float64).ravel()
+            value = np.asarray(call_model(self.model.predict, frame),
+                               dtype=np.float64).ravel()[inverse]
             loss = np.maximum(np.maximum(goal.interval[0] - value, value - goal.interval[1]), 0)
             return loss == 0, loss
         wanted = goal.wanted[row]
         if not hasattr(self.model, "predict_proba"):
-            labels = np.asarray(call_model(self.model.predict, frame)).ravel()
+            labels = np.asarray(call_model(self.model.predict, frame)).ravel()[inverse]
             valid = labels == goal.classes[wanted]
             return valid, (~valid).astype(np.float64)
-        proba = np.asarray(call_model(self.model.predict_proba, frame), dtype=np.float64)
-        rows = np.arange(len(frame))
+        proba = np.asarray(call_model(self.model.predict_proba, frame), dtype=np.float64)[inverse]
+        rows = np.arange(len(proba))
         mine = proba[rows, wanted]
         proba[rows, wanted] = -np.inf
         best_other = proba.max(axis=1)
@@ -291,7 +297,9 @@ class _Nearest:
 
 
 def _predict(model, codec, values) -> np.ndarray:
-    return np.asarray(call_model(model.predict, codec.decode(values))).ravel()
+    """``model.predict`` of encoded rows, each distinct one predicted once."""
+    first, inverse = cf.distinct_rows(values)
+    return np.asarray(call_model(model.predict, codec.decode(values[first]))).ravel()[inverse]
 
 
 @dataclass(frozen=True)

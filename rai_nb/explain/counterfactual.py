@@ -484,6 +484,21 @@ def _towards(here, candidates, fraction, space: SearchSpace) -> np.ndarray:
     return np.where(space.categorical, candidates, moved)
 
 
+def distinct_rows(values: np.ndarray):
+    """The distinct rows of ``values`` ``(n, features)``: positions of one row of each, and
+    each row's index among them (``values[first][inverse]`` equals ``values``).
+
+    Rows are grouped by a fixed random projection, then checked: any row that differs from its
+    group's first (a collision) stands alone, so the grouping is exact.
+    """
+    key = values @ np.random.default_rng(0).uniform(1.0, 2.0, values.shape[1])
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    alone = np.flatnonzero((values != values[first[inverse]]).any(axis=1))
+    inverse[alone] = len(first) + np.arange(len(alone))
+    return np.concatenate([first, alone]), inverse
+
+
 def nearest_rows(origin, pool, allowed, space: SearchSpace, k: int, block: int = 1 << 24):
     """The ``k`` rows of ``pool`` nearest each origin among those ``allowed[i]`` permits.
 

@@ -4,8 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_engines.py [--rows 10000000 50000000]
 [--engines pandas dask spark]``. Every engine reads the same synthetic Parquet files; the script
 prints each engine's time per row (flat when the work scales linearly), its ratio to pandas on
 the same rows, the largest difference between its numbers and pandas', and the peak resident
-memory of its workers (Dask: each worker process; Spark ``local[2]``: the JVM and its Python
-workers together). Dask runs on a ``LocalCluster`` of 2 processes × 1 thread, Spark on
+memory during each job (pandas: this process, data included; Dask: its worker processes
+together; Spark ``local[2]``: the JVM and its Python workers together). Dask runs on a ``LocalCluster`` of 2 processes × 1 thread, Spark on
 ``local[2]``; pass ``--scheduler tcp://host:8786`` to use an existing Dask cluster.
 """
 
@@ -94,6 +94,12 @@ def spark_processes(spark):
     return listed
 
 
+def this_process():
+    import psutil
+
+    return [psutil.Process()]
+
+
 def dask_processes(client):
     import psutil
 
@@ -120,8 +126,7 @@ def run_jobs(engine, n_rows, frames, jobs, expected, processes) -> None:
             got = np.asarray(table(result), dtype=float)
             gap = float(np.nanmax(np.abs(np.asarray(numbers, dtype=float) - got), initial=0.0))
             line += f", {seconds / local:.2f}× pandas, largest difference {gap:.1e}"
-        if processes is not None:
-            line += f", worker peak {memory.peak:,.0f} MiB"
+        line += f", {'process' if engine == 'pandas' else 'worker'} peak {memory.peak:,.0f} MiB"
         print(line, flush=True)
 
 
@@ -175,7 +180,7 @@ def main():
         processes["spark"] = spark_processes(spark)
         closers.append(spark.stop)
     readers["pandas"] = lambda folder: pd.read_parquet(folder)
-    processes["pandas"] = None
+    processes["pandas"] = this_process
     order = [e for e in ("pandas", "dask", "spark") if e in args.engines]
     with tempfile.TemporaryDirectory() as tmp:
         for n_rows in args.rows:

@@ -9,7 +9,7 @@ the value pickled; maps are fused, so a chain of maps is one Python pass when it
 
 Row order. A plan with a shuffle (``repartition``, a join, a ``groupBy``) may give each job
 different rows per partition, and every statistic here takes several jobs (distinct values,
-then counts; rounds of order statistics; positions found, then rows taken). So
+then counts; passes of order statistics; positions found, then rows taken). So
 :func:`spark_partitions` pins the rows once with ``localCheckpoint``: they are computed a single
 time, kept on the executors (memory and disk), and every later job reads those same blocks. A
 lost executor then fails the job instead of silently recomputing other rows (``persist`` would

@@ -4,7 +4,7 @@ The levels are those :func:`rai_nb.frame.encode_slice_features` gives the same r
 categorical values in the same order, the same quantile edges (exact order statistics, not
 an engine's approximate quantiles), the same dominant values and only the levels some row holds.
 A first pass summarises each partition; numeric columns with many values then take a pass to
-count the candidates for dominant values, the rounds of :func:`order_statistics` for their
+count the candidates for dominant values, the passes of :func:`order_statistics` for their
 edges and a pass to collect the observed intervals.
 """
 

@@ -5,8 +5,9 @@ Run: ``.venv/bin/python benchmarks/bench_engines.py [--rows 10000000 50000000]
 prints each engine's time per row (flat when the work scales linearly), its ratio to pandas on
 the same rows, the largest difference between its numbers and pandas', and the peak resident
 memory during each job (pandas: this process, data included; Dask: its worker processes
-together; Spark ``local[2]``: the JVM and its Python workers together). Dask runs on a ``LocalCluster`` of 2 processes × 1 thread, Spark on
-``local[2]``; pass ``--scheduler tcp://host:8786`` to use an existing Dask cluster.
+together; Spark ``local[2]``: the JVM and its Python workers together). Dask runs on a
+``LocalCluster`` of 2 processes × 1 thread, Spark on ``local[2]``; pass
+``--scheduler tcp://host:8786`` to use an existing Dask cluster.
 """
 
 from __future__ import annotations

@@ -185,14 +185,16 @@ def test_nearest_real_rows_when_the_outcome_is_rare(task):
 
 
 def test_blocks_of_query_rows(mixed, monkeypatch):
-    """Query rows searched in several blocks (a small block size) still give valid
-    counterfactuals for every row, and the same nearest rows."""
+    """Query rows searched in several blocks (a small block size), and their distances to
+    the data computed in blocks each round, still give valid counterfactuals for every row,
+    and the same nearest rows."""
     from rai_nb.api import _counterfactuals
 
     model, frame = mixed
     rows = frame.iloc[:7]
     whole = counterfactuals(model, rows, data=frame, sensitive="group", k=2, **FAST)
     monkeypatch.setattr(_counterfactuals, "BLOCK_ROWS", 300)  # a few query rows a block
+    monkeypatch.setattr(_counterfactuals, "DISTANCE_CELLS", 1000)  # two query rows' distances
     blocks = counterfactuals(model, rows, data=frame, sensitive="group", k=2, **FAST)
     assert (blocks.rows["found"] == 2).all()
     found = blocks.counterfactuals

@@ -21,6 +21,9 @@ from ._bias import bootstrap_seed
 #: blocks of as many as that allows.
 BLOCK_ROWS = 1 << 16
 
+#: Query rows × data rows of distances held at once for the nearest real rows.
+DISTANCE_CELLS = 1 << 22
+
 
 @dataclass(frozen=True)
 class Goal:
@@ -261,6 +264,10 @@ class _Nearest:
 
     def __init__(self, pool, origin, space, goal: Goal, k: int):
         self.pool, self.origin, self.space, self.goal, self.k = pool, origin, space, goal, k
+        # all rows' distances kept for the later rounds when they fit, else computed each round
+        small = 0 < k and len(origin) * len(pool) <= DISTANCE_CELLS
+        self.distances = cf.allowed_distances(origin, pool, _allowed(origin, pool, space),
+                                              space) if small else None
         self.width = np.full(len(origin), min(32 * k, len(pool)))
         self.todo = np.arange(len(origin) if k > 0 else 0)
         self.known = np.empty(len(pool), dtype=object)
@@ -271,8 +278,9 @@ class _Nearest:
         if len(self.todo) == 0:
             return np.empty(0, dtype=np.int64)
         width = self.width[self.todo]
-        self.prefix = _nearest_allowed(self.origin[self.todo], self.pool, self.space,
-                                       int(width.max()))
+        self.prefix = (_nearest_allowed(self.origin[self.todo], self.pool, self.space,
+                                        int(width.max())) if self.distances is None
+                       else cf.nearest_of(self.distances[self.todo], int(width.max())))
         self.inside = (self.prefix >= 0) & (np.arange(self.prefix.shape[1]) < width[:, None])
         new = np.unique(self.prefix[self.inside])
         return new[~self.scored[new]]
@@ -349,12 +357,14 @@ def _nearest_allowed(origin, pool, space, k):
     values, nearest first (−1: fewer)."""
     if k == 0:
         return np.empty((len(origin), 0), dtype=np.int64)
+    return cf.nearest_rows(origin, pool, lambda part: _allowed(origin[part], pool, space),
+                           space, k, block=DISTANCE_CELLS)
+
+
+def _allowed(origin, pool, space) -> np.ndarray:
+    """Whether each pool row has each origin's immutable values, ``(origins, pool)``."""
     fixed = ~space.mutable
-
-    def allowed(part):
-        return (pool[None, :, fixed] == origin[part, None, fixed]).all(axis=-1)
-
-    return cf.nearest_rows(origin, pool, allowed, space, k)
+    return (pool[None, :, fixed] == origin[:, None, fixed]).all(axis=-1)
 
 
 def _frames(rows, data):

@@ -506,17 +506,31 @@ def nearest_rows(origin, pool, allowed, space: SearchSpace, k: int, block: int =
     of origins so memory stays near ``block`` floats. Returns indices ``(rows, k)``, −1 where
     fewer rows are allowed.
     """
-    m, p = origin.shape
-    step = max(1, block // max(pool.shape[0] * p, 1))
+    m = len(origin)
+    step = max(1, block // max(len(pool), 1))
     index = np.full((m, k), -1, dtype=np.int64)
     for start in range(0, m, step):
         part = slice(start, min(start + step, m))
-        d = np.where(allowed(part), _distances(origin[part], pool, space), np.inf)
-        top = np.argpartition(d, min(k, d.shape[1]) - 1, axis=1)[:, :k]
-        top = np.take_along_axis(top, np.argsort(np.take_along_axis(d, top, axis=1), axis=1,
-                                                 kind="stable"), axis=1)
-        got = np.take_along_axis(d, top, axis=1)
-        index[part, :top.shape[1]] = np.where(np.isfinite(got), top, -1)
+        index[part] = nearest_of(allowed_distances(origin[part], pool, allowed(part), space), k)
+    return index
+
+
+def allowed_distances(origin, pool, allowed, space: SearchSpace) -> np.ndarray:
+    """:func:`distance` of every origin to every pool row, ``(origins, pool)``; inf where
+    ``allowed`` (same shape) is false."""
+    return np.where(allowed, _distances(origin, pool, space), np.inf)
+
+
+def nearest_of(distances: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` smallest finite ``distances``' positions, nearest first (−1: fewer)."""
+    index = np.full((len(distances), k), -1, dtype=np.int64)
+    if k == 0 or distances.shape[1] == 0:
+        return index
+    top = np.argpartition(distances, min(k, distances.shape[1]) - 1, axis=1)[:, :k]
+    top = np.take_along_axis(top, np.argsort(np.take_along_axis(distances, top, axis=1), axis=1,
+                                             kind="stable"), axis=1)
+    got = np.take_along_axis(distances, top, axis=1)
+    index[:, :top.shape[1]] = np.where(np.isfinite(got), top, -1)
     return index
 
 

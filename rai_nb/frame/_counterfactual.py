@@ -71,21 +71,24 @@ class FeatureCodec:
         text = np.full(len(values), "", dtype=object)
         for j, name in enumerate(self.features):
             rows = np.flatnonzero(values[:, j] != origin[:, j])  # labels of changed ones only
-            change = (f"{name} " + self.labels(origin[rows, j], j) + " → "
-                      + self.labels(values[rows, j], j)).to_numpy()
-            text[rows] = np.where(text[rows] != "", text[rows] + "; ", "") + change
+            if len(rows):
+                change = (f"{name} " + self.labels(origin[rows, j], j) + " → "
+                          + self.labels(values[rows, j], j))
+                text[rows] = np.where(text[rows] != "", text[rows] + "; ", "") + change
         return text
 
-    def labels(self, values: np.ndarray, j: int) -> pd.Series:
-        """Column ``j``'s values as display strings."""
+    def labels(self, values: np.ndarray, j: int) -> np.ndarray:
+        """Column ``j``'s values as display strings (an object array), each distinct value
+        formatted once."""
         from ..render import format_value
 
+        distinct, inverse = np.unique(values, return_inverse=True)
         levels = self.levels[j]
-        shown = values if levels is None else \
-            _with_missing(levels, "missing")[values.astype(np.int64)]
-        integer = levels is None and pd.api.types.is_integer_dtype(self.dtypes[j])
-        shown = pd.Series(shown.astype(np.int64) if integer else shown, dtype=object)
-        return shown.map(format_value).astype(object)  # object even when empty
+        shown = distinct if levels is None else \
+            _with_missing(levels, "missing")[distinct.astype(np.int64)]
+        if levels is None and pd.api.types.is_integer_dtype(self.dtypes[j]):
+            shown = shown.astype(np.int64)
+        return np.array([format_value(v) for v in shown], dtype=object)[inverse]
 
 
 def _with_missing(levels: pd.Index, missing=None) -> np.ndarray:

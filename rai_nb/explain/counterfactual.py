@@ -264,6 +264,9 @@ def _to_refine(archive: Archive, origin, space, weights, shortlist: int) -> np.n
 
 
 def _first_round(origin, space, evaluate, rng, population, weights) -> Archive:
+    """The first call: single-feature candidates and a random population, as an archive (a
+    ray's points with their shrink floors; of each ray only its valid point nearest the row
+    left to refine)."""
     axis, fraction = axis_candidates(origin, space)
     batch = np.concatenate([axis, initial_population(rng, space, origin, population)], axis=1)
     m, n, p = batch.shape

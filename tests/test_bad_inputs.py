@@ -37,7 +37,7 @@ def bias(**kwargs):
 
 BIAS_ERRORS = {
     "empty frame": (lambda: bias(data=frame().iloc[:0]), "data has no rows"),
-    "not a frame": (lambda: rai_nb.bias([1, 2], target="y", sensitive="s"), "pandas DataFrame"),
+    "not a frame": (lambda: rai_nb.bias([1, 2], target="y", sensitive="s"), "Dask or Spark DataFrame"),
     "missing target": (lambda: bias(target="income"), "'income'.*target"),
     "missing sensitive": (lambda: bias(sensitive=["sex", "nope"]), "'nope'.*sensitive"),
     "short prediction": (lambda: bias(prediction=np.ones(5)), "prediction has 5 rows"),
@@ -196,7 +196,7 @@ def test_polars_input_names_the_argument():
              lambda: rai_nb.drift(data, data),
              lambda: rai_nb.audit(MODEL, data, target="y", sensitive="sex", progress=False)]
     for call in calls:
-        with pytest.raises(rai_nb.RaiError, match="pandas DataFrame"):
+        with pytest.raises(rai_nb.RaiError, match=r"must be a pandas, Dask or Spark DataFrame"):
             call()
 
 

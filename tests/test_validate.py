@@ -383,7 +383,7 @@ def test_result_renders_everywhere(adult):
     (lambda df: rai_nb.validate(df, checks=["label_leakage"]), "needs target"),
     (lambda df: rai_nb.validate(df, thresholds={"vibes": (1, 2)}), "thresholds key"),
     (lambda df: rai_nb.validate(df, thresholds={"missing_share": 0.1}), r"\(warn, fail\) pair"),
-    (lambda df: rai_nb.validate(df.values), "data must be a pandas DataFrame"),
+    (lambda df: rai_nb.validate(df.values), "data must be a pandas, Dask or Spark DataFrame"),
     (lambda df: rai_nb.validate(df.iloc[:0]), "data has no rows"),
     (lambda df: rai_nb.validate(df, reference=df.iloc[:0]), "reference has no rows"),
     (lambda df: rai_nb.validate(df.assign(income=df["income"].where(df.index > 0)),

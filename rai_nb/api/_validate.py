@@ -304,7 +304,8 @@ def _specs(sensitive) -> list[tuple]:
 def _pandas_context(data, reference, *, target, sensitive, prediction, positive_label,
                     sample_weight, thresholds, options, random_state) -> _Context:
     if not isinstance(data, pd.DataFrame):
-        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        raise RaiError(f"data must be a pandas, Dask or Spark DataFrame, got "
+                       f"{type(data).__name__}")
     roles, tgt = {}, None
     if target is not None:
         tgt = _Target.of(data, target, positive_label)
@@ -432,9 +433,11 @@ def drift(
                                         options=options, random_state=random_state)
         return _drift_result(ctx)
     if not isinstance(reference, pd.DataFrame):
-        raise RaiError(f"reference must be a pandas DataFrame, got {type(reference).__name__}")
+        raise RaiError(f"reference must be a pandas, Dask or Spark DataFrame, got "
+                       f"{type(reference).__name__}")
     if not isinstance(current, pd.DataFrame):
-        raise RaiError(f"current must be a pandas DataFrame, got {type(current).__name__}")
+        raise RaiError(f"current must be a pandas, Dask or Spark DataFrame, got "
+                       f"{type(current).__name__}")
     if columns is None and not set(reference.columns) & set(current.columns):
         raise RaiError("reference and current share no column; name the columns to compare")
     roles = {}

@@ -88,7 +88,8 @@ def encode_bias_inputs(
     passes the resolved ``task`` and ``positive_label``.
     """
     if not isinstance(data, pd.DataFrame):
-        raise RaiError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        raise RaiError(f"data must be a pandas, Dask or Spark DataFrame, got "
+                       f"{type(data).__name__}")
     if len(data) == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     whole = levels is None

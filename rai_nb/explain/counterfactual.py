@@ -491,15 +491,20 @@ def distinct_rows(values: np.ndarray):
     """The distinct rows of ``values`` ``(n, features)``: positions of one row of each, and
     each row's index among them (``values[first][inverse]`` equals ``values``).
 
-    Rows are grouped by a fixed random projection, then checked: any row that differs from its
-    group's first (a collision) stands alone, so the grouping is exact.
+    Rows are grouped by a fixed random projection, then checked: the rows that differ from
+    their group's first (a collision, rare) are grouped again by a full row comparison, so the
+    grouping is exact.
     """
     key = values @ np.random.default_rng(0).uniform(1.0, 2.0, values.shape[1])
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
-    alone = np.flatnonzero((values != values[first[inverse]]).any(axis=1))
-    inverse[alone] = len(first) + np.arange(len(alone))
-    return np.concatenate([first, alone]), inverse
+    collided = np.flatnonzero((values != values[first[inverse]]).any(axis=1))
+    if not len(collided):
+        return first, inverse
+    _, own_first, own_inverse = np.unique(values[collided], axis=0, return_index=True,
+                                          return_inverse=True)
+    inverse[collided] = len(first) + own_inverse.ravel()
+    return np.concatenate([first, collided[own_first]]), inverse
 
 
 def nearest_rows(origin, pool, allowed, space: SearchSpace, k: int, block: int = 1 << 24):

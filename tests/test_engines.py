@@ -150,6 +150,22 @@ def test_regroup_hands_each_bucket_its_pieces_in_partition_order(to_engine, n_pa
     assert spread.map(len).collect() == [2, 2, 2]
 
 
+def test_subset_gives_the_partitions_asked_for_numbered_anew(to_engine):
+    frame = _frame(50)
+    parts = partitioned(to_engine(frame, 5)).parts
+    pieces = split_frame(frame, 5)
+    tagged = parts.map(_tagged, each=[10, 11, 12, 13, 14])
+    assert tagged.subset([3, 1]).collect() == [[13], [11]]
+    # An item of ``each`` after the subset is for the new numbering.
+    assert parts.subset([4, 0]).map(_tagged, each=[7, 8]).collect() == [[7], [8]]
+    assert parts.subset([2, 4]).subset([1]).map(len).collect() == [len(pieces[4])]
+    derived = parts.map(_counts).persist()
+    expected = [_counts(pieces[i]).tolist() for i in (4, 2)]
+    assert [v.tolist() for v in derived.subset([4, 2]).collect()] == expected
+    assert derived.subset([4, 2]).reduce(_array_sum).tolist() == np.sum(expected, axis=0).tolist()
+    assert parts.subset([]).collect() == []
+
+
 def test_frame_moves_give_the_rows_asked_for(to_engine):
     frame = _frame(40)
     native = to_engine(frame, 6)
@@ -198,6 +214,9 @@ class _Logged(Partitions):
     def map(self, function, *args, each=None):
         self.log.append(f"map {function.__name__}")
         return _Logged(self._parts.map(function, *args, each=each), self.log)
+
+    def subset(self, indices):
+        return _Logged(self._parts.subset(indices), self.log)
 
     def persist(self):
         self.log.append("persist")
@@ -416,3 +435,16 @@ def test_spark_partitions_lost_by_the_plan_are_an_error(spark):
         SparkPartitions(pruned, 3, meta=meta).collect()
     pinned = partitioned(pruned)
     assert pinned.parts.map(len).collect() == [0] * pinned.n_partitions
+
+
+def _imports_a_missing_module(part: pd.DataFrame):
+    import rai_nb_module_not_installed  # noqa: F401  (as on executors without rai_nb)
+
+    return len(part)
+
+
+def test_spark_workers_without_a_module_name_it(spark):
+    parts = partitioned(spark.range(0, 10, 1, 2)).parts
+    with pytest.raises(RaiError, match=r"Spark's Python workers cannot import "
+                                       r"'rai_nb_module_not_installed'.*PYSPARK_PYTHON"):
+        parts.map(_imports_a_missing_module).collect()

@@ -44,6 +44,9 @@ class DaskPartitions(Partitions):
             return DaskPartitions([task(v, *args) for v in self._values])
         return DaskPartitions([task(v, e, *args) for v, e in zip(self._values, each)])
 
+    def subset(self, indices) -> DaskPartitions:
+        return DaskPartitions([self._values[i] for i in indices])
+
     def persist(self) -> DaskPartitions:
         import dask
 

@@ -76,8 +76,23 @@ class PartitionedFrame:
         return frame
 
     def head(self, n: int = 1) -> pd.DataFrame:
-        """The first ``n`` rows, as pandas (fewer when the frame has fewer)."""
-        return pd.concat([self.meta, *self.parts.map(_head, n).collect()]).head(n)
+        """The first ``n`` rows, as pandas (fewer when the frame has fewer).
+
+        Only the partitions that hold them are read: those known to (from ``lengths``, where
+        the engine gave them), else the first one, then twice as many at each try.
+        """
+        known = self.__dict__.get("lengths")
+        pieces, start, step = [], 0, 1
+        while start < self.n_partitions and sum(map(len, pieces)) < n:
+            if known is not None:
+                needed = n - sum(map(len, pieces))
+                stop = start + int(np.searchsorted(np.cumsum(known[start:]), needed)) + 1
+            else:
+                stop = start + step
+            indices = list(range(start, min(stop, self.n_partitions)))
+            pieces += self.parts.subset(indices).map(_head, n).collect()
+            start, step = indices[-1] + 1, step * 2
+        return pd.concat([self.meta, *pieces]).head(n)
 
     def local_positions(self, positions: np.ndarray) -> list[np.ndarray]:
         """Sorted global ``positions`` split into each partition's own positions."""

@@ -27,6 +27,9 @@ class MemoryPartitions(Partitions):
             return MemoryPartitions([function(v, *args) for v in self._values])
         return MemoryPartitions([function(v, e, *args) for v, e in zip(self._values, each)])
 
+    def subset(self, indices) -> MemoryPartitions:
+        return MemoryPartitions([self._values[i] for i in indices])
+
     def persist(self) -> MemoryPartitions:
         return self
 

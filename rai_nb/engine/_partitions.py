@@ -4,7 +4,8 @@ Every distributed statistic in rai_nb is a few rounds of the same moves: map a f
 the partitions (each partition is a pandas DataFrame on arrival), keep what it returned where
 the partitions live (``persist``), bring small results back (``collect``, ``reduce``) or hand
 one bucket of every partition's output to one task (``regroup``: the hash-bucketed counts of
-duplicates and samples). Engines implement these five; features are written against them alone.
+duplicates and samples), or read only some partitions (``subset``). Engines implement these
+six; features are written against them alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class Partitions(ABC):
     def map(self, function: Callable, *args, each: Sequence | None = None) -> Partitions:
         """``function(value, *args)`` of each value; with ``each`` (one item per partition),
         ``function(value, each[i], *args)`` for partition ``i``."""
+
+    @abstractmethod
+    def subset(self, indices: Sequence[int]) -> Partitions:
+        """The values of partitions ``indices`` only, in that order, numbered ``0, 1, …`` anew
+        (an item of ``each`` in a later :meth:`map` is for the new numbering)."""
 
     @abstractmethod
     def persist(self) -> Partitions:

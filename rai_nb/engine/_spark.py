@@ -22,6 +22,7 @@ collected (on the JVM's next collection). Pinning costs about what ``persist()``
 from __future__ import annotations
 
 import pickle
+import re
 import weakref
 from contextlib import contextmanager
 from functools import partial
@@ -109,16 +110,20 @@ class SparkPartitions(Partitions):
         Kept alive so that a persisted source it owns is not unpersisted under this one.
     starts : numpy.ndarray, optional
         With ``meta``: the global position of each partition's first row (its frame's index).
+    ids : tuple, optional
+        The partitions of ``source`` these values are (:meth:`subset`), renumbered ``0, 1, …``
+        in this order; ``None`` for all of them.
     """
 
     engine = "Spark"
 
     def __init__(self, source, n_partitions: int, *, meta: pd.DataFrame | None = None,
                  steps: tuple = (), held: bool = False, parent: SparkPartitions | None = None,
-                 starts: np.ndarray | None = None):
+                 starts: np.ndarray | None = None, ids: tuple | None = None):
         self._source = source
         self._starts = starts
-        self._n = int(n_partitions)
+        self._ids = ids
+        self._n = int(n_partitions) if ids is None else len(ids)
         self._meta = meta
         self._steps = steps
         self._held = held
@@ -136,10 +141,18 @@ class SparkPartitions(Partitions):
                                f"got {len(each)}")
         return SparkPartitions(self._source, self._n, meta=self._meta, held=self._held,
                                steps=(*self._steps, (function, args, each)), parent=self,
-                               starts=self._starts)
+                               starts=self._starts, ids=self._ids)
+
+    def subset(self, indices) -> SparkPartitions:
+        indices = [int(i) for i in indices]
+        ids = tuple(i if self._ids is None else self._ids[i] for i in indices)
+        steps = tuple((function, args, None if each is None else [each[i] for i in indices])
+                      for function, args, each in self._steps)
+        return SparkPartitions(self._source, len(ids), meta=self._meta, held=self._held,
+                               steps=steps, parent=self, starts=self._starts, ids=ids)
 
     def persist(self) -> SparkPartitions:
-        if self._held and not self._steps:
+        if self._held and not self._steps and self._ids is None:
             return self
         from pyspark import StorageLevel
 
@@ -177,12 +190,22 @@ class SparkPartitions(Partitions):
 
     def _values(self):
         """The Spark DataFrame ``(partition, value)`` of these values, maps applied."""
+        from pyspark.sql import functions as F
+
         if self._meta is not None:
-            return self._source.mapInPandas(partial(_read_rows, self._meta, self._starts,
-                                                    self._steps), _VALUES)
+            source = self._source
+            if self._ids is not None:  # a filter keeps the partitions: other ones arrive empty
+                source = source.where(F.spark_partition_id().isin(list(self._ids)))
+            return source.mapInPandas(partial(_read_rows, self._meta, self._starts, self._ids,
+                                              self._steps), _VALUES)
+        source = self._source
+        if self._ids is not None:
+            numbered = F.array(*[F.lit(i) for i in self._ids])
+            source = source.where(F.col("partition").isin(list(self._ids))).withColumn(
+                "partition", (F.array_position(numbered, F.col("partition")) - 1).cast("int"))
         if not self._steps:
-            return self._source
-        return self._source.mapInPandas(partial(_apply_steps, self._steps), _VALUES)
+            return source
+        return source.mapInPandas(partial(_apply_steps, self._steps), _VALUES)
 
 
 def _column(name: str):
@@ -217,10 +240,31 @@ def _large_batches(session):
         session.conf.set(_BATCH_SETTING, before)
 
 
+#: What a Python worker that cannot import rai_nb or one of its dependencies prints.
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
+
+
+@contextmanager
+def _workers_named():
+    """A :class:`RaiError` saying what to install when Spark's Python workers cannot import
+    a module that the functions sent to them need (rai_nb, pandas, …), instead of the
+    worker's traceback wrapped in Spark's."""
+    try:
+        yield
+    except Exception as error:
+        found = _MISSING_MODULE.search(str(error))
+        if found is None or type(error).__name__ != "PythonException":
+            raise
+        raise RaiError(
+            f"Spark's Python workers cannot import {found.group(1)!r}: install rai_nb with "
+            "its dependencies in the Python the executors run (on a cluster, as a cluster "
+            "library), or point PYSPARK_PYTHON at a Python that has them") from None
+
+
 def _land(frame, n: int | None = None) -> list:
     """The values of ``frame`` ``(partition, value)`` on the driver, in partition order; each of
     the ``n`` partitions (``0, 1, …`` when ``n`` is ``None``) must have exactly one."""
-    with _large_batches(frame.sparkSession):
+    with _large_batches(frame.sparkSession), _workers_named():
         table = frame.toArrow()
     ids = table.column("partition").to_numpy()
     order = np.argsort(ids, kind="stable")
@@ -281,12 +325,15 @@ def _rows_of(batches, meta: pd.DataFrame, start: int) -> pd.DataFrame:
     return part.set_axis(pd.RangeIndex(start, start + len(part)))
 
 
-def _read_rows(meta: pd.DataFrame, starts, steps: tuple, batches):
+def _read_rows(meta: pd.DataFrame, starts, ids, steps: tuple, batches):
     from pyspark import TaskContext
 
     partition = TaskContext.get().partitionId()
+    if ids is not None and partition not in ids:
+        return
     start = 0 if starts is None else int(starts[partition])
-    yield _frame_of([partition], [_run(steps, partition, _rows_of(batches, meta, start))])
+    number = partition if ids is None else ids.index(partition)
+    yield _frame_of([number], [_run(steps, number, _rows_of(batches, meta, start))])
 
 
 def _nulls_of(n_columns: int, batches):

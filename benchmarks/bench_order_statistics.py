@@ -13,7 +13,6 @@ against ``np.sort``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import best_time, machine
+from _timing import best_time, local_spark, machine
 
 from rai_nb.engine import Partitions, in_memory, order_statistics, partitioned
 
@@ -40,6 +39,9 @@ class Counted(Partitions):
     def map(self, function, *args, each=None):
         return Counted(self._parts.map(function, *args, each=each), self.passes)
 
+    def subset(self, indices):
+        return Counted(self._parts.subset(indices), self.passes)
+
     def persist(self):
         self.passes.append("persist")
         return Counted(self._parts.persist(), self.passes)
@@ -56,23 +58,6 @@ class Counted(Partitions):
         raise NotImplementedError("order_statistics does not regroup")
 
 
-def spark_session():
-    """``local[2]`` with the settings of ``tests/conftest.py``'s ``spark`` fixture."""
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (SparkSession.builder.master("local[2]").appName("bench_order_statistics")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=error")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
 def engine_frames(frame: pd.DataFrame, n_partitions: int, engines: list):
     """``(name, PartitionedFrame, repeat)`` for each engine asked for, built lazily."""
     if "memory" in engines:
@@ -83,7 +68,7 @@ def engine_frames(frame: pd.DataFrame, n_partitions: int, engines: list):
         yield (f"Dask threads, {n_partitions} partitions",
                partitioned(dd.from_pandas(frame, npartitions=n_partitions)), None)
     if "spark" in engines:
-        spark = spark_session()
+        spark = local_spark("bench_order_statistics")
         native = spark.createDataFrame(frame).repartition(n_partitions)
         yield f"Spark local[2], {n_partitions} partitions", partitioned(native), 1
         spark.stop()

@@ -18,7 +18,6 @@ with the values checked against ``np.sort``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,22 +26,10 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import best_time, machine
+from _timing import best_time, local_spark, machine
 
 from rai_nb.engine import _spark, in_memory, order_statistics, partitioned
 from rai_nb.engine._spark import spark_partitions
-
-
-def session():
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master("local[2]").appName("bench_spark_engine")
-             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-             .config("spark.driver.memory", "6g")
-             .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
 
 
 def timed(function):
@@ -92,7 +79,7 @@ def main() -> None:
     import dask
     import dask.dataframe as dd
 
-    spark = session()
+    spark = local_spark("bench_spark_engine")
     engines = {
         "in-memory, 1 partition": in_memory(frame, 1),
         f"in-memory, {options.partitions} partitions": in_memory(frame, options.partitions),

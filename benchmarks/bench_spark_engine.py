@@ -1,25 +1,24 @@
-"""What the engine protocol costs on Spark, and exact order statistics on every engine.
+"""What the Spark engine's moves cost: pinning the rows, and a pass over them before and after.
 
-Run: ``nice -n 5 .venv/bin/python benchmarks/bench_spark_engine.py [--rows 10000000]
-[--partitions 8]``. Prints, on Spark ``local[2]``:
+Run: ``.venv/bin/python benchmarks/bench_spark_engine.py [--rows 10000000] [--partitions 8]``.
+Prints, on Spark ``local[2]`` over ``--rows`` synthetic rows of 7 columns (two string columns,
+as a Parquet file of categories arrives in Spark, and five numbers):
 
 - the fixed cost of one ``map(len).collect()`` round trip on a tiny frame (best of 10);
-- what pinning the rows costs: ``spark_partitions`` (``localCheckpoint`` plus the job that finds
-  nullable columns' missing values) beside a plain ``count()`` of the same frame and beside
-  ``persist()`` + ``count()``;
-- one ``map(len).collect()`` pass over all rows, at Spark's default Arrow batch (10,000 rows)
-  and at the engine's (``_spark._BATCH_ROWS``, 1M rows), alternating;
+- a ``count()`` of the plan and ``persist()`` + ``count()``, for scale;
+- one pass of Spark's own conversion of the rows to pandas (``mapInPandas`` doing nothing), what
+  every pass cost before the rows were pinned as pickled pandas;
+- ``spark_partitions``: the pinning job (that conversion once, pickled pieces checkpointed);
+- one ``map(len).collect()`` pass over the pinned pieces, what every later pass costs.
 
-then the wall time of ``order_statistics`` (the deciles) of one float64 column of ``--rows``
-rows on the in-memory engine (one partition and ``--partitions``), Dask (threads) and Spark,
-with the values checked against ``np.sort``.
+Exact order statistics on every engine are in ``bench_order_statistics.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,41 +27,25 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_time, local_spark, machine
 
-from rai_nb.engine import _spark, in_memory, order_statistics, partitioned
+from rai_nb.engine import partitioned
 from rai_nb.engine._spark import spark_partitions
 
 
-def timed(function):
-    start = time.perf_counter()
-    out = function()
-    return time.perf_counter() - start, out
+def synthetic(n_rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "region": np.array([f"r{i}" for i in range(20)], dtype=object)[rng.integers(0, 20, n_rows)],
+        "group": np.array([f"g{i}" for i in range(50)], dtype=object)[rng.integers(0, 50, n_rows)],
+        "y": rng.integers(0, 2, n_rows).astype(np.int8),
+        "pred": rng.integers(0, 2, n_rows).astype(np.int8),
+        "score": rng.random(n_rows),
+        "age": rng.integers(18, 90, n_rows).astype(np.int16),
+        "income": np.round(rng.lognormal(10, 1, n_rows), 2),
+    })
 
 
-def spark_costs(spark, frame: pd.DataFrame, n_partitions: int):
-    tiny = partitioned(spark.range(0, 100, 1, 2))
-    tiny.parts.map(len).collect()  # starts the Python workers
-    print(f"map(len).collect() round trip, 100 rows in 2 partitions: "
-          f"{best_time(lambda: tiny.parts.map(len).collect(), repeat=10) * 1e3:.0f} ms")
-    drawn = spark.range(0, len(frame), 1, n_partitions).selectExpr("randn(0) as x")
-    drawn.count()
-    count = best_time(drawn.count, repeat=2)
-    cached = best_time(lambda: drawn.persist().count() and drawn.unpersist(blocking=True),
-                       repeat=2)
-    pinned = best_time(lambda: spark_partitions(drawn), repeat=2)
-    print(f"{len(frame):,} rows of randn in {n_partitions} partitions: count() {count:.2f} s, "
-          f"persist() + count() {cached:.2f} s, spark_partitions (localCheckpoint + "
-          f"missing-value job) {pinned:.2f} s")
-    parts, _ = spark_partitions(drawn)
-    times = {10_000: [], _spark._BATCH_ROWS: []}
-    for turn in range(4):  # alternating, so a busy spell does not land on one size
-        for rows in sorted(times, reverse=turn % 2 == 1):
-            _spark._BATCH_ROWS = rows
-            times[rows].append(best_time(lambda: parts.map(len).collect(), repeat=1))
-    for rows, seconds in times.items():
-        print(f"map(len).collect() over all rows, {rows:,} rows an Arrow batch: "
-              f"{min(seconds):.2f} s (best of {len(seconds)})")
-    _spark._BATCH_ROWS = max(times)
-    return partitioned(spark.createDataFrame(frame).repartition(n_partitions))
+def _counted(frames):
+    yield pd.DataFrame({"n": [sum(len(f) for f in frames)]})
 
 
 def main() -> None:
@@ -71,29 +54,27 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     options = parser.parse_args()
     print(machine(), "| load", open("/proc/loadavg").read().split()[:3])
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=options.rows)})
-    ranks = (np.arange(1, 10) * options.rows) // 10
-    expected = np.sort(frame["x"].to_numpy())[ranks]
-
-    import dask
-    import dask.dataframe as dd
-
     spark = local_spark("bench_spark_engine")
-    engines = {
-        "in-memory, 1 partition": in_memory(frame, 1),
-        f"in-memory, {options.partitions} partitions": in_memory(frame, options.partitions),
-        f"Dask threads, {options.partitions} partitions": partitioned(
-            dd.from_pandas(frame, npartitions=options.partitions)),
-        f"Spark local[2], {options.partitions} partitions": spark_costs(spark, frame,
-                                                                     options.partitions),
-    }
-    with dask.config.set(scheduler="threads"):
-        for name, parts in engines.items():
-            seconds, found = timed(lambda p=parts: order_statistics(p.parts, {"x": ranks}))
-            np.testing.assert_array_equal(found["x"], expected)
-            print(f"order_statistics, deciles of {options.rows:,} float64 rows, {name}: "
-                  f"{seconds:.2f} s")
+    tiny = partitioned(spark.range(0, 100, 1, 2))
+    tiny.parts.map(len).collect()  # starts the Python workers
+    print(f"map(len).collect() round trip, 100 rows in 2 partitions: "
+          f"{best_time(lambda: tiny.parts.map(len).collect(), repeat=10) * 1e3:.0f} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        synthetic(options.rows).to_parquet(folder / "rows.parquet", row_group_size=1_000_000)
+        data = spark.read.parquet(str(folder)).repartition(options.partitions).localCheckpoint()
+        size = f"{options.rows:,} rows x 7 columns in {options.partitions} partitions"
+        count = best_time(data.count, repeat=2)
+        cached = best_time(lambda: data.persist().count() and data.unpersist(blocking=True),
+                           repeat=2)
+        print(f"{size}: count() {count:.2f} s, persist() + count() {cached:.2f} s")
+        convert = best_time(lambda: data.mapInPandas(_counted, "n long").collect(), repeat=2)
+        print(f"{size}: one pass of Spark's conversion to pandas (mapInPandas) {convert:.2f} s")
+        pin = best_time(lambda: spark_partitions(data), repeat=2)
+        parts = spark_partitions(data)[0]
+        again = best_time(lambda: parts.map(len).collect(), repeat=3)
+        print(f"{size}: spark_partitions (pinning) {pin:.2f} s, then a pass over the pinned "
+              f"rows (map(len).collect()) {again:.2f} s: {convert / again:.1f}x less a pass")
     print("load", open("/proc/loadavg").read().split()[:3])
     spark.stop()
 

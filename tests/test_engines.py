@@ -423,17 +423,18 @@ def test_spark_each_needs_one_item_per_partition(spark):
 
 
 def test_spark_partitions_lost_by_the_plan_are_an_error(spark):
-    """Spark skips the Python function of a plan it knows is empty, which is why
-    ``spark_partitions`` checkpoints: a checkpoint's every partition is read."""
+    """Spark skips the Python function of a plan it knows is empty: values must come for every
+    partition. Pinned rows have a piece for each partition the pinning job ran on (none for a
+    plan Spark knows is empty: no partitions, no rows)."""
     from pyspark.sql import functions as F
 
     from rai_nb.engine._spark import SparkPartitions
 
-    pruned = spark.range(0, 10, 1, 3).where(F.lit(False))
-    meta = pruned.limit(0).toPandas()
+    values = spark.range(0, 3, 1, 3).selectExpr("cast(id as int) as partition",
+                                                "cast(null as binary) as value")
     with pytest.raises(RuntimeError, match="expected one for each of 3"):
-        SparkPartitions(pruned, 3, meta=meta).collect()
-    pinned = partitioned(pruned)
+        SparkPartitions(values.where(F.lit(False)), 3).collect()
+    pinned = partitioned(spark.range(0, 10, 1, 3).where(F.lit(False)))
     assert pinned.parts.map(len).collect() == [0] * pinned.n_partitions
 
 
@@ -448,3 +449,18 @@ def test_spark_workers_without_a_module_name_it(spark):
     with pytest.raises(RaiError, match=r"Spark's Python workers cannot import "
                                        r"'rai_nb_module_not_installed'.*PYSPARK_PYTHON"):
         parts.map(_imports_a_missing_module).collect()
+
+
+def test_spark_pinned_rows_in_many_pieces_keep_their_order_and_dtypes(spark, monkeypatch):
+    from rai_nb.engine import _spark
+
+    frame = _frame(300)
+    native = spark.createDataFrame(frame)
+    whole = partitioned(native)
+    monkeypatch.setattr(_spark, "_PIECE_BYTES", 200)  # a few rows a piece
+    pieced = partitioned(native)
+    pieces = pieced.parts._source.groupBy("partition").count().toPandas()
+    assert (pieces["count"] > 5).all()
+    pd.testing.assert_frame_equal(_joined(pieced.parts.collect()), _joined(whole.parts.collect()))
+    assert pieced.lengths.tolist() == whole.lengths.tolist()
+    pd.testing.assert_frame_equal(pieced.head(150), whole.head(150))

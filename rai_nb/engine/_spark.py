@@ -10,13 +10,12 @@ the value pickled; maps are fused, so a chain of maps is one Python pass when it
 Row order. A plan with a shuffle (``repartition``, a join, a ``groupBy``) may give each job
 different rows per partition, and every statistic here takes several jobs (distinct values,
 then counts; passes of order statistics; positions found, then rows taken). So
-:func:`spark_partitions` pins the rows once with ``localCheckpoint``: they are computed a single
-time, kept on the executors (memory and disk), and every later job reads those same blocks. A
-lost executor then fails the job instead of silently recomputing other rows (``persist`` would
+:func:`spark_partitions` pins the rows once: one job reads them into Python and keeps each
+partition's pandas frame, pickled, with ``localCheckpoint``; every later job reads those same
+blocks, and reading them back costs far less than Spark's conversion of rows to Arrow. A lost
+executor then fails the job instead of silently recomputing other rows (``persist`` would
 recompute). Spark's ContextCleaner frees the blocks once the checkpointed frame is garbage
-collected (on the JVM's next collection). Pinning costs about what ``persist()`` plus
-``count()`` does: 10M rows of one double in 8 partitions, 2.3 s against 1.7 s, where a
-``count()`` of the plan takes 0.26 s (``benchmarks/bench_spark_engine.py``, 2 busy cores).
+collected (on the JVM's next collection).
 """
 
 from __future__ import annotations
@@ -35,6 +34,10 @@ from ._partitions import FAN_IN, Partitions, tree_reduce
 
 #: The schema of derived values: the partition they belong to and the value, pickled.
 _VALUES = "partition int, value binary"
+#: The schema of pinned rows: pieces of each partition's frame, pickled, in order.
+_ROW_PIECES = "partition int, piece int, rows long, nulls binary, value binary"
+#: The largest piece of a partition's frame pickled as one value (pandas' memory, no index).
+_PIECE_BYTES = 16 * 2**20
 _PIECES = "bucket int, partition int, value binary"
 
 _BATCH_SETTING = "spark.sql.execution.arrow.maxRecordsPerBatch"
@@ -49,45 +52,77 @@ def is_spark_frame(data) -> bool:
 
 
 def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame, np.ndarray]:
-    """The partitions of a Spark DataFrame, pinned by ``localCheckpoint``, their ``meta`` and
-    their lengths.
+    """The partitions of a Spark DataFrame, pinned as pickled pandas, their ``meta`` and their
+    lengths.
 
-    Each partition's frame is indexed by its rows' global positions, as ``data.toPandas()``
-    is (a Spark frame has no index of its own); the lengths come from a count in the JVM.
+    One job reads every row into Python once, as ``mapInPandas`` (so as ``data.toPandas()``)
+    converts it, and keeps each partition's frame as pickled pieces of at most
+    :data:`_PIECE_BYTES`, checkpointed (``localCheckpoint``) on the executors. Every later pass
+    reads those pieces back: unpickling a frame costs a fraction of Spark's conversion of rows to
+    Arrow, which is most of a pass over rows (10M rows of 7 columns, 2 cores: ~7 s a pass over
+    rows, ~1 s over their pieces). Each partition's frame is indexed by its rows' global
+    positions, as ``data.toPandas()`` is (a Spark frame has no index of its own).
 
     ``meta`` has no rows and the dtypes ``data.toPandas()`` gives: an integer column with
-    missing values is float64 and a boolean one object, as in ``toPandas``, so one job finds
-    which nullable integer and boolean columns hold missing values (that job also computes
-    the checkpoint and counts the partitions; only rows with such values reach Python).
+    missing values is float64 and a boolean one object, as in ``toPandas``; the pinning job
+    reports which nullable integer and boolean columns hold missing values and how many rows
+    each partition has.
     """
-    from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, IntegralType
 
     names = list(data.columns)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise RaiError(DUPLICATE_COLUMNS.format(names=", ".join(map(repr, repeated))))
-    frame = data.localCheckpoint(eager=False)
-    flagged = [f for f in frame.schema.fields
+    flagged = [f.name for f in data.schema.fields
                if f.nullable and isinstance(f.dataType, (IntegralType, BooleanType))]
-    # Only rows with a null in a flagged column reach Python. The partition id's test keeps the
-    # filter from being folded away (an empty plan would skip the partitions' function).
-    nulled = F.spark_partition_id() < 0
-    for field in flagged:
-        nulled = nulled | _column(field.name).isNull()
-    probe = frame.select(*[_column(f.name) for f in flagged], F.lit(0).alias("_")).where(nulled)
-    nulls = _land(probe.mapInArrow(partial(_nulls_of, len(flagged)), _VALUES))
+    with _large_batches(data.sparkSession), _workers_named():
+        pinned = data.mapInPandas(partial(_pieces_of_rows, flagged, _PIECE_BYTES), _ROW_PIECES) \
+            .localCheckpoint(eager=True)
+    info = _table(pinned.select("partition", "rows", "nulls"))
+    ids = info.column("partition").to_numpy()
+    n_partitions = int(ids.max()) + 1 if len(ids) else 0
+    if not np.array_equal(np.unique(ids), np.arange(n_partitions)):
+        raise RuntimeError(f"Spark pinned pieces of partitions {sorted(set(ids.tolist()))}, "
+                           f"expected each of {n_partitions}")
+    lengths = np.bincount(ids, weights=info.column("rows").to_numpy(),
+                          minlength=n_partitions).astype(np.int64)
+    nulls = [pickle.loads(b) for b in info.column("nulls").to_pylist()]
     missing = np.any(nulls, axis=0) if nulls else np.zeros(len(flagged), dtype=bool)
-    meta = frame.limit(0).toPandas()
-    for field, has_missing in zip(flagged, missing):
+    meta = data.limit(0).toPandas()
+    for name, has_missing in zip(flagged, missing):
         if has_missing:
-            integral = isinstance(field.dataType, IntegralType)
-            meta[field.name] = meta[field.name].astype(np.float64 if integral else object)
-    counted = frame.groupBy(F.spark_partition_id().alias("partition")).count().toPandas()
-    lengths = np.zeros(len(nulls), dtype=np.int64)
-    lengths[counted["partition"].to_numpy()] = counted["count"].to_numpy()
+            integral = isinstance(data.schema[name].dataType, IntegralType)
+            meta[name] = meta[name].astype(np.float64 if integral else object)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    return SparkPartitions(frame, len(nulls), meta=meta, held=True, starts=starts), meta, lengths
+    parts = SparkPartitions(pinned.select("partition", "piece", "value"), n_partitions,
+                            meta=meta, held=True, starts=starts)
+    return parts, meta, lengths
+
+
+def _pieces_of_rows(flagged: list, piece_bytes: int, frames):
+    """One partition's rows as pickled pieces ``(partition, piece, rows, nulls, value)`` of at
+    most about ``piece_bytes``: at least one piece (an empty one for an empty partition, so
+    that every partition is seen), ``nulls`` telling which ``flagged`` columns hold missing
+    values (on the first piece)."""
+    from pyspark import TaskContext
+
+    partition = TaskContext.get().partitionId()
+    frames = list(frames)
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else \
+        frames[0] if frames else pd.DataFrame()
+    found = np.array([bool(rows[name].isna().any()) if name in rows else False
+                      for name in flagged], dtype=bool)
+    size = max(1, int(rows.memory_usage(index=False, deep=False).sum()))
+    step = max(1, int(len(rows) * piece_bytes / size))
+    starts = range(0, len(rows), step) if len(rows) else [0]
+    yield pd.DataFrame({
+        "partition": np.full(len(starts), partition, dtype=np.int32),
+        "piece": np.arange(len(starts), dtype=np.int32),
+        "rows": [len(rows.iloc[a:a + step]) for a in starts],
+        "nulls": [pickle.dumps(found if i == 0 else np.zeros_like(found), protocol=5)
+                  for i in range(len(starts))],
+        "value": [pickle.dumps(rows.iloc[a:a + step], protocol=5) for a in starts]})
 
 
 class SparkPartitions(Partitions):
@@ -195,7 +230,7 @@ class SparkPartitions(Partitions):
         if self._meta is not None:
             source = self._source
             if self._ids is not None:  # a filter keeps the partitions: other ones arrive empty
-                source = source.where(F.spark_partition_id().isin(list(self._ids)))
+                source = source.where(F.col("partition").isin(list(self._ids)))
             return source.mapInPandas(partial(_read_rows, self._meta, self._starts, self._ids,
                                               self._steps), _VALUES)
         source = self._source
@@ -261,11 +296,16 @@ def _workers_named():
             "library), or point PYSPARK_PYTHON at a Python that has them") from None
 
 
+def _table(frame):
+    """``frame`` on the driver as a ``pyarrow.Table``."""
+    with _large_batches(frame.sparkSession), _workers_named():
+        return frame.toArrow()
+
+
 def _land(frame, n: int | None = None) -> list:
     """The values of ``frame`` ``(partition, value)`` on the driver, in partition order; each of
     the ``n`` partitions (``0, 1, …`` when ``n`` is ``None``) must have exactly one."""
-    with _large_batches(frame.sparkSession), _workers_named():
-        table = frame.toArrow()
+    table = _table(frame)
     ids = table.column("partition").to_numpy()
     order = np.argsort(ids, kind="stable")
     expected = np.arange(len(ids) if n is None else n)
@@ -315,38 +355,26 @@ def _run(steps: tuple, partition: int, value):
     return value
 
 
-def _rows_of(batches, meta: pd.DataFrame, start: int) -> pd.DataFrame:
-    """One partition's Arrow batches as one frame with ``meta``'s dtypes, indexed by global
-    positions from ``start``."""
-    frames = list(batches)
-    part = pd.concat(frames, ignore_index=True) if frames else meta
+def _rows_of(pieces: pd.DataFrame, meta: pd.DataFrame, start: int) -> pd.DataFrame:
+    """One partition's frame from its pinned ``pieces``, with ``meta``'s dtypes, indexed by
+    global positions from ``start``."""
+    frames = [pickle.loads(v) for v in pieces.sort_values("piece")["value"]]
+    frames = [f for f in frames if len(f.columns)] or [meta]
+    part = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     changed = {c: t for c, t in meta.dtypes.items() if part[c].dtype != t}
     part = part.astype(changed) if changed else part
     return part.set_axis(pd.RangeIndex(start, start + len(part)))
 
 
 def _read_rows(meta: pd.DataFrame, starts, ids, steps: tuple, batches):
-    from pyspark import TaskContext
-
-    partition = TaskContext.get().partitionId()
-    if ids is not None and partition not in ids:
+    pieces = [b for b in batches if len(b)]
+    if not pieces:  # a partition that :meth:`SparkPartitions.subset` left out
         return
-    start = 0 if starts is None else int(starts[partition])
+    pieces = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+    partition = int(pieces["partition"].iloc[0])
     number = partition if ids is None else ids.index(partition)
-    yield _frame_of([number], [_run(steps, number, _rows_of(batches, meta, start))])
-
-
-def _nulls_of(n_columns: int, batches):
-    """Which of the first ``n_columns`` columns hold nulls in this partition (Arrow batches in
-    and out: the pass only counts, so no pandas conversion)."""
-    import pyarrow as pa
-    from pyspark import TaskContext
-
-    found = np.zeros(n_columns, dtype=bool)
-    for batch in batches:
-        found |= np.array([batch.column(i).null_count > 0 for i in range(n_columns)], dtype=bool)
-    yield pa.RecordBatch.from_pandas(_frame_of([TaskContext.get().partitionId()], [found]),
-                                     preserve_index=False)
+    rows = _rows_of(pieces, meta, int(starts[partition]))
+    yield _frame_of([number], [_run(steps, number, rows)])
 
 
 def _apply_steps(steps: tuple, batches):

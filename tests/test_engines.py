@@ -6,7 +6,6 @@ contiguous partitions on each engine, so per-partition results compare exactly.
 
 from __future__ import annotations
 
-import gc
 import uuid
 from pathlib import Path
 
@@ -373,18 +372,6 @@ def test_spark_nullable_integers_and_booleans_get_to_pandas_dtypes(spark):
     frames = parts.parts.collect()
     assert all((f.dtypes == rows.dtypes).all() for f in frames)
     pd.testing.assert_frame_equal(_joined(frames), rows)
-
-
-def test_spark_persist_unpersists_when_collected(spark):
-    from pyspark import StorageLevel
-
-    kept = partitioned(spark.range(0, 30, 1, 3)).parts.map(len).persist()
-    frame = kept._source
-    assert frame.storageLevel == StorageLevel.MEMORY_AND_DISK
-    assert kept.collect() == [10, 10, 10]
-    del kept
-    gc.collect()
-    assert frame.storageLevel == StorageLevel.NONE
 
 
 def test_spark_frame_with_no_partitions(spark):

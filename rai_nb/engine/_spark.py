@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import weakref
 from contextlib import contextmanager
 from functools import partial
 
@@ -142,7 +141,7 @@ class SparkPartitions(Partitions):
     held : bool
         Whether ``source`` is computed and kept by Spark (checkpointed or persisted).
     parent : SparkPartitions, optional
-        Kept alive so that a persisted source it owns is not unpersisted under this one.
+        Kept alive so that a checkpointed source it owns is not cleaned up under this one.
     starts : numpy.ndarray, optional
         With ``meta``: the global position of each partition's first row (its frame's index).
     ids : tuple, optional
@@ -189,13 +188,13 @@ class SparkPartitions(Partitions):
     def persist(self) -> SparkPartitions:
         if self._held and not self._steps and self._ids is None:
             return self
-        from pyspark import StorageLevel
-
-        frame = self._values().persist(StorageLevel.MEMORY_AND_DISK)
-        kept = SparkPartitions(frame, self._n, held=True)
-        _land(frame.select("partition"), self._n)  # fills the cache, checks every partition
-        weakref.finalize(kept, frame.unpersist).atexit = False
-        return kept
+        # Checkpointed as the pinned rows are: Spark's columnar cache (``persist``) copies a
+        # batch of values into one buffer, and values of large partitions (sorted keys, codes
+        # and losses: hundreds of MB each) ran a 6 GiB JVM out of heap at 10M-50M rows.
+        with _large_batches(self._source.sparkSession), _workers_named():
+            frame = self._values().localCheckpoint(eager=True)
+        _land(frame.select("partition"), self._n)  # checks every partition
+        return SparkPartitions(frame, self._n, held=True)
 
     def collect(self) -> list:
         return _land(self._values(), self._n)

@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmark scripts: best-of-n wall time, a result line, a local Spark."""
+"""Shared helpers for the benchmark scripts: best-of-n wall time and a result line."""
 
 from __future__ import annotations
 
@@ -31,26 +31,3 @@ def report(case: str, ours: float, peer_name: str, peer: float) -> None:
     print(f"{case:<46} rai_nb {ours * 1e3:>10.1f} ms | {peer_name} {peer * 1e3:>10.1f} ms "
           f"| {peer / ours:>8.1f}x")
 
-
-def local_spark(app: str, *, driver_memory: str = "6g"):
-    """A ``local[2]`` Spark session with the settings of ``tests/conftest.py``'s ``spark``
-    fixture (Arrow on, UTC, four shuffle partitions, no UI, quiet logs), its Python workers
-    started with this interpreter."""
-    import os
-    import sys
-
-    from pyspark.sql import SparkSession
-
-    # Spark's Python workers start PYSPARK_PYTHON (default: python3 on PATH, not this venv).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (SparkSession.builder.master("local[2]").appName(app)
-               .config("spark.driver.memory", driver_memory)
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=error")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    return session

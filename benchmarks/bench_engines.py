@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import local_spark, machine
+from _timing import machine
 
 import rai_nb
 
@@ -208,7 +208,7 @@ def main():
         processes["dask"] = dask_processes(client)
         closers += [client.close] + ([cluster.close] if cluster is not None else [])
     if "spark" in args.engines:
-        spark = local_spark("bench_engines")
+        spark = rai_nb.engine.local_spark("bench_engines", driver_memory="6g")
         # Starts the JVM's Python workers and loads rai_nb in them, as Dask's cluster is started
         # before the clock runs.
         rai_nb.engine.partitioned(spark.range(0, 100, 1, 2)).parts.map(len).collect()

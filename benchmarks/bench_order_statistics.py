@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import best_time, local_spark, machine
+from _timing import best_time, machine
 
-from rai_nb.engine import Partitions, in_memory, order_statistics, partitioned
+from rai_nb.engine import Partitions, in_memory, local_spark, order_statistics, partitioned
 
 
 class Counted(Partitions):

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import best_time, local_spark, machine
+from _timing import best_time, machine
 
-from rai_nb.engine import partitioned
+from rai_nb.engine import local_spark, partitioned
 from rai_nb.engine._spark import spark_partitions
 
 
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     options = parser.parse_args()
     print(machine(), "| load", open("/proc/loadavg").read().split()[:3])
-    spark = local_spark("bench_spark_engine")
+    spark = local_spark("bench_spark_engine", driver_memory="6g")
     tiny = partitioned(spark.range(0, 100, 1, 2))
     tiny.parts.map(len).collect()  # starts the Python workers
     print(f"map(len).collect() round trip, 100 rows in 2 partitions: "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from functools import partial
 
 import array_api_compat
@@ -64,24 +63,14 @@ def spark():
     pytest.importorskip("pyspark", reason="PySpark is not installed (the [spark] extra)")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Spark needs Java, which is not installed (scripts/ensure_java.sh)")
-    from pyspark.sql import SparkSession
+    from rai_nb.engine import local_spark
 
-    # Spark's Python workers start PYSPARK_PYTHON (default: python3 on PATH, not this venv).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Models and helpers defined in test modules are pickled by reference: the workers (started
     # by the JVM with this environment) import them from the tests folder, as Dask's do.
     tests = os.path.dirname(os.path.abspath(__file__))
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (tests, os.environ.get("PYTHONPATH")) if p)
-    session = (SparkSession.builder.master("local[2]").appName("rai_nb tests")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=error")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
+    session = local_spark("rai_nb tests")
     yield session
     session.stop()
 

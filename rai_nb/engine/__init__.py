@@ -17,6 +17,7 @@ from ._distinct import (
 from ._frame import PartitionedFrame, in_memory, is_partitioned, partitioned
 from ._order import order_statistics
 from ._partitions import Partitions
+from ._spark import local_spark
 
 __all__ = [
     "PartitionedFrame",
@@ -25,6 +26,7 @@ __all__ = [
     "in_memory",
     "is_partitioned",
     "level_tuple",
+    "local_spark",
     "order_statistics",
     "ordered_levels",
     "partitioned",

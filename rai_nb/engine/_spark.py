@@ -45,6 +45,40 @@ _BATCH_ROWS = 1_000_000
 DUPLICATE_COLUMNS = "data has duplicate column names: {names}"
 
 
+def local_spark(app: str = "rai_nb", *, driver_memory: str | None = None):
+    """A ``local[2]`` Spark session for one machine (tests, benchmarks, trying rai_nb out).
+
+    Arrow on, UTC, four shuffle partitions, no UI or progress bars, quiet logs, and Python
+    workers started with this interpreter (``PYSPARK_PYTHON``, unless already set): Spark's
+    default is the ``python3`` on ``PATH``, which in a virtual environment lacks rai_nb.
+
+    Parameters
+    ----------
+    app : str
+        The application's name.
+    driver_memory : str, optional
+        ``spark.driver.memory`` (e.g. ``"6g"``); Spark's default when ``None``.
+    """
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master("local[2]").appName(app)
+    if driver_memory is not None:
+        builder = builder.config("spark.driver.memory", driver_memory)
+    session = (builder.config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=error")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
 def is_spark_frame(data) -> bool:
     """True for a ``pyspark.sql.DataFrame`` (checked without importing PySpark)."""
     return type(data).__module__.startswith("pyspark.sql") and hasattr(data, "mapInPandas")

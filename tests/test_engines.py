@@ -451,3 +451,29 @@ def test_spark_pinned_rows_in_many_pieces_keep_their_order_and_dtypes(spark, mon
     pd.testing.assert_frame_equal(_joined(pieced.parts.collect()), _joined(whole.parts.collect()))
     assert pieced.lengths.tolist() == whole.lengths.tolist()
     pd.testing.assert_frame_equal(pieced.head(150), whole.head(150))
+
+
+def _filled(part: pd.DataFrame, size: int) -> np.ndarray:
+    return np.full(size, len(part), dtype=np.float64)
+
+
+def _with_head(value: np.ndarray) -> list:
+    return [value, value[:5]]
+
+
+def _lengths(pieces: list) -> list:
+    return [len(p) for p in pieces]
+
+
+def test_spark_values_larger_than_a_piece_travel_in_pieces(spark):
+    from rai_nb.engine import _spark
+
+    size = _spark._PIECE_BYTES // 8 + 1000  # a pickle just over one piece
+    big = partitioned(spark.range(0, 30, 1, 3)).parts.map(_filled, size)
+    assert [(len(v), v[0], v[-1]) for v in big.collect()] == [(size, 10.0, 10.0)] * 3
+    kept = big.persist()
+    pieces = kept._source.groupBy("partition").count().toPandas()
+    assert sorted(pieces["count"].tolist()) == [2, 2, 2]
+    total = kept.reduce(_array_sum)
+    assert len(total) == size and (total == 30.0).all()
+    assert kept.map(_with_head).regroup(2, _lengths).collect() == [[size] * 3, [5] * 3]

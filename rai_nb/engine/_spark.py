@@ -32,15 +32,17 @@ from ..errors import RaiError
 from ._partitions import FAN_IN, Partitions, tree_reduce
 
 #: The schema of derived values: the partition they belong to and the value, pickled.
-_VALUES = "partition int, value binary"
+_VALUES = "partition int, piece int, value binary"
 #: The schema of pinned rows: pieces of each partition's frame, pickled, in order.
 _ROW_PIECES = "partition int, piece int, rows long, nulls binary, value binary"
 #: The largest piece of a partition's frame pickled as one value (pandas' memory, no index).
 _PIECE_BYTES = 16 * 2**20
-_PIECES = "bucket int, partition int, value binary"
+_PIECES = "bucket int, partition int, piece int, value binary"
 
 _BATCH_SETTING = "spark.sql.execution.arrow.maxRecordsPerBatch"
 _BATCH_ROWS = 1_000_000
+#: Arrow batches of every other job: pieces of at most :data:`_PIECE_BYTES` each.
+_BATCH_PIECES = 8
 
 DUPLICATE_COLUMNS = "data has duplicate column names: {names}"
 
@@ -109,7 +111,7 @@ def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame, np.ndarray]:
         raise RaiError(DUPLICATE_COLUMNS.format(names=", ".join(map(repr, repeated))))
     flagged = [f.name for f in data.schema.fields
                if f.nullable and isinstance(f.dataType, (IntegralType, BooleanType))]
-    with _large_batches(data.sparkSession), _workers_named():
+    with _row_batches(data.sparkSession), _workers_named():
         pinned = data.mapInPandas(partial(_pieces_of_rows, flagged, _PIECE_BYTES), _ROW_PIECES) \
             .localCheckpoint(eager=True)
     info = _table(pinned.select("partition", "rows", "nulls"))
@@ -225,7 +227,7 @@ class SparkPartitions(Partitions):
         # Checkpointed as the pinned rows are: Spark's columnar cache (``persist``) copies a
         # batch of values into one buffer, and values of large partitions (sorted keys, codes
         # and losses: hundreds of MB each) ran a 6 GiB JVM out of heap at 10M-50M rows.
-        with _large_batches(self._source.sparkSession), _workers_named():
+        with _batches(self._source.sparkSession, _BATCH_PIECES), _workers_named():
             frame = self._values().localCheckpoint(eager=True)
         _land(frame.select("partition"), self._n)  # checks every partition
         return SparkPartitions(frame, self._n, held=True)
@@ -250,6 +252,7 @@ class SparkPartitions(Partitions):
         # One empty row per bucket, so every bucket's function runs even with no partitions.
         seeds = self._source.sparkSession.range(n_buckets).select(
             F.col("id").cast("int").alias("bucket"), F.lit(-1).alias("partition"),
+            F.lit(0).alias("piece"),
             F.lit(None).cast("binary").alias("value"))
         tasks = max(1, min(n_buckets, self._n))
         frame = _grouped(pieces.unionByName(seeds), tasks, "bucket").applyInPandas(
@@ -289,23 +292,26 @@ def _grouped(frame, tasks: int, key: str):
 
 
 @contextmanager
-def _large_batches(session):
-    """Arrow batches of at least :data:`_BATCH_ROWS` rows while one job is planned and run.
-
-    A partition is read whole anyway, and larger batches save per-batch conversions (10M rows
-    of one double in 8 partitions, best of 4 alternating passes on 2 busy cores: 2.4 s against
-    2.6 s at Spark's default of 10,000 rows; 2.8 s against 3.5 s in another run). The
-    session's setting is put back after the job.
-    """
+def _batches(session, records: int):
+    """Arrow batches of ``records`` rows while one job is planned and run; the session's
+    setting is put back after the job."""
     before = session.conf.get(_BATCH_SETTING)
-    if int(before) <= 0 or int(before) >= _BATCH_ROWS:  # 0 or less: no limit
-        yield
-        return
-    session.conf.set(_BATCH_SETTING, str(_BATCH_ROWS))
+    session.conf.set(_BATCH_SETTING, str(records))
     try:
         yield
     finally:
         session.conf.set(_BATCH_SETTING, before)
+
+
+def _row_batches(session):
+    """Batches of at least :data:`_BATCH_ROWS` rows for the job that reads the user's rows.
+
+    A partition is read whole anyway, and larger batches save per-batch conversions (10M rows
+    of one double in 8 partitions, best of 4 alternating passes on 2 busy cores: 2.4 s against
+    2.6 s at Spark's default of 10,000 rows; 2.8 s against 3.5 s in another run).
+    """
+    before = int(session.conf.get(_BATCH_SETTING))
+    return _batches(session, before if before <= 0 or before >= _BATCH_ROWS else _BATCH_ROWS)
 
 
 #: What a Python worker that cannot import rai_nb or one of its dependencies prints.
@@ -330,29 +336,39 @@ def _workers_named():
 
 
 def _table(frame):
-    """``frame`` on the driver as a ``pyarrow.Table``."""
-    with _large_batches(frame.sparkSession), _workers_named():
+    """``frame`` (pieces, or other small rows) on the driver as a ``pyarrow.Table``."""
+    with _batches(frame.sparkSession, _BATCH_PIECES), _workers_named():
         return frame.toArrow()
 
 
 def _land(frame, n: int | None = None) -> list:
-    """The values of ``frame`` ``(partition, value)`` on the driver, in partition order; each of
-    the ``n`` partitions (``0, 1, …`` when ``n`` is ``None``) must have exactly one."""
+    """The values of ``frame`` ``(partition, piece, value)`` on the driver, in partition order;
+    each of the ``n`` partitions (``0, 1, …`` when ``n`` is ``None``) must have one."""
     table = _table(frame)
-    ids = table.column("partition").to_numpy()
-    order = np.argsort(ids, kind="stable")
-    expected = np.arange(len(ids) if n is None else n)
-    if not np.array_equal(ids[order], expected):
-        raise RuntimeError(f"Spark returned values for partitions {sorted(ids.tolist())}, "
+    found = np.unique(table.column("partition").to_numpy())
+    expected = np.arange(len(found) if n is None else n)
+    if not np.array_equal(found, expected):
+        raise RuntimeError(f"Spark returned values for partitions {found.tolist()}, "
                            f"expected one for each of {len(expected)}")
     if "value" not in table.column_names:
         return []
-    blobs = table.column("value").to_pylist()
-    values = [pickle.loads(blobs[i]) for i in order]
+    values = _values_of(table.select(["partition", "piece", "value"]).to_pandas())[1]
     raised = _first_raised(values)
     if raised is not None:
         raise raised.error
     return values
+
+
+def _values_of(pieces: pd.DataFrame) -> tuple[list[int], list]:
+    """The partitions and values in rows ``(partition, piece, value)``, in partition order:
+    each value is the pickle cut into consecutive pieces by :func:`_frame_of`."""
+    ids, values = [], []
+    for partition, group in pieces.sort_values(["partition", "piece"]).groupby("partition"):
+        if not np.array_equal(group["piece"].to_numpy(), np.arange(len(group))):
+            raise RuntimeError(f"Spark lost pieces of partition {partition}'s value")
+        ids.append(int(partition))
+        values.append(pickle.loads(b"".join(group["value"])))
+    return ids, values
 
 
 class _Raised:
@@ -375,8 +391,24 @@ def _first_raised(values: list):
 
 
 def _frame_of(ids, values) -> pd.DataFrame:
-    return pd.DataFrame({"partition": np.asarray(ids, dtype=np.int32),
-                         "value": [pickle.dumps(v, protocol=5) for v in values]})
+    """Rows ``(partition, piece, value)``: each value pickled and cut into pieces of at most
+    :data:`_PIECE_BYTES`, because Spark copies a binary value whole (a value of hundreds of MB
+    ran a 6 GiB JVM out of heap)."""
+    rows = [(i, k, blob[a:a + _PIECE_BYTES])
+            for i, v in zip(ids, values)
+            for blob in [pickle.dumps(v, protocol=5)]
+            for k, a in enumerate(range(0, len(blob), _PIECE_BYTES))]
+    return pd.DataFrame({"partition": np.array([r[0] for r in rows], dtype=np.int32),
+                         "piece": np.array([r[1] for r in rows], dtype=np.int32),
+                         "value": [r[2] for r in rows]})
+
+
+def _gathered(batches) -> pd.DataFrame | None:
+    """A task's batches of pieces as one frame (a value's pieces may span batches)."""
+    batches = [b for b in batches if len(b)]
+    if not batches:
+        return None
+    return pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
 
 
 def _run(steps: tuple, partition: int, value):
@@ -411,33 +443,31 @@ def _read_rows(meta: pd.DataFrame, starts, ids, steps: tuple, batches):
 
 
 def _apply_steps(steps: tuple, batches):
-    for batch in batches:
-        ids = batch["partition"].tolist()
-        yield _frame_of(ids, [_run(steps, i, pickle.loads(v))
-                              for i, v in zip(ids, batch["value"])])
+    pieces = _gathered(batches)
+    if pieces is not None:
+        ids, values = _values_of(pieces)
+        yield _frame_of(ids, [_run(steps, i, v) for i, v in zip(ids, values)])
 
 
 # No annotations on the applyInPandas functions: PySpark reads a partial's annotations as
 # type hints of its own API and warns that it cannot use them.
 def _add_level(add, group):
-    group = group.sort_values("partition")
-    values = [pickle.loads(v) for v in group["value"]]
+    values = _values_of(group[["partition", "piece", "value"]])[1]
     return _frame_of([group["level"].iloc[0]], [_first_raised(values) or _guarded(add, values)])
 
 
 def _pieces_of(n_buckets: int, batches):
-    for batch in batches:
-        ids = batch["partition"].tolist()
-        values = [pickle.loads(v) for v in batch["value"]]
-        yield pd.DataFrame({
-            "bucket": np.tile(np.arange(n_buckets, dtype=np.int32), len(ids)),
-            "partition": np.repeat(np.asarray(ids, dtype=np.int32), n_buckets),
-            "value": [pickle.dumps(v if isinstance(v, _Raised) else v[b], protocol=5)
-                      for v in values for b in range(n_buckets)]})
+    pieces = _gathered(batches)
+    if pieces is None:
+        return
+    for i, v in zip(*_values_of(pieces)):
+        parts = [_frame_of([i], [v if isinstance(v, _Raised) else v[b]]) for b in range(n_buckets)]
+        for b, part in enumerate(parts):
+            part.insert(0, "bucket", np.full(len(part), b, dtype=np.int32))
+        yield pd.concat(parts, ignore_index=True)
 
 
 def _gather(function, args, group):
     bucket = group["bucket"].iloc[0]
-    group = group[group["partition"] >= 0].sort_values("partition")
-    pieces = [pickle.loads(v) for v in group["value"]]
+    pieces = _values_of(group.loc[group["partition"] >= 0, ["partition", "piece", "value"]])[1]
     return _frame_of([bucket], [_first_raised(pieces) or _guarded(function, pieces, *args)])

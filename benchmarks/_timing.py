@@ -30,4 +30,3 @@ def report(case: str, ours: float, peer_name: str, peer: float) -> None:
     """Print rai_nb's time beside the peer's with the speed-up."""
     print(f"{case:<46} rai_nb {ours * 1e3:>10.1f} ms | {peer_name} {peer * 1e3:>10.1f} ms "
           f"| {peer / ours:>8.1f}x")
-

@@ -234,7 +234,6 @@ def main():
                 reference = readers[engine](ref_folder) if with_reference else None
                 read_both = time.perf_counter() - start
                 frames = (current, reference)
-                asked = {**jobs, **(reference_jobs if with_reference else {})}
                 against = expected
                 if engine == "spark" and as_spark:
                     against = {name: (*expected[name][:2], as_spark[name]) for name in as_spark}
@@ -243,6 +242,7 @@ def main():
                     run_jobs(engine, n_rows, frames, reference_jobs, against, processes[engine],
                              read_both)
                 if engine == "pandas" and "spark" in order:
+                    asked = {**jobs, **(reference_jobs if with_reference else {})}
                     as_spark = spark_dtype_results(frames, asked)
                 del current, reference, frames
     for close in closers:

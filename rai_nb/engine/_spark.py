@@ -1,11 +1,12 @@
 """The Spark engine: partitions of a ``pyspark.sql.DataFrame``, read as pandas through Arrow.
 
-Every step is a DataFrame operation (``mapInPandas``/``mapInArrow``, ``repartition``,
+Every step is a DataFrame operation (``mapInPandas``, ``localCheckpoint``, ``repartition``,
 ``groupBy`` then ``applyInPandas``), none an RDD one, so the engine also runs on Spark Connect.
 
 The rows are one pandas DataFrame per Spark partition. Whatever a function mapped over them
-returns travels as a Spark DataFrame ``(partition int, value binary)``, one row per partition,
-the value pickled; maps are fused, so a chain of maps is one Python pass when it runs.
+returns travels as a Spark DataFrame ``(partition int, piece int, value binary)``: the value
+pickled and cut into pieces of at most :data:`_PIECE_BYTES`, all in the partition's task; maps
+are fused, so a chain of maps is one Python pass when it runs.
 
 Row order. A plan with a shuffle (``repartition``, a join, a ``groupBy``) may give each job
 different rows per partition, and every statistic here takes several jobs (distinct values,
@@ -31,7 +32,7 @@ import pandas as pd
 from ..errors import RaiError
 from ._partitions import FAN_IN, Partitions, tree_reduce
 
-#: The schema of derived values: the partition they belong to and the value, pickled.
+#: The schema of derived values: the partition they belong to and the value, pickled, in pieces.
 _VALUES = "partition int, piece int, value binary"
 #: The schema of pinned rows: pieces of each partition's frame, pickled, in order.
 _ROW_PIECES = "partition int, piece int, rows long, nulls binary, value binary"
@@ -143,21 +144,20 @@ def _pieces_of_rows(flagged: list, piece_bytes: int, frames):
     from pyspark import TaskContext
 
     partition = TaskContext.get().partitionId()
-    frames = list(frames)
-    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else \
-        frames[0] if frames else pd.DataFrame()
+    rows = _gathered(frames)
+    rows = pd.DataFrame() if rows is None else rows
     found = np.array([bool(rows[name].isna().any()) if name in rows else False
                       for name in flagged], dtype=bool)
     size = max(1, int(rows.memory_usage(index=False, deep=False).sum()))
     step = max(1, int(len(rows) * piece_bytes / size))
-    starts = range(0, len(rows), step) if len(rows) else [0]
+    pieces = [rows.iloc[a:a + step] for a in range(0, len(rows), step)] or [rows]
     yield pd.DataFrame({
-        "partition": np.full(len(starts), partition, dtype=np.int32),
-        "piece": np.arange(len(starts), dtype=np.int32),
-        "rows": [len(rows.iloc[a:a + step]) for a in starts],
+        "partition": np.full(len(pieces), partition, dtype=np.int32),
+        "piece": np.arange(len(pieces), dtype=np.int32),
+        "rows": [len(piece) for piece in pieces],
         "nulls": [pickle.dumps(found if i == 0 else np.zeros_like(found), protocol=5)
-                  for i in range(len(starts))],
-        "value": [pickle.dumps(rows.iloc[a:a + step], protocol=5) for a in starts]})
+                  for i in range(len(pieces))],
+        "value": [pickle.dumps(piece, protocol=5) for piece in pieces]})
 
 
 class SparkPartitions(Partitions):
@@ -260,7 +260,7 @@ class SparkPartitions(Partitions):
         return SparkPartitions(frame, n_buckets, parent=self)
 
     def _values(self):
-        """The Spark DataFrame ``(partition, value)`` of these values, maps applied."""
+        """The Spark DataFrame ``(partition, piece, value)`` of these values, maps applied."""
         from pyspark.sql import functions as F
 
         if self._meta is not None:
@@ -277,12 +277,6 @@ class SparkPartitions(Partitions):
         if not self._steps:
             return source
         return source.mapInPandas(partial(_apply_steps, self._steps), _VALUES)
-
-
-def _column(name: str):
-    from pyspark.sql import functions as F
-
-    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def _grouped(frame, tasks: int, key: str):
@@ -432,10 +426,9 @@ def _rows_of(pieces: pd.DataFrame, meta: pd.DataFrame, start: int) -> pd.DataFra
 
 
 def _read_rows(meta: pd.DataFrame, starts, ids, steps: tuple, batches):
-    pieces = [b for b in batches if len(b)]
-    if not pieces:  # a partition that :meth:`SparkPartitions.subset` left out
+    pieces = _gathered(batches)
+    if pieces is None:  # a partition that :meth:`SparkPartitions.subset` left out
         return
-    pieces = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
     partition = int(pieces["partition"].iloc[0])
     number = partition if ids is None else ids.index(partition)
     rows = _rows_of(pieces, meta, int(starts[partition]))

@@ -9,7 +9,11 @@ as a Parquet file of categories arrives in Spark, and five numbers):
 - one pass of Spark's own conversion of the rows to pandas (``mapInPandas`` doing nothing), what
   every pass cost before the rows were pinned as pickled pandas;
 - ``spark_partitions``: the pinning job (that conversion once, pickled pieces checkpointed);
-- one ``map(len).collect()`` pass over the pinned pieces, what every later pass costs.
+- one ``map(len).collect()`` pass over the pinned pieces, what every later pass costs;
+- Spark's floor for ``bias`` without Python: Spark SQL ``groupBy`` of the counts that
+  ``rai_nb.bias(target="y", prediction="pred", score="score", sensitive=["region", "group"])``
+  needs (rows per group and class pair; rows, scores and positives per group and score bin),
+  beside that ``bias`` call on pandas, as a ratio. No Spark engine, JVM-side or not, can beat it.
 
 Exact order statistics on every engine are in ``bench_order_statistics.py``.
 """
@@ -27,6 +31,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_time, machine
 
+import rai_nb
 from rai_nb.engine import local_spark, partitioned
 from rai_nb.engine._spark import spark_partitions
 
@@ -75,8 +80,30 @@ def main() -> None:
         again = best_time(lambda: parts.map(len).collect(), repeat=3)
         print(f"{size}: spark_partitions (pinning) {pin:.2f} s, then a pass over the pinned "
               f"rows (map(len).collect()) {again:.2f} s: {convert / again:.1f}x less a pass")
+        jvm_floor(spark, folder / "rows.parquet", options.rows)
     print("load", open("/proc/loadavg").read().split()[:3])
     spark.stop()
+
+
+def jvm_floor(spark, path: Path, n_rows: int) -> None:
+    """Spark SQL's own aggregation of ``bias``'s counts against ``rai_nb.bias`` on pandas."""
+    from pyspark.sql import functions as F
+
+    rows = spark.read.parquet(str(path))
+    score_bin = F.least(F.floor(F.col("score") * 10), F.lit(9)).alias("bin")
+    confusion = lambda: rows.groupBy("region", "group", "y", "pred").count().toPandas()  # noqa: E731
+    histograms = lambda: (rows.groupBy("region", "group", score_bin)  # noqa: E731
+                          .agg(F.count(F.lit(1)), F.sum("score"), F.sum("y")).toPandas())
+    both = lambda: (confusion(), histograms())  # noqa: E731
+    spark_seconds = best_time(both, repeat=3)
+    frame = pd.read_parquet(path)
+    pandas_seconds = best_time(lambda: rai_nb.bias(
+        frame, target="y", prediction="pred", score="score", sensitive=["region", "group"]),
+        repeat=3)
+    print(f"{n_rows:,} rows: Spark SQL groupBy of bias's counts {spark_seconds:.2f} s "
+          f"(confusion {best_time(confusion, repeat=2):.2f} s, score histograms "
+          f"{best_time(histograms, repeat=2):.2f} s); rai_nb.bias on pandas {pandas_seconds:.2f} s: "
+          f"the JVM alone is {spark_seconds / pandas_seconds:.2f}x pandas' whole job")
 
 
 if __name__ == "__main__":

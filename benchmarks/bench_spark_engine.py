@@ -13,7 +13,8 @@ as a Parquet file of categories arrives in Spark, and five numbers):
 - Spark's floor for ``bias`` without Python: Spark SQL ``groupBy`` of the counts that
   ``rai_nb.bias(target="y", prediction="pred", score="score", sensitive=["region", "group"])``
   needs (rows per group and class pair; rows, scores and positives per group and score bin),
-  beside that ``bias`` call on pandas, as a ratio. No Spark engine, JVM-side or not, can beat it.
+  beside that ``bias`` call on pandas, as a ratio: what a JVM-side engine would pay for
+  those counts alone, before any checks or host-side finish.
 
 Exact order statistics on every engine are in ``bench_order_statistics.py``.
 """

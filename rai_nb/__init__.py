@@ -57,7 +57,7 @@ def __getattr__(name: str):
 
         return importlib.import_module(".mitigation", __name__)
     if name == "OODFilter":  # the estimator behind ood_filter (scikit-learn on first use)
-        from .api._ood_estimator import OODFilter
+        from .mitigation._ood_filter import OODFilter
 
         return OODFilter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

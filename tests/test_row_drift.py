@@ -14,10 +14,10 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 import rai_nb
-from rai_nb.api import _row_drift as rd
 from rai_nb.api._ood_filter import ood_filter
 from rai_nb.checks import row_drift as kr
 from rai_nb.errors import RaiError
+from rai_nb.findings import _row_drift as rd
 
 N_PLANTED = 60
 
@@ -178,7 +178,7 @@ def test_domain_scores_are_out_of_fold(monkeypatch, planted):
 
 def _folds(ref, cur):
     """The hash folds drift(rows=True) uses, recomputed from its context."""
-    from rai_nb.api._grading import _thresholds
+    from rai_nb.findings._grading import _thresholds
     from rai_nb.frame import _row_sample as rs
     from rai_nb.frame._validation_context import _Context
 
@@ -293,7 +293,7 @@ def test_filter_clone_pickle_and_refit():
     np.testing.assert_array_equal(copy.fit(ref).predict(probe).mask, guard.predict(probe).mask)
     restored = pickle.loads(pickle.dumps(guard))
     np.testing.assert_array_equal(restored.ood_score(probe), guard.ood_score(probe))
-    from rai_nb.api._ood_estimator import OODFilter
+    from rai_nb.mitigation._ood_filter import OODFilter
 
     fresh = clone(OODFilter(LogisticRegression())).fit(ref[features], ref["a"] > 0)
     assert fresh.estimator_ is not None and fresh.predict(probe).mask[:4].all()

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rai_nb
-from rai_nb.api import _bias_tables
 from rai_nb.backend import bincount, to_device, to_host
+from rai_nb.findings import _bias_tables
 from rai_nb.stats import _bootstrap_cpu, bias, clarify
 from rai_nb.stats.bias import (
     bias_statistics,

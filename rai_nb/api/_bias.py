@@ -7,10 +7,10 @@ import pandas as pd
 
 from ..engine import is_partitioned, partitioned
 from ..errors import RaiError
+from ..findings._bias_tables import bias_tables
 from ..frame import encode_bias_inputs
 from ..frame._bias_counts import bias_counts, partitioned_bias_counts
 from ..results import BiasResult
-from ._bias_tables import bias_tables
 
 
 def bias(

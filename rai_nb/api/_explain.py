@@ -9,10 +9,10 @@ import pandas as pd
 from ..backend import choose_namespace, to_device, to_host
 from ..errors import BAD_OPTION, RaiError
 from ..explain.linear import linear_shap
-from ._explain_inputs import as_frame, is_number, numeric
-from ._kernel_explain import kernel_shap
-from ._pipeline_features import input_columns
-from ._tree_explain import fitted_names, is_tree_model, match_columns, tree_explain
+from ..explainers._kernel import kernel_shap
+from ..explainers._tree import fitted_names, is_tree_model, match_columns, tree_explain
+from ..frame._explain_inputs import as_frame, is_number, numeric
+from ..frame._pipeline_features import input_columns
 
 METHODS = ("auto", "tree", "linear", "kernel")
 #: Final estimators whose ``coef_``/``intercept_`` define the (margin) output exactly.

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RaiError
+from ..explainers._kernel import background_rows, predictor
+from ..explainers._tree import additivity_gaps
 from ..frame._model import call_model, model_features, predict
 from ..results._row import RowExplanation
 from ._explain import explain, explainer_for
-from ._kernel_explain import _background, _predictor
-from ._tree_explain import _gaps
 
 UNKNOWN_ROW = "row label {label!r} is not in the data's index (it holds {shown})"
 REPEATED_ROW = "row label {label!r} appears {count} times in the data's index; pick a unique label"
@@ -108,7 +108,7 @@ class RowExplainer:
         if background is None and chosen == "linear":
             background = data[columns]
         elif background is None and chosen == "kernel":
-            background = _background(data[columns], None, 0)[0]
+            background = background_rows(data[columns], None, 0)[0]
         from threadpoolctl import ThreadpoolController
 
         return cls(model, columns, method, background, features, ThreadpoolController())
@@ -160,7 +160,7 @@ class RowExplainer:
             return
         own = self._own_output(row, method)
         own = float(own[0, 0 if output is None else output])
-        gap = _gaps(values.reshape(1, -1, 1), np.array([[base]]), np.array([[own]]))
+        gap = additivity_gaps(values.reshape(1, -1, 1), np.array([[base]]), np.array([[own]]))
         if not gap.max() <= _TOLERANCE:
             raise RaiError(f"the SHAP values of row {label!r} do not add up to the model's "
                            f"output: base {base:.6g} + Σ SHAP {values.sum():.6g} ≠ {own:.6g}")
@@ -168,7 +168,7 @@ class RowExplainer:
     def _own_output(self, row: pd.DataFrame, method: str) -> np.ndarray:
         """The model output the explainer explains: the linear margin, or what KernelSHAP calls."""
         if method == "kernel":
-            return _predictor(self.model)(row)
+            return predictor(self.model)(row)
         function = getattr(self.model, "decision_function", None) or self.model.predict
         return np.asarray(call_model(function, row), dtype=np.float64).reshape(1, -1)
 

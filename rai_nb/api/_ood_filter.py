@@ -1,6 +1,6 @@
 """``rai_nb.ood_filter``: a fitted model that abstains on (or flags) rows unlike its reference.
 
-The estimator, :class:`._ood_estimator.OODFilter`, is imported on first use, so ``import
+The estimator, :class:`rai_nb.mitigation._ood_filter.OODFilter`, is imported on first use, so ``import
 rai_nb`` does not load scikit-learn.
 """
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from ._ood_estimator import OODFilter
+    from ..mitigation._ood_filter import OODFilter
 
 
 def ood_filter(model, reference: pd.DataFrame, *, threshold: float | None = None,
@@ -34,7 +34,7 @@ def ood_filter(model, reference: pd.DataFrame, *, threshold: float | None = None
     OODFilter
         Fitted, scikit-learn compatible (``clone`` keeps the fitted model), picklable.
     """
-    from ._ood_estimator import OODFilter
+    from ..mitigation._ood_filter import OODFilter
 
     return OODFilter(model, threshold=threshold, quantile=quantile, action=action,
                      neighbours=neighbours, neighbour_rows=neighbour_rows, prefit=True,

@@ -1,11 +1,11 @@
 """``rai_nb.validate`` and ``rai_nb.drift``: the data checks to run before a model is trusted.
 
 Each check reads the encoded tables (and cached sorted columns) of one
-:class:`._validation_context._Context` and returns a :class:`rai_nb.results.Check`: schema and
-quality checks live in ``_validation_checks``, label/proxy/representation checks in
-``_label_checks``, drift in ``_drift_checks``. Thresholds are ``(warn, fail)`` pairs; a value of
-0 never warns, ``None`` switches a level off. Lower-is-worse quantities are listed in
-``_validation_context._LOWER``.
+:class:`rai_nb.frame._validation_context._Context` and returns a
+:class:`rai_nb.results.Check`. The checks are built in ``rai_nb.findings``: schema and quality
+in ``_validation_checks``, label/proxy/representation in ``_label_checks``, drift in
+``_drift_checks``. Thresholds are ``(warn, fail)`` pairs; a value of 0 never warns, ``None``
+switches a level off. Lower-is-worse quantities are listed in ``_validation_context._LOWER``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,9 @@ import pandas as pd
 
 from ..engine import is_partitioned
 from ..errors import BAD_OPTION, RaiError
-from ..frame import column_values
-from ..frame._bias import encode_weights
-from ..frame._bins import encode_cut, facet_specs, resolve_cut
-from ..frame._columns import _is_column_key
-from ..frame._validation_context import _Context, _Target
-from ..results import Check, DriftResult, ValidationResult
-from ._drift_checks import _drift_check, _drift_result, _multivariate_drift, _role_drift
-from ._grading import THRESHOLDS, _thresholds
-from ._label_checks import (
+from ..findings._drift_checks import _drift_check, _drift_result, _multivariate_drift, _role_drift
+from ..findings._grading import THRESHOLDS, _thresholds
+from ..findings._label_checks import (
     _class_imbalance,
     _group_imbalance,
     _label_errors,
@@ -34,7 +28,7 @@ from ._label_checks import (
     _proxies,
     _representation,
 )
-from ._validation_checks import (
+from ..findings._validation_checks import (
     _conflicting_labels,
     _constant_columns,
     _dtype_changes,
@@ -50,6 +44,12 @@ from ._validation_checks import (
     _outliers,
     _unseen_categories,
 )
+from ..frame import column_values
+from ..frame._bias import encode_weights
+from ..frame._bins import encode_cut, facet_specs, resolve_cut
+from ..frame._columns import _is_column_key
+from ..frame._validation_context import _Context, _Target
+from ..results import Check, DriftResult, ValidationResult
 
 __all__ = ["CHECKS", "THRESHOLDS", "drift", "validate"]
 
@@ -379,7 +379,7 @@ def drift(
         out-of-fold probability and the distance to the ``neighbours``-th nearest reference
         row, each as a conformal p-value against the reference rows, combined by Fisher's
         method; the ``top_rows`` highest are listed with the columns that make them so (see
-        :mod:`rai_nb.api._row_drift`). Pandas frames only.
+        :mod:`rai_nb.findings._row_drift`). Pandas frames only.
     neighbours : int, default 5
         ``k`` of the nearest-neighbour distance.
     neighbour_rows : int, default 2000
@@ -449,7 +449,7 @@ def drift(
                    options=options, random_state=random_state)
     if not rows:
         return _drift_result(ctx)
-    from ._row_drift import row_drift
+    from ..findings._row_drift import row_drift
 
     return replace(_drift_result(ctx), rows=row_drift(
         ctx, neighbours=neighbours, neighbour_rows=neighbour_rows, top_rows=top_rows))

@@ -130,14 +130,14 @@ class CleaningPlan(Result):
         """Fit clones of ``estimator`` on the rows before and after cleaning (with the
         Reweighing weights) and compare their audits on ``test``.
 
-        See :func:`rai_nb.api._clean.retrain` for the parameters.
+        See :func:`rai_nb.mitigation._retrain.retrain` for the parameters.
 
         Returns
         -------
         ComparisonResult
             ``compare(before, after)``, labelled ``("before cleaning", "after cleaning")``.
         """
-        from ..api._clean import retrain
+        from ..mitigation._retrain import retrain
 
         return retrain(self, estimator, test=test, sensitive=sensitive, features=features,
                        positive_label=positive_label, n_boot=n_boot, random_state=random_state)

@@ -20,8 +20,8 @@ from ..explain._forest import is_tree_model as is_forest
 from ..explain._native import native_feature_names, native_library, native_shap
 from ..explain._paths import decompose
 from ..explain.treeshap import tree_shap
+from ..frame._explain_inputs import numeric
 from ..frame._model import call_model
-from ._explain_inputs import numeric
 
 #: Largest |base + Σφ − margin| relative to the row's scale (1 + |margin| + Σ|φ|). The libraries
 #: accumulate in float32 (XGBoost) or print thresholds rounded; our kernel works in float64.
@@ -153,7 +153,7 @@ def _raw_output(model):
     return model.predict_proba if hasattr(model, "predict_proba") else model.predict
 
 
-def _gaps(values, base, margin) -> np.ndarray:
+def additivity_gaps(values, base, margin) -> np.ndarray:
     """|base + Σ values − margin| relative to each row's scale (1 + |margin| + Σ|values|)."""
     axes = tuple(range(1, values.ndim - 1))
     total = base + values.sum(axis=axes)
@@ -163,7 +163,7 @@ def _gaps(values, base, margin) -> np.ndarray:
 
 def _check_additivity(model, values, base, margin, tolerance: float) -> None:
     """RaiError unless ``base + Σ values == margin`` on every row, to ``tolerance``."""
-    gap = _gaps(values, base, margin)
+    gap = additivity_gaps(values, base, margin)
     if gap.size and not gap.max() <= tolerance:
         total = base + values.sum(axis=tuple(range(1, values.ndim - 1)))
         row = int(np.unravel_index(np.nanargmax(np.nan_to_num(gap, nan=np.inf)), gap.shape)[0])

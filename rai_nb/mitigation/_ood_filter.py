@@ -7,9 +7,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from ..errors import BAD_OPTION, RaiError
+from ..findings._row_drift import RowScorer, calibration_distances, hashes_by_name, neighbour_sample
 from ..frame._tabular import encode_tables
 from ..frame._validation_context import finite_or_nan
-from ._row_drift import RowScorer, calibration_distances, hashes_by_name, neighbour_sample
 
 ACTIONS = ("abstain", "flag")
 

@@ -14,11 +14,12 @@ import pandas as pd
 from .._progress import progress_bar
 from ..errors import RaiError
 from ..explain.kernel import add_pair_values, apply_shapley_map, pair_groups, spread_masks
+from ..frame._explain_inputs import as_frame, numeric
 from ..frame._model import call_model
-from ._explain_inputs import as_frame, numeric
 
 
-def _predictor(model):
+def predictor(model):
+    """The model as a function of a frame: class probabilities, else predictions, as (rows, outputs)."""
     if hasattr(model, "predict_proba"):
         return lambda f: np.asarray(model.predict_proba(f), dtype=np.float64)
     if hasattr(model, "predict"):
@@ -26,7 +27,9 @@ def _predictor(model):
     raise RaiError(f"model {type(model).__name__} has neither predict_proba nor predict")
 
 
-def _background(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataFrame, np.ndarray]:
+def background_rows(frame: pd.DataFrame, background, random_state) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows KernelSHAP masks with, and their weights: 50 of ``frame`` for ``None``, that
+    many k-means centres for an int, else the rows given."""
     if background is None:  # 50 rows chosen by content, so row order does not matter
         from ..frame._sampling import frame_hashes, sample_positions, seed_of
 
@@ -93,14 +96,14 @@ def kernel_shap(model, frame, background, *, nsamples, batch_rows, random_state,
         ``frame`` as an array.
     names : list of str
     """
-    predict = _predictor(model)
+    predict = predictor(model)
     if frame.columns.has_duplicates:
         duplicated = sorted(map(str, set(frame.columns[frame.columns.duplicated()])))
         raise RaiError(f"X has duplicate column names {duplicated}; KernelSHAP masks columns "
                        "by name")
     m = frame.shape[1]
     budget = _options(nsamples, batch_rows, m)
-    reference, weights = _background(frame, background, random_state)
+    reference, weights = background_rows(frame, background, random_state)
     reference = _like(reference, frame)
     rng = np.random.default_rng(random_state)
     at_x = call_model(predict, frame)  # (R, K): the full coalitions

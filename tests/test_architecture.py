@@ -108,5 +108,16 @@ def test_api_holds_only_entry_points():
     assert modules == exported
 
 
+def test_entry_points_share_no_private_helpers():
+    """An ``api/`` module may call another entry point, never its ``_`` helpers: what two
+    features share belongs in a layer below."""
+    shared = sorted(f"{path.stem} imports {alias.name} from {node.module}"
+                    for path in (PACKAGE / "api").glob("_*.py")
+                    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                    if isinstance(node, ast.ImportFrom) and node.level == 1
+                    for alias in node.names if alias.name.startswith("_"))
+    assert shared == []
+
+
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -276,8 +276,8 @@ def small_auc_rows(monkeypatch):
     """``auc_rows`` of 1,000, below the 3,060 rows: the numeric AUCs read the content sample."""
     from rai_nb.api import _validate
 
-    original = _validate._options
-    monkeypatch.setattr(_validate, "_options", lambda **k: {**original(**k), "auc_rows": 1000})
+    original = _validate.check_options
+    monkeypatch.setattr(_validate, "check_options", lambda **k: {**original(**k), "auc_rows": 1000})
 
 
 def _associations(frame, **options):

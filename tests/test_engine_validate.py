@@ -144,8 +144,8 @@ def test_auc_rows_sample_matches_pandas(to_engine, adult, monkeypatch):
     from rai_nb.api import _validate
 
     train, _ = adult
-    original = _validate._options
-    monkeypatch.setattr(_validate, "_options", lambda **k: {**original(**k), "auc_rows": 5000})
+    original = _validate.check_options
+    monkeypatch.setattr(_validate, "check_options", lambda **k: {**original(**k), "auc_rows": 5000})
     options = dict(target="income", sensitive="sex", checks=["label_leakage", "proxies"])
     assert_same_validation(rai_nb.validate(train, **options),
                            rai_nb.validate(as_pandas(train), **options))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from rai_nb import RaiError
 from rai_nb.engine import (
+    PartitionedFrame,
     Partitions,
     _order,
     distinct_values,
@@ -183,6 +184,23 @@ def test_frame_moves_give_the_rows_asked_for(to_engine):
     dropped = parts.drop(["s", "t"])
     assert list(dropped.columns) == ["i", "x", "b"]
     pd.testing.assert_frame_equal(_joined(dropped.parts.collect()), rows[["i", "x", "b"]])
+
+
+def test_column_moves_keep_the_lengths_the_engine_gave(to_engine):
+    """Selecting, dropping or persisting columns keeps the rows, so a length known before
+    costs no pass after; a frame whose lengths were never given counts them once."""
+    frame = _frame(40)
+    given = partitioned(to_engine(frame, 6))
+    expected = given.lengths.tolist()
+    log = []
+    logged = PartitionedFrame(_Logged(given.parts, log), given.meta, given.lengths)
+    moved = logged.select(["x", "i"]).drop(["i"]).persist()
+    assert moved.lengths.tolist() == expected and moved.n_rows == 40
+    assert _passes(log) == ["persist"]
+    log.clear()
+    unknown = PartitionedFrame(_Logged(given.parts, log), given.meta).select(["x"])
+    assert unknown.lengths.tolist() == expected
+    assert _passes(log) == ["collect"]
 
 
 _FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),

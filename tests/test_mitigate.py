@@ -18,8 +18,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 import rai_nb
-from rai_nb.api._mitigate import _strata, stratified_split
+from rai_nb.api._mitigate import _strata
 from rai_nb.errors import RaiError
+from rai_nb.mitigation._fitting import stratified_split
 
 TARGET, FEATURES = "two_year_recid", ["priors_count", "age", "juv_fel_count", "race"]
 FAST = dict(target=TARGET, sensitive="race", features=FEATURES, n_boot=20)

@@ -276,7 +276,7 @@ def _split(data, masks, target, task, validation, random_state):
         if not isinstance(validation, pd.DataFrame) or len(validation) == 0:
             raise RaiError("validation must be a non-empty pandas DataFrame")
         return data, None, masks
-    from ._mitigate import stratified_split
+    from ..mitigation._fitting import stratified_split
 
     held = stratified_split(_strata(masks, _labels(data, target, task)), VALIDATION_SHARE,
                             random_state)

@@ -10,9 +10,9 @@ from ..errors import BAD_OPTION, RaiError
 from ..findings._grading import _thresholds
 from ..findings._label_checks import _label_errors
 from ..frame._columns import require_frame
+from ..frame._validation_context import check_options, pandas_context, sensitive_specs
 from ..mitigation._retrain import retrain
 from ..results._cleaning import STEP_TEXT, CleaningPlan
-from ._validate import _options, _pandas_context, _specs
 
 #: Every step, in the order the default runs them (``out_of_distribution`` only with a reference).
 STEPS = ("duplicates", "conflicting_labels", "label_errors", "out_of_distribution")
@@ -104,12 +104,12 @@ def clean(
     def context(rows: pd.DataFrame):
         n = max(len(rows), 2) if label_error_rows is None else label_error_rows
         # A fresh RangeIndex: label_errors reports positions, whatever the user's index.
-        return _pandas_context(
-            rows.reset_index(drop=True), reference, target=target, sensitive=_specs(sensitive),
-            prediction=None, positive_label=None, sample_weight=None,
-            thresholds=_thresholds(None), random_state=random_state,
-            options=_options(numeric_method="auto", categorical_method="auto",
-                             n_permutations=2, mmd_rows=2, label_error_rows=n))
+        return pandas_context(
+            rows.reset_index(drop=True), reference, target=target,
+            sensitive=sensitive_specs(sensitive), prediction=None, positive_label=None,
+            sample_weight=None, thresholds=_thresholds(None), random_state=random_state,
+            options=check_options(numeric_method="auto", categorical_method="auto",
+                                  n_permutations=2, mmd_rows=2, label_error_rows=n))
 
     full = context(data)
     _check_classes(full.target, names)

@@ -200,6 +200,8 @@ def _rows(data, test, target, names, test_size, random_state) -> tuple:
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \
             or not 0 < test_size < 1:
         raise RaiError(f"test_size must be a number between 0 and 1, got {test_size!r}")
+    from ..mitigation._fitting import stratified_split
+
     held = stratified_split(_strata(data, target, names), test_size, random_state)
     if held.all() or not held.any():
         raise RaiError(f"test_size={test_size:g} of {len(data):,} rows leaves no "
@@ -216,31 +218,6 @@ def _strata(data: pd.DataFrame, target, names: list) -> np.ndarray:
     groups = sensitive_groups(data, names)
     labels = encode_labels(column_values(data, target, argument="target")[1], len(data))
     return groups.codes * len(labels.classes) + labels.codes
-
-
-def stratified_split(strata: np.ndarray, test_size: float, random_state) -> np.ndarray:
-    """Which rows are held out: ``round(test_size × size)`` rows of each stratum, drawn
-    uniformly (a random order within each stratum, its first rows taken).
-
-    Parameters
-    ----------
-    strata : array of int64, shape (n,)
-        The stratum code of each row (non-negative).
-    test_size : float
-        Share of each stratum held out.
-    random_state : int, Generator or None
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (n,)
-    """
-    order = np.lexsort((np.random.default_rng(random_state).random(len(strata)), strata))
-    ordered = strata[order]
-    rank = np.arange(len(strata)) - np.searchsorted(ordered, ordered)
-    taken = np.round(np.bincount(strata) * test_size)
-    held = np.zeros(len(strata), dtype=bool)
-    held[order] = rank < taken[ordered]
-    return held
 
 
 def _mitigator(model, method, constraint, names, tol, positive_label, random_state, options):

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import wraps
 
-import numpy as np
 import pandas as pd
 
 from ..engine import is_partitioned
@@ -45,10 +44,7 @@ from ..findings._validation_checks import (
     _unseen_categories,
 )
 from ..frame import column_values
-from ..frame._bias import encode_weights
-from ..frame._bins import encode_cut, facet_specs, resolve_cut
-from ..frame._columns import _is_column_key
-from ..frame._validation_context import _Context, _Target
+from ..frame._validation_context import _Context, check_options, pandas_context, sensitive_specs
 from ..results import Check, DriftResult, ValidationResult
 
 __all__ = ["CHECKS", "THRESHOLDS", "drift", "validate"]
@@ -63,9 +59,6 @@ def _grouped(check):
         return replace(found, message=f"{found.message} ({note})") if note else found
     return noted
 
-
-_DRIFT_METHODS = {"numeric": ("auto", "ks", "wasserstein", "psi", "jensen_shannon"),
-                  "categorical": ("auto", "chi2", "jensen_shannon", "psi")}
 
 #: Check name → (function, what it needs).
 CHECKS = {
@@ -95,18 +88,6 @@ CHECKS = {
                          {"reference", "prediction"}),
     "multivariate_drift": (_multivariate_drift, {"reference"}),
 }
-
-
-def _options(**given) -> dict:
-    for name in ("n_permutations", "mmd_rows", "label_error_rows"):
-        if not isinstance(given[name], (int, np.integer)) or given[name] < 2:
-            raise RaiError(f"{name} must be an integer of at least 2, got {given[name]!r}")
-    for kind in ("numeric", "categorical"):
-        method = given[f"{kind}_method"]
-        if method not in _DRIFT_METHODS[kind]:
-            raise RaiError(BAD_OPTION.format(argument=f"{kind}_method",
-                                             allowed=_DRIFT_METHODS[kind], value=method))
-    return {"n_bins": 10, "auc_rows": 100_000, "mmd": True, **given}
 
 
 def _selected(checks, available: set) -> list[str]:
@@ -267,21 +248,24 @@ def validate(
     [0.5, 3.0]
     """
     thresholds = _thresholds(thresholds)
-    options = _options(numeric_method=numeric_method, categorical_method=categorical_method,
-                       n_permutations=n_permutations, mmd_rows=mmd_rows,
-                       label_error_rows=label_error_rows)
+    options = check_options(numeric_method=numeric_method,
+                            categorical_method=categorical_method,
+                            n_permutations=n_permutations, mmd_rows=mmd_rows,
+                            label_error_rows=label_error_rows)
     if is_partitioned(data) or is_partitioned(reference):
         from ..frame._partition_context import partitioned_context
 
-        ctx = partitioned_context(data, reference, target=target, sensitive=_specs(sensitive),
+        ctx = partitioned_context(data, reference, target=target,
+                                  sensitive=sensitive_specs(sensitive),
                                   prediction=prediction, positive_label=positive_label,
                                   sample_weight=sample_weight, thresholds=thresholds,
                                   options=options, random_state=random_state)
     else:
-        ctx = _pandas_context(data, reference, target=target, sensitive=_specs(sensitive),
-                              prediction=prediction, positive_label=positive_label,
-                              sample_weight=sample_weight, thresholds=thresholds,
-                              options=options, random_state=random_state)
+        ctx = pandas_context(data, reference, target=target,
+                             sensitive=sensitive_specs(sensitive),
+                             prediction=prediction, positive_label=positive_label,
+                             sample_weight=sample_weight, thresholds=thresholds,
+                             options=options, random_state=random_state)
     tgt = ctx.target
     available = {"reference"} if reference is not None else set()
     available |= {"sensitive"} if ctx.sensitive else set()
@@ -292,40 +276,6 @@ def validate(
     results = [CHECKS[name][0](ctx) for name in _selected(checks, available)]
     return ValidationResult.from_checks(
         results, drift=ctx.cache.get("drift"), thresholds=thresholds, n_rows=ctx.cur.n_rows)
-
-
-def _specs(sensitive) -> list[tuple]:
-    """``(column, cut)`` pairs of ``sensitive`` (``frame._bins.facet_specs``); none for None or
-    an empty list."""
-    empty = sensitive is None or (isinstance(sensitive, (list, tuple, dict)) and not sensitive)
-    return [] if empty else facet_specs(sensitive)
-
-
-def _pandas_context(data, reference, *, target, sensitive, prediction, positive_label,
-                    sample_weight, thresholds, options, random_state) -> _Context:
-    if not isinstance(data, pd.DataFrame):
-        raise RaiError(f"data must be a pandas, Dask or Spark DataFrame, got "
-                       f"{type(data).__name__}")
-    roles, tgt = {}, None
-    if target is not None:
-        tgt = _Target.of(data, target, positive_label)
-        roles[tgt.name] = "target"
-    if prediction is not None:
-        roles[column_values(data, prediction, argument="prediction")[0]] = "prediction"
-    weights = weight = None
-    if sample_weight is not None:
-        weight, values = column_values(data, sample_weight, argument="sample_weight")
-        weights = encode_weights(weight, values)
-        if _is_column_key(sample_weight):
-            roles[weight] = "sample_weight"
-    facets, cuts = [], []
-    for spec, cut in sensitive:
-        name, values = column_values(data, spec, argument="sensitive")
-        cuts.append(resolve_cut(name, cut, values.value_counts, values.dtype))
-        facets.append(encode_cut(name, values, cuts[-1], argument="sensitive"))
-    return _Context(data, reference, roles=roles, target=tgt, sensitive=facets, cuts=cuts,
-                    weights=weights, weight=weight, thresholds=thresholds, options=options,
-                    random_state=random_state)
 
 
 def drift(
@@ -418,8 +368,9 @@ def drift(
     ['x']
     """
     thresholds = _thresholds(thresholds)
-    options = _options(numeric_method=numeric_method, categorical_method=categorical_method,
-                       n_permutations=n_permutations, mmd_rows=mmd_rows, label_error_rows=2)
+    options = check_options(numeric_method=numeric_method,
+                            categorical_method=categorical_method,
+                            n_permutations=n_permutations, mmd_rows=mmd_rows, label_error_rows=2)
     options["mmd"] = bool(mmd)
     lazy = is_partitioned(reference) or is_partitioned(current)
     if rows and lazy:

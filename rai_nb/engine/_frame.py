@@ -62,18 +62,16 @@ class PartitionedFrame:
         return PartitionedFrame(self.parts.map(function, *args, each=each), meta)
 
     def select(self, columns: list) -> PartitionedFrame:
-        """Only ``columns``, in that order."""
+        """Only ``columns``, in that order (the rows, and so the known lengths, kept)."""
         columns = list(columns)
-        return self.map_frames(_select, columns, meta=self.meta[columns])
+        return PartitionedFrame(self.parts.map(_select, columns), self.meta[columns],
+                                self.__dict__.get("lengths"))
 
     def drop(self, columns: list) -> PartitionedFrame:
         return self.select([c for c in self.columns if c not in set(columns)])
 
     def persist(self) -> PartitionedFrame:
-        frame = PartitionedFrame(self.parts.persist(), self.meta)
-        if "lengths" in self.__dict__:
-            frame.__dict__["lengths"] = self.lengths
-        return frame
+        return PartitionedFrame(self.parts.persist(), self.meta, self.__dict__.get("lengths"))
 
     def head(self, n: int = 1) -> pd.DataFrame:
         """The first ``n`` rows, as pandas (fewer when the frame has fewer).

@@ -1,4 +1,5 @@
-"""The statistics every data check reads, from an in-memory frame (``_Context``)."""
+"""The statistics every data check reads, from an in-memory frame (``_Context``), and the
+options and roles it is built from."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from ..backend import bincount, choose_namespace, to_device, to_host
 from ..checks import drift as kd
 from ..checks import leakage as kl
 from ..checks import quality as kq
-from ..errors import NAN_VALUES, RaiError
+from ..errors import BAD_OPTION, NAN_VALUES, RaiError
 from . import _row_sample as rs
-from ._columns import column_values, combine_columns
+from ._bias import encode_weights
+from ._bins import encode_cut, facet_specs, resolve_cut
+from ._columns import _is_column_key, column_values, combine_columns
 from ._row_sample import COLUMN_CHUNK, _row_hashes
 from ._tabular import category_codes, encode_tables
 
@@ -384,3 +387,62 @@ def _level_counts(table, ctx) -> list[np.ndarray]:
         shifted = ctx.device(row + 1)
         out.append(to_host(bincount(shifted, minlength=len(levels) + 1, xp=ctx.xp)))
     return out
+
+
+#: The tests each drift method names, by column kind.
+DRIFT_METHODS = {"numeric": ("auto", "ks", "wasserstein", "psi", "jensen_shannon"),
+                 "categorical": ("auto", "chi2", "jensen_shannon", "psi")}
+
+
+def check_options(**given) -> dict:
+    """The options every check reads: ``given`` checked, with the defaults of the rest.
+
+    ``given`` holds ``numeric_method``, ``categorical_method`` (one of :data:`DRIFT_METHODS`)
+    and the integer sample sizes ``n_permutations``, ``mmd_rows`` and ``label_error_rows``
+    (each at least 2); a ``RaiError`` names the first that is not.
+    """
+    for name in ("n_permutations", "mmd_rows", "label_error_rows"):
+        if not isinstance(given[name], (int, np.integer)) or given[name] < 2:
+            raise RaiError(f"{name} must be an integer of at least 2, got {given[name]!r}")
+    for kind in ("numeric", "categorical"):
+        method = given[f"{kind}_method"]
+        if method not in DRIFT_METHODS[kind]:
+            raise RaiError(BAD_OPTION.format(argument=f"{kind}_method",
+                                             allowed=DRIFT_METHODS[kind], value=method))
+    return {"n_bins": 10, "auc_rows": 100_000, "mmd": True, **given}
+
+
+def sensitive_specs(sensitive) -> list[tuple]:
+    """``(column, cut)`` pairs of ``sensitive`` (``frame._bins.facet_specs``); none for None or
+    an empty list."""
+    empty = sensitive is None or (isinstance(sensitive, (list, tuple, dict)) and not sensitive)
+    return [] if empty else facet_specs(sensitive)
+
+
+def pandas_context(data, reference, *, target, sensitive, prediction, positive_label,
+                   sample_weight, thresholds, options, random_state) -> _Context:
+    """The :class:`_Context` of an in-memory frame: its roles matched by name and its
+    ``sensitive`` pairs (:func:`sensitive_specs`) encoded, as ``validate`` reads them."""
+    if not isinstance(data, pd.DataFrame):
+        raise RaiError(f"data must be a pandas, Dask or Spark DataFrame, got "
+                       f"{type(data).__name__}")
+    roles, tgt = {}, None
+    if target is not None:
+        tgt = _Target.of(data, target, positive_label)
+        roles[tgt.name] = "target"
+    if prediction is not None:
+        roles[column_values(data, prediction, argument="prediction")[0]] = "prediction"
+    weights = weight = None
+    if sample_weight is not None:
+        weight, values = column_values(data, sample_weight, argument="sample_weight")
+        weights = encode_weights(weight, values)
+        if _is_column_key(sample_weight):
+            roles[weight] = "sample_weight"
+    facets, cuts = [], []
+    for spec, cut in sensitive:
+        name, values = column_values(data, spec, argument="sensitive")
+        cuts.append(resolve_cut(name, cut, values.value_counts, values.dtype))
+        facets.append(encode_cut(name, values, cuts[-1], argument="sensitive"))
+    return _Context(data, reference, roles=roles, target=tgt, sensitive=facets, cuts=cuts,
+                    weights=weights, weight=weight, thresholds=thresholds, options=options,
+                    random_state=random_state)

@@ -1,4 +1,5 @@
-"""What the re-weighting mitigators share: labels as codes, row weights, weighted refits."""
+"""What the re-weighting mitigators and the remedies that refit share: labels as codes, row
+weights, weighted refits, stratified held-out splits."""
 
 from __future__ import annotations
 
@@ -100,6 +101,31 @@ def weighted_fit(estimator, X: pd.DataFrame, y: pd.Series, weights: np.ndarray, 
 
     parameter = weight_parameter(estimator, method)
     return clone(estimator).fit(X, y, **{parameter: weights})
+
+
+def stratified_split(strata: np.ndarray, test_size: float, random_state) -> np.ndarray:
+    """Which rows are held out: ``round(test_size × size)`` rows of each stratum, drawn
+    uniformly (a random order within each stratum, its first rows taken).
+
+    Parameters
+    ----------
+    strata : array of int64, shape (n,)
+        The stratum code of each row (non-negative).
+    test_size : float
+        Share of each stratum held out.
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+    """
+    order = np.lexsort((np.random.default_rng(random_state).random(len(strata)), strata))
+    ordered = strata[order]
+    rank = np.arange(len(strata)) - np.searchsorted(ordered, ordered)
+    taken = np.round(np.bincount(strata) * test_size)
+    held = np.zeros(len(strata), dtype=bool)
+    held[order] = rank < taken[ordered]
+    return held
 
 
 def positive_probability(model, X: pd.DataFrame, positive_label) -> np.ndarray:

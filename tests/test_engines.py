@@ -443,6 +443,31 @@ def test_spark_partitions_lost_by_the_plan_are_an_error(spark):
     assert pinned.parts.map(len).collect() == [0] * pinned.n_partitions
 
 
+def test_spark_steps_do_not_repeat_pyspark_s_pandas_support_warning(spark):
+    """PySpark 4 under pandas 3 warns on every pandas UDF and toPandas; a notebook calling
+    rai_nb on a Spark frame would show it dozens of times a call."""
+    import warnings
+
+    import rai_nb
+
+    with warnings.catch_warnings(record=True) as control:
+        warnings.simplefilter("always")
+        spark.range(1).toPandas()
+    if not any("fully support pandas" in str(w.message) for w in control):
+        pytest.skip("this PySpark does not warn on this pandas")
+    frame = spark.createDataFrame(pd.DataFrame({"g": list("abab") * 5, "y": [0, 1] * 10,
+                                                "p": [1, 1, 0, 0] * 5}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parts = partitioned(frame).parts
+        kept = parts.map(len).persist()
+        assert kept.reduce(sum) == 20
+        regrouped = parts.map(_pieces, 7, 2).regroup(2, _gathered, "bucket").collect()
+        assert [label for label, _ in regrouped] == ["bucket", "bucket"]
+        rai_nb.bias(frame, target="y", prediction="p", sensitive="g", n_boot=10)
+    assert [str(w.message) for w in caught if issubclass(w.category, FutureWarning)] == []
+
+
 def _imports_a_missing_module(part: pd.DataFrame):
     import rai_nb_module_not_installed  # noqa: F401  (as on executors without rai_nb)
 

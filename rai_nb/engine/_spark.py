@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 from contextlib import contextmanager
-from functools import partial
+from functools import partial, wraps
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,21 @@ _BATCH_ROWS = 1_000_000
 _BATCH_PIECES = 8
 
 DUPLICATE_COLUMNS = "data has duplicate column names: {names}"
+
+#: What PySpark 4 warns on every pandas UDF and ``toPandas`` under pandas 3 (dozens of times a
+#: call). The conversions the engine relies on are checked against ``toPandas`` on the pandas
+#: installed (tests/test_engines.py), so the engine's own calls do not repeat it to the user.
+_PANDAS_SUPPORT = "PySpark does not yet fully support pandas"
+
+
+def _quiet(step):
+    """``step`` without PySpark's pandas-support warning (:data:`_PANDAS_SUPPORT`)."""
+    @wraps(step)
+    def quiet(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_PANDAS_SUPPORT, category=FutureWarning)
+            return step(*args, **kwargs)
+    return quiet
 
 
 def local_spark(app: str = "rai_nb", *, driver_memory: str | None = None):
@@ -87,6 +103,7 @@ def is_spark_frame(data) -> bool:
     return type(data).__module__.startswith("pyspark.sql") and hasattr(data, "mapInPandas")
 
 
+@_quiet
 def spark_partitions(data) -> tuple[SparkPartitions, pd.DataFrame, np.ndarray]:
     """The partitions of a Spark DataFrame, pinned as pickled pandas, their ``meta`` and their
     lengths.
@@ -221,6 +238,7 @@ class SparkPartitions(Partitions):
         return SparkPartitions(self._source, len(ids), meta=self._meta, held=self._held,
                                steps=steps, parent=self, starts=self._starts, ids=ids)
 
+    @_quiet
     def persist(self) -> SparkPartitions:
         if self._held and not self._steps and self._ids is None:
             return self
@@ -232,9 +250,11 @@ class SparkPartitions(Partitions):
         _land(frame.select("partition"), self._n)  # checks every partition
         return SparkPartitions(frame, self._n, held=True)
 
+    @_quiet
     def collect(self) -> list:
         return _land(self._values(), self._n)
 
+    @_quiet
     def reduce(self, add):
         from pyspark.sql import functions as F
 
@@ -245,6 +265,7 @@ class SparkPartitions(Partitions):
             frame = _grouped(level, count, "level").applyInPandas(partial(_add_level, add), _VALUES)
         return tree_reduce(_land(frame, count), add)
 
+    @_quiet
     def regroup(self, n_buckets: int, function, *args) -> SparkPartitions:
         from pyspark.sql import functions as F
 

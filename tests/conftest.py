@@ -70,7 +70,10 @@ def spark():
     tests = os.path.dirname(os.path.abspath(__file__))
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (tests, os.environ.get("PYTHONPATH")) if p)
-    session = local_spark("rai_nb tests")
+    connect = bool(os.environ.get("RAI_NB_SPARK_CONNECT"))  # set by `make test`'s second run
+    if connect:
+        pytest.importorskip("grpc", reason="Spark Connect needs the [spark-connect] extra")
+    session = local_spark("rai_nb tests", connect=connect)
     yield session
     session.stop()
 

@@ -421,6 +421,14 @@ def test_spark_session_batch_size_is_put_back(spark):
         spark.conf.set(setting, before)
 
 
+def test_local_spark_connect_refuses_a_driver_memory():
+    pytest.importorskip("pyspark")
+    from rai_nb.engine import local_spark
+
+    with pytest.raises(RaiError, match="driver_memory needs a classic session"):
+        local_spark(connect=True, driver_memory="2g")
+
+
 def test_spark_each_needs_one_item_per_partition(spark):
     parts = partitioned(spark.range(0, 10, 1, 3)).parts
     with pytest.raises(RaiError, match=r"each must hold one item per partition \(3\), got 2"):

@@ -64,12 +64,13 @@ def _quiet(step):
     return quiet
 
 
-def local_spark(app: str = "rai_nb", *, driver_memory: str | None = None):
+def local_spark(app: str = "rai_nb", *, driver_memory: str | None = None, connect: bool = False):
     """A ``local[2]`` Spark session for one machine (tests, benchmarks, trying rai_nb out).
 
-    Arrow on, UTC, four shuffle partitions, no UI or progress bars, quiet logs, and Python
-    workers started with this interpreter (``PYSPARK_PYTHON``, unless already set): Spark's
-    default is the ``python3`` on ``PATH``, which in a virtual environment lacks rai_nb.
+    Arrow on, UTC, four shuffle partitions (a classic session also has no UI or progress bars
+    and quiet logs), and Python workers started with this interpreter (``PYSPARK_PYTHON``,
+    unless already set): Spark's default is the ``python3`` on ``PATH``, which in a virtual
+    environment lacks rai_nb.
 
     Parameters
     ----------
@@ -77,6 +78,10 @@ def local_spark(app: str = "rai_nb", *, driver_memory: str | None = None):
         The application's name.
     driver_memory : str, optional
         ``spark.driver.memory`` (e.g. ``"6g"``); Spark's default when ``None``.
+    connect : bool, default False
+        A Spark Connect session (``remote("local[2]")``, as Databricks' shared and serverless
+        compute give) instead of a classic one; needs ``pyspark[connect]``. PySpark refuses
+        it while a classic session runs in this process, and the other way round.
     """
     import os
     import sys
@@ -84,17 +89,22 @@ def local_spark(app: str = "rai_nb", *, driver_memory: str | None = None):
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.master("local[2]").appName(app)
-    if driver_memory is not None:
-        builder = builder.config("spark.driver.memory", driver_memory)
-    session = (builder.config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=error")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
+    session_settings = {"spark.sql.execution.arrow.pyspark.enabled": "true",
+                        "spark.sql.shuffle.partitions": "4",
+                        "spark.sql.session.timeZone": "UTC"}
+    if connect:  # the server's own settings (UI, memory, JVM options) are not a client's
+        if driver_memory is not None:
+            raise RaiError("driver_memory needs a classic session (connect=False): a Spark "
+                           "Connect client cannot size the server's JVM")
+        builder = SparkSession.builder.remote("local[2]")
+    else:
+        builder = SparkSession.builder.master("local[2]").config(map={
+            "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+            "spark.driver.extraJavaOptions": "-Dlog4j2.level=error",
+            **({} if driver_memory is None else {"spark.driver.memory": driver_memory})})
+    session = builder.appName(app).config(map=session_settings).getOrCreate()
+    if not connect:  # a Connect client has no SparkContext
+        session.sparkContext.setLogLevel("ERROR")
     return session
 
 

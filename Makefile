@@ -22,8 +22,8 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --out out
 
-# The Spark cases of the engine suites run a second time on a Spark Connect session: PySpark
-# allows only one kind of session per process.
+# The Spark cases of the engine suites run a second time, on a Spark Connect session, in a
+# process of their own: PySpark refuses a Connect session while a classic one runs.
 test: $(STAMP)
 	$(BIN)/ruff check rai_nb tests benchmarks scripts labextension/test
 	$(BIN)/python -m pytest -q

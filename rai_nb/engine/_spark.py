@@ -81,7 +81,7 @@ def local_spark(app: str = "rai_nb", *, driver_memory: str | None = None, connec
     connect : bool, default False
         A Spark Connect session (``remote("local[2]")``, as Databricks' shared and serverless
         compute give) instead of a classic one; needs ``pyspark[connect]``. PySpark refuses
-        it while a classic session runs in this process, and the other way round.
+        it while a classic session runs in this process.
     """
     import os
     import sys

@@ -186,20 +186,34 @@ def test_frame_moves_give_the_rows_asked_for(to_engine):
     pd.testing.assert_frame_equal(_joined(dropped.parts.collect()), rows[["i", "x", "b"]])
 
 
+def _select_x(part: pd.DataFrame) -> pd.DataFrame:
+    return part[["x"]]
+
+
+def _first_half(part: pd.DataFrame) -> pd.DataFrame:
+    return part.iloc[:len(part) // 2]
+
+
 def test_column_moves_keep_the_lengths_the_engine_gave(to_engine):
-    """Selecting, dropping or persisting columns keeps the rows, so a length known before
-    costs no pass after; a frame whose lengths were never given counts them once."""
+    """Selecting, dropping, persisting or mapping with ``same_rows`` keeps the rows, so a
+    length known before costs no pass after; a frame whose lengths were never given, or a
+    map that may change its rows, counts them once."""
     frame = _frame(40)
     given = partitioned(to_engine(frame, 6))
     expected = given.lengths.tolist()
     log = []
     logged = PartitionedFrame(_Logged(given.parts, log), given.meta, given.lengths)
-    moved = logged.select(["x", "i"]).drop(["i"]).persist()
+    moved = logged.select(["x", "i"]).drop(["i"]).persist() \
+        .map_frames(_select_x, meta=given.meta[["x"]], same_rows=True)
     assert moved.lengths.tolist() == expected and moved.n_rows == 40
     assert _passes(log) == ["persist"]
     log.clear()
     unknown = PartitionedFrame(_Logged(given.parts, log), given.meta).select(["x"])
     assert unknown.lengths.tolist() == expected
+    assert _passes(log) == ["collect"]
+    log.clear()
+    halved = logged.map_frames(_first_half, meta=given.meta)
+    assert halved.lengths.tolist() == [n // 2 for n in expected]
     assert _passes(log) == ["collect"]
 
 

@@ -56,16 +56,18 @@ class PartitionedFrame:
     def n_rows(self) -> int:
         return int(self.lengths.sum())
 
-    def map_frames(self, function, *args, meta: pd.DataFrame, each=None) -> PartitionedFrame:
+    def map_frames(self, function, *args, meta: pd.DataFrame, each=None,
+                   same_rows: bool = False) -> PartitionedFrame:
         """The frame of ``function(partition, *args)`` (pandas to pandas; ``meta`` its empty
-        result)."""
-        return PartitionedFrame(self.parts.map(function, *args, each=each), meta)
+        result). ``same_rows``: ``function`` keeps every row (it adds, drops or changes columns
+        only), so lengths known here carry over without a pass."""
+        lengths = self.__dict__.get("lengths") if same_rows else None
+        return PartitionedFrame(self.parts.map(function, *args, each=each), meta, lengths)
 
     def select(self, columns: list) -> PartitionedFrame:
-        """Only ``columns``, in that order (the rows, and so the known lengths, kept)."""
+        """Only ``columns``, in that order."""
         columns = list(columns)
-        return PartitionedFrame(self.parts.map(_select, columns), self.meta[columns],
-                                self.__dict__.get("lengths"))
+        return self.map_frames(_select, columns, meta=self.meta[columns], same_rows=True)
 
     def drop(self, columns: list) -> PartitionedFrame:
         return self.select([c for c in self.columns if c not in set(columns)])

@@ -30,7 +30,7 @@ def with_predictions(data, model, features, *, target, positive_label, task):
         raise RaiError(f"data has column(s) {taken} that rai_nb.audit reserves for predictions")
     arguments = (model, list(features), target, positive_label, task)
     meta = _with_outputs(data.head(1), *arguments).iloc[:0]
-    frame = data.map_frames(_with_outputs, *arguments, meta=meta).persist()
+    frame = data.map_frames(_with_outputs, *arguments, meta=meta, same_rows=True).persist()
     if frame.n_rows == 0:
         raise RaiError(EMPTY_DATA.format(argument="data"))
     return frame, frame.n_rows
